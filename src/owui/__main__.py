@@ -1,0 +1,3 @@
+from owui.cli.main import main
+
+main()

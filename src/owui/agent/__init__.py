@@ -1,0 +1,1 @@
+"""The agent service (see DESIGN.md for what it owns)."""

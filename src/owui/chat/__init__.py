@@ -1,0 +1,1 @@
+"""The chat service (see DESIGN.md for what it owns)."""

@@ -1,0 +1,180 @@
+"""One typed settings object, read from the environment once, at start.
+
+Variable names follow Open WebUI and DESIGN.md; an invalid value stops start-up with a message
+that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import timedelta
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, ByteSize, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Role = Literal["admin", "user", "pending"]
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _split_semicolons(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    return value
+
+
+def parse_duration(value: str) -> timedelta:
+    """'30m', '12h', '7d', '4w' (Open WebUI's JWT_EXPIRES_IN style) to a timedelta."""
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 30m, 12h, 7d or 4w")
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
+SemicolonList = Annotated[list[str], NoDecode, BeforeValidator(_split_semicolons)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    # Where the services find each other.
+    inference_service_url: str = "http://127.0.0.1:8001"
+    agent_service_url: str = "http://127.0.0.1:8002"
+    retrieval_service_url: str = "http://127.0.0.1:8003"
+    chat_service_url: str = "http://127.0.0.1:8004"
+
+    # Auth.
+    jwt_secret_key: SecretStr | None = None
+    jwt_expires_in: str = "7d"
+    default_user_role: Role = "user"
+
+    # Gateway.
+    cors_allow_origins: SemicolonList = Field(default_factory=lambda: ["*"])
+    rate_limit: str = "300/minute"
+    signin_rate_limit: str = "10/minute"
+    redis_url: str | None = None
+    max_body_size: ByteSize = ByteSize(100 * 1024 * 1024)
+    max_json_size: ByteSize = ByteSize(16 * 1024 * 1024)
+    upstream_connect_timeout: float = Field(default=5.0, gt=0)
+    upstream_read_timeout: float = Field(default=300.0, gt=0)
+    revocation_sync_interval: float = Field(default=1.0, gt=0)
+
+    # Providers.
+    enable_ollama_api: bool = True
+    ollama_base_urls: SemicolonList = Field(default_factory=lambda: ["http://127.0.0.1:11434"])
+    enable_openai_api: bool = True
+    openai_api_base_urls: SemicolonList = Field(
+        default_factory=lambda: ["https://api.openai.com/v1"])
+    openai_api_keys: SemicolonList = Field(default_factory=list)
+
+    # Retrieval.
+    vector_db: Literal["lancedb", "chroma", "qdrant", "milvus"] = "lancedb"
+    chroma_http_url: str | None = None
+    qdrant_url: str | None = None
+    milvus_uri: str | None = None
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    embedding_engine: Literal["", "sentence-transformers", "ollama", "openai"] = ""
+    enable_rag_hybrid_search: bool = False
+    web_search_engine: str | None = None
+
+    # Stores.
+    database_url: str | None = None
+    owui_data_dir: Path = Path.home() / ".owui"
+    storage_provider: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket_name: str | None = None
+    s3_region_name: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    # Operations.
+    owui_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    owui_log_format: Literal["json", "text"] = "json"
+    owui_access_log: bool = True
+
+    @field_validator("jwt_expires_in")
+    @classmethod
+    def _check_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("rate_limit", "signin_rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as 300/minute or 10/second") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @property
+    def jwt_expires(self) -> timedelta:
+        return parse_duration(self.jwt_expires_in)
+
+    @cached_property
+    def jwt_secret(self) -> str:
+        if self.jwt_secret_key is not None:
+            return self.jwt_secret_key.get_secret_value()
+        return shared_secret(self.owui_data_dir)
+
+    def database_url_for(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.owui_data_dir / f'{service}.db'}"
+
+    def service_url(self, service: str) -> str:
+        return str(getattr(self, f"{service}_service_url")).rstrip("/")
+
+
+class SettingsError(SystemExit):
+    """Start-up stops here: the message names each variable at fault."""
+
+
+def shared_secret(data_dir: Path) -> str:
+    """The laptop's signing key: made once in the data dir, read by every service after."""
+    path = data_dir / "jwt_secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another service made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "environment"
+            got = os.environ.get(variable)
+            shown = "" if got is None or "secret" in variable.lower() else f" (got {got!r})"
+            lines.append(f"  {variable}: {error['msg']}{shown}")
+        raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,68 @@
+"""Map every error to JSON `{"detail": ...}` with the status DESIGN.md gives it."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("owui.errors")
+
+
+class UpstreamError(Exception):
+    """Another service (or a provider) failed us: 502, 503 or 504, naming it."""
+
+    def __init__(self, service: str, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.service = service
+        self.status = status
+        self.detail = detail
+
+
+def _json(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return _json(exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            return _json(400, f"Malformed JSON body: {error.get('ctx', {}).get('error', '')}")
+    return _json(422, [{k: v for k, v in e.items() if k in ("loc", "msg", "type")}
+                       for e in errors])
+
+
+async def _upstream_error(_request: Request, exc: UpstreamError) -> JSONResponse:
+    return _json(exc.status, exc.detail)
+
+
+async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+    log.info("integrity error: %s", exc.orig)
+    return _json(409, "This conflicts with something already stored.")
+
+
+async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+    log.error("database error: %s", exc.orig)
+    return _json(503, "The database is unavailable; try again shortly.")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _json(500, "Internal server error; the request id in X-Request-ID finds it in the logs.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(UpstreamError, _upstream_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,54 @@
+"""Request id and access log, as raw ASGI so that it costs microseconds on every request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from owui.core.asgi import header
+from owui.core.logging import request_id_var
+
+access_log = logging.getLogger("owui.access")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Takes the caller's `X-Request-ID` (or makes one), logs it, and echoes it back."""
+
+    def __init__(self, app: ASGIApp, access_log_enabled: bool = True) -> None:
+        self.app = app
+        self.access_log_enabled = access_log_enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = header(scope, b"x-request-id")
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        start = time.perf_counter()
+        status = 0
+        raw_id = request_id.encode()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", raw_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.access_log_enabled:
+                access_log.info(
+                    "%s %s %s", scope["method"], scope["path"], status,
+                    extra={"status": status, "method": scope["method"], "path": scope["path"],
+                           "ms": round((time.perf_counter() - start) * 1000, 2)},
+                )
+            request_id_var.reset(token)

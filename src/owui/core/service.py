@@ -1,0 +1,98 @@
+"""The frame every service app is built in: settings, logs, database, migrations, health, auth."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import owui
+from owui.core.auth import PUBLIC_PATHS, TokenAuthMiddleware
+from owui.core.config import Settings, get_settings
+from owui.core.db import Database
+from owui.core.errors import install_error_handlers
+from owui.core.http import create_client
+from owui.core.logging import configure_logging
+from owui.core.middleware import RequestContextMiddleware
+from owui.core.migrate import run_migrations
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def create_service_app(
+    name: str,
+    *,
+    routers: Iterable[APIRouter] = (),
+    metadata: MetaData | None = None,
+    migrations: Path | None = None,
+    public_paths: Iterable[str] = (),
+    on_startup: Iterable[Hook] = (),
+    on_shutdown: Iterable[Hook] = (),
+    settings: Settings | None = None,
+    authenticate: bool = True,
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(name, settings.owui_log_level, settings.owui_log_format)
+    startup_hooks, shutdown_hooks = list(on_startup), list(on_shutdown)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings.database_url_for(name))
+        if migrations is not None and metadata is not None:
+            await run_migrations(app.state.db, migrations, metadata, name)
+        app.state.http = create_client(settings)
+        for hook in startup_hooks:
+            await hook(app)
+        try:
+            yield
+        finally:
+            for hook in shutdown_hooks:
+                await hook(app)
+            await app.state.http.aclose()
+            await app.state.db.dispose()
+
+    app = FastAPI(title=f"owui {name}", version=owui.__version__, lifespan=lifespan)
+    app.state.service = name
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health_router(name))
+    for router in routers:
+        app.include_router(router)
+    if authenticate:
+        app.add_middleware(TokenAuthMiddleware, secret=settings.jwt_secret,
+                           public_paths=PUBLIC_PATHS | frozenset(public_paths))
+    app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.owui_access_log)
+    return app
+
+
+def health_router(name: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            await request.app.state.db.ping()
+        except Exception as exc:  # any failure of the store means not ready
+            return JSONResponse({"status": "unavailable", "service": name,
+                                 "detail": f"database: {exc.__class__.__name__}"}, 503)
+        return JSONResponse({"status": "ready", "service": name})
+
+    return router
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.db.sessions() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,63 @@
+"""JWT issue and verify (HS256): the one credential every service checks."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from owui.core.config import Role
+
+ALGORITHM = "HS256"
+_REQUIRED = ["sub", "role", "jti", "exp", "iat"]
+_ROLES = ("admin", "user", "pending")
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, forged, expired or of an unknown role."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    sub: str
+    role: Role
+    jti: str
+    exp: int
+    iat: float
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def issue_token(secret: str, sub: str, role: Role, expires_in: timedelta,
+                **extra: object) -> tuple[str, int]:
+    """Return the token and its expiry as a Unix timestamp."""
+    now = time.time()
+    exp = int(now + expires_in.total_seconds())
+    payload = {"sub": sub, "role": role, "jti": uuid.uuid4().hex, "iat": now, "exp": exp, **extra}
+    return jwt.encode(payload, secret, algorithm=ALGORITHM), exp
+
+
+def verify_token(secret: str, token: str) -> Claims:
+    try:
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                             options={"require": _REQUIRED})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    if payload["role"] not in _ROLES:
+        raise InvalidToken(f"unknown role {payload['role']!r}")
+    return Claims(str(payload["sub"]), payload["role"], str(payload["jti"]),
+                  int(payload["exp"]), float(payload["iat"]))
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

@@ -1,0 +1,1 @@
+"""The inference service (see DESIGN.md for what it owns)."""

@@ -1,0 +1,1 @@
+"""The retrieval service (see DESIGN.md for what it owns)."""
