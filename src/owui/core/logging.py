@@ -59,3 +59,4 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         logger.handlers.clear()
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

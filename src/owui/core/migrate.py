@@ -42,7 +42,7 @@ def _upgrade(connection: Connection, script_dir: Path, metadata: MetaData, servi
     config.set_main_option("script_location", str(script_dir))
     script = ScriptDirectory.from_config(config)
 
-    def upgrade(revision, _context):  # noqa: ANN001, ANN202
+    def upgrade(revision, _context):
         return script._upgrade_revs("head", revision)
 
     with EnvironmentContext(config, script, fn=upgrade) as env:

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 import owui
 from owui.core.auth import PUBLIC_PATHS, TokenAuthMiddleware
@@ -36,6 +38,8 @@ def create_service_app(
     on_shutdown: Iterable[Hook] = (),
     settings: Settings | None = None,
     authenticate: bool = True,
+    middleware: Iterable[Middleware] = (),
+    cors: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(name, settings.owui_log_level, settings.owui_log_format)
@@ -64,10 +68,18 @@ def create_service_app(
     app.include_router(health_router(name))
     for router in routers:
         app.include_router(router)
+    # Added innermost first: requests pass CORS, then the request id, then auth.
+    for item in middleware:
+        app.add_middleware(item.cls, *item.args, **item.kwargs)
     if authenticate:
         app.add_middleware(TokenAuthMiddleware, secret=settings.jwt_secret,
                            public_paths=PUBLIC_PATHS | frozenset(public_paths))
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.owui_access_log)
+    if cors:
+        origins = settings.cors_allow_origins
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
+                           allow_headers=["*"], allow_credentials="*" not in origins,
+                           expose_headers=["X-Request-ID", "Retry-After"], max_age=600)
     return app
 
 

@@ -1,0 +1,259 @@
+"""The asyncio supervisor behind `owui up`.
+
+honcho's Manager stops every process when one exits and never restarts one, so only its
+Printer is used here; starting, watching, restarting and stopping are ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, TextIO
+
+from owui.cli.processes import describe_exit, signal_group, spawn, terminate
+
+if TYPE_CHECKING:
+    import httpx
+    from honcho.printer import Printer
+
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 30.0
+STABLE_AFTER = 30.0  # up this long, a crash is news again and backoff starts over
+STOP_GRACE = 5.0
+POLL_INTERVAL = 0.05
+TAIL_LINES = 20
+SELF = "owui"  # the name on the supervisor's own log lines
+
+
+@dataclass(eq=False)
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    url: str
+    process: asyncio.subprocess.Process | None = None
+    colour: str | None = None
+    restarts: int = 0
+    ready: bool = False
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
+    first_ready: asyncio.Future[None] | None = None
+
+
+class StartFailed(Exception):
+    """A service exited before it was ever ready: restarting would fail the same way."""
+
+
+class Supervisor:
+    def __init__(self, children: list[Child], *, ready_timeout: float, started_at: float,
+                 output: TextIO | None = None) -> None:
+        self.children = children
+        self.ready_timeout = ready_timeout
+        self.started_at = started_at
+        self.output = output or sys.stdout
+        self._stopping = asyncio.Event()
+        self._hurry = asyncio.Event()
+        self._printer: Printer | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def run(self) -> int:
+        """Start everything, report, supervise until a signal; the exit code for `owui up`."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal)
+        monitors: list[asyncio.Task[None]] = []
+        try:
+            for child in self.children:
+                child.first_ready = loop.create_future()
+                child.process = await spawn(child.argv, child.env)
+            # Imported only now, while the services boot on the other core.
+            await self._prepare()
+            monitors = [asyncio.create_task(self._supervise(c)) for c in self.children]
+            code = await self._start_up()
+            if code is None:
+                await self._stopping.wait()
+                code = 0
+            return code
+        finally:
+            self._stopping.set()
+            await asyncio.gather(*monitors, return_exceptions=True)
+            for child in self.children:  # those never supervised, if start-up broke early
+                if child.process is not None and child.process.returncode is None:
+                    await terminate(child.process, STOP_GRACE, self._hurry)
+            for child in self.children:
+                _retrieve(child.first_ready)
+            if self._client is not None:
+                await self._client.aclose()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _on_signal(self) -> None:
+        if self._stopping.is_set():
+            self._hurry.set()  # a second Ctrl-C: no more waiting for a graceful stop
+        else:
+            self.say("stopping all services")
+        self._stopping.set()
+
+    async def _prepare(self) -> None:
+        import httpx
+        from honcho.colour import get_colours
+        from honcho.printer import Printer
+
+        width = max(len(SELF), *(len(c.name) for c in self.children))
+        self._printer = Printer(output=self.output, width=width)
+        for child, colour in zip(self.children, get_colours(), strict=False):
+            child.colour = colour
+        self._client = httpx.AsyncClient(timeout=2.0, trust_env=False)
+
+    async def _start_up(self) -> int | None:
+        """None once all are ready; else the exit code (0 when stopped by a signal)."""
+        waiting = {child.first_ready: child for child in self.children
+                   if child.first_ready is not None}
+        stop = asyncio.ensure_future(self._stopping.wait())
+        deadline = time.monotonic() + self.ready_timeout
+        pending: set[asyncio.Future[None]] = set(waiting)
+        try:
+            while pending and (remaining := deadline - time.monotonic()) > 0:
+                done, _ = await asyncio.wait(pending | {stop}, timeout=remaining,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if stop in done:
+                    return 0
+                for future in done:
+                    pending.discard(future)
+                    if (failure := future.exception()) is not None:
+                        self._report(waiting[future], str(failure))
+                        return 1
+        finally:
+            stop.cancel()
+        if pending:
+            for future in pending:
+                self._report(waiting[future],
+                             f"was not ready within {self.ready_timeout:g} s")
+            return 1
+        self._print_table(time.monotonic() - self.started_at)
+        return None
+
+    async def _supervise(self, child: Child) -> None:
+        """Keep one service running: watch it, and restart it with backoff when it exits."""
+        delay = BACKOFF_FIRST
+        while True:
+            process = child.process
+            if process is None:
+                return
+            started = time.monotonic()
+            pump = asyncio.create_task(self._pump(child, process))
+            watch = asyncio.create_task(self._watch_ready(child, process))
+            exited = asyncio.ensure_future(process.wait())
+            stop = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({exited, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            watch.cancel()
+            if process.returncode is None:
+                await terminate(process, STOP_GRACE, self._hurry)
+            else:
+                signal_group(process, signal.SIGKILL)  # whatever the crashed service left
+            await exited
+            child.ready = False
+            # Its last words belong in the tail before anyone reads it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(pump), 1.0)
+            pump.cancel()
+            if self._stopping.is_set():
+                return
+            how = describe_exit(process.returncode)
+            assert child.first_ready is not None
+            if not child.first_ready.done():
+                child.first_ready.set_exception(
+                    StartFailed(f"exited ({how}) before it was ready"))
+                return
+            if time.monotonic() - started >= STABLE_AFTER:
+                delay = BACKOFF_FIRST
+            self.say(f"{child.name} exited ({how}); restarting in {delay:g} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            if self._stopping.is_set():
+                return
+            delay = min(delay * 2, BACKOFF_MAX)
+            child.restarts += 1
+            child.process = await spawn(child.argv, child.env)
+
+    async def _watch_ready(self, child: Child, process: asyncio.subprocess.Process) -> None:
+        import httpx
+
+        assert self._client is not None and child.first_ready is not None
+        while process.returncode is None:
+            try:
+                response = await self._client.get(f"{child.url}/readyz")
+            except httpx.HTTPError:
+                response = None
+            if response is not None and response.status_code == 200:
+                child.ready = True
+                if child.first_ready.done():
+                    self.say(f"{child.name} ready again (pid {process.pid}, "
+                             f"restart {child.restarts})")
+                else:
+                    child.first_ready.set_result(None)
+                return
+            await asyncio.sleep(POLL_INTERVAL)
+
+    async def _pump(self, child: Child, process: asyncio.subprocess.Process) -> None:
+        """Copy the child's output, line by line, to the prefixed log and to its tail."""
+        assert process.stdout is not None
+        while True:
+            try:
+                line = await process.stdout.readline()
+            except ValueError:  # longer than the reader's limit; asyncio has dropped it
+                continue
+            if not line:
+                return
+            text = line.decode("utf-8", "replace").rstrip("\r\n")
+            child.tail.append(text)
+            self._write(child.name, text, child.colour)
+
+    def say(self, text: str) -> None:
+        self._write(SELF, text, None)
+
+    def _write(self, name: str, text: str, colour: str | None) -> None:
+        if self._printer is None:
+            return
+        from honcho.printer import Message
+
+        # A closed stdout (`owui up | head`) must not take the supervisor down with it.
+        with contextlib.suppress(OSError, ValueError):
+            self._printer.write(Message("line", text, datetime.now(), name, colour))
+
+    def _report(self, child: Child, problem: str) -> None:
+        lines = [f"owui: {child.name} {problem}"]
+        if child.tail:
+            lines.append(f"last {len(child.tail)} lines from {child.name}:")
+            lines.extend(f"  {line}" for line in child.tail)
+        else:
+            lines.append(f"{child.name} wrote nothing")
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+    def _print_table(self, seconds: float) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="owui services", title_justify="left")
+        for column in ("service", "url", "pid", "status"):
+            table.add_column(column)
+        for child in self.children:
+            pid = str(child.process.pid) if child.process else "-"
+            table.add_row(child.name, child.url, pid, "[green]ready[/green]")
+        console = Console(file=self.output)
+        with contextlib.suppress(OSError, ValueError):
+            console.print(table)
+            console.print(f"all {len(self.children)} ready in {seconds:.2f} s; "
+                          "Ctrl-C stops them")
+
+
+def _retrieve(future: asyncio.Future[None] | None) -> None:
+    """Mark a failure as seen, so asyncio does not warn about it at exit."""
+    if future is not None and future.done() and not future.cancelled():
+        future.exception()

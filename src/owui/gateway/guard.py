@@ -1,0 +1,116 @@
+"""Checks on a request body before anything is forwarded: size, content type, JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from starlette.types import Message, Receive, Scope
+
+from owui.core.asgi import header
+
+ACCEPTED_TYPES = frozenset({
+    "application/json", "application/x-ndjson", "multipart/form-data",
+    "application/x-www-form-urlencoded", "application/octet-stream",
+})
+# Bodies up to this size are read whole (cheaper to forward); larger ones stream through.
+BUFFER_LIMIT = 1024 * 1024
+
+
+class BodyRejected(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _declared_length(scope: Scope) -> int | None:
+    raw = header(scope, b"content-length")
+    if raw is None:
+        return None
+    try:
+        length = int(raw)
+    except ValueError:
+        raise BodyRejected(400, f"Content-Length {raw!r} is not a number.") from None
+    if length < 0:
+        raise BodyRejected(400, "Content-Length must not be negative.")
+    return length
+
+
+async def read_all(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BodyRejected(400, "The client went away while sending the body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyRejected(413, f"The request body exceeds the limit of {limit} bytes.")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def stream_body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BodyRejected(400, "The client went away while sending the body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyRejected(413, f"The request body exceeds the limit of {limit} bytes.")
+        if chunk:
+            yield chunk
+        more = message.get("more_body", False)
+
+
+async def checked_body(scope: Scope, receive: Receive, max_body: int,
+                       max_json: int) -> bytes | None:
+    """The whole body when small or JSON (validated), b"" when none, None to stream it."""
+    length = _declared_length(scope)
+    chunked = (header(scope, b"transfer-encoding") or "").lower() == "chunked"
+    if not chunked and not length:
+        return b""
+    if length is not None and length > max_body:
+        raise BodyRejected(413, f"The request body ({length} bytes) exceeds the limit of "
+                                f"{max_body} bytes.")
+    media_type = (header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+    if media_type and media_type not in ACCEPTED_TYPES and not _is_json(media_type):
+        raise BodyRejected(415, f"Content-Type {media_type!r} is not accepted; send "
+                                "application/json, multipart/form-data or "
+                                "application/x-www-form-urlencoded.")
+    if _is_json(media_type):
+        body = await read_all(receive, max_json)
+        if body.strip():
+            try:
+                json.loads(body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise BodyRejected(400, f"Malformed JSON body: {exc}") from None
+        return body
+    if length is not None and length <= BUFFER_LIMIT:
+        return await read_all(receive, max_body)
+    return None
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over an already-read body, then defers to the real one."""
+    sent = False
+
+    async def receive_again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return receive_again

@@ -1,0 +1,65 @@
+"""The gateway's tables: users, API keys, and token revocations."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from owui.core.db import Base
+
+
+class GatewayBase(Base):
+    __abstract__ = True
+    metadata = MetaData()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now_epoch() -> int:
+    return int(time.time())
+
+
+class User(GatewayBase):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    profile_image_url: Mapped[str] = mapped_column(Text, default="/user.png")
+    # Fractional seconds: the earliest account becomes admin, even when two sign up at once.
+    created_at: Mapped[float] = mapped_column(Float, default=time.time, index=True)
+    updated_at: Mapped[int] = mapped_column(Integer, default=now_epoch, onupdate=now_epoch)
+    last_active_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
+
+
+class ApiKey(GatewayBase):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
+    last_used_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Revocation(GatewayBase):
+    """A revoked token (`jti`), all of a user's tokens issued before a time, or an API key."""
+
+    __tablename__ = "revocations"
+    __table_args__ = (Index("ix_revocations_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # jti | user | api_key
+    subject: Mapped[str] = mapped_column(String(64))
+    issued_before: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expires_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)

@@ -1,0 +1,161 @@
+"""`/api/v1/auths`: sign up, sign in, sign out, the current user, passwords and API keys."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from owui.core.auth import CurrentUser
+from owui.core.passwords import hash_password, verify_password
+from owui.core.service import Session
+from owui.core.tokens import issue_token
+from owui.gateway import crud
+from owui.gateway.dispatch import Gateway
+from owui.gateway.models import User
+from owui.gateway.schemas import (
+    ApiKeyCreate,
+    ApiKeyInfo,
+    ApiKeyResponse,
+    CreatedApiKey,
+    SessionUserResponse,
+    SigninForm,
+    SignupForm,
+    UpdatePasswordForm,
+)
+from owui.gateway.users_view import session_user
+
+router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
+_BAD_CREDENTIALS = "The email or password is incorrect."
+# Checked against when the email is unknown, so that a miss takes as long as a wrong password.
+_DUMMY_HASH = hash_password("owui-timing-equaliser")
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def _sign_in(request: Request, user: User) -> SessionUserResponse:
+    settings = request.app.state.settings
+    token, expires_at = issue_token(settings.jwt_secret, user.id, user.role,  # type: ignore[arg-type]
+                                    settings.jwt_expires)
+    return session_user(user, token, expires_at)
+
+
+async def _current(session: Session, user: CurrentUser) -> User:
+    found = await crud.get_user(session, user.sub)
+    if found is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "This account no longer exists.")
+    return found
+
+
+@router.post("/signup", response_model=SessionUserResponse)
+async def signup(form: SignupForm, request: Request, session: Session) -> SessionUserResponse:
+    if await crud.get_user_by_email(session, form.email) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists.")
+    password_hash = await run_in_threadpool(hash_password, form.password)
+    user = await crud.create_user(session, name=form.name, email=form.email,
+                                  password_hash=password_hash,
+                                  role=request.app.state.settings.default_user_role,
+                                  profile_image_url=form.profile_image_url)
+    return _sign_in(request, user)
+
+
+@router.post("/signin", response_model=SessionUserResponse)
+async def signin(form: SigninForm, request: Request, session: Session) -> SessionUserResponse:
+    user = await crud.get_user_by_email(session, form.email)
+    matches, new_hash = await run_in_threadpool(
+        verify_password, form.password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not matches:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, _BAD_CREDENTIALS)
+    if new_hash:
+        user.password_hash = new_hash
+    user.last_active_at = int(time.time())
+    await session.commit()
+    return _sign_in(request, user)
+
+
+@router.get("/", response_model=SessionUserResponse)
+async def me(request: Request, session: Session, user: CurrentUser) -> SessionUserResponse:
+    found = await _current(session, user)
+    return session_user(found, request.scope["state"]["token"], user.exp)
+
+
+@router.post("/signout")
+async def signout(request: Request, session: Session, user: CurrentUser) -> dict[str, bool]:
+    await _gateway(request).revocations.revoke(session, "jti", user.jti, expires_at=user.exp)
+    return {"status": True}
+
+
+@router.post("/update/password")
+async def update_password(form: UpdatePasswordForm, session: Session,
+                          user: CurrentUser) -> bool:
+    found = await _current(session, user)
+    matches, _ = await run_in_threadpool(verify_password, form.password, found.password_hash)
+    if not matches:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "The current password is incorrect.")
+    found.password_hash = await run_in_threadpool(hash_password, form.new_password)
+    await session.commit()
+    return True
+
+
+# Open WebUI's single key per user: POST makes a new one (replacing the old), shown once.
+@router.post("/api_key", response_model=ApiKeyResponse)
+async def create_default_api_key(request: Request, session: Session,
+                                 user: CurrentUser) -> ApiKeyResponse:
+    replaced = await crud.delete_api_keys(session, user.sub, name="default")
+    await _revoke_keys(request, session, replaced)
+    _row, key = await crud.create_api_key(session, user.sub, "default")
+    return ApiKeyResponse(api_key=key)
+
+
+@router.get("/api_key", response_model=ApiKeyResponse)
+async def get_default_api_key(session: Session, user: CurrentUser) -> ApiKeyResponse:
+    keys = [k for k in await crud.list_api_keys(session, user.sub) if k.name == "default"]
+    if not keys:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "You have no API key; POST to create one.")
+    # Only a hash is stored: the key itself was shown once, when it was made.
+    return ApiKeyResponse(api_key=f"{keys[-1].prefix}...")
+
+
+@router.delete("/api_key")
+async def delete_default_api_key(request: Request, session: Session, user: CurrentUser) -> bool:
+    deleted = await crud.delete_api_keys(session, user.sub, name="default")
+    await _revoke_keys(request, session, deleted)
+    return bool(deleted)
+
+
+@router.get("/api_keys", response_model=list[ApiKeyInfo])
+async def list_api_keys(session: Session, user: CurrentUser) -> list[ApiKeyInfo]:
+    return [ApiKeyInfo.model_validate(k, from_attributes=True)
+            for k in await crud.list_api_keys(session, user.sub)]
+
+
+@router.post("/api_keys", response_model=CreatedApiKey, status_code=status.HTTP_201_CREATED)
+async def create_api_key(form: ApiKeyCreate, session: Session,
+                         user: CurrentUser) -> CreatedApiKey:
+    row, key = await crud.create_api_key(session, user.sub, form.name)
+    return CreatedApiKey(api_key=key, **ApiKeyInfo.model_validate(row, from_attributes=True)
+                         .model_dump())
+
+
+@router.delete("/api_keys/{key_id}")
+async def delete_api_key(key_id: str, request: Request, session: Session,
+                         user: CurrentUser) -> bool:
+    deleted = await crud.delete_api_keys(session, user.sub, key_id=key_id)
+    if not deleted:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No API key {key_id!r} of yours.")
+    await _revoke_keys(request, session, deleted)
+    return True
+
+
+async def _revoke_keys(request: Request, session: Session, key_ids: list[str]) -> None:
+    """Deleted keys stop working on every replica, even where a minted token is cached."""
+    if not key_ids:
+        await session.commit()
+        return
+    expires_at = time.time() + 3600
+    for key_id in key_ids:
+        await _gateway(request).revocations.revoke(session, "api_key", key_id,
+                                                   expires_at=expires_at)

@@ -1,0 +1,96 @@
+"""Request and response bodies of the gateway's own routes, in Open WebUI's shapes."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from owui.core.config import Role
+
+# As Open WebUI: self-hosted accounts often live at @localhost or an internal domain.
+_EMAIL = re.compile(r"^[^@\s]+@(localhost|[^@\s]+\.[^@\s]+)$")
+
+
+def _check_email(value: str) -> str:
+    value = value.strip().lower()
+    if not _EMAIL.match(value):
+        raise ValueError("not an email address such as name@example.com")
+    return value
+
+
+EmailStr = Annotated[str, Field(max_length=320), AfterValidator(_check_email)]
+
+
+class SignupForm(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=1024)
+    profile_image_url: str | None = None
+
+
+class SigninForm(BaseModel):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UpdatePasswordForm(BaseModel):
+    password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=8, max_length=1024)
+
+
+class UserModel(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    profile_image_url: str
+    last_active_at: int
+    updated_at: int
+    created_at: int
+
+
+class SessionUserResponse(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    profile_image_url: str
+    token: str
+    token_type: str = "Bearer"
+    expires_at: int | None
+    permissions: dict[str, object] | None = None
+
+
+class UserListResponse(BaseModel):
+    users: list[UserModel]
+    total: int
+
+
+class UserUpdateForm(BaseModel):
+    role: Role | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: EmailStr | None = None
+    profile_image_url: str | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=1024)
+
+
+class ApiKeyResponse(BaseModel):
+    api_key: str | None
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(default="default", min_length=1, max_length=200)
+
+
+class ApiKeyInfo(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    created_at: int
+    last_used_at: int | None
+
+
+class CreatedApiKey(ApiKeyInfo):
+    api_key: str = Field(description="Shown once; only its hash is stored.")
