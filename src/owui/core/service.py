@@ -10,6 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -49,7 +51,7 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url_for(name))
         if migrations is not None and metadata is not None:
-            await run_migrations(app.state.db, migrations, metadata, name)
+            await _migrate(app.state.db, migrations, metadata, name)
         app.state.http = create_client(settings)
         for hook in startup_hooks:
             await hook(app)
@@ -81,6 +83,19 @@ def create_service_app(
                            allow_headers=["*"], allow_credentials="*" not in origins,
                            expose_headers=["X-Request-ID", "Retry-After"], max_age=600)
     return app
+
+
+class StartupError(RuntimeError):
+    """The service cannot start; the message says what to fix."""
+
+
+async def _migrate(db: Database, migrations: Path, metadata: MetaData, name: str) -> None:
+    try:
+        await run_migrations(db, migrations, metadata, name)
+    except (OSError, SQLAlchemyError) as exc:
+        shown = make_url(db.url).render_as_string(hide_password=True)
+        raise StartupError(f"The {name} service cannot open its database {shown}: {exc}. "
+                           "Check DATABASE_URL (or OWUI_DATA_DIR for SQLite).") from None
 
 
 def health_router(name: str) -> APIRouter:
