@@ -49,6 +49,16 @@ def test_invalid_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, varia
     assert f"{variable}:" in str(caught.value) and repr(value) in str(caught.value)
 
 
+def test_short_signing_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET_KEY", "t0p-s3cr3t")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "JWT_SECRET_KEY: Value error, use at least 32 characters" in str(caught.value)
+    assert "t0p-s3cr3t" not in str(caught.value)
+    monkeypatch.setenv("JWT_SECRET_KEY", "")
+    assert load_settings().jwt_secret_key is None
+
+
 def test_secret_values_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("S3_SECRET_ACCESS_KEY", "x" * 5)
     assert "xxxxx" not in repr(Settings())

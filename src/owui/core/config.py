@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     owui_log_format: Literal["json", "text"] = "json"
     owui_access_log: bool = True
 
+    @field_validator("jwt_secret_key", mode="before")
+    @classmethod
+    def _check_secret(cls, value: object) -> object:
+        if value is None or value == "":
+            return None  # unset: the key made once in the data dir is used
+        if isinstance(value, str) and len(value) < 32:
+            raise ValueError("use at least 32 characters, e.g. from "
+                             "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
+
     @field_validator("jwt_expires_in")
     @classmethod
     def _check_duration(cls, value: str) -> str:
