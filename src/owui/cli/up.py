@@ -10,8 +10,15 @@ from typing import Annotated
 
 import typer
 
-from owui.cli.ports import BasePortOption, HostOption, PortsOption, base_url, busy_ports, \
-    resolve_ports
+from owui.cli.ports import (
+    BasePortOption,
+    HostOption,
+    PortsOption,
+    base_url,
+    busy_ports,
+    client_host,
+    resolve_ports,
+)
 from owui.cli.profiles import DEFAULT_PROFILE, Profile, ProfileError, load_profile
 from owui.cli.serve import fail
 from owui.core.services import SERVICES
@@ -51,11 +58,15 @@ def up(
 
     children = [
         Child(name=s.name, env=env, url=base_url(host, ports[s.name]),
+              address=(client_host(host), ports[s.name]),
               argv=[sys.executable, "-m", "owui", "serve", s.name,
                     "--host", host, "--port", str(ports[s.name])])
         for s in SERVICES
     ]
-    supervisor = Supervisor(children, ready_timeout=ready_timeout, started_at=started_at)
+    banner = (f"starting {len(children)} services, profile {chosen.name}, "
+              f"data in {env['OWUI_DATA_DIR']}")
+    supervisor = Supervisor(children, ready_timeout=ready_timeout, started_at=started_at,
+                            banner=banner)
     try:
         code = asyncio.run(supervisor.run())
     finally:
