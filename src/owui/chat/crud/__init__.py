@@ -1,0 +1,1 @@
+"""Reads and writes of the chat service, one module per kind of row."""

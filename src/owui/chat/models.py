@@ -1,0 +1,162 @@
+"""The chat service's tables: chats, messages (one row each), tags, folders, shares, preferences.
+
+A chat's messages are rows, not one JSON blob: appending writes one row, and Open WebUI's
+`chat.history` shape is assembled from the rows at the edge (see `tree.py`). Each message keeps
+the fields Open WebUI gives it beyond the columns in `extra`, so that a round trip loses nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from owui.core.db import Base
+
+# SQLite makes only `INTEGER PRIMARY KEY` an alias of the rowid, which FTS5 indexes by.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+ID_LENGTH = 36
+MESSAGE_ID_LENGTH = 128
+USER_ID_LENGTH = 64
+TAG_ID_LENGTH = 128
+
+
+class ChatBase(Base):
+    __abstract__ = True
+    metadata = MetaData()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> int:
+    return int(time.time())
+
+
+class Folder(ChatBase):
+    __tablename__ = "folders"
+    __table_args__ = (Index("ix_folders_user_parent", "user_id", "parent_id"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"), nullable=True)
+    name: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    is_expanded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Chat(ChatBase):
+    __tablename__ = "chats"
+    __table_args__ = (
+        # The chat list: a user's chats, newest first, read straight from the index.
+        Index("ix_chats_user_list", "user_id", "archived", "updated_at", "pk"),
+        Index("ix_chats_user_pinned", "user_id", "pinned"),
+        Index("ix_chats_folder", "folder_id"),
+    )
+
+    pk: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    title: Mapped[str] = mapped_column(Text)
+    # Open WebUI's `chat` object without title, history and messages (kept as rows).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    current_message_id: Mapped[str | None] = mapped_column(String(MESSAGE_ID_LENGTH),
+                                                           nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    variables: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    folder_id: Mapped[str | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="SET NULL"), nullable=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Message(ChatBase):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "id", name="uq_messages_chat_id"),
+        Index("ix_messages_chat_parent", "chat_id", "parent_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    # Insertion order: also the order of a message's children (Open WebUI's `childrenIds`).
+    pk: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(MESSAGE_ID_LENGTH))
+    parent_id: Mapped[str | None] = mapped_column(String(MESSAGE_ID_LENGTH), nullable=True)
+    role: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    timestamp: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Tag(ChatBase):
+    __tablename__ = "tags"
+
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
+    id: Mapped[str] = mapped_column(String(TAG_ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class ChatTag(ChatBase):
+    __tablename__ = "chat_tags"
+    __table_args__ = (Index("ix_chat_tags_user_tag", "user_id", "tag_id"),)
+
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    tag_id: Mapped[str] = mapped_column(String(TAG_ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+
+
+class Share(ChatBase):
+    """A share link: the chat as it stood when shared (messages up to `message_cut`)."""
+
+    __tablename__ = "shares"
+    __table_args__ = (Index("ix_shares_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"),
+                                         unique=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    title: Mapped[str] = mapped_column(Text)
+    current_message_id: Mapped[str | None] = mapped_column(String(MESSAGE_ID_LENGTH),
+                                                           nullable=True)
+    message_cut: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Preference(ChatBase):
+    """A user's settings, in Open WebUI's `UserSettings` layout (`{"ui": {...}, ...}`)."""
+
+    __tablename__ = "preferences"
+
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)

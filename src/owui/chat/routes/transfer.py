@@ -1,0 +1,30 @@
+"""Export and import in Open WebUI's format: `GET /all` streams one ChatResponse per line
+(NDJSON, as Open WebUI 0.12); `POST /import` takes `{"chats": [...]}` and stores all or nothing."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from owui.chat.crud import transfer
+from owui.chat.models import Chat
+from owui.chat.responses import Json, ndjson
+from owui.chat.schemas import ChatResponse, ChatsImportForm
+from owui.core.auth import CurrentUser
+from owui.core.service import Session
+
+router = APIRouter(prefix="/api/v1/chats", tags=["import and export"])
+
+
+@router.get("/all", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}},
+                             "description": "One ChatResponse per line, every chat of the "
+                                            "caller's, archived ones too."}})
+async def export_chats(request: Request, user: CurrentUser) -> StreamingResponse:
+    return ndjson(transfer.batches(request.app.state.db.sessions, Chat.user_id == user.sub))
+
+
+@router.post("/import", response_model=list[ChatResponse])
+async def import_chats(form: ChatsImportForm, session: Session, user: CurrentUser) -> Json:
+    """Message trees, tags, pins, archive flags and times as exported; new chat ids."""
+    return Json(await transfer.import_chats(session, user.sub, form.chats))

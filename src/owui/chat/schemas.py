@@ -1,0 +1,191 @@
+"""Request and response bodies, in Open WebUI's shapes (names as in its API document)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from owui.chat.limits import MAX_FOLDER_NAME_CHARS, MAX_TAG_NAME_CHARS, MAX_TITLE_CHARS
+
+JsonObject = dict[str, Any]
+SortBy = Literal["updated_at", "created_at", "title"]
+SortDir = Literal["asc", "desc"]
+
+
+class ChatForm(BaseModel):
+    chat: JsonObject
+    variables: JsonObject | None = None
+    folder_id: str | None = None
+
+
+class ChatImportForm(ChatForm):
+    meta: JsonObject | None = Field(default_factory=dict)
+    pinned: bool | None = False
+    archived: bool | None = False
+    current_message_id: str | None = None
+    created_at: int | None = Field(None, ge=0, lt=2**63)
+    updated_at: int | None = Field(None, ge=0, lt=2**63)
+
+
+class ChatsImportForm(BaseModel):
+    chats: list[ChatImportForm]
+
+
+class ChatResponse(BaseModel):
+    id: str
+    user_id: str
+    title: str
+    chat: JsonObject
+    updated_at: int
+    created_at: int
+    share_id: str | None = None
+    archived: bool
+    pinned: bool | None = False
+    meta: JsonObject = Field(default_factory=dict)
+    variables: JsonObject = Field(default_factory=dict)
+    folder_id: str | None = None
+    current_message_id: str | None = None
+
+
+class ChatTitleIdResponse(BaseModel):
+    id: str
+    title: str
+    updated_at: int
+    created_at: int
+
+
+class CloneForm(BaseModel):
+    title: str | None = Field(None, max_length=MAX_TITLE_CHARS)
+
+
+class ChatFolderIdForm(BaseModel):
+    folder_id: str | None = None
+
+
+class ShareChatForm(BaseModel):
+    share_mode: Literal["continue"] | None = None
+
+
+class SharedChatResponse(BaseModel):
+    id: str
+    chat_id: str
+    title: str
+    share_id: str | None = None
+    updated_at: int
+    created_at: int
+
+
+class TagForm(BaseModel):
+    name: str = Field(min_length=1, max_length=MAX_TAG_NAME_CHARS)
+
+
+class TagFilterForm(TagForm):
+    skip: int | None = Field(0, ge=0)
+    limit: int | None = Field(50, ge=1, le=1000)
+
+
+class TagModel(BaseModel):
+    id: str
+    name: str
+    user_id: str
+    meta: JsonObject | None = None
+
+
+class MessageForm(BaseModel):
+    """A new message: Open WebUI's message fields; any others are kept as they are."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str | None = None
+    parent_id: str | None = Field(None, validation_alias=AliasChoices("parentId", "parent_id"),
+                                  description="The message to answer; omitted: the chat's "
+                                              "current message; null: a new root.")
+    role: str
+    content: Any = ""
+    model: str | None = None
+    timestamp: int | None = None
+    make_current: bool = Field(True, description="Make it the chat's current message.")
+
+
+class MessageContentForm(BaseModel):
+    content: str
+
+
+class MessageResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    parentId: str | None
+    childrenIds: list[str]
+    role: str
+    content: Any
+
+
+class FolderForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=MAX_FOLDER_NAME_CHARS)
+    data: JsonObject | None = None
+    meta: JsonObject | None = None
+    parent_id: str | None = None
+
+
+class FolderUpdateForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=MAX_FOLDER_NAME_CHARS)
+    data: JsonObject | None = None
+    meta: JsonObject | None = None
+
+
+class FolderIsExpandedForm(BaseModel):
+    is_expanded: bool
+
+
+class FolderParentIdForm(BaseModel):
+    parent_id: str | None = None
+
+
+class FolderModel(BaseModel):
+    id: str
+    parent_id: str | None = None
+    user_id: str
+    name: str
+    meta: JsonObject | None = None
+    data: JsonObject | None = None
+    is_expanded: bool = False
+    created_at: int
+    updated_at: int
+
+
+class FolderNameIdResponse(BaseModel):
+    id: str
+    name: str
+    meta: JsonObject | None = None
+    parent_id: str | None = None
+    is_expanded: bool = False
+    created_at: int
+    updated_at: int
+
+
+class UserSettings(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ui: JsonObject | None = Field(default_factory=dict)
+
+
+class PreferencesForm(BaseModel):
+    """Chat preferences; each field is stored where Open WebUI's settings keep it (`ui.*`)."""
+
+    default_model: str | None = None
+    system_prompt: str | None = None
+    params: JsonObject | None = None
+    ui: JsonObject | None = None
+
+
+class Preferences(BaseModel):
+    default_model: str | None
+    system_prompt: str | None
+    params: JsonObject
+    ui: JsonObject
