@@ -82,6 +82,28 @@ class Settings(BaseSettings):
     embedding_engine: Literal["", "sentence-transformers", "ollama", "openai"] = ""
     enable_rag_hybrid_search: bool = False
     web_search_engine: str | None = None
+    # Chunking in tokens of the embedding model's tokenizer (Open WebUI's names).
+    chunk_size: int = Field(default=200, ge=16, le=8192)
+    chunk_overlap: int = Field(default=40, ge=0)
+    rag_top_k: int = Field(default=5, ge=1, le=200)
+    rag_relevance_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    rag_embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    rag_file_max_size: float = Field(default=50.0, gt=0)  # MB, as in Open WebUI
+    # Load the embedding model in the background at start (else on first use).
+    rag_embedding_model_preload: bool = False
+    # Rows in the vector table before an ANN (HNSW) index is built.
+    rag_vector_index_min_rows: int = Field(default=20_000, ge=256)
+    # Web search: result pages on private or loopback addresses only when this is on.
+    enable_rag_local_web_fetch: bool = False
+    searxng_query_url: str | None = None
+    brave_search_api_key: SecretStr | None = None
+    brave_search_url: str = "https://api.search.brave.com/res/v1/web/search"
+    tavily_api_key: SecretStr | None = None
+    tavily_search_url: str = "https://api.tavily.com/search"
+    web_search_result_count: int = Field(default=3, ge=1, le=50)
+    web_search_concurrent_requests: int = Field(default=10, ge=1, le=100)
+    web_loader_timeout: float = Field(default=10.0, gt=0)
+    web_loader_max_size: ByteSize = ByteSize(5 * 1024 * 1024)
 
     # Stores.
     database_url: str | None = None

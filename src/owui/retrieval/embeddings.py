@@ -1,0 +1,179 @@
+"""Embeddings: the bundled all-MiniLM-L6-v2 through sentence-transformers (default), or the
+inference service's OpenAI-compatible /embeddings (EMBEDDING_ENGINE=ollama|openai).
+
+The local model is imported and loaded off the event loop, lazily or in the background, and
+encodes in batches on worker threads: one for ingestion, one for queries, so a query never
+waits behind a long document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+import httpx
+import numpy as np
+
+from owui.core.config import Settings
+from owui.core.errors import UpstreamError
+from owui.core.http import call_service
+from owui.retrieval.chunking import model_dir
+
+log = logging.getLogger("owui.retrieval.embeddings")
+Progress = Callable[[int], Awaitable[None]]
+
+
+class Embedder(Protocol):
+    name: str
+
+    @property
+    def state(self) -> str: ...
+    def start(self) -> None: ...
+    async def embed(self, texts: Sequence[str], *, token: str | None = None,
+                    progress: Progress | None = None) -> np.ndarray: ...
+    async def embed_query(self, text: str, *, token: str | None = None) -> np.ndarray: ...
+    async def close(self) -> None: ...
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The model could not be loaded; the message says why."""
+
+
+def _load_model() -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    started = time.monotonic()
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
+    model.encode(["warm up"], normalize_embeddings=True)
+    log.info("embedding model loaded in %.1f s", time.monotonic() - started)
+    return model
+
+
+class LocalEmbedder:
+    name = "sentence-transformers/all-MiniLM-L6-v2"
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self._ingest = ThreadPoolExecutor(1, thread_name_prefix="embed-ingest")
+        self._query = ThreadPoolExecutor(1, thread_name_prefix="embed-query")
+        self._model: Any = None
+        self._loading: asyncio.Future[Any] | None = None
+        self._error: str | None = None
+
+    @property
+    def state(self) -> str:
+        if self._model is not None:
+            return "ready"
+        if self._error:
+            return f"failed: {self._error}"
+        return "loading" if self._loading else "not loaded"
+
+    def start(self) -> None:
+        """Begin loading in the background; calls made meanwhile wait for it."""
+        if self._loading is None:
+            self._loading = asyncio.get_running_loop().run_in_executor(self._query, _load_model)
+
+    async def model(self) -> Any:
+        if self._model is None:
+            self.start()
+            assert self._loading is not None
+            try:
+                self._model = await asyncio.shield(self._loading)
+            except Exception as exc:
+                self._error = f"{exc.__class__.__name__}: {exc}"
+                self._loading = None
+                raise EmbeddingUnavailable(f"The embedding model failed to load: {exc}") from exc
+        return self._model
+
+    async def embed(self, texts: Sequence[str], *, token: str | None = None,
+                    progress: Progress | None = None) -> np.ndarray:
+        model = await self.model()
+        loop = asyncio.get_running_loop()
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            parts.append(await loop.run_in_executor(self._ingest, _encode, model, batch,
+                                                    self.batch_size))
+            if progress is not None:
+                await progress(len(batch))
+        return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+
+    async def embed_query(self, text: str, *, token: str | None = None) -> np.ndarray:
+        model = await self.model()
+        loop = asyncio.get_running_loop()
+        return (await loop.run_in_executor(self._query, _encode, model, [text], 1))[0]
+
+    async def close(self) -> None:
+        self._ingest.shutdown(wait=False, cancel_futures=True)
+        self._query.shutdown(wait=False, cancel_futures=True)
+
+
+def _encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+    return model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                        convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+
+class RemoteEmbedder:
+    """The inference service's /embeddings on behalf of the user (their token)."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.name = settings.embedding_model
+        self.batch_size = settings.rag_embedding_batch_size
+
+    @property
+    def state(self) -> str:
+        return "ready"
+
+    def start(self) -> None:
+        return None
+
+    async def embed(self, texts: Sequence[str], *, token: str | None = None,
+                    progress: Progress | None = None) -> np.ndarray:
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            parts.append(await self._call(batch, token))
+            if progress is not None:
+                await progress(len(batch))
+        return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+    async def embed_query(self, text: str, *, token: str | None = None) -> np.ndarray:
+        return (await self._call([text], token))[0]
+
+    async def _call(self, batch: list[str], token: str | None) -> np.ndarray:
+        if not token:
+            raise EmbeddingUnavailable("Remote embeddings need the user's token.")
+        response = await call_service(self.client, self.settings, "inference", "POST",
+                                      "/api/v1/inference/embeddings", token,
+                                      json={"model": self.name, "input": batch})
+        if response.status_code != 200:
+            raise UpstreamError("inference", 502, f"The inference service refused the "
+                                f"embeddings request ({response.status_code}): "
+                                f"{response.text[:300]}")
+        try:
+            rows = sorted(response.json()["data"], key=lambda item: item["index"])
+            vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UpstreamError("inference", 502, f"Malformed embeddings answer: {exc}") from None
+        if vectors.shape[0] != len(batch):
+            raise UpstreamError("inference", 502, "The embeddings answer has the wrong count.")
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+    async def close(self) -> None:
+        return None
+
+
+def create_embedder(settings: Settings, client: httpx.AsyncClient) -> Embedder:
+    if settings.embedding_engine in ("ollama", "openai"):
+        return RemoteEmbedder(settings, client)
+    return LocalEmbedder(settings.rag_embedding_batch_size)

@@ -1,0 +1,175 @@
+"""Ingestion jobs: a file is extracted, chunked, embedded and indexed in the background, one
+file at a time (the model already uses every core), with progress kept in the jobs table.
+
+A job that fails removes whatever it indexed and records why, on the job and on the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from owui.core.errors import UpstreamError
+from owui.retrieval import crud
+from owui.retrieval.access import file_key
+from owui.retrieval.embeddings import EmbeddingUnavailable
+from owui.retrieval.extract import ExtractionError, extract_file
+from owui.retrieval.filetypes import kind_of
+from owui.retrieval.models import File, Job
+from owui.retrieval.pipeline import chunk_sections, embed_and_store, sections_text
+from owui.retrieval.runtime import Runtime
+from owui.retrieval.storage import StorageError
+from owui.retrieval.vectors import VectorStoreError
+
+log = logging.getLogger("owui.retrieval.jobs")
+PROGRESS_EVERY = 0.25  # seconds between progress writes
+EXPECTED = (ExtractionError, EmbeddingUnavailable, VectorStoreError, StorageError, UpstreamError)
+
+
+class JobFailed(Exception):
+    """Raised to end a job with a message for the user."""
+
+
+class Jobs:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.slot = asyncio.Semaphore(1)
+        self.done: dict[str, asyncio.Event] = {}
+
+    async def create_file_job(self, file: File, user_id: str) -> Job:
+        async with self.rt.sessions() as session:
+            job = Job(user_id=user_id, kind="file", file_id=file.id, collection=file_key(file.id))
+            session.add(job)
+            await session.flush()
+            await session.execute(
+                File.__table__.update().where(File.id == file.id)
+                .values(job_id=job.id, status="pending", error=None))
+            await session.commit()
+            return job
+
+    def submit(self, job_id: str, file_id: str, token: str | None) -> asyncio.Event:
+        event = self.done.setdefault(job_id, asyncio.Event())
+        self.rt.spawn(self._run(job_id, file_id, token, event), f"ingest-{file_id}")
+        return event
+
+    async def wait(self, job_id: str, limit: float) -> Job | None:
+        """Until the job ends (or `limit` seconds), then its row; polls the table too, for a
+        job that another replica runs."""
+        deadline = time.monotonic() + limit
+        event = self.done.get(job_id)
+        while True:
+            if event is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), max(0.0, deadline - time.monotonic()))
+            async with self.rt.sessions() as session:
+                job = await crud.get_job(session, job_id)
+            if job is None or job.status in ("completed", "failed"):
+                return job
+            if time.monotonic() >= deadline:
+                return job
+            await asyncio.sleep(0.2)
+
+    async def resume(self) -> None:
+        """Jobs cut short by a restart run again from the start (their file is stored)."""
+        async with self.rt.sessions() as session:
+            unfinished = await crud.unfinished_jobs(session)
+        for job in unfinished:
+            if job.kind == "file" and job.file_id and self.rt.settings.embedding_engine in (
+                    "", "sentence-transformers"):
+                log.info("resuming ingestion job %s", job.id)
+                self.submit(job.id, job.file_id, None)
+            else:
+                async with self.rt.sessions() as session:
+                    await crud.update_job(session, job.id, status="failed",
+                                          error="Interrupted by a restart of the service.")
+
+    async def _run(self, job_id: str, file_id: str, token: str | None,
+                   event: asyncio.Event) -> None:
+        try:
+            async with self.slot:
+                await self._ingest(job_id, file_id, token)
+        finally:
+            event.set()
+            self.done.pop(job_id, None)
+
+    async def _ingest(self, job_id: str, file_id: str, token: str | None) -> None:
+        try:
+            await self._update(job_id, status="running", stage="extracting")
+            chunks = await self._process(job_id, file_id, token)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._fail(job_id, file_id, "Interrupted: the service stopped."))
+            raise
+        except JobFailed as exc:
+            await self._fail(job_id, file_id, str(exc))
+        except EXPECTED as exc:
+            await self._fail(job_id, file_id, str(exc))
+        except Exception as exc:
+            log.exception("ingestion of file %s failed", file_id)
+            await self._fail(job_id, file_id, f"Processing failed: {exc.__class__.__name__}")
+        else:
+            await self._update(job_id, status="completed", stage="done", done=chunks)
+
+    async def _process(self, job_id: str, file_id: str, token: str | None) -> int:
+        rt = self.rt
+        async with rt.sessions() as session:
+            file = await crud.get_file(session, file_id)
+        if file is None:
+            raise JobFailed("The file was deleted before it was processed.")
+        sections = await self._extract(file)
+        chunks = await chunk_sections(rt, sections)
+        await self._update(job_id, stage="embedding", total=len(chunks), done=0)
+        meta = {"name": file.filename, "source": file.filename, "file_id": file.id}
+        stored = await embed_and_store(rt, file_key(file.id), file.id, chunks, meta,
+                                       token=token, progress=self._progress(job_id))
+        await self._update(job_id, stage="indexing", done=stored)
+        await self._finish(file, sections_text(sections))
+        return stored
+
+    async def _extract(self, file: File) -> list:
+        kind = kind_of(file.filename).kind
+        with tempfile.TemporaryDirectory(dir=self.rt.tmp_dir) as directory:
+            local = Path(directory) / "document"
+            await self.rt.storage.fetch(file.path, local)
+            return await asyncio.to_thread(extract_file, local, kind)
+
+    async def _finish(self, file: File, content: str) -> None:
+        """Copy the rows into the file's collections, unless the file went meanwhile."""
+        rt = self.rt
+        async with rt.sessions() as session:
+            if await crud.get_file(session, file.id) is None:
+                raise JobFailed("The file was deleted while it was processed.")
+            for knowledge_id in await crud.knowledge_ids_of_file(session, file.id):
+                await rt.store.delete(collection=knowledge_id, file_id=file.id)
+                await rt.store.copy(file_key(file.id), knowledge_id, file.id)
+            await crud.set_file_status(session, file.id, "completed", content=content)
+
+    def _progress(self, job_id: str):
+        state = {"done": 0, "written": 0.0}
+
+        async def report(count: int) -> None:
+            state["done"] += count
+            now = time.monotonic()
+            if now - state["written"] >= PROGRESS_EVERY:
+                state["written"] = now
+                await self._update(job_id, done=state["done"])
+
+        return report
+
+    async def _update(self, job_id: str, **values: object) -> None:
+        async with self.rt.sessions() as session:
+            await crud.update_job(session, job_id, **values)
+
+    async def _fail(self, job_id: str, file_id: str, reason: str) -> None:
+        """Nothing half-indexed stays behind; the job and the file say why."""
+        try:
+            await self.rt.store.delete(file_id=file_id)
+        except VectorStoreError as exc:
+            reason = f"{reason} (cleaning up also failed: {exc})"
+        async with self.rt.sessions() as session:
+            await crud.update_job(session, job_id, status="failed", stage="failed", error=reason)
+            if await crud.get_file(session, file_id) is not None:
+                await crud.set_file_status(session, file_id, "failed", error=reason)

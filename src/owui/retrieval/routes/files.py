@@ -1,0 +1,153 @@
+"""Open WebUI's files API: upload (streamed, capped, hashed, type-checked; processed in the
+background), list, get, content, processing status, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from owui.core.auth import CurrentUser
+from owui.core.service import Session
+from owui.retrieval import crud
+from owui.retrieval.access import file_for
+from owui.retrieval.models import File, new_id
+from owui.retrieval.routes.common import delete_file, token_of
+from owui.retrieval.runtime import Runtime, runtime
+from owui.retrieval.schemas import file_view, job_view
+from owui.retrieval.storage import StorageError
+from owui.retrieval.upload import receive_upload
+
+router = APIRouter(prefix="/api/v1/files", tags=["files"])
+Rt = Annotated[Runtime, Depends(runtime)]
+WAIT_FOR_PROCESSING = 600.0
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "metadata": {"type": "string", "description": "a JSON object"}}}}}}}
+
+
+@router.post("/", openapi_extra=UPLOAD_BODY)
+async def upload_file(request: Request, user: CurrentUser, session: Session, rt: Rt,
+                      process: bool = True, process_in_background: bool = True,
+                      ) -> dict[str, Any]:
+    upload = await receive_upload(request, rt.tmp_dir, rt.max_file_size)
+    file_id = new_id()
+    try:
+        await rt.storage.put(file_id, upload.path)
+    except (OSError, StorageError, RuntimeError) as exc:
+        raise HTTPException(503, f"The file store ({rt.storage.name}) failed: {exc}") from None
+    finally:
+        upload.discard()
+    meta = {"name": upload.filename, "content_type": upload.kind.content_type,
+            "size": upload.size, "data": upload.metadata}
+    file = File(id=file_id, user_id=user.sub, hash=upload.sha256, filename=upload.filename,
+                path=file_id, status="pending" if process else "stored", meta=meta)
+    session.add(file)
+    await session.commit()
+    if process:
+        job = await rt.jobs.create_file_job(file, user.sub)
+        rt.jobs.submit(job.id, file.id, token_of(request))
+        if not process_in_background:
+            await _wait(rt, job.id)
+    await session.refresh(file)
+    return file_view(file)
+
+
+async def _wait(rt: Runtime, job_id: str) -> None:
+    job = await rt.jobs.wait(job_id, WAIT_FOR_PROCESSING)
+    if job is not None and job.status == "failed":
+        raise HTTPException(422, f"The file was stored but could not be processed: {job.error}")
+
+
+@router.get("/")
+async def list_files(user: CurrentUser, session: Session,
+                     page: Annotated[int, Query(ge=1)] = 1,
+                     content: bool = True) -> dict[str, Any]:
+    files, total = await crud.list_files(session, None if user.is_admin else user.sub, page)
+    return {"items": [file_view(f, content=content) for f in files], "total": total}
+
+
+@router.get("/{file_id}")
+async def get_file(file_id: str, user: CurrentUser, session: Session) -> dict[str, Any]:
+    return file_view(await file_for(session, user, file_id), content=True)
+
+
+@router.get("/{file_id}/content")
+async def get_content(file_id: str, user: CurrentUser, session: Session, rt: Rt,
+                      attachment: bool = False) -> StreamingResponse:
+    file = await file_for(session, user, file_id)
+    disposition = "attachment" if attachment else "inline"
+    headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(file.filename)}"}
+    if (file.meta or {}).get("size"):
+        headers["Content-Length"] = str(file.meta["size"])
+    try:
+        chunks = await asyncio.to_thread(_first_and_rest, rt, file.path)
+    except (OSError, StorageError, RuntimeError) as exc:
+        raise HTTPException(404, f"The content of file '{file_id}' is gone: "
+                                 f"{exc.__class__.__name__}") from None
+    media_type = (file.meta or {}).get("content_type") or "application/octet-stream"
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+
+
+def _first_and_rest(rt: Runtime, key: str) -> Any:
+    """Open the stored bytes now, so a missing object is a clear 404 rather than a cut stream."""
+    iterator = rt.storage.iter_bytes(key)
+    first = next(iterator, b"")
+
+    def chain() -> Any:
+        yield first
+        yield from iterator
+
+    return chain()
+
+
+@router.get("/{file_id}/process/status")
+async def process_status(file_id: str, user: CurrentUser, session: Session, rt: Rt,
+                         stream: bool = False) -> Any:
+    file = await file_for(session, user, file_id)
+    if not stream:
+        return await _status(rt, file)
+    return StreamingResponse(_status_events(rt, file.id), media_type="text/event-stream")
+
+
+async def _status(rt: Runtime, file: File) -> dict[str, Any]:
+    status: dict[str, Any] = {"status": file.status}
+    if file.error:
+        status["error"] = file.error
+    if file.job_id:
+        async with rt.sessions() as session:
+            job = await crud.get_job(session, file.job_id)
+        if job is not None:
+            status["job"] = job_view(job)
+    return status
+
+
+async def _status_events(rt: Runtime, file_id: str) -> AsyncIterator[str]:
+    last = None
+    for _ in range(int(WAIT_FOR_PROCESSING * 2)):
+        async with rt.sessions() as session:
+            file = await crud.get_file(session, file_id)
+        if file is None:
+            yield f"data: {json.dumps({'status': 'failed', 'error': 'file deleted'})}\n\n"
+            return
+        status = await _status(rt, file)
+        if status != last:
+            yield f"data: {json.dumps(status)}\n\n"
+            last = status
+        if file.status in ("completed", "failed", "stored"):
+            return
+        await asyncio.sleep(0.5)
+
+
+@router.delete("/{file_id}")
+async def remove_file(file_id: str, user: CurrentUser, session: Session,
+                      rt: Rt) -> dict[str, str]:
+    file = await file_for(session, user, file_id, write=True)
+    await delete_file(rt, session, file)
+    return {"message": "File deleted successfully"}

@@ -1,0 +1,150 @@
+"""Open WebUI's retrieval endpoints (query/doc, query/collection, process/text,
+process/web/search), our search with sources, the RAG context, and ingestion jobs."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owui.core.auth import CurrentUser
+from owui.core.service import Session
+from owui.core.tokens import Claims
+from owui.retrieval import crud
+from owui.retrieval.access import file_keys, named_key, resolve
+from owui.retrieval.extract import Section
+from owui.retrieval.models import Collection
+from owui.retrieval.pipeline import chunk_sections, embed_and_store
+from owui.retrieval.rag import build, last_user_message
+from owui.retrieval.routes.common import token_of
+from owui.retrieval.runtime import Runtime, runtime
+from owui.retrieval.schemas import (
+    ProcessTextForm,
+    QueryCollectionsForm,
+    QueryDocForm,
+    QueryForm,
+    RagForm,
+    SearchForm,
+    WebSearchForm,
+    job_view,
+)
+from owui.retrieval.search import hit_view, owui_result, pick_mode, search
+from owui.retrieval.vectors import Hit
+from owui.retrieval.web.service import web_search
+
+router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"])
+Rt = Annotated[Runtime, Depends(runtime)]
+
+
+@router.get("/")
+async def status(rt: Rt, user: CurrentUser) -> dict[str, Any]:
+    settings = rt.settings
+    engine = settings.embedding_engine or "sentence-transformers"
+    return {"status": True, "embedding_engine": engine,
+            "embedding_model": rt.embedder.name, "embedding_state": rt.embedder.state,
+            "vector_db": rt.store.name, "storage_provider": rt.storage.name,
+            "hybrid": settings.enable_rag_hybrid_search, "chunk_size": settings.chunk_size,
+            "chunk_overlap": settings.chunk_overlap, "top_k": settings.rag_top_k,
+            "web_search_engine": settings.web_search_engine}
+
+
+@router.post("/query/doc")
+async def query_doc(form: QueryDocForm, request: Request, user: CurrentUser, session: Session,
+                    rt: Rt) -> dict[str, Any]:
+    return await _query(rt, request, session, user, [form.collection_name], form)
+
+
+@router.post("/query/collection")
+async def query_collection(form: QueryCollectionsForm, request: Request, user: CurrentUser,
+                           session: Session, rt: Rt) -> dict[str, Any]:
+    return await _query(rt, request, session, user, form.collection_names, form)
+
+
+async def _query(rt: Runtime, request: Request, session: AsyncSession, user: Claims,
+                 names: list[str], form: QueryForm) -> dict[str, Any]:
+    keys = await resolve(session, user, names)
+    hits = await search(rt, keys, form.query, k=form.k, r=form.r,
+                        mode=pick_mode(rt, form.hybrid), token=token_of(request))
+    return owui_result(hits)
+
+
+@router.post("/search")
+async def search_sources(form: SearchForm, request: Request, user: CurrentUser,
+                         session: Session, rt: Rt) -> dict[str, Any]:
+    if not form.collection_names and not form.file_ids:
+        raise HTTPException(422, "Name at least one collection in 'collection_names' or file "
+                                 "in 'file_ids'.")
+    keys = await resolve(session, user, form.collection_names)
+    keys += await file_keys(session, user, form.file_ids)
+    mode = pick_mode(rt, None, form.mode)
+    hits = await search(rt, keys, form.query, k=form.k, r=form.r, mode=mode,
+                        token=token_of(request))
+    return {"mode": mode, "hits": [hit_view(hit) for hit in hits]}
+
+
+@router.post("/process/text")
+async def process_text(form: ProcessTextForm, request: Request, user: CurrentUser,
+                       session: Session, rt: Rt) -> dict[str, Any]:
+    name = form.collection_name or hashlib.sha256(form.content.encode()).hexdigest()[:63]
+    collection = await _text_collection(session, user, name)
+    chunks = await chunk_sections(rt, [Section(form.content)])
+    if not chunks:
+        raise HTTPException(422, "The 'content' has no text to index.")
+    text_id = "text-" + hashlib.sha256(form.name.encode()).hexdigest()[:24]
+    count = await embed_and_store(rt, collection.key, text_id, chunks,
+                                  {"name": form.name, "source": form.name},
+                                  token=token_of(request))
+    return {"status": True, "collection_name": name, "name": form.name, "chunks": count}
+
+
+async def _text_collection(session: Session, user: Claims, name: str) -> Collection:
+    found = await crud.get_collection(session, user.sub, name)
+    if found is None:
+        found = Collection(key=named_key("text", user.sub, name), user_id=user.sub, name=name,
+                           kind="text")
+        session.add(found)
+        await session.commit()
+    return found
+
+
+@router.post("/process/web/search")
+async def process_web_search(form: WebSearchForm, request: Request, user: CurrentUser,
+                             session: Session, rt: Rt) -> dict[str, Any]:
+    result = await web_search(rt, session, user, form.queries, k=form.k,
+                              mode=pick_mode(rt, form.hybrid), token=token_of(request))
+    return {"status": True, "collection_names": [result.name], "filenames": result.loaded,
+            "items": [item.view() for item in result.items], "errors": result.errors,
+            "loaded_count": len(result.loaded),
+            "docs": [{"content": h.text, "metadata": h.meta, "score": h.score}
+                     for h in result.hits]}
+
+
+@router.post("/rag")
+async def rag_context(form: RagForm, request: Request, user: CurrentUser, session: Session,
+                      rt: Rt) -> dict[str, Any]:
+    query = last_user_message([m.model_dump() for m in form.messages]).strip()
+    if not query:
+        raise HTTPException(422, "The messages have no user message with text to search for.")
+    keys = await resolve(session, user, form.collection_names)
+    keys += await file_keys(session, user, form.file_ids)
+    if not keys and not form.web_search:
+        raise HTTPException(422, "Attach a collection or file, or ask for web_search.")
+    mode = pick_mode(rt, form.hybrid)
+    token = token_of(request)
+    hits: list[Hit] = []
+    if keys:
+        hits = await search(rt, keys, query, k=form.k, r=form.r, mode=mode, token=token)
+    if form.web_search:
+        found = await web_search(rt, session, user, [query], k=form.k, mode=mode, token=token)
+        hits = sorted([*hits, *found.hits], key=lambda h: h.score, reverse=True)
+    return {"mode": mode, **build(query, hits[:form.k or rt.settings.rag_top_k])}
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(job_id: str, user: CurrentUser, session: Session) -> dict[str, Any]:
+    job = await crud.get_job(session, job_id)
+    if job is None or not (user.is_admin or job.user_id == user.sub):
+        raise HTTPException(404, f"Job '{job_id}' not found.")
+    return job_view(job)

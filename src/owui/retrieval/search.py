@@ -1,0 +1,51 @@
+"""Search a set of collections: vector, full text (BM25) or hybrid (fused by reciprocal rank),
+with top-k and a relevance threshold. The query is embedded here, off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from owui.retrieval.runtime import Runtime
+from owui.retrieval.vectors import Hit
+
+Mode = Literal["vector", "text", "hybrid"]
+
+
+def pick_mode(rt: Runtime, hybrid: bool | None, mode: Mode | None = None) -> Mode:
+    if mode is not None:
+        return mode
+    wanted = rt.settings.enable_rag_hybrid_search if hybrid is None else hybrid
+    return "hybrid" if wanted else "vector"
+
+
+async def search(rt: Runtime, keys: Sequence[str], query: str, *, k: int | None = None,
+                 r: float | None = None, mode: Mode = "vector",
+                 token: str | None = None) -> list[Hit]:
+    k = k or rt.settings.rag_top_k
+    threshold = rt.settings.rag_relevance_threshold if r is None else r
+    vector = None if mode == "text" else await rt.embedder.embed_query(query, token=token)
+    hits = await rt.store.search(mode, keys, vector, query, k)
+    if mode == "text":  # BM25 scores have no fixed scale: the threshold does not apply
+        return hits
+    return [hit for hit in hits if hit.score >= threshold]
+
+
+def hit_metadata(hit: Hit) -> dict[str, Any]:
+    return {**hit.meta, "collection_name": hit.collection, "file_id": hit.file_id,
+            "score": hit.score}
+
+
+def owui_result(hits: Sequence[Hit]) -> dict[str, list[list[Any]]]:
+    """Open WebUI's (Chroma-like) answer: one inner list per query."""
+    return {"distances": [[hit.score for hit in hits]],
+            "documents": [[hit.text for hit in hits]],
+            "metadatas": [[hit_metadata(hit) for hit in hits]]}
+
+
+def hit_view(hit: Hit) -> dict[str, Any]:
+    return {"text": hit.text, "score": hit.score, "source": hit.meta.get("source"),
+            "name": hit.meta.get("name"), "page": hit.meta.get("page"),
+            "section": hit.meta.get("section"), "url": hit.meta.get("url"),
+            "chunk_index": hit.meta.get("chunk_index"), "file_id": hit.file_id,
+            "collection": hit.collection}

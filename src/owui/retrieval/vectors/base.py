@@ -1,0 +1,108 @@
+"""What every vector store offers, and the records and hits that cross it."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from owui.retrieval.vectors.fusion import fuse
+
+Mode = str  # vector | text | hybrid
+
+
+class VectorStoreError(RuntimeError):
+    """The vector store failed or is misconfigured; the message names it."""
+
+
+@dataclass
+class Record:
+    """One chunk to store: its collection, the file (or text) it came from, text, vector."""
+
+    id: str
+    collection: str
+    file_id: str
+    text: str
+    vector: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def meta_json(self) -> str:
+        return json.dumps(self.meta, ensure_ascii=False)
+
+
+@dataclass
+class Hit:
+    id: str
+    collection: str
+    file_id: str
+    text: str
+    score: float
+    meta: dict[str, Any]
+
+
+def meta_from_json(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class VectorStore(ABC):
+    name: str
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Begin connecting (in the background: the first call waits for it)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and background work."""
+
+    @abstractmethod
+    async def add(self, records: Sequence[Record]) -> None: ...
+
+    @abstractmethod
+    async def delete(self, *, collection: str | None = None, file_id: str | None = None) -> int:
+        """Delete the rows of a collection, of a file (in every collection), or of a file in
+        one collection; return how many went."""
+
+    @abstractmethod
+    async def copy(self, source: str, target: str, file_id: str) -> int:
+        """Copy a file's rows from one collection into another (no re-embedding)."""
+
+    @abstractmethod
+    async def count(self, collection: str) -> int: ...
+
+    @abstractmethod
+    async def vector_search(self, collections: Sequence[str], vector: np.ndarray,
+                            k: int) -> list[Hit]:
+        """Cosine similarity in [0, 1] as the score, best first."""
+
+    @abstractmethod
+    async def text_search(self, collections: Sequence[str], query: str, k: int) -> list[Hit]:
+        """BM25 from an index kept up to date as rows come and go, best first."""
+
+    async def hybrid_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
+                            k: int) -> list[Hit]:
+        """Both lists fused by reciprocal rank; a score of 1 is first in both."""
+        depth = max(k * 4, 20)
+        dense = await self.vector_search(collections, vector, depth)
+        sparse = await self.text_search(collections, query, depth)
+        return fuse([dense, sparse], k)
+
+    async def search(self, mode: Mode, collections: Sequence[str], vector: np.ndarray | None,
+                     query: str, k: int) -> list[Hit]:
+        if not collections:
+            return []
+        if mode == "text":
+            return await self.text_search(collections, query, k)
+        assert vector is not None
+        if mode == "hybrid":
+            return await self.hybrid_search(collections, vector, query, k)
+        return await self.vector_search(collections, vector, k)
+
+    async def maintain(self) -> None:  # noqa: B027 - optional hook
+        """Fold new rows into the indexes (called after ingestion, in the background)."""
