@@ -40,6 +40,17 @@ def parse_duration(value: str) -> timedelta:
 SemicolonList = Annotated[list[str], NoDecode, BeforeValidator(_split_semicolons)]
 
 
+def _split_positions(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";")] if value.strip() else []
+    return value
+
+
+# Paired by position with another list (OPENAI_API_KEYS with OPENAI_API_BASE_URLS): an empty
+# entry is kept, so that "k1;;k3" leaves the second URL without a key.
+PositionalList = Annotated[list[str], NoDecode, BeforeValidator(_split_positions)]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
@@ -71,7 +82,11 @@ class Settings(BaseSettings):
     enable_openai_api: bool = True
     openai_api_base_urls: SemicolonList = Field(
         default_factory=lambda: ["https://api.openai.com/v1"])
-    openai_api_keys: SemicolonList = Field(default_factory=list)
+    openai_api_keys: PositionalList = Field(default_factory=list)
+    # Seconds a provider's model list is kept (Open WebUI's name); `?refresh=true` skips it.
+    models_cache_ttl: float = Field(default=60.0, ge=0)
+    # Requests in flight to one provider connection; more wait for a slot (connect timeout).
+    inference_max_in_flight: int = Field(default=512, ge=1)
 
     # Retrieval.
     vector_db: Literal["lancedb", "chroma", "qdrant", "milvus"] = "lancedb"

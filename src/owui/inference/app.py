@@ -1,5 +1,33 @@
 """ASGI app of the inference service: `uvicorn owui.inference.app:app`."""
 
-from owui.core.service import create_service_app
+from __future__ import annotations
 
-app = create_service_app("inference")
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from owui.core.service import create_service_app
+from owui.inference.errors import install_openai_errors
+from owui.inference.models import InferenceBase
+from owui.inference.routes import calls, connections, models, ollama
+from owui.inference.service import Inference
+
+
+async def _start(app: FastAPI) -> None:
+    app.state.inference = Inference(app.state.settings, app.state.db.sessions)
+    await app.state.inference.start()
+
+
+async def _stop(app: FastAPI) -> None:
+    await app.state.inference.stop()
+
+
+app = create_service_app(
+    "inference",
+    routers=[connections.router, calls.router, ollama.router, models.router],
+    metadata=InferenceBase.metadata,
+    migrations=Path(__file__).parent / "migrations",
+    on_startup=[_start],
+    on_shutdown=[_stop],
+)
+install_openai_errors(app)

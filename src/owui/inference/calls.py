@@ -1,0 +1,246 @@
+"""One call to a provider, as an ASGI response: pick a connection, fail over, stream, cancel.
+
+- Balancing: the connections serving the model are tried fewest-in-flight first; connections
+  whose last model list failed come last.
+- Failover: anything that goes wrong before the client has had a byte (refused connection,
+  timeout, 5xx, 429, a stream that breaks before its first event) moves on to the next one.
+- A cap on requests in flight per connection; a call waits for a slot up to the connect timeout.
+- The client going away cancels the call, which closes the provider's connection.
+- A provider that breaks off a stream that had started gives the client an SSE error event,
+  then the end of the stream: nothing hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from owui.inference.catalog import Target
+from owui.inference.errors import send_problem
+from owui.inference.providers.base import (
+    SSE_DONE,
+    Provider,
+    StreamBroken,
+    UpstreamRequest,
+    error_message,
+    sse,
+)
+from owui.inference.translate import TranslationError
+from owui.inference.upstreams import Upstream
+
+log = logging.getLogger("owui.inference.calls")
+Build = Callable[[Provider, str], UpstreamRequest]
+_SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"),
+                (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+# Provider answers passed to the client as they are: the request itself is at fault.
+_CLIENT_FAULTS = frozenset({400, 413, 422})
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    status: int
+    detail: str
+
+
+def order(targets: list[Target]) -> list[Target]:
+    """Live connections first, fewest in flight first; ties are broken at random."""
+    return sorted(targets, key=lambda t: (t.upstream.status == "down", t.upstream.in_flight,
+                                          random.random()))
+
+
+def _failure(exc: BaseException, upstream: Upstream) -> Failure:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return Failure(503, f"Provider connection {upstream.label} is unreachable.")
+    if isinstance(exc, TimeoutError):
+        return Failure(504, f"Provider connection {upstream.label} did not answer in time.")
+    return Failure(502, f"Provider connection {upstream.label} failed: {type(exc).__name__}.")
+
+
+def _refusal(status: int, body: bytes, upstream: Upstream) -> Failure:
+    message = error_message(body, f"HTTP {status}")
+    if status in (401, 403):
+        return Failure(502, f"Provider connection {upstream.label} refused its credentials: "
+                            f"{message}")
+    if status in (404, 429) or status in _CLIENT_FAULTS:
+        return Failure(status, f"Provider connection {upstream.label}: {message}")
+    return Failure(502, f"Provider connection {upstream.label} failed with HTTP {status}: "
+                        f"{message}")
+
+
+class ProviderCall(Response, ABC):
+    """Base: the failover loop and the client's disconnect; subclasses relay the answer.
+
+    A Response, so that a route can return it; it sends everything itself."""
+
+    def __init__(self, targets: list[Target], build: Build, wait: float, query: str = "") -> None:
+        self.targets = targets
+        self.build = build
+        self.wait = wait
+        self.query = query
+        self.started = False
+        self.disconnected = False
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        watcher = asyncio.create_task(self._watch(receive, task))
+        try:
+            await self._run(send)
+        except asyncio.CancelledError:
+            if not self.disconnected:
+                raise
+            task.uncancel()
+            log.info("client went away; cancelled the provider call")
+        finally:
+            watcher.cancel()
+
+    async def _watch(self, receive: Receive, task: asyncio.Task[Any]) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.disconnected = True
+        task.cancel()
+
+    async def _run(self, send: Send) -> None:
+        failure = Failure(404, "No connection serves this model.")
+        for target in order(self.targets):
+            upstream = target.upstream
+            if not await upstream.acquire(self.wait):
+                failure = Failure(503, f"Provider connection {upstream.label} is busy.")
+                continue
+            try:
+                outcome = await self._attempt(target, send)
+            finally:
+                upstream.release()
+            if outcome is None:
+                return
+            failure = outcome
+            log.warning("provider call failed before its answer started: %s", failure.detail)
+        await send_problem(send, failure.status, failure.detail)
+
+    async def _attempt(self, target: Target, send: Send) -> Failure | None:
+        """None when the client got an answer; a Failure to try the next connection."""
+        upstream = target.upstream
+        try:
+            request = self.build(upstream.provider, target.model)
+        except TranslationError as exc:
+            await send_problem(send, 400, str(exc))
+            return None
+        try:
+            async with upstream.open(request, self.query) as response:
+                if response.status >= 400:
+                    return await self._refused(response, upstream, send)
+                return await self.relay(response, target, send)
+        except (aiohttp.ClientError, TimeoutError, ValueError, StreamBroken) as exc:
+            if self.started:
+                raise
+            return _failure(exc, upstream)
+
+    async def _refused(self, response: aiohttp.ClientResponse, upstream: Upstream,
+                       send: Send) -> Failure | None:
+        failure = _refusal(response.status, await response.read(), upstream)
+        if response.status in _CLIENT_FAULTS:
+            await send_problem(send, failure.status, failure.detail)
+            return None
+        return failure
+
+    @abstractmethod
+    async def relay(self, response: aiohttp.ClientResponse, target: Target,
+                    send: Send) -> Failure | None:
+        """Send the provider's answer to the client."""
+
+
+class JsonCall(ProviderCall):
+    """A whole answer, read and translated by the provider (chat without stream, embeddings)."""
+
+    def __init__(self, targets: list[Target], build: Build, wait: float,
+                 read: Callable[[Provider, aiohttp.ClientResponse, str], Any]) -> None:
+        super().__init__(targets, build, wait)
+        self.read = read
+
+    async def relay(self, response: aiohttp.ClientResponse, target: Target,
+                    send: Send) -> Failure | None:
+        body = await self.read(target.upstream.provider, response, target.model)
+        self.started = True
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        return None
+
+
+class StreamCall(ProviderCall):
+    """A chat answer as OpenAI SSE; the first event is awaited before the client sees a byte,
+    so that a provider that fails at once is failed over."""
+
+    def __init__(self, targets: list[Target], build: Build, wait: float,
+                 include_usage: bool) -> None:
+        super().__init__(targets, build, wait)
+        self.include_usage = include_usage
+
+    async def relay(self, response: aiohttp.ClientResponse, target: Target,
+                    send: Send) -> Failure | None:
+        events = target.upstream.provider.chat_stream(response, target.model,
+                                                      self.include_usage)
+        first = await anext(events, b"")
+        self.started = True
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        await _pump(send, first, events)
+        return None
+
+
+async def _pump(send: Send, first: bytes, events: AsyncIterator[bytes]) -> None:
+    tail = first[-2:]
+    try:
+        await send({"type": "http.response.body", "body": first, "more_body": True})
+        async for chunk in events:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            tail = (tail + chunk)[-2:]
+    except StreamBroken as exc:
+        log.warning("provider broke off a stream: %s", exc)
+        # Close any half-sent event, so that the error is an event of its own.
+        head = b"" if tail in (b"", b"\n\n") else b"\n\n"
+        error = {"error": {"message": f"The provider broke off its answer: {exc}",
+                           "type": "upstream_error", "code": 502}}
+        await send({"type": "http.response.body", "body": head + sse(error) + SSE_DONE,
+                    "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+class PassThrough(ProviderCall):
+    """A provider's own API (Ollama's): status, type and body as they come, streams included.
+    A stream broken after it started ends with an Ollama-style `{"error"}` line."""
+
+    async def _refused(self, response: aiohttp.ClientResponse, upstream: Upstream,
+                       send: Send) -> Failure | None:
+        if response.status >= 500 or response.status in (401, 403, 429):
+            return _refusal(response.status, await response.read(), upstream)
+        return await self.relay(response, Target(upstream, ""), send)
+
+    async def relay(self, response: aiohttp.ClientResponse, target: Target,
+                    send: Send) -> Failure | None:
+        content_type = response.headers.get("Content-Type", "application/json")
+        chunks = response.content.iter_any()
+        first = await anext(chunks, b"")
+        self.started = True
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(b"content-type", content_type.encode("latin-1"))]})
+        try:
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            line = b'\n{"error":"the provider broke off its answer (' + \
+                type(exc).__name__.encode() + b')"}\n'
+            await send({"type": "http.response.body", "body": line, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return None

@@ -1,0 +1,65 @@
+"""The merged model list, in OpenAI's list shape with Open WebUI's extra fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from owui.core.tokens import Claims
+from owui.inference.catalog import Listed
+from owui.inference.presets import PresetView, can_read, can_write
+from owui.inference.service import Inference
+
+
+def _base_entry(listed: Listed) -> dict[str, Any]:
+    first = listed.upstreams[0]
+    provider = first.config.provider
+    return {
+        "id": listed.id, "object": "model", "created": listed.model.created,
+        "owned_by": provider, "name": listed.id, "provider": provider,
+        "connection": first.id, "connections": [u.id for u in listed.upstreams],
+        "connection_type": "local" if provider == "ollama" else "external",
+        provider: listed.model.raw,
+    }
+
+
+def preset_info(preset: PresetView, user: Claims) -> dict[str, Any]:
+    """Open WebUI's model record; a reader who may not change it does not see its params."""
+    return {"id": preset.id, "user_id": preset.user_id, "base_model_id": preset.base_model_id,
+            "name": preset.name, "params": preset.params if can_write(preset, user) else {},
+            "meta": preset.meta, "access_grants": preset.access_grants,
+            "is_active": preset.is_active, "created_at": preset.created_at,
+            "updated_at": preset.updated_at}
+
+
+def _preset_entry(preset: PresetView, base: dict[str, Any], user: Claims) -> dict[str, Any]:
+    entry = {**base, "id": preset.id, "name": preset.name, "created": preset.created_at,
+             "info": preset_info(preset, user)}
+    if preset.base_model_id:
+        entry["preset"] = True
+    return entry
+
+
+def _connections(inference: Inference, user: Claims) -> list[dict[str, Any]]:
+    out = []
+    for upstream in inference.catalog.enabled():
+        item: dict[str, Any] = {"id": upstream.id, "provider": upstream.config.provider,
+                                "name": upstream.config.name, "status": upstream.status}
+        if user.is_admin:
+            item["url"], item["error"] = upstream.base, upstream.error
+        out.append(item)
+    return out
+
+
+async def model_list(inference: Inference, user: Claims, refresh: bool) -> dict[str, Any]:
+    await inference.catalog.refresh(force=refresh)
+    entries = {listed.id: _base_entry(listed) for listed in inference.catalog.listing()}
+    presets = await inference.presets.current()
+    for preset in presets.values():
+        base = entries.get(preset.base)
+        if base is None or not preset.is_active or not can_read(preset, user):
+            continue
+        # With no base model id, the record renames the base model of its own id.
+        entries[preset.id] = _preset_entry(preset, base, user)
+    return {"object": "list", "data": list(entries.values()),
+            "connections": _connections(inference, user)}
+

@@ -1,0 +1,171 @@
+"""Ollama's own API passed through: `/ollama/*` (Open WebUI's) and `/api/v1/inference/ollama/*`.
+
+Calls naming a model go to a connection serving it (balanced, failed over); `url_idx` picks
+one Ollama connection by its position instead, as in Open WebUI. Managing models (pull, push,
+create, copy, delete) is for admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from owui.core.auth import AdminUser, CurrentUser
+from owui.inference.calls import PassThrough
+from owui.inference.catalog import Target, exposed_id
+from owui.inference.presets import PresetView, with_system
+from owui.inference.providers.base import Provider, UpstreamRequest, dumps
+from owui.inference.service import Inference, inference_of, json_body
+from owui.inference.translate import options_from
+from owui.inference.upstreams import Upstream
+
+router = APIRouter(tags=["ollama"])
+PREFIXES = ("/ollama", "/api/v1/inference/ollama")
+UrlIdx = Query(default=None, ge=0, description="Position of the Ollama connection to use.")
+
+
+def _connections(inference: Inference) -> list[Upstream]:
+    return inference.catalog.enabled("ollama")
+
+
+def _at(inference: Inference, url_idx: int) -> Upstream:
+    upstreams = _connections(inference)
+    if url_idx >= len(upstreams):
+        raise HTTPException(404, f"url_idx {url_idx}: there are {len(upstreams)} enabled "
+                                 "Ollama connections.")
+    return upstreams[url_idx]
+
+
+def _native_preset(body: dict[str, Any], preset: PresetView, path: str) -> dict[str, Any]:
+    out = dict(body)
+    options = options_from({k: v for k, v in preset.params.items() if k != "options"})
+    if options:
+        out["options"] = {**(body.get("options") or {}), **options}
+    if preset.system and path == "/api/chat" and isinstance(body.get("messages"), list):
+        out["messages"] = with_system(body["messages"], preset.system)
+    elif preset.system and path == "/api/generate":
+        out["system"] = preset.system + (f"\n{body['system']}" if body.get("system") else "")
+    return out
+
+
+async def _by_model(request: Request, user: CurrentUser, path: str,
+                    url_idx: int | None) -> Response:
+    body = await json_body(request)
+    model = body.get("model") or body.get("name")
+    if not isinstance(model, str) or not model:
+        raise HTTPException(422, "model: a model name is required.")
+    inference = inference_of(request)
+    if url_idx is not None:
+        targets, preset = [Target(_at(inference, url_idx), model)], None
+    else:
+        resolved = await inference.resolve(model, user, provider="ollama")
+        targets, preset = resolved.targets, resolved.preset
+    sent = _native_preset(body, preset, path) if preset else body
+    key = "model" if "model" in body else "name"
+
+    def build(_provider: Provider, upstream_model: str) -> UpstreamRequest:
+        return UpstreamRequest("POST", path, dumps({**sent, key: upstream_model}))
+
+    return PassThrough(targets, build, inference.wait)
+
+
+async def _at_index(request: Request, method: str, path: str, url_idx: int | None) -> Response:
+    inference = inference_of(request)
+    upstream = _at(inference, url_idx or 0)
+    body = await request.body() if method != "GET" else None
+    request_spec = UpstreamRequest(method, path, body or None)
+    return PassThrough([Target(upstream, "")], lambda _p, _m: request_spec, inference.wait)
+
+
+async def _gather_json(upstreams: list[Upstream], path: str, wait: float) -> list[Any]:
+    """The JSON answer of every connection that gives one within `wait` seconds."""
+    timeout = aiohttp.ClientTimeout(total=wait)
+
+    async def one(upstream: Upstream) -> Any:
+        async with upstream.open(UpstreamRequest("GET", path), timeout=timeout) as response:
+            response.raise_for_status()
+            return await response.json(content_type=None)
+
+    results = await asyncio.gather(*(one(u) for u in upstreams), return_exceptions=True)
+    return [r for r in results if not isinstance(r, BaseException)]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in version.split("-")[0].split("."):
+        parts.append(int(piece) if piece.isdigit() else 0)
+    return tuple(parts)
+
+
+async def tags(request: Request, user: CurrentUser, url_idx: int | None = UrlIdx) -> Response:
+    """Every Ollama connection's models, merged; `urls` gives the positions serving each."""
+    if url_idx is not None:
+        return await _at_index(request, "GET", "/api/tags", url_idx)
+    inference = inference_of(request)
+    await inference.catalog.refresh()
+    merged: dict[str, dict[str, Any]] = {}
+    for position, upstream in enumerate(_connections(inference)):
+        if upstream.status != "ok":
+            continue
+        for model in upstream.models:
+            name = exposed_id(upstream, model.id)
+            entry = merged.setdefault(name, {**model.raw, "name": name, "model": name,
+                                             "urls": []})
+            entry["urls"].append(position)
+    return JSONResponse({"models": list(merged.values())})
+
+
+async def version(request: Request, user: CurrentUser,
+                  url_idx: int | None = UrlIdx) -> Response:
+    """The lowest version among the Ollama connections, as Open WebUI answers."""
+    if url_idx is not None:
+        return await _at_index(request, "GET", "/api/version", url_idx)
+    inference = inference_of(request)
+    answers = await _gather_json(_connections(inference), "/api/version", inference.wait)
+    versions = [str(a["version"]) for a in answers if isinstance(a, dict) and a.get("version")]
+    if not versions:
+        raise HTTPException(503, "No Ollama connection answered.")
+    return JSONResponse({"version": min(versions, key=_version_key)})
+
+
+async def ps(request: Request, user: CurrentUser) -> Response:
+    """Models loaded in memory, across every Ollama connection."""
+    inference = inference_of(request)
+    answers = await _gather_json(_connections(inference), "/api/ps", inference.wait)
+    return JSONResponse({"models": [m for a in answers if isinstance(a, dict)
+                                    for m in a.get("models") or []]})
+
+
+def _routed(path: str) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(request: Request, user: CurrentUser,
+                       url_idx: int | None = UrlIdx) -> Response:
+        return await _by_model(request, user, path, url_idx)
+
+    return endpoint
+
+
+def _admin(method: str, path: str) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(request: Request, admin: AdminUser,
+                       url_idx: int | None = UrlIdx) -> Response:
+        return await _at_index(request, method, path, url_idx)
+
+    return endpoint
+
+
+for prefix in PREFIXES:
+    router.add_api_route(f"{prefix}/api/tags", tags, methods=["GET"], summary="Ollama tags")
+    router.add_api_route(f"{prefix}/api/version", version, methods=["GET"],
+                         summary="Ollama version")
+    router.add_api_route(f"{prefix}/api/ps", ps, methods=["GET"], summary="Loaded models")
+    for routed in ("chat", "generate", "embed", "embeddings", "show"):
+        router.add_api_route(f"{prefix}/api/{routed}", _routed(f"/api/{routed}"),
+                             methods=["POST"], summary=f"Ollama /api/{routed}, by model")
+    for method, managed in (("POST", "pull"), ("POST", "push"), ("POST", "create"),
+                            ("POST", "copy"), ("DELETE", "delete")):
+        router.add_api_route(f"{prefix}/api/{managed}", _admin(method, f"/api/{managed}"),
+                             methods=[method], summary=f"Ollama /api/{managed} (admin)")

@@ -1,0 +1,93 @@
+"""The service's state at run time: connections, their models, presets; and the body checks
+shared by the routes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from owui.core.config import Settings
+from owui.core.tokens import Claims
+from owui.inference import crud
+from owui.inference.catalog import Catalog, Target
+from owui.inference.presets import Presets, PresetView
+
+Form = TypeVar("Form", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    targets: list[Target]
+    preset: PresetView | None
+
+
+class Inference:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.catalog = Catalog(settings)
+        self.presets = Presets(sessions)
+        self.wait = settings.upstream_connect_timeout
+
+    async def start(self) -> None:
+        async with self.sessions() as session:
+            try:
+                await crud.seed_connections(session, self.settings)
+            except IntegrityError:  # another replica seeded them at the same moment
+                await session.rollback()
+        await self.reload_connections()
+        await self.presets.reload()
+        # Warm the model lists in the background: start-up never waits on a provider.
+        for upstream in self.catalog.enabled():
+            upstream.refresh()
+
+    async def stop(self) -> None:
+        await self.catalog.close()
+
+    async def reload_connections(self) -> None:
+        async with self.sessions() as session:
+            rows = await crud.list_connections(session)
+        await self.catalog.load([crud.config_of(row) for row in rows])
+
+    async def resolve(self, model_id: str, user: Claims, provider: str | None = None) -> Resolved:
+        """The connections that can answer for `model_id` (a preset's base model, for a
+        preset); 404 when there are none."""
+        preset = await self.presets.usable(model_id, user)
+        targets = await self.catalog.targets(preset.base if preset else model_id)
+        if provider is not None:
+            targets = [t for t in targets if t.upstream.config.provider == provider]
+        if not targets:
+            raise HTTPException(404, f"Model {model_id!r} is not served by any connection; "
+                                     "GET /api/v1/inference/models lists those that are.")
+        return Resolved(targets, preset)
+
+
+def inference_of(request: Request) -> Inference:
+    return request.app.state.inference
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise HTTPException(400, f"Malformed JSON body: {exc}") from None
+    if not isinstance(body, dict):
+        raise HTTPException(422, "The body must be a JSON object.")
+    return body
+
+
+def check(form: type[Form], body: dict[str, Any]) -> Form:
+    """Validate a body that is then sent on as it is; 422 names each bad field."""
+    try:
+        return form.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in exc.errors(include_url=False)]) from None
