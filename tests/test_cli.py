@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,6 +84,24 @@ def test_restart_after_a_crash_then_sigterm_leaves_nothing(stack: UpStack) -> No
     assert len(stack.seen) >= 7  # owui up, five services and the new chat, all checked below
     assert stack.stop() == 0, stack.log()[-4000:]
     assert stack.left_behind() == []
+
+
+@pytest.mark.parametrize("sig", [
+    signal.SIGINT,
+    pytest.param(signal.SIGKILL, marks=pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")),
+], ids=["ctrl-c", "sigkill"])
+def test_no_service_outlives_up(sig: signal.Signals, tmp_path: Path) -> None:
+    up = UpStack.start(tmp_path)
+    try:
+        up.wait_ready()
+        up.process.send_signal(sig)
+        # Ctrl-C is a clean stop; a SIGKILLed `owui up` cannot clean up, so the kernel's
+        # parent-death signal must end the services.
+        assert up.process.wait(60) == (0 if sig == signal.SIGINT else -signal.SIGKILL)
+        wait_until(lambda: not up.left_behind(), 30, "every service gone", log=up.log)
+    finally:
+        up.kill_everything()
 
 
 def test_status_when_nothing_runs() -> None:

@@ -60,7 +60,7 @@ async def _probe(client: httpx.AsyncClient, url: str) -> tuple[str, str]:
     except httpx.TimeoutException:  # it accepted the connection, so something is listening
         return "unavailable", "no answer in time"
     except httpx.HTTPError as exc:
-        return "down", str(exc) or exc.__class__.__name__
+        return "down", _reason(exc)
     if response.status_code == 200:
         return "ready", ""
     try:
@@ -68,3 +68,13 @@ async def _probe(client: httpx.AsyncClient, url: str) -> tuple[str, str]:
     except (ValueError, AttributeError):
         detail = response.reason_phrase
     return "unavailable", f"HTTP {response.status_code}: {detail}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause, which says more than httpx's "All connection attempts failed"."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        exc, cause = cause, cause.__cause__ or cause.__context__
+    return str(exc) or exc.__class__.__name__

@@ -41,7 +41,6 @@ class Child:
     process: asyncio.subprocess.Process | None = None
     colour: str | None = None
     restarts: int = 0
-    ready: bool = False
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     first_ready: asyncio.Future[None] | None = None
 
@@ -73,7 +72,7 @@ class Supervisor:
             for child in self.children:
                 child.first_ready = loop.create_future()
                 child.process = await spawn(child.argv, child.env)
-            # Imported only now, while the services boot on the other core.
+            # Imported only now: the services are already booting meanwhile.
             await self._prepare()
             if self.banner:
                 self.say(self.banner)
@@ -136,56 +135,62 @@ class Supervisor:
         finally:
             stop.cancel()
         if pending:
-            for future in pending:
-                self._report(waiting[future],
-                             f"was not ready within {self.ready_timeout:g} s")
+            for child in self.children:
+                if child.first_ready in pending:
+                    self._report(child, f"was not ready within {self.ready_timeout:g} s")
             return 1
         self._print_table(time.monotonic() - self.started_at)
         return None
 
     async def _supervise(self, child: Child) -> None:
-        """Keep one service running: watch it, and restart it with backoff when it exits."""
+        """Keep one service running: restart it with backoff whenever it exits."""
         delay = BACKOFF_FIRST
         while True:
-            process = child.process
-            if process is None:
-                return
-            started = time.monotonic()
-            pump = asyncio.create_task(self._pump(child, process))
-            watch = asyncio.create_task(self._watch_ready(child, process))
-            exited = asyncio.ensure_future(process.wait())
-            stop = asyncio.ensure_future(self._stopping.wait())
-            await asyncio.wait({exited, stop}, return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            watch.cancel()
-            if process.returncode is None:
-                await terminate(process, STOP_GRACE, self._hurry)
-            else:
-                signal_group(process, signal.SIGKILL)  # whatever the crashed service left
-            await exited
-            child.ready = False
-            # Its last words belong in the tail before anyone reads it.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(pump), 1.0)
-            pump.cancel()
-            if self._stopping.is_set():
-                return
-            how = describe_exit(process.returncode)
-            assert child.first_ready is not None
-            if not child.first_ready.done():
-                child.first_ready.set_exception(
-                    StartFailed(f"exited ({how}) before it was ready"))
-                return
-            if time.monotonic() - started >= STABLE_AFTER:
-                delay = BACKOFF_FIRST
-            self.say(f"{child.name} exited ({how}); restarting in {delay:g} s")
+            if child.process is not None:
+                started = time.monotonic()
+                await self._watch(child, child.process)
+                if self._stopping.is_set():
+                    return
+                how = describe_exit(child.process.returncode)
+                assert child.first_ready is not None
+                if not child.first_ready.done():
+                    child.first_ready.set_exception(
+                        StartFailed(f"exited ({how}) before it was ready"))
+                    return
+                if time.monotonic() - started >= STABLE_AFTER:
+                    delay = BACKOFF_FIRST
+                self.say(f"{child.name} exited ({how}); restarting in {delay:g} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
             if self._stopping.is_set():
                 return
             delay = min(delay * 2, BACKOFF_MAX)
             child.restarts += 1
-            child.process = await spawn(child.argv, child.env)
+            try:
+                child.process = await spawn(child.argv, child.env)
+            except OSError as exc:  # say, out of processes or file descriptors: try later
+                child.process = None
+                self.say(f"cannot restart {child.name} ({exc}); next try in {delay:g} s")
+
+    async def _watch(self, child: Child, process: asyncio.subprocess.Process) -> None:
+        """Until the process exits, or until stopping, when it is stopped here."""
+        pump = asyncio.create_task(self._pump(child, process))
+        watch = asyncio.create_task(self._watch_ready(child, process))
+        exited = asyncio.ensure_future(process.wait())
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({exited, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        watch.cancel()
+        if process.returncode is None:
+            await terminate(process, STOP_GRACE, self._hurry)
+        else:
+            signal_group(process, signal.SIGKILL)  # whatever the exited service left behind
+        await exited
+        # Its last words belong in the tail before anyone reads it; a grandchild holding the
+        # pipe open must not hold us up, though.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(pump), 1.0)
+        pump.cancel()
 
     async def _watch_ready(self, child: Child, process: asyncio.subprocess.Process) -> None:
         import httpx
@@ -199,7 +204,6 @@ class Supervisor:
                 with contextlib.suppress(httpx.HTTPError):
                     response = await self._client.get(f"{child.url}/readyz")
             if response is not None and response.status_code == 200:
-                child.ready = True
                 if child.first_ready.done():
                     self.say(f"{child.name} ready again (pid {process.pid}, "
                              f"restart {child.restarts})")

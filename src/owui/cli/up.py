@@ -34,7 +34,7 @@ def up(
     profile: Annotated[str, typer.Option(
         help="Profile name (see profiles/) or path to a profile .yaml file.")] = DEFAULT_PROFILE,
     ready_timeout: Annotated[float, typer.Option(
-        min=1, help="Seconds each service has to become ready.")] = 60.0,
+        min=1, help="Seconds the services have, from start, to become ready.")] = 60.0,
 ) -> None:
     """Run all five services, restart any that crash, stop them all on Ctrl-C."""
     started_at = time.monotonic()
