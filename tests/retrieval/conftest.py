@@ -110,7 +110,8 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
            "OWUI_LOG_FORMAT": "text", "RAG_FILE_MAX_SIZE": "1", "CHUNK_SIZE": "64",
            "CHUNK_OVERLAP": "8", "RAG_EMBEDDING_MODEL_PRELOAD": "true",
            "WEB_SEARCH_ENGINE": "searxng", "SEARXNG_QUERY_URL": f"{web_fake}/search",
-           "ENABLE_RAG_LOCAL_WEB_FETCH": "true", **_backend_env(request, backend)}
+           "ENABLE_RAG_LOCAL_WEB_FETCH": "true", "WEB_SEARCH_RESULT_COUNT": "5",
+           **_backend_env(request, backend)}
     retrieval = start_service("retrieval", env, retrieval_logs)
     gateway = start_service("gateway", {
         "JWT_SECRET_KEY": jwt_secret, "OWUI_DATA_DIR": str(data_dir / "gateway"),

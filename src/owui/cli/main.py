@@ -38,6 +38,7 @@ app.command()(serve.serve)
 app.command()(up.up)
 app.command()(status.status)
 app.add_typer(users.app, name="users")
+app.command()(__import__("owui.cli.ingest", fromlist=["ingest"]).ingest)
 
 
 def main() -> None:

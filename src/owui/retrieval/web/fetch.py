@@ -1,7 +1,7 @@
-"""Fetching result pages safely: http(s) only, every address the name resolves to checked
-(no private, loopback, link-local or reserved ones unless ENABLE_RAG_LOCAL_WEB_FETCH), the
-connection pinned to the checked address, redirects re-checked hop by hop, a size cap and a
-timeout per page, several pages at once."""
+"""Fetching result pages safely: http(s) only; every address the name resolves to is checked
+(private and loopback ones only with ENABLE_RAG_LOCAL_WEB_FETCH, link-local, multicast and
+reserved ones never) before any connection; the connection is pinned to the checked address;
+redirects are re-checked hop by hop; a size cap and a timeout per page."""
 
 from __future__ import annotations
 
@@ -32,9 +32,11 @@ def _allowed(address: str, allow_local: bool) -> bool:
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    if allow_local:
-        return not ip.is_multicast and not ip.is_unspecified
-    return ip.is_global and not ip.is_multicast
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return False  # never: cloud metadata services live on link-local addresses
+    if allow_local and (ip.is_loopback or ip.is_private):
+        return True
+    return ip.is_global
 
 
 async def resolve(url: str, allow_local: bool) -> tuple[str, str]:
