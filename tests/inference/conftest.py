@@ -13,6 +13,10 @@ import httpx
 import pytest
 
 from tests.conftest import bearer, signup
+from tests.support.postgres import (  # noqa: F401 (fixtures)
+    make_postgres_database,
+    postgres_server,
+)
 from tests.support.procs import Proc, closed_port, free_port, spawn, start_service
 
 OPENAI_A_MODELS = ("gpt-fake", "gpt-fake-tools", "gpt-fake-slow", "gpt-fake-broken",

@@ -84,3 +84,15 @@ def test_unknown_model(client: ollama.Client) -> None:
     with pytest.raises(ollama.ResponseError) as missing:
         client.chat(model="no-such-model", messages=[{"role": "user", "content": "hi"}])
     assert missing.value.status_code == 404
+
+
+def test_url_idx_picks_a_connection(infra: Infra) -> None:
+    import httpx
+
+    base = f"{infra.gateway}/ollama/api"
+    first = httpx.get(f"{base}/tags", params={"url_idx": 0}, headers=infra.user, timeout=30)
+    assert first.status_code == 200 and first.json()["models"]
+    missing = httpx.get(f"{base}/tags", params={"url_idx": 9}, headers=infra.user, timeout=30)
+    assert missing.status_code == 404
+    merged = httpx.get(f"{base}/tags", headers=infra.user, timeout=30).json()["models"]
+    assert all(m["urls"] == [0] for m in merged)  # the second Ollama host is down

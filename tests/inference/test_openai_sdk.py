@@ -131,3 +131,16 @@ def test_open_webui_path(infra: Infra) -> None:
     client = openai.OpenAI(base_url=f"{infra.gateway}/openai", api_key=infra.user_token,
                            timeout=30, max_retries=0)
     assert client.chat.completions.create(model="gpt-fake", messages=HELLO).choices
+
+
+@pytest.mark.parametrize("path", ["/api/models", "/api/v1/models", "/openai/models"])
+def test_open_webui_model_lists(infra: Infra, path: str) -> None:
+    import httpx
+
+    response = httpx.get(infra.gateway + path, params={"refresh": "false"}, headers=infra.user,
+                         timeout=30)
+    assert response.status_code == 200
+    models = {m["id"]: m for m in response.json()["data"]}
+    assert models["llama-fake:latest"]["owned_by"] == "ollama"
+    assert models["llama-fake:latest"]["ollama"]["details"]["family"] == "llama"
+    assert models["gpt-fake"]["object"] == "model"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from owui.core.service import create_service_app
 from owui.inference.errors import install_openai_errors
@@ -29,5 +30,6 @@ app = create_service_app(
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],
     on_shutdown=[_stop],
+    middleware=[Middleware(calls.FastCalls)],
 )
 install_openai_errors(app)

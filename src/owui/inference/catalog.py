@@ -70,11 +70,13 @@ class Catalog:
         return [u for u in self.upstreams.values() if u.config.enabled
                 and (provider is None or u.config.provider == provider)]
 
-    async def refresh(self, force: bool = False) -> None:
-        """Ask stale connections (all, if `force`) for their models; wait at most `wait`."""
+    async def refresh(self, force: bool = False, wait_for_down: bool | None = None) -> None:
+        """Ask stale connections (all, if `force`) for their models; wait at most `wait`.
+        A connection known down is asked in the background and not waited for, unless
+        `wait_for_down` (by default: when forced, i.e. refreshed on demand)."""
+        wait_for_down = force if wait_for_down is None else wait_for_down
         asked = {u: u.refresh() for u in self.enabled() if force or u.stale(self.ttl)}
-        # A connection already known down is asked in the background, never waited for.
-        awaited = [task for u, task in asked.items() if force or u.status != "down"]
+        awaited = [task for u, task in asked.items() if wait_for_down or u.status != "down"]
         if awaited:
             await asyncio.wait(awaited, timeout=self.wait)
         for upstream, task in asked.items():
@@ -114,7 +116,7 @@ class Catalog:
         now = time.monotonic()
         if now - self._last_miss_refresh >= MISS_REFRESH_GAP:
             self._last_miss_refresh = now
-            await self.refresh(force=True)
+            await self.refresh(force=True, wait_for_down=False)
         return self._index.get(model_id, [])
 
     def cached_targets(self, model_id: str) -> list[Target]:

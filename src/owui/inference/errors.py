@@ -30,7 +30,7 @@ def problem(status: int, detail: object) -> dict[str, Any]:
                                         "type": _TYPES.get(status, "api_error"), "code": status}}
 
 
-async def send_problem(send: Send, status: int, detail: str) -> None:
+async def send_problem(send: Send, status: int, detail: object) -> None:
     payload = json.dumps(problem(status, detail)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),

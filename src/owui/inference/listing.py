@@ -51,6 +51,7 @@ def _connections(inference: Inference, user: Claims) -> list[dict[str, Any]]:
 
 
 async def model_list(inference: Inference, user: Claims, refresh: bool) -> dict[str, Any]:
+    inference.sync_soon()
     await inference.catalog.refresh(force=refresh)
     entries = {listed.id: _base_entry(listed) for listed in inference.catalog.listing()}
     presets = await inference.presets.current()

@@ -1,12 +1,11 @@
 """Model presets in memory for the hot path: who may use one, and what it does to a request.
 
 The table is small and read on every call, so it is held here and loaded again after each
-write and every few seconds (other replicas' writes).
+write, and in the background every few seconds for other replicas' writes (service.py).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from owui.core.tokens import Claims
 from owui.inference.models import Preset
 
-RELOAD_AFTER = 5.0
 # Params that go to any provider as they are (Open WebUI's names are OpenAI's).
 OPENAI_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
                  "frequency_penalty", "presence_penalty", "logit_bias", "reasoning_effort",
@@ -77,17 +75,13 @@ class Presets:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         self.by_id: dict[str, PresetView] = {}
-        self.loaded_at = 0.0
 
     async def reload(self) -> None:
         async with self.sessions() as session:
             rows = await session.scalars(select(Preset))
             self.by_id = {row.id: view(row) for row in rows}
-        self.loaded_at = time.monotonic()
 
     async def current(self) -> dict[str, PresetView]:
-        if time.monotonic() - self.loaded_at > RELOAD_AFTER:
-            await self.reload()
         return self.by_id
 
     async def usable(self, model_id: str, user: Claims) -> PresetView | None:

@@ -3,16 +3,20 @@ shared by the routes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from owui.core.auth import current_user
 from owui.core.config import Settings
 from owui.core.tokens import Claims
 from owui.inference import crud
@@ -20,6 +24,9 @@ from owui.inference.catalog import Catalog, Target
 from owui.inference.presets import Presets, PresetView
 
 Form = TypeVar("Form", bound=BaseModel)
+log = logging.getLogger("owui.inference")
+# Other replicas' changes to connections and presets are read again after this many seconds.
+SYNC_AFTER = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,8 @@ class Inference:
         self.catalog = Catalog(settings)
         self.presets = Presets(sessions)
         self.wait = settings.upstream_connect_timeout
+        self._synced_at = time.monotonic()
+        self._syncing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         async with self.sessions() as session:
@@ -49,7 +58,25 @@ class Inference:
             upstream.refresh()
 
     async def stop(self) -> None:
+        if self._syncing is not None:
+            self._syncing.cancel()
         await self.catalog.close()
+
+    def sync_soon(self) -> None:
+        """Read connections and presets again in the background when they may be stale:
+        requests never wait on the database for them."""
+        if time.monotonic() - self._synced_at < SYNC_AFTER or (
+                self._syncing is not None and not self._syncing.done()):
+            return
+        self._synced_at = time.monotonic()
+        self._syncing = asyncio.create_task(self._sync())
+
+    async def _sync(self) -> None:
+        try:
+            await self.reload_connections()
+            await self.presets.reload()
+        except Exception:  # the database hiccuped: keep what we have, try again later
+            log.exception("could not read connections and presets again")
 
     async def reload_connections(self) -> None:
         async with self.sessions() as session:
@@ -59,6 +86,7 @@ class Inference:
     async def resolve(self, model_id: str, user: Claims, provider: str | None = None) -> Resolved:
         """The connections that can answer for `model_id` (a preset's base model, for a
         preset); 404 when there are none."""
+        self.sync_soon()
         preset = await self.presets.usable(model_id, user)
         targets = await self.catalog.targets(preset.base if preset else model_id)
         if provider is not None:
@@ -74,7 +102,10 @@ def inference_of(request: Request) -> Inference:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    return parse_body(await request.body())
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except ValueError as exc:
@@ -91,3 +122,12 @@ def check(form: type[Form], body: dict[str, Any]) -> Form:
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
                                       for e in exc.errors(include_url=False)]) from None
+
+
+async def _caller(request: Request) -> Claims:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, and that
+    # hand-off measured as the largest cost of a call (bench/inference.py).
+    return current_user(request)
+
+
+Caller = Annotated[Claims, Depends(_caller)]

@@ -88,10 +88,13 @@ class Upstream:
 
     async def acquire(self, wait: float) -> bool:
         """A slot for one request, waiting up to `wait` seconds when the cap is reached."""
-        try:
-            await asyncio.wait_for(self.slots.acquire(), wait)
-        except TimeoutError:
-            return False
+        if self.slots.locked():  # only a full connection pays for the timer
+            try:
+                await asyncio.wait_for(self.slots.acquire(), wait)
+            except TimeoutError:
+                return False
+        else:
+            await self.slots.acquire()
         self.in_flight += 1
         return True
 
