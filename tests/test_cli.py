@@ -61,7 +61,7 @@ def test_every_service_refuses_a_request_without_token(stack: UpStack) -> None:
 
 
 def test_status_of_the_running_stack(stack: UpStack) -> None:
-    result = run_owui("status", *port_args(stack.ports))
+    result = run_owui("status", "--timeout", "10", *port_args(stack.ports))
     assert result.returncode == 0, result.stdout + result.stderr
     for name in NAMES:
         assert re.search(rf"{name}\s.*{re.escape(stack.url(name))}\s.*ready", result.stdout)
