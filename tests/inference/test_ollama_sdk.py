@@ -42,7 +42,7 @@ def test_chat_tools_and_generate(client: ollama.Client) -> None:
 
 
 def test_embed_show_version_ps(client: ollama.Client) -> None:
-    embedded = client.embed(model="embed-fake:latest", input=["a", "b"])
+    embedded = client.embed(model="embed-fake", input=["a", "b"])  # ":latest" implied
     assert len(embedded.embeddings) == 2 and len(embedded.embeddings[0]) == 8
     assert client.show("llama-fake:latest").details.family == "llama"
     assert client.ps().models[0].model == "llama-fake:latest"
@@ -96,3 +96,12 @@ def test_url_idx_picks_a_connection(infra: Infra) -> None:
     assert missing.status_code == 404
     merged = httpx.get(f"{base}/tags", headers=infra.user, timeout=30).json()["models"]
     assert all(m["urls"] == [0] for m in merged)  # the second Ollama host is down
+
+
+@pytest.mark.parametrize("model", ["llama-fake-broken:latest", "llama-fake-errline:latest"])
+def test_broken_stream_raises_in_the_client(client: ollama.Client, model: str) -> None:
+    """A provider that breaks off gives the client Ollama's own error line: it raises."""
+    with pytest.raises(ollama.ResponseError, match="broke off|failed mid-stream"):
+        for _part in client.chat(model=model, stream=True,
+                                 messages=[{"role": "user", "content": "hi"}]):
+            pass

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from owui.core.service import create_service_app
-from owui.inference.errors import install_openai_errors
 from owui.inference.models import InferenceBase
 from owui.inference.routes import calls, connections, models, ollama
 from owui.inference.service import Inference
@@ -32,4 +31,3 @@ app = create_service_app(
     on_shutdown=[_stop],
     middleware=[Middleware(calls.FastCalls)],
 )
-install_openai_errors(app)

@@ -31,6 +31,7 @@ from owui.inference.providers.base import (
     Provider,
     StreamBroken,
     UpstreamRequest,
+    dumps,
     error_message,
     sse,
 )
@@ -234,13 +235,17 @@ class PassThrough(ProviderCall):
         self.started = True
         await send({"type": "http.response.start", "status": response.status,
                     "headers": [(b"content-type", content_type.encode("latin-1"))]})
+        last = first[-1:]
         try:
             await send({"type": "http.response.body", "body": first, "more_body": True})
             async for chunk in chunks:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                last = chunk[-1:] or last
         except (aiohttp.ClientError, TimeoutError) as exc:
-            line = b'\n{"error":"the provider broke off its answer (' + \
-                type(exc).__name__.encode() + b')"}\n'
-            await send({"type": "http.response.body", "body": line, "more_body": True})
+            # Ends any half-sent line first, so that the error is a JSON line of its own.
+            head = b"" if last in (b"", b"\n") else b"\n"
+            line = dumps({"error": f"the provider broke off its answer ({type(exc).__name__})"})
+            await send({"type": "http.response.body", "body": head + line + b"\n",
+                        "more_body": True})
         await send({"type": "http.response.body", "body": b""})
         return None

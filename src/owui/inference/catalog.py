@@ -110,17 +110,20 @@ class Catalog:
 
     async def targets(self, model_id: str) -> list[Target]:
         """Connections serving `model_id`; asks the providers again once if none is known."""
-        found = self._index.get(model_id)
+        found = self.cached_targets(model_id)
         if found:
             return found
         now = time.monotonic()
         if now - self._last_miss_refresh >= MISS_REFRESH_GAP:
             self._last_miss_refresh = now
             await self.refresh(force=True, wait_for_down=False)
-        return self._index.get(model_id, [])
+        return self.cached_targets(model_id)
 
     def cached_targets(self, model_id: str) -> list[Target]:
-        return self._index.get(model_id, [])
+        found = self._index.get(model_id)
+        if found is None and ":" not in model_id:  # Ollama's "llama3" is "llama3:latest"
+            found = self._index.get(f"{model_id}:latest")
+        return found or []
 
 
 def exposed_id(upstream: Upstream, model: str) -> str:
