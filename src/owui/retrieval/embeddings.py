@@ -78,17 +78,27 @@ class LocalEmbedder:
     def start(self) -> None:
         """Begin loading in the background; calls made meanwhile wait for it."""
         if self._loading is None:
+            self._error = None
             self._loading = asyncio.get_running_loop().run_in_executor(self._query, _load_model)
+            self._loading.add_done_callback(self._loaded)
+
+    def _loaded(self, future: asyncio.Future[Any]) -> None:
+        if future.cancelled():
+            self._loading = None
+        elif (exc := future.exception()) is not None:
+            log.error("the embedding model failed to load: %s", exc)
+            self._error = f"{exc.__class__.__name__}: {exc}"
+            self._loading = None  # the next call tries again
+        else:
+            self._model = future.result()
 
     async def model(self) -> Any:
         if self._model is None:
             self.start()
             assert self._loading is not None
             try:
-                self._model = await asyncio.shield(self._loading)
+                return await asyncio.shield(self._loading)
             except Exception as exc:
-                self._error = f"{exc.__class__.__name__}: {exc}"
-                self._loading = None
                 raise EmbeddingUnavailable(f"The embedding model failed to load: {exc}") from exc
         return self._model
 
