@@ -72,7 +72,7 @@ class LanceStore(VectorStore):
     # tables
 
     def _existing(self) -> dict[int, Any]:
-        for name in self._db.table_names():
+        for name in self._db.list_tables().tables:
             if name.startswith("chunks_") and name[7:].isdigit():
                 dim = int(name[7:])
                 if dim not in self._tables:
@@ -233,11 +233,13 @@ class LanceStore(VectorStore):
         rows = table.count_rows()
         if rows < self.index_min_rows:
             return
-        if any(index.index_type.startswith("IVF_HNSW") for index in table.list_indices()):
+        if any("Hnsw" in index.index_type for index in table.list_indices()):
             return
+        from lancedb.index import HnswSq
+
         log.info("building an HNSW index over %d rows of %s", rows, table.name)
-        table.create_index(metric="cosine", index_type="IVF_HNSW_SQ", vector_column_name="vector",
-                           num_partitions=max(1, rows // 50_000))
+        table.create_index("vector", config=HnswSq(distance_type="cosine",
+                                                   num_partitions=max(1, rows // 50_000)))
 
 
 def _hit(row: dict[str, Any], score: float) -> Hit:
