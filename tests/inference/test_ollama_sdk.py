@@ -101,7 +101,7 @@ def test_url_idx_picks_a_connection(infra: Infra) -> None:
 @pytest.mark.parametrize("model", ["llama-fake-broken:latest", "llama-fake-errline:latest"])
 def test_broken_stream_raises_in_the_client(client: ollama.Client, model: str) -> None:
     """A provider that breaks off gives the client Ollama's own error line: it raises."""
-    with pytest.raises(ollama.ResponseError, match="broke off|failed mid-stream"):
+    with pytest.raises(ollama.ResponseError, match=r"broke off|failed mid-stream"):
         for _part in client.chat(model=model, stream=True,
                                  messages=[{"role": "user", "content": "hi"}]):
             pass

@@ -37,6 +37,9 @@ def test_bad_tool_arguments_name_the_field() -> None:
         {"id": "1", "function": {"name": "f", "arguments": "{not json"}}]}]}
     with pytest.raises(TranslationError, match=r"messages\[0\].tool_calls\[0\]"):
         to_ollama_chat(body, "m")
+    body["messages"][0]["tool_calls"][0]["function"] = "f"
+    with pytest.raises(TranslationError, match=r"tool_calls\[0\].function must be"):
+        to_ollama_chat(body, "m")
 
 
 def test_ollama_answer_to_openai() -> None:

@@ -69,14 +69,17 @@ def to_ollama_message(message: dict[str, Any], where: str,
     role = "system" if message.get("role") == "developer" else message.get("role")
     text, images = _content(message.get("content"), where)
     out: dict[str, Any] = {"role": role, "content": text}
-    if images or message.get("images"):
-        out["images"] = [*images, *(message.get("images") or [])]
+    given = message.get("images")
+    if images or isinstance(given, list):
+        out["images"] = [*images, *(given if isinstance(given, list) else [])]
     calls = message.get("tool_calls") or []
     if calls:
         out["tool_calls"] = []
         for index, call in enumerate(calls):
-            function = call.get("function") or {}
             call_where = f"{where}.tool_calls[{index}]"
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(function, dict):
+                raise TranslationError(f"{call_where}.function must be an object with a name")
             out["tool_calls"].append({"function": {
                 "name": function.get("name", ""),
                 "arguments": _arguments(function.get("arguments"), call_where)}})

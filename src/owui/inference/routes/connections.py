@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import time
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -113,17 +115,15 @@ async def _test(request: Request, provider: str, url: str, api_key: str | None) 
 
 async def _list_with_sdk(provider: str, url: str, api_key: str | None,
                          seconds: float) -> list[str]:
-    """The official clients, imported here only: they are slow to import and off the hot path."""
+    """The official clients, off the hot path. They take up to a second to import, so the
+    first import happens in a thread, not in the event loop that streams other answers."""
+    sdk = await asyncio.to_thread(importlib.import_module, provider)
     if provider == "openai":
-        from openai import AsyncOpenAI
-
-        async with AsyncOpenAI(base_url=url, api_key=api_key or "none", timeout=seconds,
-                               max_retries=0) as client:
-            return [model.id async for model in client.models.list()]
-    from ollama import AsyncClient
-
+        async with sdk.AsyncOpenAI(base_url=url, api_key=api_key or "none", timeout=seconds,
+                                   max_retries=0) as openai_client:
+            return [model.id async for model in openai_client.models.list()]
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
-    client = AsyncClient(host=url, timeout=seconds, headers=headers)
+    client = sdk.AsyncClient(host=url, timeout=seconds, headers=headers)
     try:
         listed = await client.list()
     finally:
