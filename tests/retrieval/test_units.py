@@ -16,7 +16,7 @@ from owui.retrieval.vectors.base import Hit
 from owui.retrieval.vectors.fts import match_query
 from owui.retrieval.vectors.fusion import fuse
 from owui.retrieval.web import engines
-from owui.retrieval.web.fetch import FetchRefused, resolve
+from owui.retrieval.web.fetch import FetchRefused, fetch, make_client, resolve
 from tests.retrieval.documents import make_docx
 
 
@@ -138,3 +138,16 @@ def test_engine_settings_are_checked() -> None:
         Settings(web_search_engine="brave")))
     assert "not one of" in str(engines.check_engine(Settings(web_search_engine="bing")))
     assert engines.check_engine(Settings()) is None
+
+
+async def test_fetch_caps_size_and_reads_only_text(web_fake: str) -> None:
+    async with make_client(5) as client:
+        page = await fetch(client, f"{web_fake}/pages/otters", allow_local=True,
+                           max_bytes=10_000, seconds=10)
+        assert page.content_type == "text/html" and b"hold hands" in page.body
+        with pytest.raises(FetchRefused, match="over 100 bytes"):
+            await fetch(client, f"{web_fake}/pages/otters", allow_local=True, max_bytes=100,
+                        seconds=10)
+        with pytest.raises(FetchRefused, match="answered 404"):
+            await fetch(client, f"{web_fake}/pages/nope", allow_local=True, max_bytes=100,
+                        seconds=10)

@@ -71,7 +71,10 @@ class ChromaStore(VectorStore):
         assert self._fts is not None
         return self._fts
 
-    def _existing(self) -> dict[int, Any]:
+    def _existing(self, refresh: bool = False) -> dict[int, Any]:
+        """Collections by vector size; listed once, again only for a size not seen yet."""
+        if self._collections and not refresh:
+            return self._collections
         for collection in self._client.list_collections():
             name = collection.name
             if name.startswith(PREFIX) and name[len(PREFIX):].isdigit():
@@ -163,7 +166,8 @@ class ChromaStore(VectorStore):
         return await self._run(self._vector, collections, vector, k)
 
     def _vector(self, collections: Sequence[str], vector: np.ndarray, k: int) -> list[Hit]:
-        collection = self._existing().get(int(vector.shape[0]))
+        dim = int(vector.shape[0])
+        collection = self._existing(refresh=dim not in self._collections).get(dim)
         if collection is None:
             return []
         result = collection.query(query_embeddings=[vector], n_results=k,

@@ -71,7 +71,10 @@ class LanceStore(VectorStore):
 
     # tables
 
-    def _existing(self) -> dict[int, Any]:
+    def _existing(self, refresh: bool = False) -> dict[int, Any]:
+        """Tables by vector size; listed once, again only when asked (a size not seen yet)."""
+        if self._tables and not refresh:
+            return self._tables
         for name in self._db.list_tables().tables:
             if name.startswith("chunks_") and name[7:].isdigit():
                 dim = int(name[7:])
@@ -80,7 +83,7 @@ class LanceStore(VectorStore):
         return self._tables
 
     def _table(self, dim: int) -> Any:
-        tables = self._existing()
+        tables = self._existing(refresh=dim not in self._tables)
         if dim not in tables:
             tables[dim] = self._create(dim)
         return tables[dim]
@@ -168,7 +171,8 @@ class LanceStore(VectorStore):
     # reads
 
     def _for_vector(self, vector: np.ndarray) -> Any:
-        return self._existing().get(int(vector.shape[0]))
+        dim = int(vector.shape[0])
+        return self._existing(refresh=dim not in self._tables).get(dim)
 
     async def vector_search(self, collections: Sequence[str], vector: np.ndarray,
                             k: int) -> list[Hit]:
