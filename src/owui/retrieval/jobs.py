@@ -74,7 +74,9 @@ class Jobs:
             await asyncio.sleep(0.2)
 
     async def resume(self) -> None:
-        """Jobs cut short by a restart run again from the start (their file is stored)."""
+        """Jobs cut short by a stop or crash run again from the start (their file is stored).
+        With several replicas on one database, each would take them up: the work is then
+        done twice, with the same result, since a file's rows are replaced, not appended."""
         async with self.rt.sessions() as session:
             unfinished = await crud.unfinished_jobs(session)
         for job in unfinished:
@@ -101,7 +103,8 @@ class Jobs:
             await self._update(job_id, status="running", stage="extracting")
             chunks = await self._process(job_id, file_id, token)
         except asyncio.CancelledError:
-            await asyncio.shield(self._fail(job_id, file_id, "Interrupted: the service stopped."))
+            # The service is stopping: the job stays 'running' and runs again at the next
+            # start (resume), which first replaces whatever rows of the file were written.
             raise
         except JobFailed as exc:
             await self._fail(job_id, file_id, str(exc))
