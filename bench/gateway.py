@@ -1,0 +1,420 @@
+"""What the gateway costs, and how fast and small the five services start, in one table.
+
+    .venv/bin/python bench/gateway.py [--duration 5] [--warmup 2] [--rounds 3] [--start-runs 3]
+
+1. A small authenticated GET (`/api/v1/chats/bench/no/such/path`: the chat service verifies
+   the token, matches no route, answers 404) straight to the chat service and through the
+   gateway, with wrk at 1 and 32 connections: p50, p99, requests/s, the CPU time per request
+   of each process on the path, and what the gateway adds. Direct and gateway runs alternate;
+   each figure is a median over the rounds.
+2. Time to the first event of a streamed response (a fake SSE upstream, tests/fakes/upstream.py),
+   direct and through the gateway.
+3. Seconds from `owui up` on a fresh data dir until all five `/readyz` answer 200, and the
+   services' resident memory at idle (five `owui serve` instead, labelled, if `owui up` is not
+   there or fails).
+
+Needs wrk (`apt-get install wrk`). Loopback only; every process started here is stopped.
+Figures move with whatever else the machine runs: the table shows the load average at start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from _common import (
+    HOST,
+    PROBE,
+    PYTHON,
+    Proc,
+    Processes,
+    WrkResult,
+    bench_env,
+    check_probe,
+    descendants,
+    free_port,
+    free_port_block,
+    http_status,
+    kill_if_same,
+    load_average,
+    median,
+    median_result,
+    progress,
+    require_wrk,
+    rss_bytes,
+    run_wrk,
+    start_time,
+    stop_on_sigterm,
+)
+from owui.core.services import SERVICES
+
+STREAM = "/api/v1/agents/stream"
+CONCURRENCY = (1, 32)
+TARGET_ADDED_P50_MS = 0.3
+TARGET_KEPT_PCT = 90.0
+TARGET_START_S = 3.0
+TARGET_RSS_MB = 300.0
+OPENWEBUI_START_S = 11.7
+OPENWEBUI_RSS_MB = 896.0
+REF_ADDED = ("Open WebUI 0.12.4 adds 5.6 ms (/openai/chat/completions), 15.4 ms "
+             "(/api/chat/completions); LiteLLM publishes 2 to 12 ms")
+REF_KEPT = "Open WebUI 0.12.4 keeps 22 to 31%"
+MB = 1024 * 1024
+
+
+@dataclass
+class Stack:
+    chat: Proc
+    upstream: Proc
+    gateway: Proc
+    token: str
+
+
+@dataclass
+class StartRun:
+    seconds: float
+    services_mb: float
+    supervisor_mb: float | None
+    per_service_mb: dict[str, float]
+
+
+# the stack: chat service, fake streaming upstream, gateway in front of both
+
+
+def start_stack(procs: Processes, tmp: Path) -> Stack:
+    env = bench_env(tmp / "data")
+    chat = procs.serve("chat", env)
+    port = free_port()
+    upstream = procs.start("upstream", [
+        PYTHON, "-m", "uvicorn", "tests.fakes.upstream:app", "--host", HOST, "--port", str(port),
+        "--log-level", "warning", "--no-access-log"], env, port)
+    chat.wait_ready()
+    upstream.wait_ready("/healthz")
+    unused = f"http://{HOST}:{free_port()}"
+    gateway = procs.serve("gateway", {
+        **env, "CHAT_SERVICE_URL": chat.url, "AGENT_SERVICE_URL": upstream.url,
+        "INFERENCE_SERVICE_URL": unused, "RETRIEVAL_SERVICE_URL": unused,
+        "RATE_LIMIT": "100000000/minute"})
+    gateway.wait_ready()
+    token = sign_up(gateway.url)
+    for proc in (chat, gateway):
+        check_probe(proc.url + PROBE, token)
+    return Stack(chat, upstream, gateway, token)
+
+
+def sign_up(gateway_url: str) -> str:
+    response = httpx.post(f"{gateway_url}/api/v1/auths/signup", timeout=30, json={
+        "name": "Bench", "email": "bench@example.com", "password": "bench-password"})
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+# 1. latency and throughput
+
+
+Latency = dict[int, tuple[WrkResult, WrkResult]]
+
+
+def measure_latency(stack: Stack, duration: int, warmup: int, rounds: int) -> Latency:
+    """Direct and through the gateway, alternating, `rounds` times; medians per figure.
+    CPU per request is watched for the chat service, and for the gateway on its path."""
+    chat, gateway = stack.chat.popen.pid, stack.gateway.popen.pid
+    paths = (("direct", stack.chat, (chat,)), ("gateway", stack.gateway, (chat, gateway)))
+    results: Latency = {}
+    for connections in CONCURRENCY:
+        runs: dict[str, list[WrkResult]] = {"direct": [], "gateway": []}
+        for index in range(rounds):
+            for label, proc, watch in paths:
+                progress(f"wrk c={connections} {label}, round {index + 1}/{rounds}: "
+                         f"{warmup} s warm-up + {duration} s")
+                runs[label].append(run_wrk(proc.url + PROBE, stack.token,
+                                           connections=connections, duration=duration,
+                                           warmup=warmup, watch=watch))
+        results[connections] = (median_result(runs["direct"]), median_result(runs["gateway"]))
+    return results
+
+
+# 2. time to first event of a stream
+
+
+def _stream_request(port: int, token: str) -> bytes:
+    return (f"POST {STREAM} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 2\r\n\r\n{}").encode()
+
+
+def _one_stream(sock: socket.socket, request: bytes) -> float:
+    """Send one request on a kept-alive connection; the ms until the first event arrived.
+    Reads the whole response (it ends 0.5 s later) so the connection can be reused."""
+    start = time.perf_counter()
+    sock.sendall(request)
+    buffer, first = b"", None
+    while not buffer.endswith(b"0\r\n\r\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection mid-response")
+        buffer += chunk
+        if first is None and b"data: first" in buffer:
+            first = time.perf_counter() - start
+    if not buffer.startswith(b"HTTP/1.1 200") or first is None:
+        raise RuntimeError(f"unexpected stream response: {buffer[:300]!r}")
+    return first * 1000
+
+
+def stream_ttfb_ms(port: int, token: str, count: int) -> float:
+    """Median time to first event over `count` requests, after one untimed request."""
+    request = _stream_request(port, token)
+    with socket.create_connection((HOST, port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _one_stream(sock, request)
+        return median([_one_stream(sock, request) for _ in range(count)])
+
+
+def measure_ttfb(stack: Stack, count: int) -> tuple[float, float]:
+    progress(f"stream TTFB direct: {count} requests (0.5 s each)")
+    direct = stream_ttfb_ms(stack.upstream.port or 0, stack.token, count)
+    progress(f"stream TTFB gateway: {count} requests (0.5 s each)")
+    gateway = stream_ttfb_ms(stack.gateway.port or 0, stack.token, count)
+    return direct, gateway
+
+
+# 3. start-up time and idle memory
+
+
+def up_port_args(base: int) -> list[str] | None:
+    """The port options of `owui up` as it is now, or None when `owui up` is not there."""
+    try:
+        done = subprocess.run([PYTHON, "-m", "owui", "up", "--help"], capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "COLUMNS": "200"},
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode != 0:
+        return None
+    if "--base-port" in done.stdout:
+        return ["--base-port", str(base)]
+    if "SERVICE=PORT" in done.stdout:
+        first = SERVICES[0].port
+        return [arg for s in SERVICES for arg in ("-p", f"{s.name}={base + s.port - first}")]
+    return None
+
+
+def wait_all_ready(urls: list[str], alive: Callable[[], bool], timeout: float = 60.0) -> None:
+    waiting = list(urls)
+    deadline = time.monotonic() + timeout
+    while waiting:
+        if not alive():
+            raise RuntimeError("a process exited before all services were ready")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {timeout:g} s: {', '.join(waiting)}")
+        waiting = [url for url in waiting if http_status(f"{url}/readyz", 0.5) != 200]
+        if waiting:
+            time.sleep(0.01)
+
+
+def service_name(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return str(pid)
+    if b"serve" in argv and argv.index(b"serve") + 1 < len(argv):
+        return argv[argv.index(b"serve") + 1].decode()
+    return str(pid)
+
+
+def service_urls(base: int) -> list[str]:
+    first = SERVICES[0].port
+    return [f"http://{HOST}:{base + s.port - first}" for s in SERVICES]
+
+
+def start_once_up(port_args: list[str], base: int, idle: float) -> StartRun:
+    with tempfile.TemporaryDirectory(prefix="owui-bench-up-") as tmp:
+        # As a user would run it: `owui up` makes the signing key in the fresh data dir.
+        env = {"JWT_SECRET_KEY": ""}
+        argv = [PYTHON, "-m", "owui", "up", "--data-dir", f"{tmp}/data", *port_args]
+        seen: dict[int, str | None] = {}
+        with Processes(Path(tmp) / "logs") as procs:
+            started = time.perf_counter()
+            up = procs.start("up", argv, env)
+            try:
+                wait_all_ready(service_urls(base), lambda: up.popen.poll() is None)
+                seconds = time.perf_counter() - started
+                time.sleep(idle)
+                children = descendants(up.popen.pid)
+                seen = {pid: start_time(pid) for pid in children}
+                per_service = {service_name(pid): rss_bytes(pid) / MB for pid in children}
+                supervisor = rss_bytes(up.popen.pid) / MB
+            except (RuntimeError, TimeoutError) as exc:
+                raise RuntimeError(f"{exc}\n{up.log_tail()}") from None
+            finally:
+                seen |= {pid: start_time(pid) for pid in descendants(up.popen.pid)}
+                up.stop(15)
+                for pid, when in seen.items():
+                    kill_if_same(pid, when)
+    return StartRun(seconds, sum(per_service.values()), supervisor, per_service)
+
+
+def start_once_serve(base: int, idle: float) -> StartRun:
+    """Fallback: five `owui serve` processes started at once, no supervisor."""
+    first = SERVICES[0].port
+    with tempfile.TemporaryDirectory(prefix="owui-bench-serve-") as tmp, \
+            Processes(Path(tmp) / "logs") as procs:
+        env = bench_env(Path(tmp) / "data")
+        env |= {s.url_variable: f"http://{HOST}:{base + s.port - first}"
+                for s in SERVICES if s.url_variable}
+        started = time.perf_counter()
+        for s in SERVICES:
+            procs.serve(s.name, env, base + s.port - first)
+        wait_all_ready(service_urls(base),
+                       lambda: all(p.popen.poll() is None for p in procs.started))
+        seconds = time.perf_counter() - started
+        time.sleep(idle)
+        per_service = {p.name: rss_bytes(p.popen.pid) / MB for p in procs.started}
+    return StartRun(seconds, sum(per_service.values()), None, per_service)
+
+
+def measure_startup(runs: int, idle: float) -> tuple[str, list[StartRun]]:
+    mode = "owui up"
+    results: list[StartRun] = []
+    for index in range(runs):
+        base = free_port_block(len(SERVICES))
+        port_args = up_port_args(base) if mode == "owui up" else None
+        if port_args is None and mode == "owui up":
+            progress("`owui up` is not available; starting five `owui serve` instead")
+            mode = "five `owui serve` in parallel (owui up not ready)"
+        progress(f"start-up run {index + 1}/{runs}: {mode}, fresh data dir")
+        if port_args is None:
+            results.append(start_once_serve(base, idle))
+            continue
+        try:
+            results.append(start_once_up(port_args, base, idle))
+        except RuntimeError as exc:
+            progress(f"`owui up` failed, falling back to `owui serve`: {exc}")
+            mode = "five `owui serve` in parallel (owui up failed)"
+            results.append(start_once_serve(free_port_block(len(SERVICES)), idle))
+    return mode, results
+
+
+# the table
+
+
+def _met(ok: bool) -> str:
+    return "[green]yes[/green]" if ok else "[red]no[/red]"
+
+
+def latency_rows(table: Table, results: Latency) -> None:
+    for connections, (direct, gateway) in results.items():
+        added = gateway.p50_ms - direct.p50_ms
+        kept = 100 * gateway.rps / direct.rps
+        first = connections == CONCURRENCY[0]
+        table.add_row(f"GET c={connections}  p50", f"{direct.p50_ms:.2f} ms",
+                      f"{gateway.p50_ms:.2f} ms", f"{added:+.2f} ms",
+                      f"≤ +{TARGET_ADDED_P50_MS} ms" if first else "",
+                      _met(added <= TARGET_ADDED_P50_MS) if first else "",
+                      REF_ADDED if first else "")
+        table.add_row(f"GET c={connections}  p99", f"{direct.p99_ms:.2f} ms",
+                      f"{gateway.p99_ms:.2f} ms", f"{gateway.p99_ms - direct.p99_ms:+.2f} ms",
+                      "", "", "")
+        last = connections == CONCURRENCY[-1]
+        table.add_row(f"GET c={connections}  req/s", f"{direct.rps:,.0f}", f"{gateway.rps:,.0f}",
+                      f"kept {kept:.0f}%", f"≥ {TARGET_KEPT_PCT:.0f}% kept" if last else "",
+                      _met(kept >= TARGET_KEPT_PCT) if last else "", REF_KEPT if last else "")
+        cpu_row(table, connections, direct, gateway)
+
+
+def cpu_row(table: Table, connections: int, direct: WrkResult, gateway: WrkResult) -> None:
+    """CPU per request: less sensitive than latency to whatever else the machine runs."""
+    (chat,) = direct.cpu_us
+    chat_behind, front = gateway.cpu_us
+    table.add_row(f"GET c={connections}  CPU µs/request", f"{chat:.0f} chat",
+                  f"{chat_behind + front:.0f} = {front:.0f} gw + {chat_behind:.0f} chat",
+                  f"gateway {front / chat:.1f}x chat", "", "", "", end_section=True)
+
+
+def startup_rows(table: Table, runs: list[StartRun]) -> None:
+    seconds = median([r.seconds for r in runs])
+    memory = median([r.services_mb for r in runs])
+    each = ", ".join(f"{r.seconds:.2f}" for r in runs)
+    table.add_row(f"start to 5 ready, median of {len(runs)}", "", f"{seconds:.2f} s",
+                  f"runs {each} s", f"≤ {TARGET_START_S:g} s", _met(seconds <= TARGET_START_S),
+                  f"Open WebUI 0.12.4: {OPENWEBUI_START_S} s to serve (ours: "
+                  f"{seconds / OPENWEBUI_START_S:.0%} of it)")
+    table.add_row("idle RSS, 5 services", "", f"{memory:.0f} MB", "", f"≤ {TARGET_RSS_MB:g} MB",
+                  _met(memory <= TARGET_RSS_MB),
+                  f"Open WebUI 0.12.4: {OPENWEBUI_RSS_MB:g} MB idle "
+                  f"(ours {memory / OPENWEBUI_RSS_MB:.0%} of it)")
+    supervisors = [r.supervisor_mb for r in runs if r.supervisor_mb is not None]
+    if supervisors:
+        table.add_row("idle RSS, supervisor (apart)", "",
+                      f"{median(supervisors):.0f} MB", "", "", "", "")
+
+
+def print_table(latency: Latency, ttfb: tuple[float, float], mode: str,
+                runs: list[StartRun], args: argparse.Namespace, load: float) -> None:
+    table = Table(title=f"owui gateway bench: {os.cpu_count()} CPUs, load {load:.2f} before "
+                        f"start, Python {platform.python_version()}, loopback; wrk "
+                        f"{args.warmup} s warm-up + {args.duration} s, median of "
+                        f"{args.rounds} alternating rounds", title_justify="left")
+    for column in ("measure", "baseline: direct", "owui: via gateway", "owui vs baseline",
+                   "target", "met"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("reference", overflow="fold")
+    latency_rows(table, latency)
+    direct, gateway = ttfb
+    table.add_row("stream: first event, median", f"{direct:.2f} ms", f"{gateway:.2f} ms",
+                  f"{gateway - direct:+.2f} ms (x{gateway / direct:.2f})", "", "", "",
+                  end_section=True)
+    startup_rows(table, runs)
+    console = Console(width=max(200, Console().width))
+    console.print(table)
+    last = runs[-1].per_service_mb
+    console.print(f"start-up measured with: {mode}; idle RSS per service, last run: "
+                  + ", ".join(f"{name} {mb:.0f} MB" for name, mb in last.items()))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="direct and gateway runs alternate this many times; medians")
+    parser.add_argument("--ttfb-requests", type=int, default=30)
+    parser.add_argument("--start-runs", type=int, default=3)
+    parser.add_argument("--idle", type=float, default=2.0,
+                        help="seconds to wait after ready before reading memory")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    require_wrk()
+    stop_on_sigterm()
+    load = load_average()
+    with tempfile.TemporaryDirectory(prefix="owui-bench-") as tmp, \
+            Processes(Path(tmp) / "logs") as procs:
+        progress("starting chat service, fake streaming upstream, gateway")
+        stack = start_stack(procs, Path(tmp))
+        latency = measure_latency(stack, args.duration, args.warmup, args.rounds)
+        ttfb = measure_ttfb(stack, args.ttfb_requests)
+    mode, runs = measure_startup(args.start_runs, args.idle)
+    print_table(latency, ttfb, mode, runs, args, load)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        progress("interrupted; every process started here has been stopped")
+        raise SystemExit(130) from None
