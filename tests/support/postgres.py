@@ -38,7 +38,7 @@ DEFAULT_PORT = 5432
 USER = "postgres"
 
 
-def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+def run_async(coroutine: Coroutine[Any, Any, Any]) -> Any:
     """Run a coroutine to the end, also from a thread whose event loop is already running."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
@@ -93,12 +93,12 @@ class PostgresServer:
 
     def create_database(self) -> str:
         name = f"owui_test_{uuid.uuid4().hex[:12]}"
-        _run(_execute(self.dsn(), f'CREATE DATABASE "{name}"'))
+        run_async(_execute(self.dsn(), f'CREATE DATABASE "{name}"'))
         self.databases.append(name)
         return name
 
     def drop_database(self, name: str) -> None:
-        _run(_execute(self.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_async(_execute(self.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         if name in self.databases:
             self.databases.remove(name)
 
@@ -144,7 +144,7 @@ def start_throwaway_cluster() -> PostgresServer:
 def connect_or_start() -> PostgresServer:
     """The server at 127.0.0.1:5432 if it answers, else a throwaway cluster."""
     local = PostgresServer(HOST, DEFAULT_PORT)
-    if _run(_answers(local.dsn())):
+    if run_async(_answers(local.dsn())):
         return local
     return start_throwaway_cluster()
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from owui.chat.models import ChatBase
+from owui.chat.rawdb import start_pool, stop_pool
 from owui.chat.routes import (
     admin,
     chats,
@@ -25,4 +26,6 @@ app = create_service_app(
     routers=ROUTERS,
     metadata=ChatBase.metadata,
     migrations=Path(__file__).parent / "migrations",
+    on_startup=[start_pool],
+    on_shutdown=[stop_pool],
 )

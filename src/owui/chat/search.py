@@ -1,8 +1,9 @@
 """Search a user's chats by title and message text with the database's own full-text index.
 
 SQLite: FTS5 (`chats_fts`, `messages_fts`); PostgreSQL: `to_tsvector` GIN indexes (see the
-migration). Every word is a prefix (`hel` finds `hello`); all words must match, in the title or
-in one message. Open WebUI's filters work too: `tag:NAME`, `pinned:true`, `archived:true`.
+migration). Every word is a prefix (`hel` finds `hello`); each must be in the chat, in its title
+or in any of its messages. Open WebUI's filters work too: `tag:NAME`, `pinned:true`,
+`archived:true`. Results are newest first, as Open WebUI lists them.
 """
 
 from __future__ import annotations
@@ -11,23 +12,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from owui.chat.crud.tags import tag_id
+from owui.chat.rawdb import RawConnection
+from owui.chat.reads import list_titles
 
 _WORD = re.compile(r"\w+")
 MAX_TERMS = 16
 MAX_TERM_CHARS = 64
 
 _SQLITE_MATCH = """(
-  c.pk IN (SELECT rowid FROM chats_fts WHERE chats_fts MATCH :query)
+  c.pk IN (SELECT rowid FROM chats_fts WHERE chats_fts MATCH :term)
   OR c.id IN (SELECT m.chat_id FROM messages m WHERE m.pk IN
-              (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :query)))"""
+              (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :term)))"""
 _POSTGRES_MATCH = """(
-  to_tsvector('simple', c.title) @@ to_tsquery('simple', :query)
+  to_tsvector('simple', c.title) @@ to_tsquery('simple', :term)
   OR c.id IN (SELECT m.chat_id FROM messages m WHERE
-              to_tsvector('simple', left(m.content, 100000)) @@ to_tsquery('simple', :query)))"""
+              to_tsvector('simple', left(m.content, 100000)) @@ to_tsquery('simple', :term)))"""
+_TAGGED = ("c.id IN (SELECT chat_id FROM chat_tags"
+           " WHERE user_id = :user_id AND tag_id = :tag)")
 
 
 @dataclass
@@ -55,31 +57,22 @@ def parse(raw: str) -> Query:
     return query
 
 
-def _match_expression(dialect: str, terms: list[str]) -> str:
-    if dialect == "postgresql":
-        return " & ".join(f"{t}:*" for t in terms)
-    return " ".join(f'"{t}"*' for t in terms)
+def _prefix(dialect: str, term: str) -> str:
+    """A word prefix in the engine's query syntax; `term` is word characters only."""
+    return f"{term}:*" if dialect == "postgresql" else f'"{term}"*'
 
 
-async def search(session: AsyncSession, user_id: str, raw: str, offset: int, limit: int
+async def search(conn: RawConnection, user_id: str, raw: str, offset: int, limit: int
                  ) -> list[dict[str, Any]]:
     query = parse(raw)
-    dialect = session.get_bind().dialect.name
-    where = ["c.user_id = :user_id", "c.archived = :archived"]
-    params: dict[str, Any] = {"user_id": user_id, "archived": query.archived,
-                              "offset": offset, "limit": limit}
-    if query.pinned is not None:
-        where.append("c.pinned = :pinned")
-        params["pinned"] = query.pinned
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
     if query.tag is not None:
-        where.append("c.id IN (SELECT chat_id FROM chat_tags "
-                     "WHERE user_id = :user_id AND tag_id = :tag)")
+        conditions.append(_TAGGED)
         params["tag"] = query.tag
-    if query.terms:
-        where.append(_POSTGRES_MATCH if dialect == "postgresql" else _SQLITE_MATCH)
-        params["query"] = _match_expression(dialect, query.terms)
-    statement = text(
-        "SELECT c.id, c.title, c.updated_at, c.created_at FROM chats c WHERE "
-        + " AND ".join(where)
-        + " ORDER BY c.updated_at DESC, c.pk DESC LIMIT :limit OFFSET :offset")
-    return [dict(row._mapping) for row in await session.execute(statement, params)]
+    match = _POSTGRES_MATCH if conn.dialect == "postgresql" else _SQLITE_MATCH
+    for number, term in enumerate(query.terms):
+        conditions.append(match.replace(":term", f":term{number}"))
+        params[f"term{number}"] = _prefix(conn.dialect, term)
+    return await list_titles(conn, user_id, archived=query.archived, pinned=query.pinned,
+                             conditions=conditions, params=params, offset=offset, limit=limit)

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
-def chat_response(chat: Mapping[str, Any], body: dict[str, Any], tags: list[str],
-                  share_id: str | None) -> dict[str, Any]:
-    """`chat`: the columns of a chats row; `body`: the assembled Open WebUI chat object."""
+def chat_response(chat: Any, body: dict[str, Any], tags: list[str], share_id: str | None
+                  ) -> dict[str, Any]:
+    """`chat`: a chats row (attributes); `body`: the assembled Open WebUI chat object."""
     return {
-        "id": chat["id"], "user_id": chat["user_id"], "title": chat["title"], "chat": body,
-        "updated_at": chat["updated_at"], "created_at": chat["created_at"],
-        "share_id": share_id, "archived": bool(chat["archived"]), "pinned": bool(chat["pinned"]),
-        "meta": {**(chat["meta"] or {}), "tags": tags}, "variables": chat["variables"] or {},
-        "folder_id": chat["folder_id"], "current_message_id": chat["current_message_id"],
+        "id": chat.id, "user_id": chat.user_id, "title": chat.title, "chat": body,
+        "updated_at": chat.updated_at, "created_at": chat.created_at, "share_id": share_id,
+        "archived": bool(chat.archived), "pinned": bool(chat.pinned),
+        "meta": {**(chat.meta or {}), "tags": tags}, "variables": chat.variables or {},
+        "folder_id": chat.folder_id, "current_message_id": chat.current_message_id,
     }
-
-
-def tag_model(user_id: str, tag_id: str, name: str, meta: dict[str, Any] | None
-              ) -> dict[str, Any]:
-    return {"id": tag_id, "name": name, "user_id": user_id, "meta": meta}
 
 
 def folder_model(folder: Any) -> dict[str, Any]:

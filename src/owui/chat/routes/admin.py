@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from owui.chat.crud import chats as chat_rows
-from owui.chat.crud import transfer
+from owui.chat import reads
+from owui.chat.rawdb import Raw
 from owui.chat.responses import Json, json_array
 from owui.chat.routes.paging import Page, bounds
 from owui.chat.schemas import ChatResponse, ChatTitleIdResponse, SortBy, SortDir
 from owui.core.auth import AdminUser
-from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["admin"])
 
 
 @router.get("/list/user/{user_id}", response_model=list[ChatTitleIdResponse])
-async def user_chat_list(user_id: str, session: Session, _admin: AdminUser, page: Page = None,
+async def user_chat_list(user_id: str, conn: Raw, _admin: AdminUser, page: Page = None,
                          query: str | None = None, order_by: SortBy = "updated_at",
                          direction: SortDir = "desc") -> Json:
     """A user's chats, archived ones too; `query` filters titles."""
     offset, limit = bounds(page or 1)
-    return Json(await chat_rows.list_titles(session, user_id, archived=None, title_like=query,
-                                            sort_by=order_by, sort_dir=direction,
-                                            offset=offset, limit=limit))
+    params: dict[str, Any] = {}
+    conditions = [reads.title_contains(query, params)] if query else []
+    return Json(await reads.list_titles(conn, user_id, archived=None, conditions=conditions,
+                                        params=params, sort_by=order_by, sort_dir=direction,
+                                        offset=offset, limit=limit))
 
 
 @router.get("/all/db", response_model=list[ChatResponse])
 async def all_chats(request: Request, _admin: AdminUser) -> StreamingResponse:
     """Every chat of every user, written as it is read."""
-    return json_array(transfer.batches(request.app.state.db.sessions))
+    return json_array(reads.batches(request.app.state.raw, "1 = 1", {}))
 
 
 @router.get("/admin/{id}", response_model=ChatResponse)
-async def any_chat(id: str, session: Session, _admin: AdminUser) -> Json:
-    return Json(await chat_rows.read_chat(session, id, None))
+async def any_chat(id: str, conn: Raw, _admin: AdminUser) -> Json:
+    return Json(await reads.read_chat(conn, id, None))

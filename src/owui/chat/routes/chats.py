@@ -6,10 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import not_
 
+from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
 from owui.chat.limits import MAX_TITLE_CHARS
 from owui.chat.models import Chat, now
+from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.schemas import ChatFolderIdForm, ChatForm, ChatResponse, CloneForm
 from owui.chat.tree import parse_chat
@@ -20,12 +22,13 @@ router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
 
 
 @router.get("/{id}", response_model=ChatResponse)
-async def get_chat(id: str, session: Session, user: CurrentUser) -> Json:
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+async def get_chat(id: str, conn: Raw, user: CurrentUser) -> Json:
+    return Json(await reads.read_chat(conn, id, user.sub))
 
 
 @router.post("/{id}", response_model=ChatResponse)
-async def update_chat(id: str, form: ChatForm, session: Session, user: CurrentUser) -> Json:
+async def update_chat(id: str, form: ChatForm, session: Session, conn: Raw,
+                      user: CurrentUser) -> Json:
     """Fields sent replace stored ones; a `history` sent is diffed against the stored rows."""
     row = await chat_rows.require_chat(session, id, user.sub)
     parsed = parse_chat(form.chat)
@@ -34,40 +37,40 @@ async def update_chat(id: str, form: ChatForm, session: Session, user: CurrentUs
     await chat_rows.apply_update(session, row, parsed, variables=form.variables,
                                  folder_id=form.folder_id)
     await session.commit()
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+    return Json(await reads.read_chat(conn, id, user.sub))
 
 
 @router.delete("/{id}", response_model=bool)
 async def delete_chat(id: str, session: Session, user: CurrentUser) -> Json:
     if not await chat_rows.delete_chats(session, user.sub, [id]):
-        raise chat_rows.not_found(id)
+        raise reads.not_found(id)
     await session.commit()
     return Json(True)
 
 
 @router.get("/{id}/pinned", response_model=bool)
-async def is_pinned(id: str, session: Session, user: CurrentUser) -> Json:
-    return Json(bool((await chat_rows.require_chat(session, id, user.sub)).pinned))
+async def is_pinned(id: str, conn: Raw, user: CurrentUser) -> Json:
+    return Json((await reads.require_chat(conn, id, user.sub)).pinned)
 
 
 @router.post("/{id}/pin", response_model=ChatResponse)
-async def toggle_pin(id: str, session: Session, user: CurrentUser) -> Json:
+async def toggle_pin(id: str, session: Session, conn: Raw, user: CurrentUser) -> Json:
     await chat_rows.set_fields(session, id, user.sub, pinned=not_(Chat.pinned),
                                updated_at=now())
     await session.commit()
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+    return Json(await reads.read_chat(conn, id, user.sub))
 
 
 @router.post("/{id}/archive", response_model=ChatResponse)
-async def toggle_archive(id: str, session: Session, user: CurrentUser) -> Json:
+async def toggle_archive(id: str, session: Session, conn: Raw, user: CurrentUser) -> Json:
     await chat_rows.set_fields(session, id, user.sub, archived=not_(Chat.archived),
                                updated_at=now())
     await session.commit()
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+    return Json(await reads.read_chat(conn, id, user.sub))
 
 
 @router.post("/{id}/folder", response_model=ChatResponse)
-async def move_to_folder(id: str, form: ChatFolderIdForm, session: Session,
+async def move_to_folder(id: str, form: ChatFolderIdForm, session: Session, conn: Raw,
                          user: CurrentUser) -> Json:
     """Into a folder of the caller's, or out of any with `folder_id: null`."""
     if form.folder_id is not None:
@@ -75,21 +78,20 @@ async def move_to_folder(id: str, form: ChatFolderIdForm, session: Session,
     await chat_rows.set_fields(session, id, user.sub, folder_id=form.folder_id,
                                updated_at=now())
     await session.commit()
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+    return Json(await reads.read_chat(conn, id, user.sub))
 
 
 @router.post("/{id}/clone", response_model=ChatResponse)
-async def clone_chat(id: str, session: Session, user: CurrentUser,
+async def clone_chat(id: str, conn: Raw, user: CurrentUser,
                      form: CloneForm | None = None) -> Json:
-    original = await chat_rows.read_chat(session, id, user.sub)
+    original = await reads.read_chat(conn, id, user.sub)
     title = form.title if form and form.title else f"Clone of {original['title']}"
-    title = title[:MAX_TITLE_CHARS]
-    body = {**original["chat"], "title": title, "originalChatId": id,
+    body = {**original["chat"], "title": title[:MAX_TITLE_CHARS], "originalChatId": id,
             "branchPointMessageId": original["current_message_id"]}
-    tags = {t: t for t in original["meta"]["tags"]}
-    chat = chat_rows.new_chat(user.sub, parse_chat(body), folder_id=original["folder_id"],
-                              variables=original["variables"], meta=original["meta"],
-                              pinned=original["pinned"], tags=tags)
-    await chat_rows.insert_chats(session, [chat])
-    await session.commit()
+    chat = writes.new_chat(user.sub, parse_chat(body), folder_id=original["folder_id"],
+                           variables=original["variables"], meta=original["meta"],
+                           pinned=original["pinned"],
+                           tags={t: t for t in original["meta"]["tags"]})
+    async with conn.transaction():
+        await writes.insert_chats(conn, [chat])
     return Json(chat.response())

@@ -5,18 +5,19 @@ Registered before the `/{id}` routes, whose paths would otherwise swallow these.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
-from owui.chat.crud.search import search
 from owui.chat.limits import MAX_SEARCH_CHARS
-from owui.chat.models import Chat
+from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.routes.paging import Page, bounds
 from owui.chat.schemas import ChatForm, ChatResponse, ChatTitleIdResponse, SortBy, SortDir
+from owui.chat.search import search
 from owui.chat.tree import parse_chat
 from owui.core.auth import CurrentUser
 from owui.core.service import Session
@@ -27,49 +28,51 @@ FOLDER_PAGE_SIZE = 10
 
 @router.get("/", response_model=list[ChatTitleIdResponse])
 @router.get("/list", response_model=list[ChatTitleIdResponse])
-async def chat_list(session: Session, user: CurrentUser, page: Page = None,
+async def chat_list(conn: Raw, user: CurrentUser, page: Page = None,
                     include_pinned: bool = False, include_folders: bool = False,
                     sort_by: SortBy = "updated_at", sort_dir: SortDir = "desc") -> Json:
     """The caller's chats, not archived, newest first; pinned and foldered ones on request."""
     offset, limit = bounds(page)
-    return Json(await chat_rows.list_titles(
-        session, user.sub, pinned=None if include_pinned else False, in_folders=include_folders,
+    return Json(await reads.list_titles(
+        conn, user.sub, pinned=None if include_pinned else False, in_folders=include_folders,
         sort_by=sort_by, sort_dir=sort_dir, offset=offset, limit=limit))
 
 
 @router.post("/new", response_model=ChatResponse)
-async def create_chat(form: ChatForm, session: Session, user: CurrentUser) -> Json:
+async def create_chat(form: ChatForm, conn: Raw, user: CurrentUser) -> Json:
     parsed = parse_chat(form.chat)
     if form.folder_id is not None:
-        await folder_rows.require(session, form.folder_id, user.sub)
-    chat = chat_rows.new_chat(user.sub, parsed, folder_id=form.folder_id,
-                              variables=form.variables)
-    await chat_rows.insert_chats(session, [chat])
-    await session.commit()
+        await reads.require_folder(conn, form.folder_id, user.sub)
+    chat = writes.new_chat(user.sub, parsed, folder_id=form.folder_id,
+                           variables=form.variables)
+    async with conn.transaction():
+        await writes.insert_chats(conn, [chat])
     return Json(chat.response())
 
 
 @router.get("/search", response_model=list[ChatTitleIdResponse])
-async def search_chats(session: Session, user: CurrentUser,
+async def search_chats(conn: Raw, user: CurrentUser,
                        text: Annotated[str, Query(max_length=MAX_SEARCH_CHARS)],
                        page: Page = None) -> Json:
     """Titles and message text; `tag:NAME`, `pinned:true`, `archived:true` filter."""
     offset, limit = bounds(page or 1)
-    return Json(await search(session, user.sub, text, offset, limit or 0))
+    return Json(await search(conn, user.sub, text, offset, limit or 0))
 
 
 @router.get("/pinned", response_model=list[ChatTitleIdResponse])
-async def pinned_chats(session: Session, user: CurrentUser) -> Json:
-    return Json(await chat_rows.list_titles(session, user.sub, pinned=True))
+async def pinned_chats(conn: Raw, user: CurrentUser) -> Json:
+    return Json(await reads.list_titles(conn, user.sub, pinned=True))
 
 
 @router.get("/archived", response_model=list[ChatTitleIdResponse])
-async def archived_chats(session: Session, user: CurrentUser, page: Page = None,
+async def archived_chats(conn: Raw, user: CurrentUser, page: Page = None,
                          query: str | None = None, order_by: SortBy = "updated_at",
                          direction: SortDir = "desc") -> Json:
     offset, limit = bounds(page or 1)
-    return Json(await chat_rows.list_titles(
-        session, user.sub, archived=True, title_like=query, sort_by=order_by,
+    params: dict[str, Any] = {}
+    conditions = [reads.title_contains(query, params)] if query else []
+    return Json(await reads.list_titles(
+        conn, user.sub, archived=True, conditions=conditions, params=params, sort_by=order_by,
         sort_dir=direction, offset=offset, limit=limit))
 
 
@@ -79,9 +82,10 @@ async def archived_count(session: Session, user: CurrentUser) -> Json:
 
 
 @router.get("/all/archived", response_model=list[ChatResponse])
-async def all_archived(session: Session, user: CurrentUser) -> Json:
-    rows = await chat_rows.rows_where(session, Chat.user_id == user.sub, Chat.archived.is_(True))
-    return Json(await chat_rows.full_chats(session, rows))
+async def all_archived(conn: Raw, user: CurrentUser) -> Json:
+    rows = await reads.chats_where(conn, "c.user_id = :user_id AND c.archived = :archived",
+                                   {"user_id": user.sub, "archived": True})
+    return Json(await reads.full_chats(conn, rows))
 
 
 @router.post("/archive/all", response_model=bool)
@@ -106,18 +110,23 @@ async def delete_all(session: Session, user: CurrentUser) -> Json:
 
 
 @router.get("/folder/{folder_id}", response_model=list[ChatResponse])
-async def chats_in_folder(folder_id: str, session: Session, user: CurrentUser) -> Json:
+async def chats_in_folder(folder_id: str, session: Session, conn: Raw,
+                          user: CurrentUser) -> Json:
     """Every chat in the folder and its subfolders."""
     await folder_rows.require(session, folder_id, user.sub)
-    ids = await folder_rows.subtree_ids(session, folder_id, user.sub)
-    rows = await chat_rows.rows_where(session, Chat.user_id == user.sub, Chat.folder_id.in_(ids))
-    return Json(await chat_rows.full_chats(session, rows))
+    params: dict[str, Any] = {"user_id": user.sub}
+    inside = conn.in_list("folders", await folder_rows.subtree_ids(session, folder_id, user.sub),
+                          params)
+    rows = await reads.chats_where(conn, f"c.user_id = :user_id AND c.folder_id {inside}",
+                                   params)
+    return Json(await reads.full_chats(conn, rows))
 
 
 @router.get("/folder/{folder_id}/list", response_model=list[ChatTitleIdResponse])
-async def chat_list_in_folder(folder_id: str, session: Session, user: CurrentUser,
+async def chat_list_in_folder(folder_id: str, conn: Raw, user: CurrentUser,
                               page: Page = 1) -> Json:
-    await folder_rows.require(session, folder_id, user.sub)
+    await reads.require_folder(conn, folder_id, user.sub)
     offset, limit = bounds(page or 1, FOLDER_PAGE_SIZE)
-    return Json(await chat_rows.list_titles(session, user.sub, Chat.folder_id == folder_id,
-                                            archived=None, offset=offset, limit=limit))
+    return Json(await reads.list_titles(
+        conn, user.sub, archived=None, conditions=["c.folder_id = :folder_id"],
+        params={"folder_id": folder_id}, offset=offset, limit=limit))

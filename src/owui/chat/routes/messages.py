@@ -7,10 +7,12 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import messages as message_rows
 from owui.chat.limits import MAX_CONTENT_CHARS, too_large
 from owui.chat.models import new_id, now
+from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.schemas import ChatResponse, MessageContentForm, MessageForm, MessageResponse
 from owui.chat.tree import parse_message
@@ -21,44 +23,41 @@ router = APIRouter(prefix="/api/v1/chats", tags=["messages"])
 
 
 @router.get("/{id}/messages", response_model=list[MessageResponse])
-async def list_messages(id: str, session: Session, user: CurrentUser,
+async def list_messages(id: str, conn: Raw, user: CurrentUser,
                         path: Literal["current", "all"] = "all") -> Json:
     """`path=current`: root to the current message (the active branch); `all`: every one."""
-    row = await chat_rows.require_chat(session, id, user.sub)
+    row = await reads.require_chat(conn, id, user.sub)
     if path == "all":
-        return Json(await message_rows.all_of(session, id))
-    return Json(await message_rows.branch(session, id, row.current_message_id))
+        return Json(await reads.all_messages(conn, id))
+    return Json(await reads.branch(conn, id, row.current_message_id))
 
 
 @router.post("/{id}/messages", response_model=MessageResponse)
-async def append_message(id: str, form: MessageForm, session: Session,
-                         user: CurrentUser) -> Json:
+async def append_message(id: str, form: MessageForm, conn: Raw, user: CurrentUser) -> Json:
     """One new row under `parentId` (omitted: the current message); it becomes current."""
     raw = form.model_dump(exclude_unset=True, exclude={"make_current", "parent_id"})
     raw.setdefault("timestamp", now())
     raw["parentId"] = form.parent_id
     message = parse_message({**raw, "id": form.id or new_id()})
-    created = await message_rows.append(
-        session, id, user.sub, message, parent_given="parent_id" in form.model_fields_set,
-        make_current=form.make_current)
-    await session.commit()
-    return Json(created)
+    return Json(await writes.append(conn, id, user.sub, message,
+                                    parent_given="parent_id" in form.model_fields_set,
+                                    make_current=form.make_current))
 
 
 @router.post("/{id}/messages/{message_id}", response_model=ChatResponse)
 async def update_message(id: str, message_id: str, form: MessageContentForm, session: Session,
-                         user: CurrentUser) -> Json:
+                         conn: Raw, user: CurrentUser) -> Json:
     if len(form.content) > MAX_CONTENT_CHARS:
         raise too_large("content", len(form.content), MAX_CONTENT_CHARS)
     await chat_rows.require_chat(session, id, user.sub)
     await message_rows.set_content(session, id, message_id, form.content)
     await chat_rows.touch(session, id)
     await session.commit()
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+    return Json(await reads.read_chat(conn, id, user.sub))
 
 
 @router.delete("/{id}/messages/{message_id}", response_model=ChatResponse)
-async def delete_message(id: str, message_id: str, session: Session,
+async def delete_message(id: str, message_id: str, session: Session, conn: Raw,
                          user: CurrentUser) -> Json:
     """Deletes the message and its replies; if the current message went, its parent is current."""
     row = await chat_rows.require_chat(session, id, user.sub)
@@ -68,4 +67,4 @@ async def delete_message(id: str, message_id: str, session: Session,
         values["current_message_id"] = parent
     await chat_rows.set_fields(session, id, user.sub, **values)
     await session.commit()
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+    return Json(await reads.read_chat(conn, id, user.sub))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import shares as share_rows
+from owui.chat.limits import MAX_TITLE_CHARS
+from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.routes.paging import Page, bounds
 from owui.chat.schemas import ChatResponse, ShareChatForm, SharedChatResponse
@@ -30,18 +33,18 @@ async def revoke_all(session: Session, user: CurrentUser) -> Json:
 
 
 @router.get("/share/{share_id}", response_model=ChatResponse)
-async def read_shared(share_id: str, session: Session, _user: CurrentUser) -> Json:
-    return Json(await share_rows.read(session, share_id))
+async def read_shared(share_id: str, conn: Raw, _user: CurrentUser) -> Json:
+    return Json(await reads.read_share(conn, share_id))
 
 
 @router.post("/{id}/share", response_model=ChatResponse)
-async def share_chat(id: str, session: Session, user: CurrentUser,
+async def share_chat(id: str, session: Session, conn: Raw, user: CurrentUser,
                      _form: ShareChatForm | None = None) -> Json:
     """Makes (or refreshes) the link: it shows the chat as it is now."""
     row = await chat_rows.require_chat(session, id, user.sub)
     await share_rows.share(session, row)
     await session.commit()
-    return Json(await chat_rows.read_chat(session, id, user.sub))
+    return Json(await reads.read_chat(conn, id, user.sub))
 
 
 @router.delete("/{id}/share", response_model=bool)
@@ -54,12 +57,12 @@ async def revoke(id: str, session: Session, user: CurrentUser) -> Json:
 
 
 @router.post("/{id}/clone/shared", response_model=ChatResponse)
-async def clone_shared(id: str, session: Session, user: CurrentUser) -> Json:
+async def clone_shared(id: str, conn: Raw, user: CurrentUser) -> Json:
     """A chat of the caller's own from a share link (`id` is the share id)."""
-    shared = await share_rows.read(session, id)
-    body = {**shared["chat"], "title": f"Clone of {shared['title']}"[:1000],
+    shared = await reads.read_share(conn, id)
+    body = {**shared["chat"], "title": f"Clone of {shared['title']}"[:MAX_TITLE_CHARS],
             "originalChatId": id, "branchPointMessageId": shared["current_message_id"]}
-    chat = chat_rows.new_chat(user.sub, parse_chat(body))
-    await chat_rows.insert_chats(session, [chat])
-    await session.commit()
+    chat = writes.new_chat(user.sub, parse_chat(body))
+    async with conn.transaction():
+        await writes.insert_chats(conn, [chat])
     return Json(chat.response())

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
-from sqlalchemy import select
 
-from owui.chat.crud import chats as chat_rows
-from owui.chat.crud import tags as tag_rows
+from owui.chat import reads, writes
 from owui.chat.crud.tags import tag_id
-from owui.chat.models import Chat, ChatTag
+from owui.chat.rawdb import Raw, RawConnection
 from owui.chat.responses import Json
 from owui.chat.schemas import ChatTitleIdResponse, TagFilterForm, TagForm, TagModel
-from owui.chat.views import tag_model
 from owui.core.auth import CurrentUser
-from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["tags"])
-
-
-async def _chat_tags(session: Session, chat_id: str, user_id: str) -> Json:
-    rows = await tag_rows.of_chat(session, chat_id, user_id)
-    return Json([tag_model(user_id, r.id, r.name, r.meta) for r in rows])
+TAGGED = "c.id IN (SELECT chat_id FROM chat_tags WHERE user_id = :user_id AND tag_id = :tag)"
 
 
 def _checked_id(name: str) -> str:
@@ -31,52 +23,52 @@ def _checked_id(name: str) -> str:
     return tag
 
 
+async def _unlink(conn: RawConnection, chat_id: str, user_id: str, tag: str | None) -> None:
+    params = {"chat_id": chat_id, "tag": tag}
+    only = " AND tag_id = :tag" if tag is not None else ""
+    async with conn.transaction():
+        await conn.execute(f"DELETE FROM chat_tags WHERE chat_id = :chat_id{only}", params)
+        await writes.drop_unused_tags(conn, user_id)
+        await writes.touch(conn, chat_id)
+
+
 @router.get("/all/tags", response_model=list[TagModel])
-async def all_tags(session: Session, user: CurrentUser) -> Json:
-    rows = await tag_rows.of_user(session, user.sub)
-    return Json([tag_model(user.sub, r.id, r.name, r.meta) for r in rows])
+async def all_tags(conn: Raw, user: CurrentUser) -> Json:
+    return Json(await reads.user_tags(conn, user.sub))
 
 
 @router.post("/tags", response_model=list[ChatTitleIdResponse])
-async def chats_by_tag(form: TagFilterForm, session: Session, user: CurrentUser) -> Json:
-    tagged = select(ChatTag.chat_id).where(ChatTag.user_id == user.sub,
-                                           ChatTag.tag_id == tag_id(form.name))
-    return Json(await chat_rows.list_titles(session, user.sub, Chat.id.in_(tagged),
-                                            archived=None, offset=form.skip or 0,
-                                            limit=form.limit or 50))
+async def chats_by_tag(form: TagFilterForm, conn: Raw, user: CurrentUser) -> Json:
+    return Json(await reads.list_titles(
+        conn, user.sub, archived=None, conditions=[TAGGED], params={"tag": tag_id(form.name)},
+        offset=form.skip or 0, limit=form.limit or 50))
 
 
 @router.get("/{id}/tags", response_model=list[TagModel])
-async def chat_tags(id: str, session: Session, user: CurrentUser) -> Json:
-    await chat_rows.require_chat(session, id, user.sub)
-    return await _chat_tags(session, id, user.sub)
+async def chat_tags(id: str, conn: Raw, user: CurrentUser) -> Json:
+    await reads.require_chat(conn, id, user.sub)
+    return Json(await reads.user_tags(conn, user.sub, id))
 
 
 @router.post("/{id}/tags", response_model=list[TagModel])
-async def add_tag(id: str, form: TagForm, session: Session, user: CurrentUser) -> Json:
-    await chat_rows.require_chat(session, id, user.sub)
+async def add_tag(id: str, form: TagForm, conn: Raw, user: CurrentUser) -> Json:
+    await reads.require_chat(conn, id, user.sub)
     tag = _checked_id(form.name)
-    await tag_rows.ensure(session, user.sub, {tag: form.name.strip()})
-    await tag_rows.link(session, [{"chat_id": id, "tag_id": tag, "user_id": user.sub}])
-    await chat_rows.touch(session, id)
-    await session.commit()
-    return await _chat_tags(session, id, user.sub)
+    async with conn.transaction():
+        await writes.add_tags(conn, {(user.sub, tag): form.name.strip()}, [(id, tag, user.sub)])
+        await writes.touch(conn, id)
+    return Json(await reads.user_tags(conn, user.sub, id))
 
 
 @router.delete("/{id}/tags", response_model=list[TagModel])
-async def remove_tag(id: str, form: TagForm, session: Session, user: CurrentUser) -> Json:
-    await chat_rows.require_chat(session, id, user.sub)
-    await tag_rows.unlink(session, id, [tag_id(form.name)])
-    await tag_rows.drop_unused(session, user.sub)
-    await chat_rows.touch(session, id)
-    await session.commit()
-    return await _chat_tags(session, id, user.sub)
+async def remove_tag(id: str, form: TagForm, conn: Raw, user: CurrentUser) -> Json:
+    await reads.require_chat(conn, id, user.sub)
+    await _unlink(conn, id, user.sub, tag_id(form.name))
+    return Json(await reads.user_tags(conn, user.sub, id))
 
 
 @router.delete("/{id}/tags/all", response_model=bool)
-async def remove_all_tags(id: str, session: Session, user: CurrentUser) -> Json:
-    await chat_rows.require_chat(session, id, user.sub)
-    await tag_rows.unlink(session, id, None)
-    await tag_rows.drop_unused(session, user.sub)
-    await session.commit()
+async def remove_all_tags(id: str, conn: Raw, user: CurrentUser) -> Json:
+    await reads.require_chat(conn, id, user.sub)
+    await _unlink(conn, id, user.sub, None)
     return Json(True)

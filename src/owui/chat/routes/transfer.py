@@ -6,12 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from owui.chat.crud import transfer
-from owui.chat.models import Chat
+from owui.chat import reads, transfer
+from owui.chat.rawdb import Raw
 from owui.chat.responses import Json, ndjson
 from owui.chat.schemas import ChatResponse, ChatsImportForm
 from owui.core.auth import CurrentUser
-from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["import and export"])
 
@@ -21,10 +20,11 @@ router = APIRouter(prefix="/api/v1/chats", tags=["import and export"])
                              "description": "One ChatResponse per line, every chat of the "
                                             "caller's, archived ones too."}})
 async def export_chats(request: Request, user: CurrentUser) -> StreamingResponse:
-    return ndjson(transfer.batches(request.app.state.db.sessions, Chat.user_id == user.sub))
+    return ndjson(reads.batches(request.app.state.raw, "c.user_id = :user_id",
+                                {"user_id": user.sub}))
 
 
 @router.post("/import", response_model=list[ChatResponse])
-async def import_chats(form: ChatsImportForm, session: Session, user: CurrentUser) -> Json:
+async def import_chats(form: ChatsImportForm, conn: Raw, user: CurrentUser) -> Json:
     """Message trees, tags, pins, archive flags and times as exported; new chat ids."""
-    return Json(await transfer.import_chats(session, user.sub, form.chats))
+    return Json(await transfer.import_chats(conn, user.sub, form.chats))
