@@ -13,6 +13,10 @@ and for one call, words in the model name:
   status-NNN   answer HTTP NNN before anything     broken    close the connection mid-stream
   errevent     an SSE error event mid-stream         slow      0.1 s between chunks
   tools        answer with a tool call               echo      answer with the request as JSON
+  agent        follow directives in the last user message: each `call: NAME {json args}` line
+               becomes a tool call (all in one answer, when the request offers tools), and
+               `reply: TEXT` is the answer; once tool results follow that message, the answer
+               is `Tool results: ` and their contents joined by ` | `
 `max_tokens` sets the number of streamed content chunks (default 8). `GET /stats` counts calls
 and streams cut short by the client.
 """
@@ -87,6 +91,53 @@ def _words(body: dict[str, Any]) -> list[str]:
     return [f"word{i} " for i in range(count)]
 
 
+_CALL = re.compile(r"\bcall:\s*(\S+)\s*(.*)$")
+_REPLY = re.compile(r"\breply:\s*(.+)$")
+
+
+def _agent(body: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The `agent` switch: (content, tool calls) from the directives of the last user message."""
+    messages = body.get("messages") or []
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    last = users[-1] if users else -1
+    results = [str(m.get("content")) for m in messages[last + 1:] if m.get("role") == "tool"]
+    if results:
+        return "Tool results: " + " | ".join(results), []
+    calls, reply = [], None
+    for line in str(messages[last].get("content") or "").splitlines() if users else []:
+        if match := _CALL.search(line):
+            calls.append({"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                          "function": {"name": match[1], "arguments": match[2] or "{}"}})
+        elif match := _REPLY.search(line):
+            reply = match[1].strip()
+    if calls and body.get("tools"):
+        return None, calls
+    return reply or "no directive", []
+
+
+async def _agent_stream(body: dict[str, Any]) -> AsyncIterator[bytes]:
+    model, ident = body["model"], f"chatcmpl-{uuid.uuid4().hex}"
+    content, calls = _agent(body)
+    yield _chunk(ident, model, {"role": "assistant", "content": ""}, None)
+    for word in (content or "").split(" ") if content else []:
+        yield _chunk(ident, model, {"content": word + " "}, None)
+    for index, call in enumerate(calls):  # OpenAI sends the arguments in pieces
+        arguments = call["function"]["arguments"]
+        head = {"index": index, "id": call["id"], "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": ""}}
+        yield _chunk(ident, model, {"tool_calls": [head]}, None)
+        for piece in (arguments[:len(arguments) // 2], arguments[len(arguments) // 2:]):
+            yield _chunk(ident, model, {"tool_calls": [
+                {"index": index, "function": {"arguments": piece}}]}, None)
+    yield _chunk(ident, model, {}, "tool_calls" if calls else "stop")
+    if (body.get("stream_options") or {}).get("include_usage"):
+        usage = {"id": ident, "object": "chat.completion.chunk", "created": int(time.time()),
+                 "model": model, "choices": [], "usage": _usage(body, 1)}
+        yield b"data: " + json.dumps(usage).encode() + b"\n\n"
+    yield b"data: [DONE]\n\n"
+    stats["streams_finished"] += 1
+
+
 def _chunk(ident: str, model: str, delta: dict[str, Any], finish: str | None) -> bytes:
     payload = {"id": ident, "object": "chat.completion.chunk", "created": int(time.time()),
                "model": model, "system_fingerprint": "fp_fake",
@@ -141,16 +192,21 @@ async def chat(request: Request) -> Response:
     if forced := re.search(r"status-(\d{3})", model):
         return _error(int(forced[1]), f"fake provider answers {forced[1]} for this model")
     if body.get("stream"):
-        return StreamingResponse(_stream(body), media_type="text/event-stream")
+        stream = _agent_stream(body) if "agent" in model else _stream(body)
+        return StreamingResponse(stream, media_type="text/event-stream")
     words = _words(body)
     message: dict[str, Any] = {"role": "assistant", "content": "".join(words), "refusal": None}
-    if "tools" in model:
+    if "agent" in model:
+        content, calls = _agent(body)
+        message = {"role": "assistant", "content": content, "refusal": None,
+                   **({"tool_calls": calls} if calls else {})}
+    elif "tools" in model:
         message = {"role": "assistant", "content": None, "tool_calls": [_tool_call()]}
     return JSONResponse({
         "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
         "created": int(time.time()), "model": model, "system_fingerprint": "fp_fake",
         "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": "tool_calls" if "tools" in model else "stop"}],
+                     "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
         "usage": _usage(body, len(words))})
 
 

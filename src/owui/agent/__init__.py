@@ -1,1 +1,1 @@
-"""The agent service (see DESIGN.md for what it owns)."""
+"""The agent service: tools, the run loop, pipelines, tasks, workflows, code execution."""

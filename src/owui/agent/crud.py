@@ -1,0 +1,95 @@
+"""Reads and writes of tools, functions and user valves, with who may see what."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owui.agent.models import Function, Tool, UserValves
+from owui.core.tokens import Claims
+
+PUBLIC_GRANT = {"principal_type": "user", "principal_id": "*", "permission": "read"}
+
+
+def can_read_tool(user: Claims, tool: Tool) -> bool:
+    if user.is_admin or tool.user_id == user.sub:
+        return True
+    return any(g.get("principal_type", "user") == "user"
+               and g.get("principal_id") in (user.sub, "*")
+               and g.get("permission") in ("read", "write") for g in tool.access_grants or [])
+
+
+def can_write_tool(user: Claims, tool: Tool) -> bool:
+    return user.is_admin
+
+
+async def tool_for(session: AsyncSession, user: Claims, tool_id: str) -> Tool:
+    tool = await session.get(Tool, tool_id)
+    if tool is None or not can_read_tool(user, tool):
+        raise HTTPException(404, f"Tool '{tool_id}' not found.")
+    return tool
+
+
+async def tools_of(session: AsyncSession, user: Claims) -> list[Tool]:
+    rows = await session.scalars(select(Tool).order_by(Tool.updated_at.desc()))
+    return [t for t in rows if can_read_tool(user, t)]
+
+
+async def tools_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Tool]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Tool).where(Tool.id.in_(list(ids))))
+    return {t.id: t for t in rows}
+
+
+async def function_for(session: AsyncSession, function_id: str) -> Function:
+    function = await session.get(Function, function_id)
+    if function is None:
+        raise HTTPException(404, f"Function '{function_id}' not found.")
+    return function
+
+
+async def active_functions(session: AsyncSession) -> list[Function]:
+    rows = await session.scalars(select(Function).where(Function.is_active.is_(True)))
+    return list(rows)
+
+
+async def all_functions(session: AsyncSession) -> list[Function]:
+    rows = await session.scalars(select(Function).order_by(Function.updated_at.desc()))
+    return list(rows)
+
+
+async def user_valves(session: AsyncSession, kind: str, item_id: str,
+                      user_id: str) -> dict[str, Any] | None:
+    row = await session.get(UserValves, (kind, item_id, user_id))
+    return row.valves if row else None
+
+
+async def user_valves_for(session: AsyncSession, kind: str, item_ids: Sequence[str],
+                          user_id: str) -> dict[str, dict[str, Any]]:
+    if not item_ids:
+        return {}
+    rows = await session.scalars(select(UserValves).where(
+        UserValves.kind == kind, UserValves.item_id.in_(list(item_ids)),
+        UserValves.user_id == user_id))
+    return {row.item_id: row.valves for row in rows}
+
+
+async def set_user_valves(session: AsyncSession, kind: str, item_id: str, user_id: str,
+                          values: dict[str, Any]) -> None:
+    row = await session.get(UserValves, (kind, item_id, user_id))
+    if row is None:
+        session.add(UserValves(kind=kind, item_id=item_id, user_id=user_id, valves=values))
+    else:
+        row.valves = values
+    await session.commit()
+
+
+def touch(row: Tool | Function) -> None:
+    """A new version: every replica's cache reloads the code and its valves."""
+    row.updated_at = time.time()

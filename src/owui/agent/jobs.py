@@ -1,0 +1,180 @@
+"""Background jobs stored in the database (tasks and workflow runs): they run in the service,
+not in the request that started them, so they outlive the client; they can be cancelled; and
+one that was running when its process died is marked failed, never left 'running'.
+
+Each job row names its runner ("host:pid:boot"). The runner beats every few seconds. A row
+whose runner is a dead process on this host is failed at once (at start, and on every beat);
+a row whose runner has not beaten for STALE_AFTER seconds is failed too (another host died).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import or_, select, update
+
+from owui.agent.models import Task, WorkflowRun
+from owui.core.db import Database
+from owui.core.errors import UpstreamError
+
+log = logging.getLogger("owui.agent.jobs")
+HEARTBEAT = 2.0
+STALE_AFTER = 20.0
+ACTIVE = ("queued", "running")
+INTERRUPTED = "Interrupted: the agent service stopped while this was running."
+JobModel = type[Task] | type[WorkflowRun]
+Work = Callable[[], Awaitable[Any]]
+Finish = Callable[[str, Any, str | None], Awaitable[None]]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+HOST = socket.gethostname()
+BOOT = uuid.uuid4().hex[:8]
+RUNNER = f"{HOST}:{os.getpid()}:{BOOT}"
+
+
+def runner_dead(runner: str | None) -> bool:
+    """True when the runner was a process of this host that no longer runs."""
+    parts = (runner or "").rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
+        return False  # another host's: only its silence (STALE_AFTER) tells
+    if int(parts[1]) == os.getpid():
+        return parts[2] != BOOT  # this pid in an earlier life (a restarted container)
+    return not _pid_alive(int(parts[1]))
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, HTTPException):
+        return str(exc.detail)
+    if isinstance(exc, UpstreamError):
+        return exc.detail
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Jobs:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.local: dict[str, tuple[JobModel, asyncio.Task[Exception | None]]] = {}
+        self._beat: asyncio.Task[None] | None = None
+        self.on_interrupted: list[Callable[[list[str]], Awaitable[None]]] = []
+
+    async def start(self) -> None:
+        await self.sweep()
+        self._beat = asyncio.create_task(self._beat_forever())
+
+    async def stop(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+        for _model, task in list(self.local.values()):
+            task.cancel()
+        await asyncio.gather(*(t for _m, t in self.local.values()), return_exceptions=True)
+
+    def launch(self, model: JobModel, job_id: str, work: Work,
+               finish: Finish) -> asyncio.Task[Exception | None]:
+        """Run the work in the background; the task's result is the work's error, if any."""
+        task = asyncio.create_task(self._run(model, job_id, work, finish))
+        self.local[job_id] = (model, task)
+        task.add_done_callback(lambda _t: self.local.pop(job_id, None))
+        return task
+
+    async def _run(self, model: JobModel, job_id: str, work: Work,
+                   finish: Finish) -> Exception | None:
+        await self.update(model, job_id, status="running", runner=RUNNER,
+                          heartbeat_at=time.time())
+        try:
+            result = await work()
+        except asyncio.CancelledError:
+            await asyncio.shield(finish("cancelled", None, "Cancelled."))
+            raise
+        except Exception as exc:  # the job's failure is stored, never lost
+            log.info("job %s failed: %s", job_id, exc)
+            await finish("failed", None, error_text(exc))
+            return exc
+        await finish("completed", result, None)
+        return None
+
+    async def cancel(self, model: JobModel, job_id: str) -> None:
+        local = self.local.get(job_id)
+        if local is not None:
+            local[1].cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await local[1]
+            return
+        await self.update(model, job_id, cancel_requested=True)
+
+    async def update(self, model: JobModel, job_id: str, **values: Any) -> None:
+        async with self.db.sessions() as session:
+            await session.execute(update(model).where(model.id == job_id)
+                                  .values(updated_at=time.time(), **values))
+            await session.commit()
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await self.beat()
+                await self.sweep()
+            except Exception:  # a database hiccup must not end the heartbeat
+                log.exception("job heartbeat failed")
+
+    async def beat(self) -> None:
+        now = time.time()
+        async with self.db.sessions() as session:
+            for model in (Task, WorkflowRun):
+                ids = [i for i, (m, _t) in self.local.items() if m is model]
+                if not ids:
+                    continue
+                await session.execute(update(model).where(model.id.in_(ids))
+                                      .values(heartbeat_at=now))
+                cancelled = await session.scalars(select(model.id).where(
+                    model.id.in_(ids), model.cancel_requested.is_(True)))
+                for job_id in cancelled:
+                    self.local[job_id][1].cancel()
+            await session.commit()
+
+    async def sweep(self) -> None:
+        """Fail the jobs whose runner is gone."""
+        stale = time.time() - STALE_AFTER
+        for model in (Task, WorkflowRun):
+            async with self.db.sessions() as session:
+                rows = (await session.execute(select(model.id, model.runner).where(
+                    model.status.in_(ACTIVE),
+                    or_(model.runner.is_(None), model.runner != RUNNER)))).all()
+                lost = [row.id for row in rows if row.id not in self.local]
+                if not lost:
+                    continue
+                old = set(await session.scalars(select(model.id).where(
+                    model.id.in_(lost), model.heartbeat_at < stale)))
+                dead = [row.id for row in rows
+                        if row.id in old or (row.id in lost and runner_dead(row.runner))]
+                if not dead:
+                    continue
+                await session.execute(update(model).where(
+                    model.id.in_(dead), model.status.in_(ACTIVE)).values(
+                    status="failed", error=INTERRUPTED, finished_at=time.time(),
+                    updated_at=time.time()))
+                await session.commit()
+            log.warning("marked %d interrupted %s as failed", len(dead), model.__tablename__)
+            for hook in self.on_interrupted:
+                if model is WorkflowRun:
+                    await hook(dead)

@@ -1,0 +1,1 @@
+"""User code: Open WebUI's tools and functions, loaded from their Python source."""

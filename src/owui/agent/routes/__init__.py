@@ -1,0 +1,1 @@
+"""The agent service's routes, one module per area."""

@@ -1,0 +1,82 @@
+"""`/api/v1/agents`: the run loop, the models that pipes add, the tools a caller can use, and
+actions on a message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+
+from owui.agent import crud
+from owui.agent.pipelines import Pipeline, call_hook, load_function, pipe_models
+from owui.agent.routes.common import tool_entry
+from owui.agent.runs import events_of, prepare_run, run_to_end, sse_stream
+from owui.agent.schemas import ActionForm, RunForm
+from owui.agent.state import AgentDep, Token
+from owui.agent.tools.builtin import BUILTINS
+from owui.agent.tools.registry import load_tool, tool_functions
+from owui.core.auth import CurrentUser
+from owui.core.service import Session
+
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+
+
+@router.post("/run", summary="Run the agent loop (SSE events when stream is true)")
+async def run(form: RunForm, agent: AgentDep, user: CurrentUser, token: Token,
+              session: Session) -> Any:
+    prepared = await prepare_run(agent, session, user, token, form)
+    owns_session = form.session_id is None
+    if not form.stream:
+        return await run_to_end(agent, prepared, owns_session)
+    events = events_of(agent, prepared, owns_session)
+    try:
+        first = await anext(events)  # errors before the first event keep their status
+    except BaseException:
+        await events.aclose()
+        raise
+    return StreamingResponse(sse_stream(first, events), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/models", summary="Pipes, as models")
+async def models(agent: AgentDep, user: CurrentUser, session: Session) -> dict[str, Any]:
+    return {"object": "list", "data": await pipe_models(session, agent.plugins)}
+
+
+@router.get("/tools", summary="The tools the caller can enable: built-in and users' tools")
+async def tools(agent: AgentDep, user: CurrentUser, session: Session) -> list[dict[str, Any]]:
+    found = [{"id": name, "name": name, "kind": "builtin", "specs": [tool.spec.openai()]}
+             for name, tool in BUILTINS.items()]
+    for row in await crud.tools_of(session, user):
+        try:
+            specs = [f.spec.openai() for f in tool_functions(load_tool(agent.plugins, row))]
+        except HTTPException:
+            specs = row.specs
+        found.append({**tool_entry(row), "kind": "user", "specs": specs})
+    return found
+
+
+@router.post("/actions/{action_id}", summary="Run an action function on a message")
+async def action(action_id: str, form: ActionForm, agent: AgentDep, user: CurrentUser,
+                 session: Session) -> dict[str, Any]:
+    function_id, _, sub_id = action_id.partition(".")
+    row = await crud.function_for(session, function_id)
+    if row.type != "action" or not row.is_active:
+        raise HTTPException(404, f"Action '{action_id}' not found.")
+    plugin = load_function(agent.plugins, row)
+    events: list[dict[str, Any]] = []
+
+    async def emit(event: dict[str, Any]) -> None:
+        events.append(event)
+
+    valves = await crud.user_valves(session, "function", row.id, user.sub)
+    pipeline = Pipeline(user, user_valves={row.id: valves or {}}, emit=emit)
+    values = pipeline.values(plugin, body=form.model_dump(), __model__={"id": form.model})
+    values["__id__"] = sub_id or row.id
+    try:
+        result = await call_hook(plugin.instance.action, values)
+    except Exception as exc:
+        raise HTTPException(400, f"Action '{action_id}' failed: {type(exc).__name__}: "
+                                 f"{exc}") from None
+    return {"id": action_id, "result": result, "events": events}

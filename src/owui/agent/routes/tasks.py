@@ -1,0 +1,114 @@
+"""Tasks: Open WebUI's `/api/v1/tasks/*/completions` (which wait for the answer, while the job
+itself outlives the client) and our `/api/v1/agents/tasks` (start in the background, list, get,
+cancel)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from owui.agent.jobs import error_text
+from owui.agent.models import Task
+from owui.agent.runs import prepare_run, run_to_end
+from owui.agent.schemas import RunForm, TaskForm
+from owui.agent.state import Agent, AgentDep, Token
+from owui.agent.tasks import (
+    TaskHandle,
+    completion_work,
+    create_task,
+    finisher,
+    task_view,
+)
+from owui.core.auth import CurrentUser
+from owui.core.errors import UpstreamError
+from owui.core.service import Session
+from owui.core.tokens import Claims
+
+router = APIRouter(tags=["tasks"])
+Kind = Literal["title", "tags", "follow_up", "queries"]
+
+
+async def _start(agent: Agent, user: Claims, token: str, kind: str, body: dict[str, Any],
+                 session: Any) -> tuple[Task, asyncio.Task[Exception | None]]:
+    if kind == "run":
+        form = RunForm.model_validate({**body, "stream": False})
+        prepared = await prepare_run(agent, session, user, token, form)
+
+        async def work() -> Any:
+            return await run_to_end(agent, prepared, form.session_id is None)
+
+        task = await create_task(agent, user, kind, body)
+    else:
+        task = await create_task(agent, user, kind, body)
+        work = completion_work(agent, token, kind, body, TaskHandle(agent, task.id))
+    return task, agent.jobs.launch(Task, task.id, work, finisher(agent.jobs, task.id))
+
+
+async def _task_for(agent: Agent, user: Claims, task_id: str) -> Task:
+    async with agent.db.sessions() as session:
+        task = await session.get(Task, task_id)
+    if task is None or not (user.is_admin or task.user_id == user.sub):
+        raise HTTPException(404, f"Task '{task_id}' not found.")
+    return task
+
+
+def _raise(error: Exception) -> None:
+    if isinstance(error, HTTPException | UpstreamError):
+        raise error
+    raise HTTPException(502, f"The task failed: {error_text(error)}")
+
+
+@router.post("/api/v1/tasks/{kind}/completions",
+             summary="Open WebUI's task (title, tags, follow_up, queries): the completion")
+async def completion(kind: Kind, agent: AgentDep, user: CurrentUser, token: Token,
+                     session: Session, form: dict[str, Any] = Body(...),
+                     background: bool = False) -> Any:
+    task, job = await _start(agent, user, token, kind, form, session)
+    if background:
+        return JSONResponse(task_view(await _task_for(agent, user, task.id)), 202)
+    # Shielded: a client that goes away leaves the job running, and its result stored.
+    error = await asyncio.shield(job)
+    if error is not None:
+        _raise(error)
+    done = await _task_for(agent, user, task.id)
+    result = done.result or {}
+    return {**result.get("completion", {}), "task_id": task.id,
+            **{k: v for k, v in result.items() if k != "completion"}}
+
+
+@router.post("/api/v1/agents/tasks", status_code=202, summary="Start a task in the background")
+async def start(form: TaskForm, agent: AgentDep, user: CurrentUser, token: Token,
+                session: Session) -> dict[str, Any]:
+    task, _job = await _start(agent, user, token, form.kind, form.body, session)
+    return task_view(await _task_for(agent, user, task.id))
+
+
+@router.get("/api/v1/agents/tasks", summary="The caller's tasks, newest first")
+async def list_tasks(agent: AgentDep, user: CurrentUser, session: Session,
+                     status: str | None = None, kind: str | None = None,
+                     limit: int = 50) -> list[dict[str, Any]]:
+    query = select(Task).where(Task.user_id == user.sub)
+    if status:
+        query = query.where(Task.status == status)
+    if kind:
+        query = query.where(Task.kind == kind)
+    rows = await session.scalars(query.order_by(Task.created_at.desc())
+                                 .limit(max(1, min(limit, 500))))
+    return [task_view(t) for t in rows]
+
+
+@router.get("/api/v1/agents/tasks/{task_id}")
+async def get_task(task_id: str, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
+    return task_view(await _task_for(agent, user, task_id))
+
+
+@router.post("/api/v1/agents/tasks/{task_id}/cancel")
+async def cancel(task_id: str, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
+    task = await _task_for(agent, user, task_id)
+    if task.status in ("queued", "running"):
+        await agent.jobs.cancel(Task, task_id)
+    return task_view(await _task_for(agent, user, task_id))

@@ -1,0 +1,70 @@
+"""The six valves routes that tools and functions share: values, spec and update, for the
+admin (`Valves`) and for each user (`UserValves`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Body
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owui.agent import crud
+from owui.agent.models import Function, Tool
+from owui.agent.plugins.loaded import Loaded, check_valves
+from owui.agent.state import AgentDep
+from owui.core.auth import AdminUser, CurrentUser
+from owui.core.service import Session
+from owui.core.tokens import Claims
+
+Row = Tool | Function
+Find = Callable[[AsyncSession, Claims, str], Awaitable[Row]]
+Load = Callable[[Any, Row], Loaded]
+
+
+def add_valves_routes(router: APIRouter, kind: str, find: Find, load: Load) -> None:
+    """Routes under `/id/{id}/valves` for `kind` ("tool" or "function")."""
+
+    @router.get("/id/{item_id}/valves")
+    async def get_valves(item_id: str, user: AdminUser, session: Session) -> dict[str, Any]:
+        return (await find(session, user, item_id)).valves or {}
+
+    @router.get("/id/{item_id}/valves/spec")
+    async def valves_spec(item_id: str, user: CurrentUser, session: Session,
+                          agent: AgentDep) -> dict[str, Any] | None:
+        cls = load(agent.plugins, await find(session, user, item_id)).valves_class
+        return cls.model_json_schema() if cls else None
+
+    @router.post("/id/{item_id}/valves/update")
+    async def update_valves(item_id: str, user: AdminUser, session: Session, agent: AgentDep,
+                            form: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        row = await find(session, user, item_id)
+        values = check_valves(load(agent.plugins, row).valves_class, form, kind)
+        row.valves = values
+        crud.touch(row)
+        await session.commit()
+        return values
+
+    @router.get("/id/{item_id}/valves/user")
+    async def get_user_valves(item_id: str, user: CurrentUser, session: Session,
+                              agent: AgentDep) -> dict[str, Any] | None:
+        row = await find(session, user, item_id)
+        stored = await crud.user_valves(session, kind, row.id, user.sub)
+        valves = load(agent.plugins, row).user_valves(stored)
+        return valves.model_dump(mode="json") if valves is not None else None
+
+    @router.get("/id/{item_id}/valves/user/spec")
+    async def user_valves_spec(item_id: str, user: CurrentUser, session: Session,
+                               agent: AgentDep) -> dict[str, Any] | None:
+        cls = load(agent.plugins, await find(session, user, item_id)).user_valves_class
+        return cls.model_json_schema() if cls else None
+
+    @router.post("/id/{item_id}/valves/user/update")
+    async def update_user_valves(item_id: str, user: CurrentUser, session: Session,
+                                 agent: AgentDep, form: dict[str, Any] = Body(...),
+                                 ) -> dict[str, Any]:
+        row = await find(session, user, item_id)
+        values = check_valves(load(agent.plugins, row).user_valves_class, form,
+                              f"{kind} (for users)")
+        await crud.set_user_valves(session, kind, row.id, user.sub, values)
+        return values

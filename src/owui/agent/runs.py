@@ -1,0 +1,80 @@
+"""Preparing an agent run from its form (tools, filters, code session) and serving it as SSE."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from owui.agent.pipelines import build_pipeline
+from owui.agent.runner import AgentRun, Event, summary
+from owui.agent.schemas import RunForm
+from owui.agent.state import Agent
+from owui.agent.tools.registry import build_toolset
+from owui.core.errors import UpstreamError
+from owui.core.tokens import Claims
+
+log = logging.getLogger("owui.agent.runs")
+
+
+async def prepare_run(agent: Agent, session: AsyncSession, user: Claims, token: str,
+                      form: RunForm) -> AgentRun:
+    toolset = await build_toolset(session, agent.plugins, user, form.tool_ids)
+    pipeline = await build_pipeline(session, agent.plugins, user, form.model, form.filter_ids)
+    # A run without a session of its own gets one for its code, closed when it ends.
+    session_id = form.session_id
+    if session_id is None and "execute_code" in toolset.functions:
+        session_id = f"run-{uuid.uuid4().hex[:16]}"
+    context = agent.context(user, token, session_id=session_id,
+                            collection_names=form.collection_names,
+                            metadata={"chat_id": form.chat_id, "session_id": session_id})
+    context.user_valves = toolset.valves_for
+    settings = agent.settings
+    return AgentRun(form.model_body(), toolset, pipeline, context,
+                    form.max_steps or settings.agent_max_steps,
+                    form.tool_timeout or settings.agent_tool_timeout)
+
+
+async def events_of(agent: Agent, run: AgentRun, owns_session: bool) -> AsyncIterator[Event]:
+    try:
+        async for event in run.events():
+            yield event
+    finally:
+        if owns_session and run.context.session_id:
+            await agent.kernels.close_session(run.context.user.sub, run.context.session_id)
+
+
+async def run_to_end(agent: Agent, run: AgentRun, owns_session: bool) -> dict[str, Any]:
+    started = time.perf_counter()
+    events = [event async for event in events_of(agent, run, owns_session)]
+    return summary(events, started)
+
+
+def sse(event: Event) -> bytes:
+    return b"event: " + event["type"].encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+
+
+def error_event(exc: BaseException) -> Event:
+    if isinstance(exc, HTTPException):
+        return {"type": "error", "status": exc.status_code, "detail": exc.detail}
+    if isinstance(exc, UpstreamError):
+        return {"type": "error", "status": exc.status, "detail": exc.detail}
+    log.exception("agent run failed", exc_info=exc)
+    return {"type": "error", "status": 500, "detail": f"The run failed: {type(exc).__name__}"}
+
+
+async def sse_stream(first: Event, events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+    """The events as SSE; an error after the first byte becomes an error event."""
+    yield sse(first)
+    try:
+        async for event in events:
+            yield sse(event)
+    except Exception as exc:  # the status line is gone: the error travels as an event
+        yield sse(error_event(exc))
+    yield b"data: [DONE]\n\n"

@@ -1,0 +1,157 @@
+"""Code sessions: one kernel per (user, session id), a slot (and uid) each, idle ones reaped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException
+
+from owui.agent.sandbox.kernels import ExecutionTimeout, Kernel, KernelDied
+from owui.agent.sandbox.launch import Limits, SandboxUnavailable, bwrap_command
+from owui.core.config import Settings
+
+log = logging.getLogger("owui.agent.sandbox")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    session_id: str
+    reply: dict[str, Any]
+    duration_ms: float
+    cold: bool
+
+
+class KernelPool:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sandbox = settings.code_execution_sandbox
+        self.limits = Limits.from_settings(settings)
+        self.root = settings.owui_data_dir / "agent" / "sessions"
+        self.kernels: dict[tuple[str, str], Kernel] = {}
+        self.free_slots = list(range(settings.code_execution_max_sessions))
+        self._starting = asyncio.Lock()
+        self._reaper: asyncio.Task[None] | None = None
+
+    def uid_for(self, slot: int) -> int | None:
+        """A uid of its own per slot when the service is root, so RLIMIT_NPROC bites."""
+        return self.settings.code_execution_uid + slot if os.geteuid() == 0 else None
+
+    async def start(self) -> None:
+        # Workspaces left by a previous process belong to kernels that no longer exist.
+        await asyncio.to_thread(shutil.rmtree, self.root, True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._reaper = asyncio.create_task(self._reap_forever())
+
+    async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        await asyncio.gather(*(self._close(k) for k in list(self.kernels.values())))
+
+    def check_available(self) -> None:
+        if not self.settings.enable_code_execution:
+            raise HTTPException(403, "Code execution is turned off (ENABLE_CODE_EXECUTION).")
+        if self.sandbox == "bwrap":
+            try:
+                bwrap_command(self.root, None, self.limits, 1)
+            except SandboxUnavailable as exc:
+                raise HTTPException(503, str(exc)) from None
+
+    async def execute(self, user_id: str, session_id: str | None, code: str,
+                      seconds: float | None) -> Outcome:
+        self.check_available()
+        limit = min(seconds or self.settings.code_execution_timeout,
+                    self.settings.code_execution_timeout * 10)
+        ephemeral = session_id is None
+        session_id = session_id or f"once-{uuid.uuid4().hex[:12]}"
+        kernel, cold = await self._kernel((user_id, session_id))
+        started = time.perf_counter()
+        try:
+            async with kernel.lock:
+                if not kernel.alive:
+                    raise HTTPException(409, f"Code session '{session_id}' was just closed.")
+                reply = await kernel.execute(code, limit)
+        except ExecutionTimeout as exc:
+            await self._close(kernel)
+            raise HTTPException(408, str(exc)) from None
+        except KernelDied as exc:
+            await self._close(kernel)
+            reply = {"result": None, "stdout": "", "stderr": str(exc), "images": [],
+                     "error": {"name": "KernelDied", "value": str(exc)}}
+        finally:
+            if ephemeral:
+                await self._close(kernel)
+        return Outcome(session_id, reply, (time.perf_counter() - started) * 1000, cold)
+
+    async def _kernel(self, key: tuple[str, str]) -> tuple[Kernel, bool]:
+        kernel = self.kernels.get(key)
+        if kernel is not None and kernel.alive:
+            return kernel, False
+        async with self._starting:
+            kernel = self.kernels.get(key)
+            if kernel is not None and kernel.alive:
+                return kernel, False
+            if kernel is not None:
+                await self._close(kernel)
+            slot = await self._free_slot()
+            kernel = Kernel(key, self.root / uuid.uuid4().hex, slot)
+            self.kernels[key] = kernel
+            try:
+                await kernel.start(self.sandbox, self.uid_for(slot), self.limits)
+            except (KernelDied, SandboxUnavailable, OSError) as exc:
+                await self._close(kernel)
+                log.error("code sandbox failed to start: %s", exc)
+                raise HTTPException(503, str(exc)) from None
+            return kernel, True
+
+    async def _free_slot(self) -> int:
+        if not self.free_slots:
+            idle = [k for k in self.kernels.values() if not k.busy]
+            if not idle:
+                raise HTTPException(503, f"All {len(self.kernels)} code sessions are busy; "
+                                         "try again shortly.")
+            await self._close(min(idle, key=lambda k: k.last_used))
+        return self.free_slots.pop(0)
+
+    async def _close(self, kernel: Kernel) -> None:
+        if self.kernels.get(kernel.key) is kernel:
+            del self.kernels[kernel.key]
+            self.free_slots.append(kernel.slot)
+        await kernel.close()
+
+    def sessions_of(self, user_id: str) -> list[Kernel]:
+        return [k for k in self.kernels.values() if k.key[0] == user_id]
+
+    async def close_session(self, user_id: str, session_id: str) -> bool:
+        kernel = self.kernels.get((user_id, session_id))
+        if kernel is None:
+            return False
+        await self._close(kernel)
+        return True
+
+    async def reap(self) -> int:
+        deadline = time.monotonic() - self.settings.code_execution_idle_timeout
+        idle = [k for k in self.kernels.values()
+                if not k.busy and (k.last_used < deadline or not k.alive)]
+        for kernel in idle:
+            log.info("reaping idle code session %s", kernel.key[1])
+            await self._close(kernel)
+        return len(idle)
+
+    async def _reap_forever(self) -> None:
+        period = min(max(self.settings.code_execution_idle_timeout / 4, 0.25), 30.0)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.reap()
+            except Exception:  # the reaper must outlive any one failure
+                log.exception("reaping code sessions failed")

@@ -1,0 +1,46 @@
+"""What the agent service keeps while it runs, and the dependencies routes use to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, HTTPException, Request
+
+from owui.agent.jobs import Jobs
+from owui.agent.plugins.loaded import PluginCache
+from owui.agent.sandbox.pool import KernelPool
+from owui.agent.tools.base import CallContext
+from owui.core.config import Settings
+from owui.core.db import Database
+from owui.core.tokens import Claims, bearer_token
+
+
+@dataclass
+class Agent:
+    settings: Settings
+    db: Database
+    http: httpx.AsyncClient
+    plugins: PluginCache
+    kernels: KernelPool
+    jobs: Jobs
+
+    def context(self, user: Claims, token: str, **values: object) -> CallContext:
+        return CallContext(user=user, token=token, http=self.http, settings=self.settings,
+                           kernels=self.kernels, **values)  # type: ignore[arg-type]
+
+
+def agent_of(request: Request) -> Agent:
+    return request.app.state.agent
+
+
+def token_of(request: Request) -> str:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:  # the auth middleware let it in, so this does not happen
+        raise HTTPException(401, "Not authenticated")
+    return token
+
+
+AgentDep = Annotated[Agent, Depends(agent_of)]
+Token = Annotated[str, Depends(token_of)]

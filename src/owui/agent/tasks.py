@@ -1,0 +1,137 @@
+"""Open WebUI's standard tasks (title, tags, follow-ups, search queries) as background jobs:
+the prompt, one model call through the inference service, and the answer parsed from JSON."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import HTTPException
+
+from owui.agent import inference
+from owui.agent.jobs import RUNNER, Jobs
+from owui.agent.models import Task
+from owui.agent.state import Agent
+from owui.core.tokens import Claims
+
+HISTORY_MESSAGES = 6
+HISTORY_CHARACTERS = 4000
+
+TEMPLATES = {
+    "title": (
+        "### Task:\nWrite a concise title of 3 to 5 words, starting with an emoji, that sums "
+        "up the chat below.\n### Guidelines:\n- Use the chat's main language.\n- No quotes "
+        "and no formatting.\n### Output:\nJSON only: {\"title\": \"your title\"}"),
+    "tags": (
+        "### Task:\nGive 1 to 3 broad tags naming the main themes of the chat below, then 1 to "
+        "3 more specific ones.\n### Guidelines:\n- Use the chat's main language.\n### Output:\n"
+        "JSON only: {\"tags\": [\"tag1\", \"tag2\"]}"),
+    "follow_up": (
+        "### Task:\nSuggest 3 to 5 follow-up questions the user could ask next, from their "
+        "point of view, about the chat below.\n### Output:\nJSON only: "
+        "{\"follow_ups\": [\"question 1?\", \"question 2?\"]}"),
+    "queries": (
+        "### Task:\nWrite 1 to 3 short search queries that would find what the user needs "
+        "to answer their last message in the chat below.\n### Output:\nJSON only: "
+        "{\"queries\": [\"query 1\", \"query 2\"]}"),
+}
+KEYS = {"title": "title", "tags": "tags", "follow_up": "follow_ups", "queries": "queries"}
+_JSON = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):  # OpenAI content parts
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "")
+
+
+def history(messages: list[dict[str, Any]]) -> str:
+    lines = [f"{m.get('role', 'user').upper()}: {_text(m.get('content'))}"
+             for m in messages[-HISTORY_MESSAGES:] if isinstance(m, dict)]
+    return "\n".join(lines)[-HISTORY_CHARACTERS:]
+
+
+def task_request(kind: str, form: dict[str, Any], default_model: str | None) -> dict[str, Any]:
+    messages = form.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise HTTPException(422, "The task needs 'messages': the chat, as a list of messages.")
+    model = form.get("model") or default_model
+    if not isinstance(model, str) or not model:
+        raise HTTPException(422, "The task needs a 'model' (or TASK_MODEL set).")
+    prompt = form.get("prompt") or TEMPLATES[kind]
+    if kind == "queries" and form.get("type"):
+        prompt += f"\n### Queries are for: {form['type']}"
+    content = f"{prompt}\n### Chat History:\n<chat_history>\n{history(messages)}\n</chat_history>"
+    return {"model": model, "messages": [{"role": "user", "content": content}],
+            "stream": False}
+
+
+def parse(kind: str, content: str, form: dict[str, Any]) -> Any:
+    """The task's value from the model's answer; a sensible fallback when it is not JSON."""
+    key = KEYS[kind]
+    match = _JSON.search(content or "")
+    if match:
+        try:
+            data = orjson.loads(match.group(0))
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, dict) and key in data:
+            return data[key]
+    if kind == "title":
+        return (content or "").strip().strip('"').splitlines()[0][:80] if content else ""
+    if kind == "queries":
+        last = [m for m in form.get("messages", []) if m.get("role") == "user"]
+        return [_text(last[-1].get("content"))[:200]] if last else []
+    return []
+
+
+@dataclass
+class TaskHandle:
+    agent: Agent
+    task_id: str
+
+    async def progress(self, value: float) -> None:
+        await self.agent.jobs.update(Task, self.task_id, progress=round(value, 4))
+
+
+def completion_work(agent: Agent, token: str, kind: str, form: dict[str, Any],
+                    handle: TaskHandle) -> Callable[[], Awaitable[Any]]:
+    request = task_request(kind, form, agent.settings.task_model)
+
+    async def work() -> dict[str, Any]:
+        await handle.progress(0.1)
+        completion = await inference.complete(agent.http, agent.settings, token, request)
+        content = ((completion.get("choices") or [{}])[0].get("message") or {}).get("content")
+        return {"completion": completion, KEYS[kind]: parse(kind, content or "", form)}
+
+    return work
+
+
+async def create_task(agent: Agent, user: Claims, kind: str, request: dict[str, Any]) -> Task:
+    async with agent.db.sessions() as session:
+        task = Task(user_id=user.sub, kind=kind, request=request, runner=RUNNER)
+        session.add(task)
+        await session.commit()
+        return task
+
+
+def finisher(jobs: Jobs, task_id: str) -> Callable[[str, Any, str | None], Awaitable[None]]:
+    async def finish(status: str, result: Any, error: str | None) -> None:
+        values: dict[str, Any] = {"status": status, "result": result, "error": error,
+                                  "finished_at": time.time()}
+        if status == "completed":
+            values["progress"] = 1.0
+        await jobs.update(Task, task_id, **values)
+
+    return finish
+
+
+def task_view(task: Task) -> dict[str, Any]:
+    return {"id": task.id, "user_id": task.user_id, "kind": task.kind, "status": task.status,
+            "progress": task.progress, "result": task.result, "error": task.error,
+            "created_at": task.created_at, "updated_at": task.updated_at,
+            "finished_at": task.finished_at}

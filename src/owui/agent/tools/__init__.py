@@ -1,0 +1,1 @@
+"""Tools a model can call: the built-in ones and users' Python tools."""

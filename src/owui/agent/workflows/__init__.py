@@ -1,0 +1,1 @@
+"""Workflows: declarative steps that pass named values, run in the background."""

@@ -1,0 +1,44 @@
+"""The kernel pool in-process: idle sessions reaped, the least recently used one making room."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from owui.agent.sandbox.pool import KernelPool
+from owui.core.config import Settings
+
+
+@pytest.fixture
+async def pool(tmp_path: Path):
+    settings = Settings(owui_data_dir=tmp_path, jwt_secret_key="k" * 40,
+                        code_execution_idle_timeout=0.5, code_execution_max_sessions=2)
+    kernels = KernelPool(settings)
+    await kernels.start()
+    yield kernels
+    await kernels.stop()
+
+
+async def test_idle_sessions_are_reaped(pool: KernelPool) -> None:
+    outcome = await pool.execute("u", "s1", "x = 1", None)
+    workspace = pool.kernels[("u", "s1")].workspace
+    process = pool.kernels[("u", "s1")].process
+    assert outcome.cold and workspace.exists()
+    for _ in range(100):
+        if ("u", "s1") not in pool.kernels:
+            break
+        await asyncio.sleep(0.1)
+    assert ("u", "s1") not in pool.kernels
+    assert process is not None and process.returncode is not None
+    assert not workspace.exists()
+
+
+async def test_least_recently_used_session_makes_room(pool: KernelPool) -> None:
+    await pool.execute("u", "a", "1", None)
+    await pool.execute("u", "b", "2", None)
+    await pool.execute("u", "a", "3", None)
+    await pool.execute("u", "c", "4", None)
+    assert set(pool.kernels) == {("u", "a"), ("u", "c")}
+    assert sorted(k.slot for k in pool.kernels.values()) == [0, 1]
