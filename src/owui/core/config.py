@@ -120,6 +120,23 @@ class Settings(BaseSettings):
     web_loader_timeout: float = Field(default=10.0, gt=0)
     web_loader_max_size: ByteSize = ByteSize(5 * 1024 * 1024)
 
+    # Agent: the run loop, tasks, and the code interpreter (limits per session; see
+    # owui/agent/sandbox/__init__.py for what the OS enforces).
+    agent_max_steps: int = Field(default=10, ge=1, le=100)
+    agent_tool_timeout: float = Field(default=60.0, gt=0)
+    task_model: str | None = None
+    enable_code_execution: bool = True
+    code_execution_sandbox: Literal["bwrap", "none"] = "bwrap"
+    code_execution_timeout: float = Field(default=30.0, gt=0, le=3600)
+    code_execution_cpu_limit: int = Field(default=300, ge=1)
+    code_execution_memory_limit: ByteSize = ByteSize(1024 * 1024 * 1024)
+    code_execution_max_processes: int = Field(default=32, ge=4, le=4096)
+    code_execution_max_file_size: ByteSize = ByteSize(64 * 1024 * 1024)
+    code_execution_output_limit: ByteSize = ByteSize(1024 * 1024)
+    code_execution_idle_timeout: float = Field(default=600.0, gt=0)
+    code_execution_max_sessions: int = Field(default=32, ge=1, le=1024)
+    code_execution_uid: int = Field(default=61000, ge=1000)
+
     # Stores.
     database_url: str | None = None
     owui_data_dir: Path = Path.home() / ".owui"
