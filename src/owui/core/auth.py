@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request, status
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from owui.core.asgi import header, send_error
-from owui.core.tokens import Claims, InvalidToken, bearer_token, verify_token
+from owui.core.tokens import Claims, InvalidToken, TokenVerifier, bearer_token
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs",
                           "/docs/oauth2-redirect", "/redoc"})
@@ -26,7 +26,7 @@ class TokenAuthMiddleware:
 
     def __init__(self, app: ASGIApp, secret: str, public_paths: frozenset[str] = PUBLIC_PATHS):
         self.app = app
-        self.secret = secret
+        self.verifier = TokenVerifier(secret)
         self.public_paths = public_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -35,7 +35,7 @@ class TokenAuthMiddleware:
             return
         token = bearer_token(header(scope, b"authorization"))
         try:
-            claims = verify_token(self.secret, token) if token else None
+            claims = self.verifier.verify(token) if token else None
         except InvalidToken:
             claims = None
         if claims is None:
@@ -52,7 +52,8 @@ class TokenAuthMiddleware:
         await self.app(scope, receive, send)
 
 
-def current_user(request: Request) -> Claims:
+# Async, so that FastAPI calls them on the event loop rather than in a worker thread.
+async def current_user(request: Request) -> Claims:
     claims = request.scope.get("state", {}).get("user")
     if claims is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated",
@@ -60,7 +61,7 @@ def current_user(request: Request) -> Claims:
     return claims
 
 
-def require_admin(user: Annotated[Claims, Depends(current_user)]) -> Claims:
+async def require_admin(user: Annotated[Claims, Depends(current_user)]) -> Claims:
     if not user.is_admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This action needs an admin account.")
     return user

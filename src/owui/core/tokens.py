@@ -54,6 +54,29 @@ def verify_token(secret: str, token: str) -> Claims:
                   int(payload["exp"]), float(payload["iat"]))
 
 
+class TokenVerifier:
+    """`verify_token` with a bounded cache of tokens already verified, checked for expiry on
+    every use: the HMAC and JSON work is done once per token, not once per request."""
+
+    def __init__(self, secret: str, max_size: int = 4096) -> None:
+        self.secret = secret
+        self.max_size = max_size
+        self._verified: dict[str, Claims] = {}
+
+    def verify(self, token: str) -> Claims:
+        claims = self._verified.get(token)
+        if claims is not None:
+            if claims.exp > time.time():
+                return claims
+            del self._verified[token]
+            raise InvalidToken("Signature has expired")
+        claims = verify_token(self.secret, token)
+        if len(self._verified) >= self.max_size:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = claims
+        return claims
+
+
 def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
         return None

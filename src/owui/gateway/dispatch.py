@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from owui.core.asgi import header, send_error
 from owui.core.auth import PENDING_DETAIL, PUBLIC_PATHS, pending_blocked
 from owui.core.config import Settings
-from owui.core.tokens import Claims, InvalidToken, bearer_token, verify_token
+from owui.core.tokens import Claims, InvalidToken, TokenVerifier, bearer_token
 from owui.gateway.api_keys import ApiKeys
 from owui.gateway.crud import API_KEY_PREFIX
 from owui.gateway.guard import BodyRejected, checked_body, replay
@@ -32,12 +32,13 @@ class Gateway:
     api_keys: ApiKeys
     limiter: RateLimiter
     proxy: Proxy
+    verifier: TokenVerifier
 
     @classmethod
     def create(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Gateway:
         revocations = Revocations(sessions, settings.revocation_sync_interval)
         return cls(settings, revocations, ApiKeys(sessions, settings.jwt_secret, revocations),
-                   RateLimiter(settings), Proxy(settings))
+                   RateLimiter(settings), Proxy(settings), TokenVerifier(settings.jwt_secret))
 
     async def start(self) -> None:
         await self.revocations.start()
@@ -52,7 +53,7 @@ class Gateway:
         if token.startswith(API_KEY_PREFIX):
             return await self.api_keys.resolve(token)
         try:
-            claims = verify_token(self.settings.jwt_secret, token)
+            claims = self.verifier.verify(token)
         except InvalidToken:
             return None
         if self.revocations.is_revoked(claims):

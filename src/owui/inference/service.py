@@ -8,15 +8,14 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from owui.core.auth import current_user
 from owui.core.config import Settings
 from owui.core.tokens import Claims
 from owui.inference import crud
@@ -124,10 +123,3 @@ def check(form: type[Form], body: dict[str, Any]) -> Form:
                                       for e in exc.errors(include_url=False)]) from None
 
 
-async def _caller(request: Request) -> Claims:
-    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, and that
-    # hand-off measured as the largest cost of a call (bench/inference.py).
-    return current_user(request)
-
-
-Caller = Annotated[Claims, Depends(_caller)]

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from owui.core.auth import CurrentUser
 from owui.core.tokens import Claims
 from owui.inference.calls import JsonCall, ProviderCall, StreamCall
 from owui.inference.errors import send_problem
@@ -24,7 +25,7 @@ from owui.inference.listing import model_list
 from owui.inference.presets import apply_preset
 from owui.inference.providers.base import Provider, UpstreamRequest
 from owui.inference.schemas import ChatCompletionRequest, EmbeddingsRequest
-from owui.inference.service import Caller, Inference, check, inference_of, json_body, parse_body
+from owui.inference.service import Inference, check, inference_of, json_body, parse_body
 
 router = APIRouter(tags=["inference"])
 PREFIXES = ("/api/v1/inference", "/openai")
@@ -71,16 +72,16 @@ def _body_doc(form: type[Any]) -> dict[str, Any]:
         "application/json": {"schema": form.model_json_schema()}}}}
 
 
-async def models(request: Request, user: Caller, refresh: bool = False) -> JSONResponse:
+async def models(request: Request, user: CurrentUser, refresh: bool = False) -> JSONResponse:
     """Every connection's models merged, with the presets the caller may use."""
     return JSONResponse(await model_list(inference_of(request), user, refresh))
 
 
-async def chat_completions(request: Request, user: Caller) -> Response:
+async def chat_completions(request: Request, user: CurrentUser) -> Response:
     return await prepare_chat(inference_of(request), await json_body(request), user)
 
 
-async def embeddings(request: Request, user: Caller) -> Response:
+async def embeddings(request: Request, user: CurrentUser) -> Response:
     return await prepare_embeddings(inference_of(request), await json_body(request), user)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from owui.core.auth import AdminUser
+from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.inference import crud
@@ -24,13 +24,13 @@ from owui.inference.schemas import (
     ModelIdForm,
     ModelModel,
 )
-from owui.inference.service import Caller, inference_of
+from owui.inference.service import inference_of
 
 router = APIRouter(tags=["models"])
 PAGE_SIZE = 30
 
 
-async def merged_models(request: Request, user: Caller,
+async def merged_models(request: Request, user: CurrentUser,
                         refresh: bool = False) -> JSONResponse:
     """Every model the caller may use (provider models and presets), as Open WebUI lists them."""
     return JSONResponse(await model_list(inference_of(request), user, refresh))
@@ -81,7 +81,7 @@ def _check_grants(form_grants: list[object] | None, user: Claims) -> None:
 
 @router.get("/api/v1/models/list", response_model=ModelAccessListResponse)
 async def list_presets(
-    session: Session, user: Caller, query: str | None = None,
+    session: Session, user: CurrentUser, query: str | None = None,
     view_option: str | None = Query(default=None, pattern="^(created|shared)?$"),
     page: int = Query(1, ge=1),
 ) -> ModelAccessListResponse:
@@ -104,7 +104,7 @@ async def all_presets(session: Session, _admin: AdminUser) -> list[ModelModel]:
 
 
 @router.get("/api/v1/models/tags", response_model=list[str])
-async def preset_tags(session: Session, user: Caller) -> list[str]:
+async def preset_tags(session: Session, user: CurrentUser) -> list[str]:
     names: set[str] = set()
     for row in await crud.list_presets(session):
         if can_read(row, user):
@@ -117,7 +117,7 @@ async def preset_tags(session: Session, user: Caller) -> list[str]:
 
 @router.post("/api/v1/models/create", response_model=ModelModel)
 async def create_preset(form: ModelForm, request: Request, session: Session,
-                        user: Caller) -> ModelModel:
+                        user: CurrentUser) -> ModelModel:
     if await crud.get_preset(session, form.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"Model id {form.id!r} is taken.")
     _check_grants(form.access_grants, user)  # type: ignore[arg-type]
@@ -127,14 +127,14 @@ async def create_preset(form: ModelForm, request: Request, session: Session,
 
 
 @router.get("/api/v1/models/model", response_model=ModelAccessResponse)
-async def get_preset(session: Session, user: Caller,
+async def get_preset(session: Session, user: CurrentUser,
                      id: str = Query(min_length=1)) -> ModelAccessResponse:
     return _access(await _readable(session, id, user), user)
 
 
 @router.post("/api/v1/models/model/update", response_model=ModelModel)
 async def update_preset(form: ModelForm, request: Request, session: Session,
-                        user: Caller) -> ModelModel:
+                        user: CurrentUser) -> ModelModel:
     row = await _writable(session, form.id, user)
     _check_grants(form.access_grants, user)  # type: ignore[arg-type]
     row = await crud.update_preset(session, row, form)
@@ -144,7 +144,7 @@ async def update_preset(form: ModelForm, request: Request, session: Session,
 
 @router.post("/api/v1/models/model/access/update", response_model=ModelModel)
 async def update_preset_access(form: ModelAccessGrantsForm, request: Request, session: Session,
-                               user: Caller) -> ModelModel:
+                               user: CurrentUser) -> ModelModel:
     row = await _writable(session, form.id, user)
     _check_grants(form.access_grants, user)  # type: ignore[arg-type]
     row.access_grants = crud.grants(row.id, form.access_grants)
@@ -154,7 +154,7 @@ async def update_preset_access(form: ModelAccessGrantsForm, request: Request, se
 
 
 @router.post("/api/v1/models/model/toggle", response_model=ModelModel)
-async def toggle_preset(request: Request, session: Session, user: Caller,
+async def toggle_preset(request: Request, session: Session, user: CurrentUser,
                         id: str = Query(min_length=1)) -> ModelModel:
     row = await _writable(session, id, user)
     row.is_active = not row.is_active
@@ -165,7 +165,7 @@ async def toggle_preset(request: Request, session: Session, user: Caller,
 
 @router.post("/api/v1/models/model/delete")
 async def delete_preset(form: ModelIdForm, request: Request, session: Session,
-                        user: Caller) -> bool:
+                        user: CurrentUser) -> bool:
     await crud.delete_preset(session, await _writable(session, form.id, user))
     await _changed(request)
     return True

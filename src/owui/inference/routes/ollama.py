@@ -15,12 +15,12 @@ import aiohttp
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from owui.core.auth import AdminUser
+from owui.core.auth import AdminUser, CurrentUser
 from owui.inference.calls import PassThrough
 from owui.inference.catalog import Target, exposed_id
 from owui.inference.presets import PresetView, with_system
 from owui.inference.providers.base import Provider, UpstreamRequest, dumps
-from owui.inference.service import Caller, Inference, inference_of, json_body
+from owui.inference.service import Inference, inference_of, json_body
 from owui.inference.translate import options_from
 from owui.inference.upstreams import Upstream
 
@@ -53,7 +53,7 @@ def _native_preset(body: dict[str, Any], preset: PresetView, path: str) -> dict[
     return out
 
 
-async def _by_model(request: Request, user: Caller, path: str,
+async def _by_model(request: Request, user: CurrentUser, path: str,
                     url_idx: int | None) -> Response:
     body = await json_body(request)
     model = body.get("model") or body.get("name")
@@ -102,7 +102,7 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-async def tags(request: Request, user: Caller, url_idx: int | None = UrlIdx) -> Response:
+async def tags(request: Request, user: CurrentUser, url_idx: int | None = UrlIdx) -> Response:
     """Every Ollama connection's models, merged; `urls` gives the positions serving each."""
     if url_idx is not None:
         return await _at_index(request, "GET", "/api/tags", url_idx)
@@ -120,7 +120,7 @@ async def tags(request: Request, user: Caller, url_idx: int | None = UrlIdx) -> 
     return JSONResponse({"models": list(merged.values())})
 
 
-async def version(request: Request, user: Caller,
+async def version(request: Request, user: CurrentUser,
                   url_idx: int | None = UrlIdx) -> Response:
     """The lowest version among the Ollama connections, as Open WebUI answers."""
     if url_idx is not None:
@@ -133,7 +133,7 @@ async def version(request: Request, user: Caller,
     return JSONResponse({"version": min(versions, key=_version_key)})
 
 
-async def ps(request: Request, user: Caller) -> Response:
+async def ps(request: Request, user: CurrentUser) -> Response:
     """Models loaded in memory, across every Ollama connection."""
     inference = inference_of(request)
     answers = await _gather_json(_connections(inference), "/api/ps", inference.wait)
@@ -142,7 +142,7 @@ async def ps(request: Request, user: Caller) -> Response:
 
 
 def _routed(path: str) -> Callable[..., Awaitable[Response]]:
-    async def endpoint(request: Request, user: Caller,
+    async def endpoint(request: Request, user: CurrentUser,
                        url_idx: int | None = UrlIdx) -> Response:
         return await _by_model(request, user, path, url_idx)
 
