@@ -119,8 +119,8 @@ async def _agent_stream(body: dict[str, Any]) -> AsyncIterator[bytes]:
     model, ident = body["model"], f"chatcmpl-{uuid.uuid4().hex}"
     content, calls = _agent(body)
     yield _chunk(ident, model, {"role": "assistant", "content": ""}, None)
-    for word in (content or "").split(" ") if content else []:
-        yield _chunk(ident, model, {"content": word + " "}, None)
+    for index, word in enumerate(content.split(" ") if content else []):
+        yield _chunk(ident, model, {"content": (" " if index else "") + word}, None)
     for index, call in enumerate(calls):  # OpenAI sends the arguments in pieces
         arguments = call["function"]["arguments"]
         head = {"index": index, "id": call["id"], "type": "function",

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import HTTPException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from owui.agent.plugins.source import ID_PATTERN
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], data: Any, where: str) -> M:
+    """A form from data that did not come through FastAPI's own checks: 422 naming fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or where}: {e['msg']}"
+                             for e in exc.errors()[:10])
+        raise HTTPException(422, f"Invalid {where}: {problems}") from None
+
 
 SESSION_ID = r"^[A-Za-z0-9_.-]{1,64}$"
 NAME = Field(min_length=1, max_length=200)

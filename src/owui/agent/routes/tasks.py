@@ -14,7 +14,7 @@ from sqlalchemy import select
 from owui.agent.jobs import error_text
 from owui.agent.models import Task
 from owui.agent.runs import prepare_run, run_to_end
-from owui.agent.schemas import RunForm, TaskForm
+from owui.agent.schemas import RunForm, TaskForm, validated
 from owui.agent.state import Agent, AgentDep, Token
 from owui.agent.tasks import (
     TaskHandle,
@@ -35,7 +35,7 @@ Kind = Literal["title", "tags", "follow_up", "queries"]
 async def _start(agent: Agent, user: Claims, token: str, kind: str, body: dict[str, Any],
                  session: Any) -> tuple[Task, asyncio.Task[Exception | None]]:
     if kind == "run":
-        form = RunForm.model_validate({**body, "stream": False})
+        form = validated(RunForm, {**body, "stream": False}, "body")
         prepared = await prepare_run(agent, session, user, token, form)
 
         async def work() -> Any:

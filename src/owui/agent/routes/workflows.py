@@ -43,7 +43,8 @@ async def _definition(request: Request) -> tuple[Definition, dict[str, Any]]:
     if isinstance(data, dict) and "definition" in data:
         given = data["definition"]
         definition = parse_definition(given)
-        meta = {k: data.get(k) for k in ("name", "description")}
+        meta = {"name": data.get("name") or definition.name,
+                "description": data.get("description") or definition.description}
     else:
         definition = parse_definition(data)
         meta = {"name": definition.name, "description": definition.description}
