@@ -6,8 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from owui.agent.inference import create_session
 from owui.agent.jobs import Jobs
 from owui.agent.models import AgentBase
+from owui.agent.pipelines import ActiveFunctions
 from owui.agent.plugins.loaded import PluginCache
 from owui.agent.routes import agents, code, functions, tasks, tools, workflows
 from owui.agent.sandbox.pool import KernelPool
@@ -19,7 +21,9 @@ from owui.core.service import create_service_app
 async def _start(app: FastAPI) -> None:
     settings = app.state.settings
     agent = Agent(settings=settings, db=app.state.db, http=app.state.http,
-                  plugins=PluginCache(), kernels=KernelPool(settings), jobs=Jobs(app.state.db))
+                  model_http=create_session(settings), plugins=PluginCache(),
+                  functions=ActiveFunctions(), kernels=KernelPool(settings),
+                  jobs=Jobs(app.state.db))
 
     async def interrupted(run_ids: list[str]) -> None:
         await fail_interrupted_steps(agent, run_ids)
@@ -33,6 +37,7 @@ async def _start(app: FastAPI) -> None:
 async def _stop(app: FastAPI) -> None:
     await app.state.agent.jobs.stop()
     await app.state.agent.kernels.stop()
+    await app.state.agent.model_http.close()
 
 
 app = create_service_app(

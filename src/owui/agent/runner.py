@@ -95,7 +95,7 @@ class AgentRun:
             request["tools"] = specs
         calls = inference.ToolCallAccumulator()
         context = self.context
-        async for chunk in inference.stream(context.http, context.settings, context.token,
+        async for chunk in inference.stream(context.model_http, context.settings, context.token,
                                             request):
             if self.pipeline.filters:
                 chunk = await self.pipeline.stream(chunk)

@@ -26,7 +26,8 @@ log = logging.getLogger("owui.agent.runs")
 async def prepare_run(agent: Agent, session: AsyncSession, user: Claims, token: str,
                       form: RunForm) -> AgentRun:
     toolset = await build_toolset(session, agent.plugins, user, form.tool_ids)
-    pipeline = await build_pipeline(session, agent.plugins, user, form.model, form.filter_ids)
+    pipeline = await build_pipeline(session, agent.plugins, agent.functions, user, form.model,
+                                    form.filter_ids)
     # A run without a session of its own gets one for its code, closed when it ends.
     session_id = form.session_id
     if session_id is None and "execute_code" in toolset.functions:

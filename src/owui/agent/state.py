@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import aiohttp
 import httpx
 from fastapi import Depends, HTTPException, Request
 
 from owui.agent.jobs import Jobs
+from owui.agent.pipelines import ActiveFunctions
 from owui.agent.plugins.loaded import PluginCache
 from owui.agent.sandbox.pool import KernelPool
 from owui.agent.tools.base import CallContext
@@ -22,13 +24,16 @@ class Agent:
     settings: Settings
     db: Database
     http: httpx.AsyncClient
+    model_http: aiohttp.ClientSession  # to the inference service (see inference.py)
     plugins: PluginCache
+    functions: ActiveFunctions
     kernels: KernelPool
     jobs: Jobs
 
     def context(self, user: Claims, token: str, **values: object) -> CallContext:
-        return CallContext(user=user, token=token, http=self.http, settings=self.settings,
-                           kernels=self.kernels, **values)  # type: ignore[arg-type]
+        return CallContext(user=user, token=token, http=self.http, model_http=self.model_http,
+                           settings=self.settings, kernels=self.kernels,
+                           **values)  # type: ignore[arg-type]
 
 
 def agent_of(request: Request) -> Agent:

@@ -49,8 +49,8 @@ async def list_all(user: AdminUser, session: Session) -> list[dict[str, Any]]:
 
 
 @router.post("/create", summary="Create a function from Python source (admin)")
-async def create_function(form: FunctionForm, user: AdminUser,
-                          session: Session) -> dict[str, Any]:
+async def create_function(form: FunctionForm, user: AdminUser, session: Session,
+                          agent: AgentDep) -> dict[str, Any]:
     if await session.get(Function, form.id) is not None:
         raise HTTPException(409, f"A function with the id '{form.id}' already exists.")
     loaded, kind = _checked(form)
@@ -59,6 +59,7 @@ async def create_function(form: FunctionForm, user: AdminUser,
                         is_active=False, is_global=False)
     session.add(function)
     await session.commit()
+    agent.functions.invalidate()
     return function_entry(function)
 
 
@@ -77,22 +78,27 @@ async def update_function(function_id: str, form: FunctionForm, user: AdminUser,
     crud.touch(function)
     await session.commit()
     agent.plugins.forget("function", function_id)
+    agent.functions.invalidate()
     return function_model(function)
 
 
 @router.post("/id/{function_id}/toggle", summary="Turn a function on or off (admin)")
-async def toggle(function_id: str, user: AdminUser, session: Session) -> dict[str, Any]:
+async def toggle(function_id: str, user: AdminUser, session: Session,
+                 agent: AgentDep) -> dict[str, Any]:
     function = await crud.function_for(session, function_id)
     function.is_active = not function.is_active
     await session.commit()
+    agent.functions.invalidate()
     return function_model(function)
 
 
 @router.post("/id/{function_id}/toggle/global", summary="Apply a function to every model (admin)")
-async def toggle_global(function_id: str, user: AdminUser, session: Session) -> dict[str, Any]:
+async def toggle_global(function_id: str, user: AdminUser, session: Session,
+                        agent: AgentDep) -> dict[str, Any]:
     function = await crud.function_for(session, function_id)
     function.is_global = not function.is_global
     await session.commit()
+    agent.functions.invalidate()
     return function_model(function)
 
 
@@ -103,6 +109,7 @@ async def delete_function(function_id: str, user: AdminUser, session: Session,
     await session.delete(function)
     await session.commit()
     agent.plugins.forget("function", function_id)
+    agent.functions.invalidate()
     return True
 
 

@@ -43,6 +43,7 @@ def add_valves_routes(router: APIRouter, kind: str, find: Find, load: Load) -> N
         row.valves = values
         crud.touch(row)
         await session.commit()
+        agent.functions.invalidate()
         return values
 
     @router.get("/id/{item_id}/valves/user")

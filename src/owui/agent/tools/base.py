@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
 
@@ -31,6 +32,7 @@ class CallContext:
     user: Claims
     token: str
     http: httpx.AsyncClient
+    model_http: aiohttp.ClientSession
     settings: Settings
     kernels: Any  # the KernelPool
     model: str = ""

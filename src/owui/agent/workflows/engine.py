@@ -168,7 +168,8 @@ class Execution:
             async with self.agent.db.sessions() as session:
                 prepared = await prepare_run(self.agent, session, self.user, self.token, form)
             return (await run_to_end(self.agent, prepared, False))["content"]
-        completion = await inference.complete(self.agent.http, self.agent.settings, self.token,
+        agent = self.agent
+        completion = await inference.complete(agent.model_http, agent.settings, self.token,
                                               {"model": model, "messages": messages})
         choice = (completion.get("choices") or [{}])[0]
         return str((choice.get("message") or {}).get("content") or "")
