@@ -27,6 +27,9 @@ class Filter:
         return body
 
     def stream(self, event: dict) -> dict:
+        for choice in event.get("choices", []):
+            if choice.get("delta", {}).get("content") == "start":
+                choice["delta"]["content"] = "begin"
         return event
 
     async def outlet(self, body: dict, __user__: dict) -> dict:
@@ -92,10 +95,11 @@ def test_filters_change_request_and_reply_in_priority_order(
     assert admin_client.get(f"/api/v1/functions/id/{first}").json()["type"] == "filter"
     events = run(user_client, "reply: start", model=model)
     done = events[-1]
-    # Inlets: B (priority 1) then A (2); the model replies what it was sent; outlets alike.
-    assert done["content"] == "start B A [out B] [out A]"
+    # Inlets: B (priority 1) then A (2); the model replies what it was sent; each streamed
+    # chunk passes the stream hooks; outlets in priority order too.
+    assert done["content"] == "begin B A [out B] [out A]"
     tokens = "".join(e["content"] for e in events if e["type"] == "token").strip()
-    assert tokens == "start B A"
+    assert tokens == "begin B A"
     # Not for another model, unless asked for by id.
     assert run(user_client, "reply: plain")[-1]["content"] == "plain"
     asked = run(user_client, "reply: plain", filter_ids=[second])[-1]["content"]

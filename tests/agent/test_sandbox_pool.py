@@ -42,3 +42,17 @@ async def test_least_recently_used_session_makes_room(pool: KernelPool) -> None:
     await pool.execute("u", "c", "4", None)
     assert set(pool.kernels) == {("u", "a"), ("u", "c")}
     assert sorted(k.slot for k in pool.kernels.values()) == [0, 1]
+
+
+async def test_unconfined_mode_keeps_limits_and_a_clean_environment(tmp_path: Path) -> None:
+    settings = Settings(owui_data_dir=tmp_path, jwt_secret_key="k" * 40,
+                        code_execution_sandbox="none", code_execution_memory_limit=512 * 2**20)
+    kernels = KernelPool(settings)
+    await kernels.start()
+    try:
+        reply = (await kernels.execute("u", None, "import os\nsorted(os.environ)", None)).reply
+        assert "JWT_SECRET_KEY" not in reply["result"] and "'HOME'" in reply["result"]
+        reply = (await kernels.execute("u", None, "bytearray(2 * 1024 ** 3)", None)).reply
+        assert reply["error"]["name"] == "MemoryError"
+    finally:
+        await kernels.stop()

@@ -36,7 +36,7 @@ Work = Callable[[], Awaitable[Any]]
 Finish = Callable[[str, Any, str | None], Awaitable[None]]
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -58,7 +58,7 @@ def runner_dead(runner: str | None) -> bool:
         return False  # another host's: only its silence (STALE_AFTER) tells
     if int(parts[1]) == os.getpid():
         return parts[2] != BOOT  # this pid in an earlier life (a restarted container)
-    return not _pid_alive(int(parts[1]))
+    return not pid_alive(int(parts[1]))
 
 
 def error_text(exc: BaseException) -> str:

@@ -11,15 +11,17 @@ than by trust in the code:
 - Identity: when the service runs as root, the kernel runs as a uid of its own per session
   slot (CODE_EXECUTION_UID + slot, no supplementary groups), with no capabilities (bounding
   set emptied) and no_new_privs, so no setuid program can raise it. Run as another user, the
-  service gives the kernel a user namespace of its own instead (and forbids nested ones).
+  service gives the kernel a user namespace of its own instead (and forbids nested ones);
+  that path is not exercised by the tests, which run as root like CI.
 - File system: a new mount namespace whose root is an empty tmpfs owned by root. Mounted in
   it: /usr (and its merged /bin, /lib, /lib64, /sbin links), a few files of /etc that hold
   nothing of the services (ld.so.cache, localtime, alternatives, fonts, mime.types,
   ssl/certs), the Python installation and the virtualenv the service runs from, all
   read-only; /proc of its own PID namespace; a minimal /dev; a private /tmp (tmpfs, sized to
-  CODE_EXECUTION_MAX_FILE_SIZE); and the session's workspace, OWUI_DATA_DIR/agent/sessions/<id>,
-  read-write at /workspace (the working directory). Nothing else of OWUI_DATA_DIR, its
-  databases, the jwt_secret file, nor any other file of the host is visible.
+  CODE_EXECUTION_MAX_FILE_SIZE); and the session's workspace (under
+  OWUI_DATA_DIR/agent/sessions/) read-write at /workspace (the working directory). Nothing
+  else of OWUI_DATA_DIR, its databases, the jwt_secret file, nor any other file of the host
+  is visible.
 - Environment: emptied; the kernel gets PATH, HOME, TMPDIR, LANG and a few settings for
   numerical libraries, nothing of the services' (no JWT_SECRET_KEY, DATABASE_URL, provider
   keys).
@@ -35,7 +37,8 @@ than by trust in the code:
 - Output: the stdout and stderr returned are cut at CODE_EXECUTION_OUTPUT_LIMIT bytes each.
 - Sessions: at most CODE_EXECUTION_MAX_SESSIONS kernels at once (the least recently used idle
   one makes room); a kernel idle for CODE_EXECUTION_IDLE_TIMEOUT seconds is stopped and its
-  workspace deleted. Workspaces left by a previous run of the service are deleted at start.
+  workspace deleted. Workspaces are kept per service process (OWUI_DATA_DIR/agent/sessions/
+  <pid>-<boot>/<id>); those of processes that no longer run are deleted at start.
 
 Not enforced: the total disk space a workspace takes (only the size of each file); memory
 across processes (RLIMIT_AS is per process, so up to MAX_PROCESSES times the limit in theory;

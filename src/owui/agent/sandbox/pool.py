@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from owui.agent.jobs import BOOT, pid_alive
 from owui.agent.sandbox.kernels import ExecutionTimeout, Kernel, KernelDied
 from owui.agent.sandbox.launch import Limits, SandboxUnavailable, bwrap_command
 from owui.core.config import Settings
@@ -34,7 +35,9 @@ class KernelPool:
         self.settings = settings
         self.sandbox = settings.code_execution_sandbox
         self.limits = Limits.from_settings(settings)
-        self.root = settings.owui_data_dir / "agent" / "sessions"
+        # A directory per service process: replicas may share the data dir.
+        self.parent = settings.owui_data_dir / "agent" / "sessions"
+        self.root = self.parent / f"{os.getpid()}-{BOOT}"
         self.kernels: dict[tuple[str, str], Kernel] = {}
         self.free_slots = list(range(settings.code_execution_max_sessions))
         self._starting = asyncio.Lock()
@@ -45,8 +48,7 @@ class KernelPool:
         return self.settings.code_execution_uid + slot if os.geteuid() == 0 else None
 
     async def start(self) -> None:
-        # Workspaces left by a previous process belong to kernels that no longer exist.
-        await asyncio.to_thread(shutil.rmtree, self.root, True)
+        await asyncio.to_thread(self._remove_orphans)
         self.root.mkdir(parents=True, exist_ok=True)
         self._reaper = asyncio.create_task(self._reap_forever())
 
@@ -56,6 +58,17 @@ class KernelPool:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
         await asyncio.gather(*(self._close(k) for k in list(self.kernels.values())))
+
+    def _remove_orphans(self) -> None:
+        """Workspaces of service processes that are gone: their kernels died with them."""
+        if not self.parent.is_dir():
+            return
+        for child in self.parent.iterdir():
+            pid, _, boot = child.name.partition("-")
+            mine = pid == str(os.getpid())
+            if (mine and boot != BOOT) or (not mine and not (pid.isdigit()
+                                                             and pid_alive(int(pid)))):
+                shutil.rmtree(child, ignore_errors=True)
 
     def check_available(self) -> None:
         if not self.settings.enable_code_execution:
