@@ -105,7 +105,7 @@ class UpStack:
         """The services now running under `owui up`, by name (pids recorded for cleanup)."""
         found: dict[str, psutil.Process] = {}
         try:
-            children = self.seen[self.process.pid].children()
+            children = self.seen[self.process.pid].children(recursive=True)
         except psutil.NoSuchProcess:
             return found
         for child in children:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 import typer
 
@@ -67,6 +68,25 @@ def test_status_of_the_running_stack(stack: UpStack) -> None:
         assert re.search(rf"{name}\s.*{re.escape(stack.url(name))}\s.*ready", result.stdout)
 
 
+def test_services_are_forks_of_one_fork_server(stack: UpStack) -> None:
+    services = stack.services()
+    up = psutil.Process(stack.process.pid)
+    servers = [p for p in up.children() if "owui fork-server" in " ".join(p.cmdline())]
+    assert len(servers) == 1
+    assert {s.ppid() for s in services.values()} == {servers[0].pid}
+
+
+def test_up_without_the_fork_server(tmp_path: Path) -> None:
+    up = UpStack.start(tmp_path, "--no-fork-server")
+    try:
+        up.wait_ready()
+        assert {s.ppid() for s in up.services().values()} == {up.process.pid}
+        assert up.stop() == 0
+        assert up.left_behind() == []
+    finally:
+        up.kill_everything()
+
+
 def test_restart_after_a_crash_then_sigterm_leaves_nothing(stack: UpStack) -> None:
     # Last in this module: it ends the shared stack.
     victim = stack.services()["chat"]
@@ -81,7 +101,8 @@ def test_restart_after_a_crash_then_sigterm_leaves_nothing(stack: UpStack) -> No
     assert "chat exited (killed by SIGKILL); restarting in" in stack.log()
     assert all(ready(stack.url(name)) for name in NAMES)
 
-    assert len(stack.seen) >= 7  # owui up, five services and the new chat, all checked below
+    # owui up, the fork server, five services and the new chat, all checked below
+    assert len(stack.seen) >= 8
     assert stack.stop() == 0, stack.log()[-4000:]
     assert stack.left_behind() == []
 

@@ -8,9 +8,20 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import Protocol
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 LINE_LIMIT = 1 << 20  # a log line longer than this is dropped rather than stalling the reader
+
+
+class ServiceProcess(Protocol):
+    """A running service, started as a subprocess or forked by the fork server."""
+
+    pid: int
+    returncode: int | None
+    stdout: asyncio.StreamReader | None
+
+    async def wait(self) -> int: ...
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -41,13 +52,13 @@ async def spawn(argv: list[str], env: dict[str, str]) -> asyncio.subprocess.Proc
         preexec_fn=_die_with_parent(), limit=LINE_LIMIT)
 
 
-def signal_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+def signal_group(process: ServiceProcess, sig: signal.Signals) -> None:
     """Signal the child's whole process group, so anything the service started goes too."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
 
 
-async def terminate(process: asyncio.subprocess.Process, grace: float,
+async def terminate(process: ServiceProcess, grace: float,
                     hurry: asyncio.Event | None = None) -> None:
     """SIGTERM, then SIGKILL after `grace` seconds (or at once when `hurry` is set)."""
     if process.returncode is None:

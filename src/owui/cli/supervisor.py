@@ -16,11 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from owui.cli.processes import describe_exit, signal_group, spawn, terminate
+from owui.cli.processes import (
+    LINE_LIMIT,
+    ServiceProcess,
+    describe_exit,
+    signal_group,
+    spawn,
+    terminate,
+)
 
 if TYPE_CHECKING:
     import httpx
     from honcho.printer import Printer
+
+    from owui.cli.forkserver import ForkServer
 
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
@@ -38,7 +47,7 @@ class Child:
     env: dict[str, str]
     url: str
     address: tuple[str, int]  # where to connect: the url's host and port
-    process: asyncio.subprocess.Process | None = None
+    process: ServiceProcess | None = None
     colour: str | None = None
     restarts: int = 0
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
@@ -51,8 +60,11 @@ class StartFailed(Exception):
 
 class Supervisor:
     def __init__(self, children: list[Child], *, ready_timeout: float, started_at: float,
-                 output: TextIO | None = None, banner: str = "") -> None:
+                 output: TextIO | None = None, banner: str = "",
+                 use_fork_server: bool = True) -> None:
         self.children = children
+        self.use_fork_server = use_fork_server
+        self._fork_server: ForkServer | None = None
         self.banner = banner
         self.ready_timeout = ready_timeout
         self.started_at = started_at
@@ -69,11 +81,11 @@ class Supervisor:
             loop.add_signal_handler(sig, self._on_signal)
         monitors: list[asyncio.Task[None]] = []
         try:
+            await self._prepare()
+            await self._start_fork_server()
             for child in self.children:
                 child.first_ready = loop.create_future()
-                child.process = await spawn(child.argv, child.env)
-            # Imported only now: the services are already booting meanwhile.
-            await self._prepare()
+                child.process = await self._spawn(child)
             if self.banner:
                 self.say(self.banner)
             monitors = [asyncio.create_task(self._supervise(c)) for c in self.children]
@@ -90,10 +102,38 @@ class Supervisor:
                     await terminate(child.process, STOP_GRACE, self._hurry)
             for child in self.children:
                 _retrieve(child.first_ready)
+            if self._fork_server is not None:
+                await self._fork_server.close()
             if self._client is not None:
                 await self._client.aclose()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+
+    async def _start_fork_server(self) -> None:
+        """Fork the services from one process that has imported the framework; should it not
+        start, each service runs as a plain subprocess instead."""
+        if not self.use_fork_server or not self.children:
+            return
+        from owui.cli.forkserver import ForkServer
+
+        server = ForkServer(LINE_LIMIT)
+        try:
+            await server.start(self.children[0].env)
+        except OSError as exc:
+            self.say(f"fork server unavailable ({exc}); starting services as subprocesses")
+            await server.close()
+            return
+        self._fork_server = server
+
+    async def _spawn(self, child: Child) -> ServiceProcess:
+        if self._fork_server is not None:
+            try:
+                return await self._fork_server.spawn(child.argv, child.env)
+            except OSError as exc:
+                self.say(f"fork server failed ({exc}); starting {child.name} as a subprocess")
+                server, self._fork_server = self._fork_server, None
+                await server.close()
+        return await spawn(child.argv, child.env)
 
     def _on_signal(self) -> None:
         if self._stopping.is_set():
@@ -167,12 +207,12 @@ class Supervisor:
             delay = min(delay * 2, BACKOFF_MAX)
             child.restarts += 1
             try:
-                child.process = await spawn(child.argv, child.env)
+                child.process = await self._spawn(child)
             except OSError as exc:  # say, out of processes or file descriptors: try later
                 child.process = None
                 self.say(f"cannot restart {child.name} ({exc}); next try in {delay:g} s")
 
-    async def _watch(self, child: Child, process: asyncio.subprocess.Process) -> None:
+    async def _watch(self, child: Child, process: ServiceProcess) -> None:
         """Until the process exits, or until stopping, when it is stopped here."""
         pump = asyncio.create_task(self._pump(child, process))
         watch = asyncio.create_task(self._watch_ready(child, process))
@@ -192,7 +232,7 @@ class Supervisor:
             await asyncio.wait_for(asyncio.shield(pump), 1.0)
         pump.cancel()
 
-    async def _watch_ready(self, child: Child, process: asyncio.subprocess.Process) -> None:
+    async def _watch_ready(self, child: Child, process: ServiceProcess) -> None:
         import httpx
 
         assert self._client is not None and child.first_ready is not None
@@ -212,7 +252,7 @@ class Supervisor:
                 return
             await asyncio.sleep(POLL_INTERVAL)
 
-    async def _pump(self, child: Child, process: asyncio.subprocess.Process) -> None:
+    async def _pump(self, child: Child, process: ServiceProcess) -> None:
         """Copy the child's output, line by line, to the prefixed log and to its tail."""
         assert process.stdout is not None
         while True:

@@ -35,6 +35,10 @@ def up(
         help="Profile name (see profiles/) or path to a profile .yaml file.")] = DEFAULT_PROFILE,
     ready_timeout: Annotated[float, typer.Option(
         min=1, help="Seconds the services have, from start, to become ready.")] = 60.0,
+    fork_server: Annotated[bool, typer.Option(
+        "--fork-server/--no-fork-server",
+        help="Fork the services from one process that has imported the framework once "
+             "(faster start, shared memory), or start each as a plain subprocess.")] = True,
 ) -> None:
     """Run all five services, restart any that crash, stop them all on Ctrl-C."""
     started_at = time.monotonic()
@@ -66,7 +70,7 @@ def up(
     banner = (f"starting {len(children)} services, profile {chosen.name}, "
               f"data in {env['OWUI_DATA_DIR']}")
     supervisor = Supervisor(children, ready_timeout=ready_timeout, started_at=started_at,
-                            banner=banner)
+                            banner=banner, use_fork_server=fork_server)
     try:
         code = asyncio.run(supervisor.run())
     finally:
