@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 
 from fastapi import APIRouter, HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
@@ -28,8 +29,13 @@ from owui.gateway.users_view import session_user
 
 router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
 _BAD_CREDENTIALS = "The email or password is incorrect."
-# Checked against when the email is unknown, so that a miss takes as long as a wrong password.
-_DUMMY_HASH = hash_password("owui-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so a miss takes as long as a wrong password.
+    Made on first use: hashing costs 64 MiB and a tenth of a second, not for every start."""
+    return hash_password("owui-timing-equaliser")
 
 
 def _gateway(request: Request) -> Gateway:
@@ -66,7 +72,7 @@ async def signup(form: SignupForm, request: Request, session: Session) -> Sessio
 async def signin(form: SigninForm, request: Request, session: Session) -> SessionUserResponse:
     user = await crud.get_user_by_email(session, form.email)
     matches, new_hash = await run_in_threadpool(
-        verify_password, form.password, user.password_hash if user else _DUMMY_HASH)
+        verify_password, form.password, user.password_hash if user else _dummy_hash())
     if user is None or not matches:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, _BAD_CREDENTIALS)
     if new_hash:
