@@ -94,6 +94,7 @@ def test_a_run_task_outlives_its_client_and_can_be_cancelled(
 
 
 def test_bad_tasks(user_client: httpx.Client) -> None:
+    before = len(user_client.get("/api/v1/agents/tasks", params={"limit": 500}).json())
     assert user_client.post("/api/v1/tasks/title/completions",
                             json={"model": MODEL}).status_code == 422
     assert user_client.post("/api/v1/tasks/poems/completions",
@@ -104,3 +105,6 @@ def test_bad_tasks(user_client: httpx.Client) -> None:
         "model": "no-such-model", "messages": chat("x")})
     assert missing.status_code == 404
     assert user_client.get("/api/v1/agents/tasks/nope").status_code == 404
+    # Refused requests leave no task behind (the unknown model is found only by the job).
+    after = user_client.get("/api/v1/agents/tasks", params={"limit": 500}).json()
+    assert len(after) == before + 1 and after[0]["status"] == "failed"

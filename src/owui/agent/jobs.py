@@ -28,6 +28,7 @@ from owui.core.errors import UpstreamError
 
 log = logging.getLogger("owui.agent.jobs")
 HEARTBEAT = 2.0
+SWEEP_EVERY = 5  # heartbeats
 STALE_AFTER = 20.0
 ACTIVE = ("queued", "running")
 INTERRUPTED = "Interrupted: the agent service stopped while this was running."
@@ -129,11 +130,15 @@ class Jobs:
             await session.commit()
 
     async def _beat_forever(self) -> None:
+        beats = 0
         while True:
             await asyncio.sleep(HEARTBEAT)
+            beats += 1
             try:
-                await self.beat()
-                await self.sweep()
+                if self.local:
+                    await self.beat()
+                if beats % SWEEP_EVERY == 0:
+                    await self.sweep()
             except Exception:  # a database hiccup must not end the heartbeat
                 log.exception("job heartbeat failed")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -51,9 +51,18 @@ async def events_of(agent: Agent, run: AgentRun, owns_session: bool) -> AsyncIte
             await agent.kernels.close_session(run.context.user.sub, run.context.session_id)
 
 
-async def run_to_end(agent: Agent, run: AgentRun, owns_session: bool) -> dict[str, Any]:
+Progress = Callable[[float], Awaitable[None]]
+
+
+async def run_to_end(agent: Agent, run: AgentRun, owns_session: bool,
+                     progress: Progress | None = None) -> dict[str, Any]:
+    """The whole run as one answer; `progress` hears of each step (the share of max_steps)."""
     started = time.perf_counter()
-    events = [event async for event in events_of(agent, run, owns_session)]
+    events = []
+    async for event in events_of(agent, run, owns_session):
+        events.append(event)
+        if progress is not None and event["type"] == "tool_call":
+            await progress(min(event["step"] / run.max_steps, 0.99))
     return summary(events, started)
 
 

@@ -99,8 +99,9 @@ class TaskHandle:
 
 
 def completion_work(agent: Agent, token: str, kind: str, form: dict[str, Any],
-                    handle: TaskHandle) -> Callable[[], Awaitable[Any]]:
-    request = task_request(kind, form, agent.settings.task_model)
+                    request: dict[str, Any], handle: TaskHandle) -> Callable[[], Awaitable[Any]]:
+    """The job of one task; `request` (from task_request) was checked before the task was
+    stored, so that a bad one leaves no task behind."""
 
     async def work() -> dict[str, Any]:
         await handle.progress(0.1)

@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 async def run(form: RunForm, agent: AgentDep, user: CurrentUser, token: Token,
               session: Session) -> Any:
     prepared = await prepare_run(agent, session, user, token, form)
+    await session.close()  # the run needs no database: give the connection back now
     owns_session = form.session_id is None
     if not form.stream:
         return await run_to_end(agent, prepared, owns_session)

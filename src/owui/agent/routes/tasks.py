@@ -21,6 +21,7 @@ from owui.agent.tasks import (
     completion_work,
     create_task,
     finisher,
+    task_request,
     task_view,
 )
 from owui.core.auth import CurrentUser
@@ -34,17 +35,18 @@ Kind = Literal["title", "tags", "follow_up", "queries"]
 
 async def _start(agent: Agent, user: Claims, token: str, kind: str, body: dict[str, Any],
                  session: Any) -> tuple[Task, asyncio.Task[Exception | None]]:
-    if kind == "run":
-        form = validated(RunForm, {**body, "stream": False}, "body")
-        prepared = await prepare_run(agent, session, user, token, form)
+    # Everything is checked before the task is stored: a bad request leaves no task behind.
+    form = validated(RunForm, {**body, "stream": False}, "body") if kind == "run" else None
+    prepared = await prepare_run(agent, session, user, token, form) if form else None
+    request = None if form else task_request(kind, body, agent.settings.task_model)
+    task = await create_task(agent, user, kind, body)
+    handle = TaskHandle(agent, task.id)
+    if form is not None and prepared is not None:
 
         async def work() -> Any:
-            return await run_to_end(agent, prepared, form.session_id is None)
-
-        task = await create_task(agent, user, kind, body)
+            return await run_to_end(agent, prepared, form.session_id is None, handle.progress)
     else:
-        task = await create_task(agent, user, kind, body)
-        work = completion_work(agent, token, kind, body, TaskHandle(agent, task.id))
+        work = completion_work(agent, token, kind, body, request or {}, handle)
     return task, agent.jobs.launch(Task, task.id, work, finisher(agent.jobs, task.id))
 
 

@@ -42,6 +42,7 @@ class KernelPool:
         self.free_slots = list(range(settings.code_execution_max_sessions))
         self._starting = asyncio.Lock()
         self._reaper: asyncio.Task[None] | None = None
+        self._unavailable: str | None = None
 
     def uid_for(self, slot: int) -> int | None:
         """A uid of its own per slot when the service is root, so RLIMIT_NPROC bites."""
@@ -50,6 +51,12 @@ class KernelPool:
     async def start(self) -> None:
         await asyncio.to_thread(self._remove_orphans)
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.sandbox == "bwrap":
+            try:
+                bwrap_command(self.root, None, self.limits, 1)
+            except SandboxUnavailable as exc:
+                self._unavailable = str(exc)
+                log.warning("code execution is unavailable: %s", exc)
         self._reaper = asyncio.create_task(self._reap_forever())
 
     async def stop(self) -> None:
@@ -73,11 +80,8 @@ class KernelPool:
     def check_available(self) -> None:
         if not self.settings.enable_code_execution:
             raise HTTPException(403, "Code execution is turned off (ENABLE_CODE_EXECUTION).")
-        if self.sandbox == "bwrap":
-            try:
-                bwrap_command(self.root, None, self.limits, 1)
-            except SandboxUnavailable as exc:
-                raise HTTPException(503, str(exc)) from None
+        if self.sandbox == "bwrap" and self._unavailable is not None:
+            raise HTTPException(503, self._unavailable)
 
     async def execute(self, user_id: str, session_id: str | None, code: str,
                       seconds: float | None) -> Outcome:
