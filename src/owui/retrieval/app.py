@@ -46,8 +46,9 @@ async def _start(app: FastAPI) -> None:
                  create_embedder(settings, app.state.http), chunker, tmp_dir)
     rt.jobs = Jobs(rt)
     app.state.retrieval = rt
-    await store.start()
     if settings.rag_embedding_model_preload:
+        # Else both load on first use, so an idle service stays small (~100 MB, not ~700).
+        await store.start()
         rt.embedder.start()
     rt.spawn(rt.jobs.resume(), "resume-jobs")
     rt.spawn(_sweep(rt), "sweep-expired")
