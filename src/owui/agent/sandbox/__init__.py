@@ -9,7 +9,8 @@ than by trust in the code:
   processes; its network namespace has nothing but a loopback interface that is down, so no
   socket reaches any host, the services' ports included.
 - Identity: when the service runs as root, the kernel runs as a uid of its own per session
-  slot (CODE_EXECUTION_UID + slot, no supplementary groups), with no capabilities (bounding
+  slot (CODE_EXECUTION_UID + a block chosen by the service's pid + slot, no supplementary
+  groups; no passwd entry is needed), with no capabilities (bounding
   set emptied) and no_new_privs, so no setuid program can raise it. Run as another user, the
   service gives the kernel a user namespace of its own instead (and forbids nested ones);
   that path is not exercised by the tests, which run as root like CI.

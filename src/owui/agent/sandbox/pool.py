@@ -45,8 +45,13 @@ class KernelPool:
         self._unavailable: str | None = None
 
     def uid_for(self, slot: int) -> int | None:
-        """A uid of its own per slot when the service is root, so RLIMIT_NPROC bites."""
-        return self.settings.code_execution_uid + slot if os.geteuid() == 0 else None
+        """A uid of its own per slot when the service is root, so RLIMIT_NPROC bites. Spread
+        by the service's pid: two agent services on one host then (almost surely) share no
+        uid, hence no process budget."""
+        if os.geteuid() != 0:
+            return None
+        block = (os.getpid() % 1024) * self.settings.code_execution_max_sessions
+        return self.settings.code_execution_uid + block + slot
 
     async def start(self) -> None:
         await asyncio.to_thread(self._remove_orphans)
