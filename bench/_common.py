@@ -7,8 +7,10 @@ is stopped on the way out, also on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -60,10 +62,12 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out to outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def port_is_free(port: int) -> bool:
@@ -77,12 +81,18 @@ def port_is_free(port: int) -> bool:
 
 
 def free_port_block(count: int) -> int:
-    """The first of `count` consecutive free ports."""
-    for _ in range(200):
-        base = free_port()
-        if base + count < 65535 and all(port_is_free(base + i) for i in range(count)):
+    """The first of `count` consecutive free ports, below the ephemeral range: polling a port
+    in that range before its server listens can connect the client socket to itself."""
+    high = min(_ephemeral_low(), 65536) - count
+    for _ in range(500):
+        base = random.randint(max(1024, high - 12000), high - 1)
+        if all(port_is_free(base + i) for i in range(count)):
             return base
     raise RuntimeError(f"found no {count} consecutive free ports")
+
+
+def free_port() -> int:
+    return free_port_block(1)
 
 
 def http_get(url: str, timeout: float = 1.0,
@@ -96,7 +106,7 @@ def http_get(url: str, timeout: float = 1.0,
             return int(response.status), response.read()
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read()
-    except (OSError, ValueError):
+    except (OSError, ValueError, http.client.HTTPException):
         return None, b""
 
 
@@ -161,7 +171,13 @@ class Proc:
 
 
 class Processes:
-    """Processes started for one benchmark; all stopped on exit from the `with` block."""
+    """Processes started for one benchmark; all stopped on exit from the `with` block.
+
+    Each gets a session of its own, as `owui up` gives each service: where the kernel shares
+    CPU between sessions (autogroup scheduling, on by default on Linux desktops and many
+    servers), processes of one session would split one share of a busy machine between them,
+    and a path through two processes (gateway and service) would look slower than it is.
+    A terminal's Ctrl-C therefore reaches only this script, which stops them all."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
@@ -181,7 +197,8 @@ class Processes:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
         with open(log_path, "wb") as log:
             popen = subprocess.Popen(argv, env=full_env, cwd=REPO, stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=subprocess.STDOUT)
+                                     stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         proc = Proc(name, popen, log_path, port)
         self.started.append(proc)
         return proc
@@ -254,7 +271,7 @@ def _wrk_once(script: Path, url: str, threads: int, connections: int,
     argv = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
             "--timeout", "5s", "-s", str(script), url]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30,
-                          check=False)
+                          check=False, start_new_session=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith(_WRK_MARK)]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
@@ -310,6 +327,20 @@ def rss_bytes(pid: int) -> int:
         return 0
     for line in status.splitlines():
         if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def pss_bytes(pid: int) -> int:
+    """Proportional set size: resident pages, each shared page split between its sharers, so
+    that the sum over processes that share memory (a fork server's children) is not inflated.
+    0 when it is gone or unreadable."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in rollup.splitlines():
+        if line.startswith("Pss:"):
             return int(line.split()[1]) * 1024
     return 0
 

@@ -52,13 +52,14 @@ from _common import (
     median,
     median_result,
     progress,
+    pss_bytes,
     require_wrk,
     rss_bytes,
     run_wrk,
     start_time,
     stop_on_sigterm,
 )
-from owui.core.services import SERVICES
+from owui.core.services import NAMES, SERVICES
 
 STREAM = "/api/v1/agents/stream"
 CONCURRENCY = (1, 32)
@@ -72,6 +73,8 @@ REF_ADDED = ("Open WebUI 0.12.4 adds 5.6 ms (/openai/chat/completions), 15.4 ms 
              "(/api/chat/completions); LiteLLM publishes 2 to 12 ms")
 REF_KEPT = "Open WebUI 0.12.4 keeps 22 to 31%"
 MB = 1024 * 1024
+UP = "owui up"
+SERVE = "five `owui serve` in parallel"
 
 
 @dataclass
@@ -85,9 +88,18 @@ class Stack:
 @dataclass
 class StartRun:
     seconds: float
-    services_mb: float
+    rss_mb: dict[str, float]  # per process: the services, and a fork server if there is one
+    pss_mb: dict[str, float]
     supervisor_mb: float | None
-    per_service_mb: dict[str, float]
+    mode: str  # how the services were started
+
+    @property
+    def services_rss_mb(self) -> float:
+        return sum(mb for name, mb in self.rss_mb.items() if name in NAMES)
+
+    @property
+    def total_pss_mb(self) -> float:
+        return sum(self.pss_mb.values())
 
 
 # the stack: chat service, fake streaming upstream, gateway in front of both
@@ -224,14 +236,28 @@ def wait_all_ready(urls: list[str], alive: Callable[[], bool], timeout: float = 
             time.sleep(0.01)
 
 
-def service_name(pid: int) -> str:
+def process_name(pid: int) -> str:
+    """The service a process runs (`... serve chat ...`), "fork server", or its pid."""
     try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
     except OSError:
         return str(pid)
-    if b"serve" in argv and argv.index(b"serve") + 1 < len(argv):
-        return argv[argv.index(b"serve") + 1].decode()
+    if b"serve" in words[:-1]:
+        return words[words.index(b"serve") + 1].decode()
+    if any(b"fork" in word for word in words):
+        return "fork server"
     return str(pid)
+
+
+def memory(pids: list[int]) -> tuple[dict[str, float], dict[str, float]]:
+    """RSS and PSS in MB of each process, by name."""
+    rss: dict[str, float] = {}
+    pss: dict[str, float] = {}
+    for pid in pids:
+        name = process_name(pid)
+        name = f"{name} ({pid})" if name in rss else name
+        rss[name], pss[name] = rss_bytes(pid) / MB, pss_bytes(pid) / MB
+    return rss, pss
 
 
 def service_urls(base: int) -> list[str]:
@@ -254,7 +280,7 @@ def start_once_up(port_args: list[str], base: int, idle: float) -> StartRun:
                 time.sleep(idle)
                 children = descendants(up.popen.pid)
                 seen = {pid: start_time(pid) for pid in children}
-                per_service = {service_name(pid): rss_bytes(pid) / MB for pid in children}
+                rss, pss = memory(children)
                 supervisor = rss_bytes(up.popen.pid) / MB
             except (RuntimeError, TimeoutError) as exc:
                 raise RuntimeError(f"{exc}\n{up.log_tail()}") from None
@@ -263,10 +289,10 @@ def start_once_up(port_args: list[str], base: int, idle: float) -> StartRun:
                 up.stop(15)
                 for pid, when in seen.items():
                     kill_if_same(pid, when)
-    return StartRun(seconds, sum(per_service.values()), supervisor, per_service)
+    return StartRun(seconds, rss, pss, supervisor, UP)
 
 
-def start_once_serve(base: int, idle: float) -> StartRun:
+def start_once_serve(base: int, idle: float, mode: str) -> StartRun:
     """Fallback: five `owui serve` processes started at once, no supervisor."""
     first = SERVICES[0].port
     with tempfile.TemporaryDirectory(prefix="owui-bench-serve-") as tmp, \
@@ -281,30 +307,32 @@ def start_once_serve(base: int, idle: float) -> StartRun:
                        lambda: all(p.popen.poll() is None for p in procs.started))
         seconds = time.perf_counter() - started
         time.sleep(idle)
-        per_service = {p.name: rss_bytes(p.popen.pid) / MB for p in procs.started}
-    return StartRun(seconds, sum(per_service.values()), None, per_service)
+        rss, pss = memory([p.popen.pid for p in procs.started])
+    return StartRun(seconds, rss, pss, None, mode)
 
 
-def measure_startup(runs: int, idle: float) -> tuple[str, list[StartRun]]:
-    mode = "owui up"
+def measure_startup(runs: int, idle: float) -> list[StartRun]:
+    """`owui up` each run; five `owui serve` instead (labelled) when `owui up` is not there,
+    or for the runs after it failed."""
     results: list[StartRun] = []
+    mode = UP
     for index in range(runs):
         base = free_port_block(len(SERVICES))
-        port_args = up_port_args(base) if mode == "owui up" else None
-        if port_args is None and mode == "owui up":
-            progress("`owui up` is not available; starting five `owui serve` instead")
-            mode = "five `owui serve` in parallel (owui up not ready)"
+        port_args = up_port_args(base) if mode == UP else None
+        if mode == UP and port_args is None:
+            mode = f"{SERVE} (owui up not available)"
         progress(f"start-up run {index + 1}/{runs}: {mode}, fresh data dir")
-        if port_args is None:
-            results.append(start_once_serve(base, idle))
-            continue
-        try:
-            results.append(start_once_up(port_args, base, idle))
-        except RuntimeError as exc:
-            progress(f"`owui up` failed, falling back to `owui serve`: {exc}")
-            mode = "five `owui serve` in parallel (owui up failed)"
-            results.append(start_once_serve(free_port_block(len(SERVICES)), idle))
-    return mode, results
+        if port_args is not None:
+            try:
+                results.append(start_once_up(port_args, base, idle))
+                continue
+            except RuntimeError as exc:
+                tail = "\n".join(str(exc).splitlines()[-8:])
+                progress(f"`owui up` failed; this run and the next use `owui serve`:\n{tail}")
+                mode = f"{SERVE} (owui up failed)"
+                base = free_port_block(len(SERVICES))
+        results.append(start_once_serve(base, idle, mode))
+    return results
 
 
 # the table
@@ -345,24 +373,32 @@ def cpu_row(table: Table, connections: int, direct: WrkResult, gateway: WrkResul
 
 def startup_rows(table: Table, runs: list[StartRun]) -> None:
     seconds = median([r.seconds for r in runs])
-    memory = median([r.services_mb for r in runs])
     each = ", ".join(f"{r.seconds:.2f}" for r in runs)
     table.add_row(f"start to 5 ready, median of {len(runs)}", "", f"{seconds:.2f} s",
                   f"runs {each} s", f"≤ {TARGET_START_S:g} s", _met(seconds <= TARGET_START_S),
                   f"Open WebUI 0.12.4: {OPENWEBUI_START_S} s to serve (ours: "
                   f"{seconds / OPENWEBUI_START_S:.0%} of it)")
-    table.add_row("idle RSS, 5 services", "", f"{memory:.0f} MB", "", f"≤ {TARGET_RSS_MB:g} MB",
-                  _met(memory <= TARGET_RSS_MB),
+    rss = median([r.services_rss_mb for r in runs])
+    table.add_row("idle RSS, sum of 5 services", "", f"{rss:.0f} MB", "shared pages in each",
+                  f"≤ {TARGET_RSS_MB:g} MB", _met(rss <= TARGET_RSS_MB),
                   f"Open WebUI 0.12.4: {OPENWEBUI_RSS_MB:g} MB idle "
-                  f"(ours {memory / OPENWEBUI_RSS_MB:.0%} of it)")
+                  f"(ours {rss / OPENWEBUI_RSS_MB:.0%} of it)")
+    pss = median([r.total_pss_mb for r in runs])
+    table.add_row("idle PSS, services (+fork server)", "", f"{pss:.0f} MB", "shared pages split",
+                  f"≤ {TARGET_RSS_MB:g} MB", _met(pss <= TARGET_RSS_MB),
+                  f"(ours {pss / OPENWEBUI_RSS_MB:.0%} of Open WebUI's)")
     supervisors = [r.supervisor_mb for r in runs if r.supervisor_mb is not None]
     if supervisors:
         table.add_row("idle RSS, supervisor (apart)", "",
                       f"{median(supervisors):.0f} MB", "", "", "", "")
 
 
-def print_table(latency: Latency, ttfb: tuple[float, float], mode: str,
-                runs: list[StartRun], args: argparse.Namespace, load: float) -> None:
+def run_numbers(runs: list[StartRun], mode: str) -> str:
+    return ", ".join(str(index + 1) for index, run in enumerate(runs) if run.mode == mode)
+
+
+def print_table(latency: Latency, ttfb: tuple[float, float], runs: list[StartRun],
+                args: argparse.Namespace, load: float) -> None:
     table = Table(title=f"owui gateway bench: {os.cpu_count()} CPUs, load {load:.2f} before "
                         f"start, Python {platform.python_version()}, loopback; wrk "
                         f"{args.warmup} s warm-up + {args.duration} s, median of "
@@ -379,9 +415,12 @@ def print_table(latency: Latency, ttfb: tuple[float, float], mode: str,
     startup_rows(table, runs)
     console = Console(width=max(200, Console().width))
     console.print(table)
-    last = runs[-1].per_service_mb
-    console.print(f"start-up measured with: {mode}; idle RSS per service, last run: "
-                  + ", ".join(f"{name} {mb:.0f} MB" for name, mb in last.items()))
+    last = runs[-1]
+    modes = "; ".join(f"{mode} (runs {run_numbers(runs, mode)})"
+                      for mode in dict.fromkeys(r.mode for r in runs))
+    console.print(f"start-up measured with: {modes}")
+    console.print("idle memory per process, last run (RSS / PSS): " + ", ".join(
+        f"{name} {mb:.0f} / {last.pss_mb[name]:.0f} MB" for name, mb in last.rss_mb.items()))
 
 
 def parse_args() -> argparse.Namespace:
@@ -408,8 +447,8 @@ def main() -> None:
         stack = start_stack(procs, Path(tmp))
         latency = measure_latency(stack, args.duration, args.warmup, args.rounds)
         ttfb = measure_ttfb(stack, args.ttfb_requests)
-    mode, runs = measure_startup(args.start_runs, args.idle)
-    print_table(latency, ttfb, mode, runs, args, load)
+    runs = measure_startup(args.start_runs, args.idle)
+    print_table(latency, ttfb, runs, args, load)
 
 
 if __name__ == "__main__":
