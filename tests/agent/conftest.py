@@ -17,7 +17,8 @@ from tests.conftest import bearer, signup
 from tests.support.procs import Proc, start_fake, start_service
 
 MODEL = "gpt-fake-agent"
-MODELS = f"gpt-fake;{MODEL};gpt-fake-agent-filtered;gpt-fake-slow;text-embedding-fake"
+MODELS = (f"gpt-fake;{MODEL};gpt-fake-agent-filtered;gpt-fake-agent-tooled;gpt-fake-slow;"
+          "text-embedding-fake")
 CODE_ENV = {"CODE_EXECUTION_TIMEOUT": "8", "CODE_EXECUTION_MEMORY_LIMIT": "512MiB",
             "CODE_EXECUTION_MAX_PROCESSES": "24", "CODE_EXECUTION_CPU_LIMIT": "60",
             "CODE_EXECUTION_MAX_FILE_SIZE": "8MiB", "CODE_EXECUTION_OUTPUT_LIMIT": "64KiB",

@@ -127,3 +127,15 @@ def test_private_tools_stay_private(admin_client: httpx.Client,
                            "permission": "read"}]})
     assert granted.status_code == 200
     assert user_client.get("/api/v1/tools/id/private_counter").status_code == 200
+
+
+def test_a_model_can_enable_a_tool_for_every_run(admin_client: httpx.Client,
+                                                 user_client: httpx.Client) -> None:
+    source = COUNTER.replace("def count_words", "def count_letters")
+    assert create(admin_client, "by_model", source,
+                  meta={"model_ids": ["gpt-fake-agent-tooled"]}).status_code == 200
+    events = run(user_client, 'call: count_letters {"text": "a b"}',
+                 model="gpt-fake-agent-tooled")
+    assert next(e for e in events if e["type"] == "tool_result")["content"] == "n=2"
+    other = run(user_client, 'call: count_letters {"text": "a b"}')
+    assert not [e for e in other if e["type"] == "tool_result"]

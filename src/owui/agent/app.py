@@ -6,13 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from owui.agent import crud
 from owui.agent.inference import create_session
 from owui.agent.jobs import Jobs
 from owui.agent.models import AgentBase
-from owui.agent.pipelines import ActiveFunctions
 from owui.agent.plugins.loaded import PluginCache
 from owui.agent.routes import agents, code, functions, tasks, tools, workflows
 from owui.agent.sandbox.pool import KernelPool
+from owui.agent.snapshot import Snapshot
 from owui.agent.state import Agent
 from owui.agent.workflows.engine import fail_interrupted_steps
 from owui.core.service import create_service_app
@@ -22,7 +23,8 @@ async def _start(app: FastAPI) -> None:
     settings = app.state.settings
     agent = Agent(settings=settings, db=app.state.db, http=app.state.http,
                   model_http=create_session(settings), plugins=PluginCache(),
-                  functions=ActiveFunctions(), kernels=KernelPool(settings),
+                  functions=Snapshot(crud.active_functions),
+                  model_tools=Snapshot(crud.tools_by_model), kernels=KernelPool(settings),
                   jobs=Jobs(app.state.db))
 
     async def interrupted(run_ids: list[str]) -> None:

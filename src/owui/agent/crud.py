@@ -47,6 +47,16 @@ async def tools_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, T
     return {t.id: t for t in rows}
 
 
+async def tools_by_model(session: AsyncSession) -> dict[str, list[Tool]]:
+    """The tools each model enables for every run (a tool's `meta.model_ids`)."""
+    found: dict[str, list[Tool]] = {}
+    for tool in await session.scalars(select(Tool)):
+        for model in (tool.meta or {}).get("model_ids") or []:
+            if isinstance(model, str):
+                found.setdefault(model, []).append(tool)
+    return found
+
+
 async def function_for(session: AsyncSession, function_id: str) -> Function:
     function = await session.get(Function, function_id)
     if function is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owui.agent import crud
 from owui.agent.models import Function
 from owui.agent.plugins.loaded import Loaded, PluginCache
+from owui.agent.snapshot import Snapshot
 from owui.agent.tools.base import Emit
 from owui.core.tokens import Claims
 
@@ -176,26 +176,6 @@ def _text(item: Any) -> str:
     return item.decode() if isinstance(item, bytes) else str(item)
 
 
-class ActiveFunctions:
-    """The active functions, read once a second at most: every run needs them. Changes made
-    through this replica are seen at once (`invalidate`), other replicas' within TTL."""
-
-    TTL = 1.0
-
-    def __init__(self) -> None:
-        self._rows: list[Function] | None = None
-        self._read_at = 0.0
-
-    async def get(self, session: AsyncSession) -> list[Function]:
-        if self._rows is None or time.monotonic() - self._read_at > self.TTL:
-            self._rows = await crud.active_functions(session)
-            self._read_at = time.monotonic()
-        return self._rows
-
-    def invalidate(self) -> None:
-        self._rows = None
-
-
 def load_function(cache: PluginCache, row: Function) -> Plugin:
     return Plugin(row, cache.get("function", row.id, row.content, row.updated_at, row.valves))
 
@@ -205,8 +185,9 @@ def applies(row: Function, model: str, filter_ids: Sequence[str]) -> bool:
     return row.is_global or model in model_ids or row.id in filter_ids
 
 
-async def build_pipeline(session: AsyncSession, cache: PluginCache, functions: ActiveFunctions,
-                         user: Claims, model: str, filter_ids: Sequence[str] = ()) -> Pipeline:
+async def build_pipeline(session: AsyncSession, cache: PluginCache,
+                         functions: Snapshot[list[Function]], user: Claims, model: str,
+                         filter_ids: Sequence[str] = ()) -> Pipeline:
     pipeline = Pipeline(user)
     rows = await functions.get(session)
     if not rows:

@@ -12,6 +12,7 @@ import orjson
 from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.agent import crud
 from owui.agent.pipelines import build_pipeline
 from owui.agent.runner import AgentRun, Event, summary
 from owui.agent.schemas import RunForm
@@ -25,7 +26,9 @@ log = logging.getLogger("owui.agent.runs")
 
 async def prepare_run(agent: Agent, session: AsyncSession, user: Claims, token: str,
                       form: RunForm) -> AgentRun:
-    toolset = await build_toolset(session, agent.plugins, user, form.tool_ids)
+    by_model = (await agent.model_tools.get(session)).get(form.model, [])
+    enabled = [t.id for t in by_model if crud.can_read_tool(user, t)]
+    toolset = await build_toolset(session, agent.plugins, user, [*form.tool_ids, *enabled])
     pipeline = await build_pipeline(session, agent.plugins, agent.functions, user, form.model,
                                     form.filter_ids)
     # A run without a session of its own gets one for its code, closed when it ends.

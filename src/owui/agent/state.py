@@ -10,9 +10,10 @@ import httpx
 from fastapi import Depends, HTTPException, Request
 
 from owui.agent.jobs import Jobs
-from owui.agent.pipelines import ActiveFunctions
+from owui.agent.models import Function, Tool
 from owui.agent.plugins.loaded import PluginCache
 from owui.agent.sandbox.pool import KernelPool
+from owui.agent.snapshot import Snapshot
 from owui.agent.tools.base import CallContext
 from owui.core.config import Settings
 from owui.core.db import Database
@@ -26,7 +27,8 @@ class Agent:
     http: httpx.AsyncClient
     model_http: aiohttp.ClientSession  # to the inference service (see inference.py)
     plugins: PluginCache
-    functions: ActiveFunctions
+    functions: Snapshot[list[Function]]  # the active ones
+    model_tools: Snapshot[dict[str, list[Tool]]]
     kernels: KernelPool
     jobs: Jobs
 

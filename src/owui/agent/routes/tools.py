@@ -52,7 +52,8 @@ async def list_with_access(user: CurrentUser, session: Session) -> list[dict[str
 
 
 @router.post("/create", summary="Create a tool from Python source (admin)")
-async def create_tool(form: ToolForm, user: AdminUser, session: Session) -> dict[str, Any]:
+async def create_tool(form: ToolForm, user: AdminUser, session: Session,
+                      agent: AgentDep) -> dict[str, Any]:
     if await session.get(Tool, form.id) is not None:
         raise HTTPException(409, f"A tool with the id '{form.id}' already exists.")
     loaded, specs = _checked(form)
@@ -61,6 +62,7 @@ async def create_tool(form: ToolForm, user: AdminUser, session: Session) -> dict
                 access_grants=grants(form.id, form.access_grants))
     session.add(tool)
     await session.commit()
+    agent.model_tools.invalidate()
     return tool_entry(tool)
 
 
@@ -82,15 +84,17 @@ async def update_tool(tool_id: str, form: ToolForm, user: AdminUser, session: Se
     crud.touch(tool)
     await session.commit()
     agent.plugins.forget("tool", tool_id)
+    agent.model_tools.invalidate()
     return tool_model(tool)
 
 
 @router.post("/id/{tool_id}/access/update", summary="Who may use a tool (admin)")
 async def update_access(tool_id: str, form: AccessGrantsForm, user: AdminUser,
-                        session: Session) -> dict[str, Any]:
+                        session: Session, agent: AgentDep) -> dict[str, Any]:
     tool = await crud.tool_for(session, user, tool_id)
     tool.access_grants = grants(tool_id, form.access_grants)
     await session.commit()
+    agent.model_tools.invalidate()
     return tool_model(tool)
 
 
@@ -101,6 +105,7 @@ async def delete_tool(tool_id: str, user: AdminUser, session: Session,
     await session.delete(tool)
     await session.commit()
     agent.plugins.forget("tool", tool_id)
+    agent.model_tools.invalidate()
     return True
 
 
