@@ -105,3 +105,22 @@ async def test_concurrent_appends_lose_nothing(backend) -> None:
     assert sorted(children) == sorted(a.json()["id"] for a in answers)
     assert len(full["chat"]["history"]["messages"]) == 66
     assert full["current_message_id"] in children
+
+
+async def test_a_bad_append_among_concurrent_ones_fails_alone(backend) -> None:
+    # On SQLite, appends waiting together share one transaction (group commit): each must
+    # still succeed or fail on its own.
+    with backend.alice.client() as alice:
+        chat = create(alice, sample_chat("Mixed"))["id"]
+    async with backend.alice.async_client() as client:
+        answers = await asyncio.gather(*(
+            client.post(f"/api/v1/chats/{chat}/messages",
+                        json={"parentId": "nope" if i % 3 == 0 else "a2", "role": "user",
+                              "content": f"m{i}"})
+            for i in range(30)))
+    statuses = [a.status_code for a in answers]
+    assert statuses == [400 if i % 3 == 0 else 200 for i in range(30)], statuses
+    with backend.alice.client() as alice:
+        stored = ok(alice.get(f"/api/v1/chats/{chat}/messages"))
+    assert sorted(m["content"] for m in stored if m["content"].startswith("m")) == sorted(
+        f"m{i}" for i in range(30) if i % 3)

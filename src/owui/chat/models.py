@@ -96,7 +96,8 @@ class Message(ChatBase):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("chat_id", "id", name="uq_messages_chat_id"),
-        Index("ix_messages_chat_parent", "chat_id", "parent_id"),
+        # With the id, a message's children come from the index alone.
+        Index("ix_messages_chat_parent_id", "chat_id", "parent_id", "id"),
         {"sqlite_autoincrement": True},
     )
 

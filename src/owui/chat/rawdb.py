@@ -6,6 +6,11 @@ driver (SQLite; 2.5 ms and 0.6 ms on PostgreSQL). So these paths borrow a few co
 the service's SQLAlchemy pool for the life of the process (PRAGMAs and codecs already applied)
 and run plain SQL with named parameters (`:name`) on them. Everything else uses SQLAlchemy.
 
+Writes go through `conn.write(job)`. On PostgreSQL a job runs in a transaction of its own. On
+SQLite, which has one writer at a time and syncs every commit to disk, jobs queue for a single
+writer connection that runs those waiting in one transaction, each under a savepoint (a failing
+job rolls back alone): one disk sync serves them all (group commit).
+
 Driver errors come out as SQLAlchemy's, so the service's handlers map them as usual (409, 503).
 """
 
@@ -14,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, FastAPI, Request
@@ -28,6 +33,9 @@ from sqlalchemy.util import greenlet_spawn
 from owui.chat.responses import dumps
 
 POOL_SIZE = 8
+GROUP_COMMIT_MAX = 64
+T = TypeVar("T")
+Job = Callable[["RawConnection"], Awaitable[T]]
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -64,8 +72,9 @@ class RawConnection:
     async def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         raise TypeError(self.dialect)
 
-    def transaction(self) -> Any:
-        """`async with conn.transaction():` commits at the end, or rolls back on error."""
+    async def write(self, job: Job[T]) -> T:
+        """Run `job(connection)` in a transaction: committed if it returns, rolled back if it
+        raises (the exception passes on)."""
         raise TypeError(self.dialect)
 
     def decode_json(self, value: Any) -> Any:
@@ -79,8 +88,9 @@ class RawConnection:
 class SqliteConnection(RawConnection):
     dialect = "sqlite"
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, writer: SqliteWriter | None = None) -> None:
         self.connection = connection  # aiosqlite.Connection
+        self.writer = writer
 
     async def fetch(self, sql: str, params: Mapping[str, Any] | None = None
                     ) -> list[Sequence[Any]]:
@@ -103,16 +113,9 @@ class SqliteConnection(RawConnection):
             except sqlite3.Error as exc:
                 raise _translate(exc, sql) from exc
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        # The driver opens the transaction at the first write (so reads before it wait for
-        # no lock); this commits it.
-        try:
-            yield
-            await self.connection.commit()
-        except BaseException:
-            await self.connection.rollback()
-            raise
+    async def write(self, job: Job[T]) -> T:
+        assert self.writer is not None
+        return await self.writer.submit(job)
 
     def in_list(self, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
         keys = [f"{name}_{i}" for i in range(len(values))]
@@ -151,10 +154,9 @@ class PostgresConnection(RawConnection):
                 await self.connection.executemany(
                     numbered, [[row[name] for name in names] for row in rows])
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    async def write(self, job: Job[T]) -> T:
         async with _postgres_errors("transaction"), self.connection.transaction():
-            yield
+            return await job(self)
 
     def in_list(self, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
         params[name] = list(values)
@@ -179,6 +181,79 @@ async def _postgres_errors(sql: str) -> AsyncIterator[None]:
         raise OperationalError(sql, None, exc, connection_invalidated=True) from exc
 
 
+class SqliteWriter:
+    """Group commit: the jobs waiting when the writer is free run in one transaction."""
+
+    def __init__(self, connection: SqliteConnection) -> None:
+        self.connection = connection
+        self.queue: asyncio.Queue[tuple[Job[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name="sqlite-group-commit")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.task
+
+    async def submit(self, job: Job[T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((job, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < GROUP_COMMIT_MAX and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                outcomes = await self._commit(batch)
+            except Exception as exc:  # the commit itself failed: so did every job
+                outcomes = [exc] * len(batch)
+            for (_job, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # the caller went away; its write stands
+                    continue
+                if isinstance(outcome, _Failed):
+                    future.set_exception(outcome.error)
+                elif isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    async def _commit(self, batch: list[tuple[Job[Any], asyncio.Future[Any]]]) -> list[Any]:
+        conn = self.connection
+        alone = len(batch) == 1
+        outcomes: list[Any] = []
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for job, _future in batch:
+                if not alone:
+                    await conn.execute("SAVEPOINT job")
+                try:
+                    outcomes.append(await job(conn))
+                except Exception as exc:
+                    if alone:
+                        raise
+                    await conn.execute("ROLLBACK TO job")
+                    outcomes.append(_Failed(exc))
+                if not alone:
+                    await conn.execute("RELEASE job")
+            await conn.connection.commit()
+        except BaseException:
+            await conn.connection.rollback()
+            raise
+        return outcomes
+
+
+class _Failed:
+    """A job that raised: rolled back to its savepoint; the others in its batch go on."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
 class RawPool:
     """A few driver connections borrowed from the SQLAlchemy pool until shutdown."""
 
@@ -187,6 +262,7 @@ class RawPool:
         self.size = size
         self.borrowed: list[Any] = []
         self.idle: asyncio.Queue[RawConnection] = asyncio.Queue()
+        self.writer: SqliteWriter | None = None
 
     async def _borrow(self) -> RawConnection:
         pooled = await self.engine.raw_connection()
@@ -194,13 +270,20 @@ class RawPool:
         driver = pooled.driver_connection
         if self.engine.dialect.name == "postgresql":
             return PostgresConnection(driver)
-        return SqliteConnection(driver)
+        return SqliteConnection(driver, self.writer)
 
     async def start(self) -> None:
+        if self.engine.dialect.name == "sqlite":
+            writer = await self._borrow()
+            assert isinstance(writer, SqliteConnection)
+            self.writer = SqliteWriter(writer)
+            self.writer.start()
         for _ in range(self.size):
             self.idle.put_nowait(await self._borrow())
 
     async def stop(self) -> None:
+        if self.writer is not None:
+            await self.writer.stop()
         for pooled in self.borrowed:
             with suppress(Exception):
                 await greenlet_spawn(pooled.close)

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import HTTPException, status
 
 from owui.chat.rawdb import RawConnection, RawPool
-from owui.chat.tree import chat_object, children_of, message_out
+from owui.chat.tree import MessageIn, chat_object, children_of, message_out
 from owui.chat.views import chat_response
 
 CHAT_SELECT = (
@@ -58,15 +58,8 @@ class ChatRow:
 
 
 @dataclass(slots=True)
-class MessageRow:
+class MessageRow(MessageIn):
     chat_id: str
-    id: str
-    parent_id: str | None
-    role: str
-    content: str
-    model: str | None
-    timestamp: int | None
-    extra: dict[str, Any] | None
 
 
 def not_found(chat_id: str) -> HTTPException:
@@ -81,8 +74,8 @@ def _chat(conn: RawConnection, row: Sequence[Any]) -> ChatRow:
 
 
 def _message(conn: RawConnection, row: Sequence[Any]) -> MessageRow:
-    return MessageRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                      conn.decode_json(row[7]))
+    return MessageRow(row[1], row[2], row[3], row[4], row[5], row[6],
+                      conn.decode_json(row[7]), row[0])
 
 
 async def chats_where(conn: RawConnection, where: str, params: dict[str, Any], *,

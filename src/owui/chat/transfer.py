@@ -57,6 +57,5 @@ async def import_chats(conn: RawConnection, user_id: str, forms: list[ChatImport
     folders = {row[0] for row in await conn.fetch(
         f"SELECT id FROM folders WHERE user_id = :user_id AND id {wanted}", params)}
     prepared = [prepare(user_id, i, form, folders) for i, form in enumerate(forms)]
-    async with conn.transaction():
-        await insert_chats(conn, prepared)
+    await conn.write(lambda writer: insert_chats(writer, prepared))
     return [chat.response() for chat in prepared]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import status
 
@@ -31,18 +31,10 @@ CHAT_ROW_KEYS = frozenset({"title", "history", "messages"})
 _BIGINT = 2**63
 
 
-class MessageLike(Protocol):
-    id: str
-    parent_id: str | None
-    role: str
-    content: str
-    model: str | None
-    timestamp: int | None
-    extra: dict[str, Any] | None
-
-
 @dataclass(slots=True)
 class MessageIn:
+    """A message as stored (columns, and the rest in `extra`)."""
+
     id: str
     parent_id: str | None
     role: str
@@ -190,7 +182,7 @@ def parse_chat(chat: dict[str, Any]) -> ChatIn:
 # Out
 
 
-def message_out(message: MessageLike, children: list[str]) -> dict[str, Any]:
+def message_out(message: MessageIn, children: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": message.id, "parentId": message.parent_id,
                            "childrenIds": children, "role": message.role,
                            "content": message.content}
@@ -203,7 +195,7 @@ def message_out(message: MessageLike, children: list[str]) -> dict[str, Any]:
     return out
 
 
-def children_of(messages: Iterable[MessageLike]) -> dict[str, list[str]]:
+def children_of(messages: Iterable[MessageIn]) -> dict[str, list[str]]:
     children: dict[str, list[str]] = {}
     for message in messages:
         if message.parent_id is not None:
@@ -223,7 +215,7 @@ def branch_ids(parents: dict[str, str | None], leaf: str | None) -> list[str]:
     return path
 
 
-def chat_object(title: str, data: dict[str, Any], messages: Sequence[MessageLike],
+def chat_object(title: str, data: dict[str, Any], messages: Sequence[MessageIn],
                 current_id: str | None) -> dict[str, Any]:
     """Open WebUI's `chat`: `messages` in insertion order, as stored."""
     children = children_of(messages)

@@ -1,5 +1,5 @@
 """Writing on the driver (see rawdb.py): new chats (create, import, clone), appended messages,
-and tags. Callers hold the transaction (`async with conn.transaction()`)."""
+and tags. Statements run inside a write job (`conn.write(job)`), which commits them."""
 
 from __future__ import annotations
 
@@ -104,7 +104,8 @@ async def touch(conn: RawConnection, chat_id: str) -> None:
 
 async def append(conn: RawConnection, chat_id: str, user_id: str, message: MessageIn, *,
                  parent_given: bool, make_current: bool) -> dict[str, Any]:
-    """One new row, and the chat's updated_at and current id: the chat is not rewritten."""
+    """One new row, and the chat's updated_at and current id: the chat is not rewritten.
+    A write job: its checks read inside the transaction that writes."""
     found = await conn.fetch(
         "SELECT c.current_message_id,"
         " (SELECT 1 FROM messages WHERE chat_id = :chat_id AND id = :id),"
@@ -125,12 +126,11 @@ async def append(conn: RawConnection, chat_id: str, user_id: str, message: Messa
                             f"parentId {message.parent_id!r} is not a message of chat "
                             f"{chat_id!r}.")
     stamp = now()
-    async with conn.transaction():
-        await conn.execute(INSERT_MESSAGE, _message_row(chat_id, message, stamp))
-        if make_current:
-            await conn.execute("UPDATE chats SET updated_at = :now, current_message_id = :current"
-                               " WHERE id = :id", {"now": stamp, "current": message.id,
-                                                   "id": chat_id})
-        else:
-            await touch(conn, chat_id)
+    await conn.execute(INSERT_MESSAGE, _message_row(chat_id, message, stamp))
+    if make_current:
+        await conn.execute("UPDATE chats SET updated_at = :now, current_message_id = :current"
+                           " WHERE id = :id", {"now": stamp, "current": message.id,
+                                               "id": chat_id})
+    else:
+        await touch(conn, chat_id)
     return message_out(message, [])

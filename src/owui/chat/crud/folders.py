@@ -8,7 +8,7 @@ from fastapi import HTTPException, status
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.chat.models import Chat, Folder, now
+from owui.chat.models import Chat, Folder
 
 
 def not_found(folder_id: str) -> HTTPException:
@@ -70,7 +70,6 @@ async def move(session: AsyncSession, folder: Folder, parent_id: str | None) -> 
                                 "subfolders.")
     await check_name_free(session, folder.user_id, parent_id, folder.name, except_id=folder.id)
     folder.parent_id = parent_id
-    folder.updated_at = now()
 
 
 async def remove(session: AsyncSession, folder: Folder, *, delete_contents: bool) -> list[str]:

@@ -53,20 +53,22 @@ async def is_pinned(id: str, conn: Raw, user: CurrentUser) -> Json:
     return Json((await reads.require_chat(conn, id, user.sub)).pinned)
 
 
+async def _change(session: Session, conn: Raw, chat_id: str, user_id: str,
+                  **values: object) -> Json:
+    """Set columns of the chat, then answer with the whole chat."""
+    await chat_rows.set_fields(session, chat_id, user_id, updated_at=now(), **values)
+    await session.commit()
+    return Json(await reads.read_chat(conn, chat_id, user_id))
+
+
 @router.post("/{id}/pin", response_model=ChatResponse)
 async def toggle_pin(id: str, session: Session, conn: Raw, user: CurrentUser) -> Json:
-    await chat_rows.set_fields(session, id, user.sub, pinned=not_(Chat.pinned),
-                               updated_at=now())
-    await session.commit()
-    return Json(await reads.read_chat(conn, id, user.sub))
+    return await _change(session, conn, id, user.sub, pinned=not_(Chat.pinned))
 
 
 @router.post("/{id}/archive", response_model=ChatResponse)
 async def toggle_archive(id: str, session: Session, conn: Raw, user: CurrentUser) -> Json:
-    await chat_rows.set_fields(session, id, user.sub, archived=not_(Chat.archived),
-                               updated_at=now())
-    await session.commit()
-    return Json(await reads.read_chat(conn, id, user.sub))
+    return await _change(session, conn, id, user.sub, archived=not_(Chat.archived))
 
 
 @router.post("/{id}/folder", response_model=ChatResponse)
@@ -75,10 +77,7 @@ async def move_to_folder(id: str, form: ChatFolderIdForm, session: Session, conn
     """Into a folder of the caller's, or out of any with `folder_id: null`."""
     if form.folder_id is not None:
         await folder_rows.require(session, form.folder_id, user.sub)
-    await chat_rows.set_fields(session, id, user.sub, folder_id=form.folder_id,
-                               updated_at=now())
-    await session.commit()
-    return Json(await reads.read_chat(conn, id, user.sub))
+    return await _change(session, conn, id, user.sub, folder_id=form.folder_id)
 
 
 @router.post("/{id}/clone", response_model=ChatResponse)
@@ -92,6 +91,5 @@ async def clone_chat(id: str, conn: Raw, user: CurrentUser,
                            variables=original["variables"], meta=original["meta"],
                            pinned=original["pinned"],
                            tags={t: t for t in original["meta"]["tags"]})
-    async with conn.transaction():
-        await writes.insert_chats(conn, [chat])
+    await conn.write(lambda writer: writes.insert_chats(writer, [chat]))
     return Json(chat.response())

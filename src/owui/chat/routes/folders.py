@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from owui.chat.crud import folders as folder_rows
 from owui.chat.crud import tags as tag_rows
-from owui.chat.models import now
+from owui.chat.models import Folder, now
 from owui.chat.responses import Json
 from owui.chat.schemas import (
     FolderForm,
@@ -21,6 +21,12 @@ from owui.core.auth import CurrentUser
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/folders", tags=["folders"])
+
+
+async def _saved(session: Session, folder: Folder) -> Json:
+    folder.updated_at = now()
+    await session.commit()
+    return Json(folder_model(folder))
 
 
 @router.get("/", response_model=list[FolderNameIdResponse])
@@ -54,9 +60,7 @@ async def update_folder(id: str, form: FolderUpdateForm, session: Session,
         folder.data = {**(folder.data or {}), **form.data}
     if form.meta is not None:
         folder.meta = {**(folder.meta or {}), **form.meta}
-    folder.updated_at = now()
-    await session.commit()
-    return Json(folder_model(folder))
+    return await _saved(session, folder)
 
 
 @router.post("/{id}/update/parent", response_model=FolderModel)
@@ -65,8 +69,7 @@ async def move_folder(id: str, form: FolderParentIdForm, session: Session,
     """Under another folder of the caller's (never inside itself), or to the top with null."""
     folder = await folder_rows.require(session, id, user.sub)
     await folder_rows.move(session, folder, form.parent_id)
-    await session.commit()
-    return Json(folder_model(folder))
+    return await _saved(session, folder)
 
 
 @router.post("/{id}/update/expanded", response_model=FolderModel)
@@ -74,9 +77,7 @@ async def expand_folder(id: str, form: FolderIsExpandedForm, session: Session,
                         user: CurrentUser) -> Json:
     folder = await folder_rows.require(session, id, user.sub)
     folder.is_expanded = form.is_expanded
-    folder.updated_at = now()
-    await session.commit()
-    return Json(folder_model(folder))
+    return await _saved(session, folder)
 
 
 @router.delete("/{id}", response_model=bool)

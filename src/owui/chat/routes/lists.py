@@ -45,8 +45,7 @@ async def create_chat(form: ChatForm, conn: Raw, user: CurrentUser) -> Json:
         await reads.require_folder(conn, form.folder_id, user.sub)
     chat = writes.new_chat(user.sub, parsed, folder_id=form.folder_id,
                            variables=form.variables)
-    async with conn.transaction():
-        await writes.insert_chats(conn, [chat])
+    await conn.write(lambda writer: writes.insert_chats(writer, [chat]))
     return Json(chat.response())
 
 

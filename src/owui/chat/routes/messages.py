@@ -39,9 +39,9 @@ async def append_message(id: str, form: MessageForm, conn: Raw, user: CurrentUse
     raw.setdefault("timestamp", now())
     raw["parentId"] = form.parent_id
     message = parse_message({**raw, "id": form.id or new_id()})
-    return Json(await writes.append(conn, id, user.sub, message,
-                                    parent_given="parent_id" in form.model_fields_set,
-                                    make_current=form.make_current))
+    return Json(await conn.write(lambda writer: writes.append(
+        writer, id, user.sub, message, parent_given="parent_id" in form.model_fields_set,
+        make_current=form.make_current)))
 
 
 @router.post("/{id}/messages/{message_id}", response_model=ChatResponse)

@@ -63,6 +63,5 @@ async def clone_shared(id: str, conn: Raw, user: CurrentUser) -> Json:
     body = {**shared["chat"], "title": f"Clone of {shared['title']}"[:MAX_TITLE_CHARS],
             "originalChatId": id, "branchPointMessageId": shared["current_message_id"]}
     chat = writes.new_chat(user.sub, parse_chat(body))
-    async with conn.transaction():
-        await writes.insert_chats(conn, [chat])
+    await conn.write(lambda writer: writes.insert_chats(writer, [chat]))
     return Json(chat.response())

@@ -26,10 +26,13 @@ def _checked_id(name: str) -> str:
 async def _unlink(conn: RawConnection, chat_id: str, user_id: str, tag: str | None) -> None:
     params = {"chat_id": chat_id, "tag": tag}
     only = " AND tag_id = :tag" if tag is not None else ""
-    async with conn.transaction():
-        await conn.execute(f"DELETE FROM chat_tags WHERE chat_id = :chat_id{only}", params)
-        await writes.drop_unused_tags(conn, user_id)
-        await writes.touch(conn, chat_id)
+
+    async def job(writer: RawConnection) -> None:
+        await writer.execute(f"DELETE FROM chat_tags WHERE chat_id = :chat_id{only}", params)
+        await writes.drop_unused_tags(writer, user_id)
+        await writes.touch(writer, chat_id)
+
+    await conn.write(job)
 
 
 @router.get("/all/tags", response_model=list[TagModel])
@@ -54,9 +57,13 @@ async def chat_tags(id: str, conn: Raw, user: CurrentUser) -> Json:
 async def add_tag(id: str, form: TagForm, conn: Raw, user: CurrentUser) -> Json:
     await reads.require_chat(conn, id, user.sub)
     tag = _checked_id(form.name)
-    async with conn.transaction():
-        await writes.add_tags(conn, {(user.sub, tag): form.name.strip()}, [(id, tag, user.sub)])
-        await writes.touch(conn, id)
+
+    async def job(writer: RawConnection) -> None:
+        await writes.add_tags(writer, {(user.sub, tag): form.name.strip()},
+                              [(id, tag, user.sub)])
+        await writes.touch(writer, id)
+
+    await conn.write(job)
     return Json(await reads.user_tags(conn, user.sub, id))
 
 
