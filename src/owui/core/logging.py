@@ -31,7 +31,11 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        entry.update((k, v) for k, v in record.__dict__.items() if k not in _RESERVED)
+        fields = getattr(record, "fields", None)
+        if fields is not None:  # the hot path (access log): no walk over the record
+            entry.update(fields)
+        else:
+            entry.update((k, v) for k, v in record.__dict__.items() if k not in _RESERVED)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from owui.core.asgi import header
+from owui.core.asgi import header, send_error
 from owui.core.logging import request_id_var
 
 access_log = logging.getLogger("owui.access")
+log = logging.getLogger("owui.errors")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -28,7 +29,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = header(scope, b"x-request-id")
-        request_id = incoming if incoming and _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
@@ -44,11 +45,17 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The last line of defence for raw-ASGI paths that no framework handler covers.
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if status:
+                raise
+            await send_error(send_with_id, 500, "Internal server error; the request id in "
+                                                "X-Request-ID finds it in the logs.")
         finally:
             if self.access_log_enabled:
-                access_log.info(
-                    "%s %s %s", scope["method"], scope["path"], status,
-                    extra={"status": status, "method": scope["method"], "path": scope["path"],
-                           "ms": round((time.perf_counter() - start) * 1000, 2)},
-                )
+                access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={
+                    "fields": {"status": status, "method": scope["method"],
+                               "path": scope["path"],
+                               "ms": round((time.perf_counter() - start) * 1000, 2)}})
             request_id_var.reset(token)

@@ -42,6 +42,7 @@ def create_service_app(
     authenticate: bool = True,
     middleware: Iterable[Middleware] = (),
     cors: bool = False,
+    request_context: bool = True,
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(name, settings.owui_log_level, settings.owui_log_format)
@@ -76,13 +77,18 @@ def create_service_app(
     if authenticate:
         app.add_middleware(TokenAuthMiddleware, secret=settings.jwt_secret,
                            public_paths=PUBLIC_PATHS | frozenset(public_paths))
-    app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.owui_access_log)
+    if request_context:
+        app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.owui_access_log)
     if cors:
-        origins = settings.cors_allow_origins
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
-                           allow_headers=["*"], allow_credentials="*" not in origins,
-                           expose_headers=["X-Request-ID", "Retry-After"], max_age=600)
+        app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app
+
+
+def cors_options(settings: Settings) -> dict[str, object]:
+    origins = settings.cors_allow_origins
+    return {"allow_origins": origins, "allow_methods": ["*"], "allow_headers": ["*"],
+            "allow_credentials": "*" not in origins, "max_age": 600,
+            "expose_headers": ["X-Request-ID", "Retry-After"]}
 
 
 class StartupError(RuntimeError):

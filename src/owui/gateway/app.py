@@ -1,13 +1,20 @@
-"""ASGI app of the gateway: `uvicorn owui.gateway.app:app`."""
+"""ASGI app of the gateway: `uvicorn owui.gateway.app:app`.
+
+Proxied requests never enter FastAPI: CORS (only when the request has an Origin), the request
+id and the front door run as raw ASGI, and only the gateway's own routes reach FastAPI.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from owui.core.service import create_service_app
+from owui.core.asgi import header
+from owui.core.middleware import RequestContextMiddleware
+from owui.core.service import cors_options, create_service_app
 from owui.gateway.dispatch import Gateway, GatewayMiddleware
 from owui.gateway.models import GatewayBase
 from owui.gateway.routes import auths, users
@@ -22,7 +29,24 @@ async def _stop(app: FastAPI) -> None:
     await app.state.gateway.stop()
 
 
-app = create_service_app(
+class GatewayApp:
+    def __init__(self, api: FastAPI) -> None:
+        self.api = api
+        settings = api.state.settings
+        self.plain: ASGIApp = RequestContextMiddleware(
+            GatewayMiddleware(api), access_log_enabled=settings.owui_access_log)
+        self.with_cors: ASGIApp = CORSMiddleware(self.plain, **cors_options(settings))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.api(scope, receive, send)
+        elif header(scope, b"origin") is None:
+            await self.plain(scope, receive, send)
+        else:
+            await self.with_cors(scope, receive, send)
+
+
+api = create_service_app(
     "gateway",
     routers=[auths.router, users.router],
     metadata=GatewayBase.metadata,
@@ -30,6 +54,6 @@ app = create_service_app(
     on_startup=[_start],
     on_shutdown=[_stop],
     authenticate=False,
-    middleware=[Middleware(GatewayMiddleware)],
-    cors=True,
+    request_context=False,
 )
+app = GatewayApp(api)

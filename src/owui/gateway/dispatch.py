@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from owui.core.asgi import header, send_error
 from owui.core.auth import PENDING_DETAIL, PUBLIC_PATHS, pending_blocked
@@ -62,14 +63,16 @@ class Gateway:
 
 
 class GatewayMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """In front of the gateway's own FastAPI app, whose state holds the `Gateway`."""
+
+    def __init__(self, app: FastAPI) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        gateway: Gateway = scope["app"].state.gateway
+        gateway: Gateway = self.app.state.gateway
         path = scope["path"]
         token = bearer_token(header(scope, b"authorization"))
         claims = upstream_token = None
