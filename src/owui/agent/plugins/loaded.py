@@ -22,6 +22,7 @@ class Loaded:
     version: float
     module: types.ModuleType
     instance: Any
+    tools: list[Any] | None = None  # its ToolFunctions, made once (tools.registry)
 
     @property
     def valves_class(self) -> type[BaseModel] | None:

@@ -11,7 +11,7 @@ import inspect
 import re
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -25,15 +25,13 @@ class Spec:
     description: str
     arguments: type[BaseModel]
     injected: frozenset[str]
+    # Made once: a JSON schema costs pydantic most of a millisecond, and every model call of
+    # a run sends the specs.
+    definition: dict[str, Any] = field(default_factory=dict)
 
     def openai(self) -> dict[str, Any]:
-        """Open WebUI's stored form: name, description, parameters."""
-        schema = self.arguments.model_json_schema()
-        schema.pop("title", None)
-        for field in schema.get("properties", {}).values():
-            field.pop("title", None)
-        schema.setdefault("properties", {})
-        return {"name": self.name, "description": self.description, "parameters": schema}
+        """Open WebUI's stored form: name, description, parameters (do not change it)."""
+        return self.definition
 
     def check(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments, coerced to their types; ValueError says what is wrong."""
@@ -88,7 +86,18 @@ def spec_of(name: str, function: Callable[..., Any]) -> Spec:
         fields[parameter.name] = (kind, Field(default, description=documented.get(
             parameter.name)))
     model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="ignore"), **fields)
-    return Spec(name, description or name.replace("_", " "), model, frozenset(injected))
+    description = description or name.replace("_", " ")
+    return Spec(name, description, model, frozenset(injected),
+                {"name": name, "description": description, "parameters": _parameters(model)})
+
+
+def _parameters(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    schema.setdefault("properties", {})
+    return schema
 
 
 def methods_of(instance: object) -> dict[str, Callable[..., Any]]:

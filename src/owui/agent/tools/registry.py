@@ -41,8 +41,10 @@ class Toolset:
 
 
 def tool_functions(loaded: Loaded) -> list[ToolFunction]:
-    return [ToolFunction.of(name, method, loaded.item_id)
-            for name, method in methods_of(loaded.instance).items()]
+    if loaded.tools is None:
+        loaded.tools = [ToolFunction.of(name, method, loaded.item_id)
+                        for name, method in methods_of(loaded.instance).items()]
+    return loaded.tools
 
 
 def load_tool(cache: PluginCache, tool: Tool) -> Loaded:
