@@ -77,7 +77,7 @@ def bare_bodies(client: httpx.Client, agent: str) -> tuple[dict, dict]:
             "function": {"name": "calculator", "arguments": '{"expression": "6 * 7"}'}}
     second = {**first, "messages": [
         *first["messages"], {"role": "assistant", "content": None, "tool_calls": [call]},
-        {"role": "tool", "tool_call_id": "call_bench", "name": "calculator", "content": "42"}]}
+        {"role": "tool", "tool_call_id": "call_bench", "content": "42"}]}
     return first, second
 
 

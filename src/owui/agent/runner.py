@@ -143,7 +143,6 @@ class AgentRun:
                 task.cancel()
         for call, outcome in zip(calls, outcomes, strict=True):
             messages.append({"role": "tool", "tool_call_id": call["id"],
-                             "name": call["function"]["name"],
                              "content": outcome.content if outcome else ""})
 
 
