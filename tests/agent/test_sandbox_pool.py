@@ -56,3 +56,11 @@ async def test_unconfined_mode_keeps_limits_and_a_clean_environment(tmp_path: Pa
         assert reply["error"]["name"] == "MemoryError"
     finally:
         await kernels.stop()
+
+
+async def test_concurrent_first_calls_share_one_start(pool: KernelPool) -> None:
+    first, second = await asyncio.gather(pool.execute("u", "same", "import os\nos.getpid()", None),
+                                         pool.execute("u", "same", "import os\nos.getpid()", None))
+    assert first.reply["result"] == second.reply["result"]  # one kernel answered both
+    assert [first.cold, second.cold].count(True) == 1
+    assert len(pool.kernels) == 1

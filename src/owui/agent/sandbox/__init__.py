@@ -13,7 +13,7 @@ than by trust in the code:
   groups; no passwd entry is needed), with no capabilities (bounding
   set emptied) and no_new_privs, so no setuid program can raise it. Run as another user, the
   service gives the kernel a user namespace of its own instead (and forbids nested ones);
-  that path is not exercised by the tests, which run as root like CI.
+  that path was tried by hand (bwrap as uid 65534), the tests run as root like CI.
 - File system: a new mount namespace whose root is an empty tmpfs owned by root. Mounted in
   it: /usr (and its merged /bin, /lib, /lib64, /sbin links), a few files of /etc that hold
   nothing of the services (ld.so.cache, localtime, alternatives, fonts, mime.types,

@@ -37,6 +37,7 @@ class Kernel:
         self.last_used = time.monotonic()
         self.created_at = time.time()
         self.executions = 0
+        self.ready: asyncio.Task[None] | None = None  # the start, while and once it runs
         self._ids = itertools.count(1)
 
     @property
@@ -46,6 +47,11 @@ class Kernel:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None
+
+    @property
+    def ended(self) -> bool:
+        """Started once, and its process is gone (not: still starting)."""
+        return self.ready is not None and self.ready.done() and not self.alive
 
     async def start(self, sandbox: str, uid: int | None, limits: Limits) -> None:
         self.workspace.mkdir(parents=True, exist_ok=True)
@@ -141,5 +147,9 @@ class Kernel:
                 await asyncio.wait_for(self.process.wait(), 10)
 
     async def close(self) -> None:
+        if self.ready is not None and not self.ready.done():
+            self.ready.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.ready
         await self.kill()
         await asyncio.to_thread(shutil.rmtree, self.workspace, True)

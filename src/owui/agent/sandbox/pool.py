@@ -115,25 +115,30 @@ class KernelPool:
         return Outcome(session_id, reply, (time.perf_counter() - started) * 1000, cold)
 
     async def _kernel(self, key: tuple[str, str]) -> tuple[Kernel, bool]:
-        kernel = self.kernels.get(key)
-        if kernel is not None and kernel.alive:
-            return kernel, False
-        async with self._starting:
-            kernel = self.kernels.get(key)
-            if kernel is not None and kernel.alive:
-                return kernel, False
-            if kernel is not None:
-                await self._close(kernel)
-            slot = await self._free_slot()
-            kernel = Kernel(key, self.root / uuid.uuid4().hex, slot)
-            self.kernels[key] = kernel
-            try:
-                await kernel.start(self.sandbox, self.uid_for(slot), self.limits)
-            except (KernelDied, SandboxUnavailable, OSError) as exc:
-                await self._close(kernel)
-                log.error("code sandbox failed to start: %s", exc)
-                raise HTTPException(503, str(exc)) from None
-            return kernel, True
+        """The session's kernel, started if need be. Only the bookkeeping is serialised:
+        kernels of different sessions start side by side; calls to a session that is
+        starting wait for that start."""
+        kernel, created = self.kernels.get(key), False
+        if kernel is None or kernel.ended:
+            async with self._starting:
+                kernel = self.kernels.get(key)
+                if kernel is None or kernel.ended:
+                    if kernel is not None:
+                        await self._close(kernel)
+                    slot = await self._free_slot()
+                    kernel = Kernel(key, self.root / uuid.uuid4().hex, slot)
+                    self.kernels[key] = kernel
+                    kernel.ready = asyncio.create_task(
+                        kernel.start(self.sandbox, self.uid_for(slot), self.limits))
+                    created = True
+        try:
+            if kernel.ready is not None:
+                await asyncio.shield(kernel.ready)
+        except (KernelDied, SandboxUnavailable, OSError) as exc:
+            await self._close(kernel)
+            log.error("code sandbox failed to start: %s", exc)
+            raise HTTPException(503, str(exc)) from None
+        return kernel, created
 
     async def _free_slot(self) -> int:
         if not self.free_slots:
