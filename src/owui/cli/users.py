@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:  # imported for real inside the commands, to keep `owui` quick to start
+    from owui.core.config import Settings
+    from owui.core.db import Database
 
 app = typer.Typer(help="Manage accounts without the API (headless set-up).", no_args_is_help=True)
 
@@ -20,7 +24,7 @@ def _use_data_dir(data_dir: Path | None) -> None:
         os.environ["OWUI_DATA_DIR"] = str(data_dir.expanduser().resolve())
 
 
-async def _open_gateway_db():  # noqa: ANN202 - the Database type lives behind a lazy import
+async def _open_gateway_db() -> tuple[Settings, Database]:
     from owui.core.config import load_settings
     from owui.core.db import Database
     from owui.core.migrate import run_migrations
