@@ -48,8 +48,20 @@ def pid_alive(pid: int) -> bool:
 
 
 HOST = socket.gethostname()
-BOOT = uuid.uuid4().hex[:8]
-RUNNER = f"{HOST}:{os.getpid()}:{BOOT}"
+_identity: tuple[int, str] = (0, "")
+
+
+def boot() -> str:
+    """This process's own random id, made anew in a forked child (a fork server may have
+    imported this module before forking the service)."""
+    global _identity
+    if _identity[0] != os.getpid():
+        _identity = (os.getpid(), uuid.uuid4().hex[:8])
+    return _identity[1]
+
+
+def runner() -> str:
+    return f"{HOST}:{os.getpid()}:{boot()}"
 
 
 def runner_dead(runner: str | None) -> bool:
@@ -58,7 +70,7 @@ def runner_dead(runner: str | None) -> bool:
     if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
         return False  # another host's: only its silence (STALE_AFTER) tells
     if int(parts[1]) == os.getpid():
-        return parts[2] != BOOT  # this pid in an earlier life (a restarted container)
+        return parts[2] != boot()  # this pid in an earlier life (a restarted container)
     return not pid_alive(int(parts[1]))
 
 
@@ -100,7 +112,7 @@ class Jobs:
 
     async def _run(self, model: JobModel, job_id: str, work: Work,
                    finish: Finish) -> Exception | None:
-        await self.update(model, job_id, status="running", runner=RUNNER,
+        await self.update(model, job_id, status="running", runner=runner(),
                           heartbeat_at=time.time())
         try:
             result = await work()
@@ -164,7 +176,7 @@ class Jobs:
             async with self.db.sessions() as session:
                 rows = (await session.execute(select(model.id, model.runner).where(
                     model.status.in_(ACTIVE),
-                    or_(model.runner.is_(None), model.runner != RUNNER)))).all()
+                    or_(model.runner.is_(None), model.runner != runner())))).all()
                 lost = [row.id for row in rows if row.id not in self.local]
                 if not lost:
                     continue

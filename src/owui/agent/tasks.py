@@ -13,7 +13,7 @@ import orjson
 from fastapi import HTTPException
 
 from owui.agent import inference
-from owui.agent.jobs import RUNNER, Jobs
+from owui.agent.jobs import Jobs, runner
 from owui.agent.models import Task
 from owui.agent.state import Agent
 from owui.core.tokens import Claims
@@ -114,7 +114,7 @@ def completion_work(agent: Agent, token: str, kind: str, form: dict[str, Any],
 
 async def create_task(agent: Agent, user: Claims, kind: str, request: dict[str, Any]) -> Task:
     async with agent.db.sessions() as session:
-        task = Task(user_id=user.sub, kind=kind, request=request, runner=RUNNER)
+        task = Task(user_id=user.sub, kind=kind, request=request, runner=runner())
         session.add(task)
         await session.commit()
         return task

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from owui.agent.jobs import BOOT, pid_alive
+from owui.agent.jobs import boot, pid_alive
 from owui.agent.sandbox.kernels import ExecutionTimeout, Kernel, KernelDied
 from owui.agent.sandbox.launch import Limits, SandboxUnavailable, bwrap_command
 from owui.core.config import Settings
@@ -37,7 +37,7 @@ class KernelPool:
         self.limits = Limits.from_settings(settings)
         # A directory per service process: replicas may share the data dir.
         self.parent = settings.owui_data_dir / "agent" / "sessions"
-        self.root = self.parent / f"{os.getpid()}-{BOOT}"
+        self.root = self.parent / f"{os.getpid()}-{boot()}"
         self.kernels: dict[tuple[str, str], Kernel] = {}
         self.free_slots = list(range(settings.code_execution_max_sessions))
         self._starting = asyncio.Lock()
@@ -76,9 +76,9 @@ class KernelPool:
         if not self.parent.is_dir():
             return
         for child in self.parent.iterdir():
-            pid, _, boot = child.name.partition("-")
+            pid, _, started = child.name.partition("-")
             mine = pid == str(os.getpid())
-            if (mine and boot != BOOT) or (not mine and not (pid.isdigit()
+            if (mine and started != boot()) or (not mine and not (pid.isdigit()
                                                              and pid_alive(int(pid)))):
                 shutil.rmtree(child, ignore_errors=True)
 

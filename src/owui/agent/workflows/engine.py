@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from owui.agent import inference
 from owui.agent.expressions import CONDITION, evaluate
-from owui.agent.jobs import INTERRUPTED, RUNNER
+from owui.agent.jobs import INTERRUPTED, runner
 from owui.agent.models import Workflow, WorkflowRun, WorkflowStep
 from owui.agent.runs import prepare_run, run_to_end
 from owui.agent.schemas import RunForm
@@ -225,7 +225,7 @@ async def start_run(agent: Agent, user: Claims, token: str, workflow: Workflow,
     definition = Definition.model_validate(workflow.definition)
     values = {**definition.inputs, **inputs}
     async with agent.db.sessions() as session:
-        run = WorkflowRun(workflow_id=workflow.id, user_id=user.sub, runner=RUNNER,
+        run = WorkflowRun(workflow_id=workflow.id, user_id=user.sub, runner=runner(),
                           definition=workflow.definition, inputs=inputs, values=values)
         session.add(run)
         await session.commit()
