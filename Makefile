@@ -19,6 +19,10 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/gateway.py
 
 $(VENV)/.installed: pyproject.toml
+	@# bubblewrap sandboxes the agent's code execution; without it that feature answers 503.
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null); } \
+		|| echo "note: install bubblewrap (apt-get install bubblewrap) for code execution"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .

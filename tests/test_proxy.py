@@ -149,6 +149,9 @@ def test_body_checks(make_gateway) -> None:
                             content=b"<a/>")
     assert wrong_type.status_code == 415
     assert "text/xml" in wrong_type.json()["detail"]
+    yaml = httpx.post(url, headers={**headers, "content-type": "application/yaml"},
+                      content=b"steps: []\n")
+    assert yaml.status_code == 200 and yaml.json()["body"] == "steps: []\n"
     ok = httpx.post(url, headers=headers, files={"file": ("a.txt", b"hello")})
     assert ok.status_code == 200 and "multipart/form-data" in str(ok.json()["headers"])
 

@@ -12,6 +12,8 @@ from owui.core.asgi import header
 ACCEPTED_TYPES = frozenset({
     "application/json", "application/x-ndjson", "multipart/form-data",
     "application/x-www-form-urlencoded", "application/octet-stream",
+    # Workflow definitions may be posted as YAML.
+    "application/yaml", "application/x-yaml", "text/yaml",
 })
 # Bodies up to this size are read whole (cheaper to forward); larger ones stream through.
 BUFFER_LIMIT = 1024 * 1024
@@ -87,8 +89,8 @@ async def checked_body(scope: Scope, receive: Receive, max_body: int,
     media_type = (header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
     if media_type and media_type not in ACCEPTED_TYPES and not _is_json(media_type):
         raise BodyRejected(415, f"Content-Type {media_type!r} is not accepted; send "
-                                "application/json, multipart/form-data or "
-                                "application/x-www-form-urlencoded.")
+                                "application/json, multipart/form-data, "
+                                "application/x-www-form-urlencoded or YAML.")
     if _is_json(media_type):
         body = await read_all(receive, max_json)
         if body.strip():
