@@ -151,6 +151,10 @@ def test_bad_knowledge_requests(alice: httpx.Client) -> None:
     failed = upload(alice, "broken.json", b"{nope")
     response = _add(alice, knowledge["id"], failed["id"])
     assert response.status_code == 400 and "not processed" in response.json()["detail"]
+    stored = upload(alice, "later.txt", b"Processed when added.", process=False)
+    assert stored["data"]["status"] == "stored"
+    added = _add(alice, knowledge["id"], stored["id"])
+    assert added.status_code == 200 and added.json()["files"][0]["id"] == stored["id"]
     bad_grant = alice.post("/api/v1/knowledge/create", json={
         "name": "g", "description": "", "access_grants": [
             {"principal_type": "group", "principal_id": "g1", "permission": "read"}]})

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     rag_top_k: int = Field(default=5, ge=1, le=200)
     rag_relevance_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
     rag_embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    # Torch threads for the local model: one each for ingestion and queries, so that the two
+    # never fight over the cores (two threads per encode lose badly on a busy 2-core host).
+    rag_embedding_threads: int = Field(default=1, ge=1, le=256)
     rag_file_max_size: float = Field(default=50.0, gt=0)  # MB, as in Open WebUI
     # Load the embedding model in the background at start (else on first use).
     rag_embedding_model_preload: bool = False

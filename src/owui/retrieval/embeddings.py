@@ -44,11 +44,15 @@ class EmbeddingUnavailable(RuntimeError):
     """The model could not be loaded; the message says why."""
 
 
-def _load_model() -> Any:
+def load_model(threads: int | None = None) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     started = time.monotonic()
+    import torch
     from sentence_transformers import SentenceTransformer
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
     model.encode(["warm up"], normalize_embeddings=True)
@@ -59,8 +63,9 @@ def _load_model() -> Any:
 class LocalEmbedder:
     name = "sentence-transformers/all-MiniLM-L6-v2"
 
-    def __init__(self, batch_size: int) -> None:
+    def __init__(self, batch_size: int, threads: int) -> None:
         self.batch_size = batch_size
+        self.threads = threads
         self._ingest = ThreadPoolExecutor(1, thread_name_prefix="embed-ingest")
         self._query = ThreadPoolExecutor(1, thread_name_prefix="embed-query")
         self._model: Any = None
@@ -79,7 +84,8 @@ class LocalEmbedder:
         """Begin loading in the background; calls made meanwhile wait for it."""
         if self._loading is None:
             self._error = None
-            self._loading = asyncio.get_running_loop().run_in_executor(self._query, _load_model)
+            self._loading = asyncio.get_running_loop().run_in_executor(
+                self._query, load_model, self.threads)
             self._loading.add_done_callback(self._loaded)
 
     def _loaded(self, future: asyncio.Future[Any]) -> None:
@@ -186,4 +192,4 @@ class RemoteEmbedder:
 def create_embedder(settings: Settings, client: httpx.AsyncClient) -> Embedder:
     if settings.embedding_engine in ("ollama", "openai"):
         return RemoteEmbedder(settings, client)
-    return LocalEmbedder(settings.rag_embedding_batch_size)
+    return LocalEmbedder(settings.rag_embedding_batch_size, settings.rag_embedding_threads)

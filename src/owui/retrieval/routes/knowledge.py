@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import CurrentUser
@@ -15,7 +15,7 @@ from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.access import can_write, file_for, file_key, knowledge_for
 from owui.retrieval.models import Knowledge
-from owui.retrieval.routes.common import delete_file
+from owui.retrieval.routes.common import delete_file, token_of
 from owui.retrieval.runtime import Runtime, runtime
 from owui.retrieval.schemas import (
     KnowledgeFileIdForm,
@@ -85,11 +85,15 @@ async def update_knowledge(knowledge_id: str, form: KnowledgeForm, user: Current
 
 
 @router.post("/{knowledge_id}/file/add")
-async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, user: CurrentUser,
-                   session: Session, rt: Rt) -> dict[str, Any]:
+async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, request: Request,
+                   user: CurrentUser, session: Session, rt: Rt) -> dict[str, Any]:
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
     file = await file_for(session, user, form.file_id)
-    if file.status in ("pending",) and file.job_id:
+    if file.status == "stored":  # uploaded with process=false: process it now
+        job = await rt.jobs.create_file_job(file, user.sub)
+        rt.jobs.submit(job.id, file.id, token_of(request))
+        await session.refresh(file)
+    if file.status == "pending" and file.job_id:
         await rt.jobs.wait(file.job_id, WAIT_FOR_PROCESSING)
         await session.refresh(file)
     if file.status != "completed":
