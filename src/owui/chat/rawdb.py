@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import orjson
 from fastapi import Depends, FastAPI, Request
@@ -31,8 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 from owui.chat.responses import dumps
+from owui.core.db import sqlite_connect
 
-POOL_SIZE = 8
+# Readers per process: SQLite answers from a local file (a few suffice, and each keeps a page
+# cache); PostgreSQL's round trips overlap, so more help there.
+POOL_SIZE = {"sqlite": 4, "postgresql": 8}
+SQLITE_READER_CACHE_KIB = 1024
 GROUP_COMMIT_MAX = 64
 T = TypeVar("T")
 Job = Callable[["RawConnection"], Awaitable[T]]
@@ -56,33 +62,35 @@ def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     return _NAMED.sub(number, sql), tuple(names)
 
 
-class RawConnection:
+class RawConnection(ABC):
     """One borrowed driver connection; statements take `:name` parameters."""
 
     dialect = ""
 
+    @abstractmethod
     async def fetch(self, sql: str, params: Mapping[str, Any] | None = None
                     ) -> list[Sequence[Any]]:
-        raise TypeError(self.dialect)
+        """All rows of a query."""
 
+    @abstractmethod
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Runs one statement; returns the number of rows it changed."""
-        raise TypeError(self.dialect)
 
+    @abstractmethod
     async def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        raise TypeError(self.dialect)
+        """Runs one statement once per row of parameters."""
 
+    @abstractmethod
     async def write(self, job: Job[T]) -> T:
         """Run `job(connection)` in a transaction: committed if it returns, rolled back if it
         raises (the exception passes on)."""
-        raise TypeError(self.dialect)
+
+    @abstractmethod
+    def in_list(self, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
+        """`IN (...)` over `values`, its parameters added to `params`."""
 
     def decode_json(self, value: Any) -> Any:
         return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-    def in_list(self, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
-        """`IN (...)` over `values`, its parameters added to `params`."""
-        raise TypeError(self.dialect)
 
 
 class SqliteConnection(RawConnection):
@@ -181,15 +189,63 @@ async def _postgres_errors(sql: str) -> AsyncIterator[None]:
         raise OperationalError(sql, None, exc, connection_invalidated=True) from exc
 
 
-class SqliteWriter:
-    """Group commit: the jobs waiting when the writer is free run in one transaction."""
+class ThreadSqliteConnection(SqliteConnection):
+    """The writer's own sqlite3 connection, used only in the writer's thread: its methods do
+    their work at once, so a write job driven there never suspends (see `_drive`)."""
 
-    def __init__(self, connection: SqliteConnection) -> None:
-        self.connection = connection
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        super().__init__(connection)
+
+    async def fetch(self, sql: str, params: Mapping[str, Any] | None = None
+                    ) -> list[Sequence[Any]]:
+        try:
+            return self.connection.execute(sql, params or {}).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, sql) from exc
+
+    async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        try:
+            return int(self.connection.execute(sql, params or {}).rowcount)
+        except sqlite3.Error as exc:
+            raise _translate(exc, sql) from exc
+
+    async def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            try:
+                self.connection.executemany(sql, rows)
+            except sqlite3.Error as exc:
+                raise _translate(exc, sql) from exc
+
+    async def write(self, job: Job[T]) -> T:
+        raise RuntimeError("a write job cannot start another")
+
+
+def _drive(coroutine: Awaitable[T]) -> T:
+    """Run a write job to its end in this thread: on the writer's connection it never waits."""
+    assert isinstance(coroutine, Coroutine)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError("a write job waited on something other than its connection")
+
+
+class SqliteWriter:
+    """Group commit: the jobs waiting when the writer is free run in one transaction, in one
+    call to the writer's thread (a thread hop per statement would cost more than the work)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
         self.queue: asyncio.Queue[tuple[Job[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self.connection: ThreadSqliteConnection | None = None
         self.task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.connection = ThreadSqliteConnection(
+            await loop.run_in_executor(self.thread, sqlite_connect, self.url))
         self.task = asyncio.create_task(self._run(), name="sqlite-group-commit")
 
     async def stop(self) -> None:
@@ -197,6 +253,10 @@ class SqliteWriter:
             self.task.cancel()
             with suppress(asyncio.CancelledError):
                 await self.task
+        if self.connection is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self.thread, self.connection.connection.close)
+        self.thread.shutdown(wait=True)
 
     async def submit(self, job: Job[T]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -204,45 +264,48 @@ class SqliteWriter:
         return await future
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             batch = [await self.queue.get()]
             while len(batch) < GROUP_COMMIT_MAX and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
+            jobs = [job for job, _future in batch]
             try:
-                outcomes = await self._commit(batch)
+                outcomes = await loop.run_in_executor(self.thread, self._commit, jobs)
             except Exception as exc:  # the commit itself failed: so did every job
-                outcomes = [exc] * len(batch)
+                error = _translate(exc, "COMMIT") if isinstance(exc, sqlite3.Error) else exc
+                outcomes = [_Failed(error)] * len(batch)
             for (_job, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():  # the caller went away; its write stands
                     continue
                 if isinstance(outcome, _Failed):
                     future.set_exception(outcome.error)
-                elif isinstance(outcome, Exception):
-                    future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
 
-    async def _commit(self, batch: list[tuple[Job[Any], asyncio.Future[Any]]]) -> list[Any]:
-        conn = self.connection
-        alone = len(batch) == 1
+    def _commit(self, jobs: list[Job[Any]]) -> list[Any]:
+        """In the writer's thread: every job under a savepoint, then one commit."""
+        assert self.connection is not None
+        conn, sql = self.connection, self.connection.connection
+        alone = len(jobs) == 1
         outcomes: list[Any] = []
-        await conn.execute("BEGIN IMMEDIATE")
+        sql.execute("BEGIN IMMEDIATE")
         try:
-            for job, _future in batch:
+            for job in jobs:
                 if not alone:
-                    await conn.execute("SAVEPOINT job")
+                    sql.execute("SAVEPOINT job")
                 try:
-                    outcomes.append(await job(conn))
+                    outcomes.append(_drive(job(conn)))
                 except Exception as exc:
                     if alone:
                         raise
-                    await conn.execute("ROLLBACK TO job")
+                    sql.execute("ROLLBACK TO job")
                     outcomes.append(_Failed(exc))
                 if not alone:
-                    await conn.execute("RELEASE job")
-            await conn.connection.commit()
+                    sql.execute("RELEASE job")
+            sql.commit()
         except BaseException:
-            await conn.connection.rollback()
+            sql.rollback()
             raise
         return outcomes
 
@@ -257,9 +320,9 @@ class _Failed:
 class RawPool:
     """A few driver connections borrowed from the SQLAlchemy pool until shutdown."""
 
-    def __init__(self, engine: AsyncEngine, size: int = POOL_SIZE) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.size = size
+        self.size = POOL_SIZE.get(engine.dialect.name, 4)
         self.borrowed: list[Any] = []
         self.idle: asyncio.Queue[RawConnection] = asyncio.Queue()
         self.writer: SqliteWriter | None = None
@@ -270,14 +333,14 @@ class RawPool:
         driver = pooled.driver_connection
         if self.engine.dialect.name == "postgresql":
             return PostgresConnection(driver)
-        return SqliteConnection(driver, self.writer)
+        connection = SqliteConnection(driver, self.writer)
+        await connection.execute(f"PRAGMA cache_size = -{SQLITE_READER_CACHE_KIB}")
+        return connection
 
     async def start(self) -> None:
         if self.engine.dialect.name == "sqlite":
-            writer = await self._borrow()
-            assert isinstance(writer, SqliteConnection)
-            self.writer = SqliteWriter(writer)
-            self.writer.start()
+            self.writer = SqliteWriter(self.engine.url.render_as_string(hide_password=False))
+            await self.writer.start()
         for _ in range(self.size):
             self.idle.put_nowait(await self._borrow())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,6 +35,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def sqlite_connect(url: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection to a service's SQLite database, with the same PRAGMAs, for
+    work that runs in a thread of its own (the chat service's group-commit writer)."""
+    connection = sqlite3.connect(make_url(url).database or ":memory:", timeout=10)
+    _sqlite_pragmas(connection, None)
+    return connection
 
 
 def create_engine(url: str) -> AsyncEngine:
