@@ -38,6 +38,9 @@ app.command()(serve.serve)
 app.command()(up.up)
 app.command()(status.status)
 app.add_typer(users.app, name="users")
+app.command()(__import__("owui.cli.render", fromlist=["render"]).render)
+app.command()(__import__("owui.cli.deploy", fromlist=["deploy"]).deploy)
+app.add_typer(__import__("owui.cli.profile_cmd", fromlist=["app"]).app, name="profiles")
 app.command()(__import__("owui.cli.ingest", fromlist=["ingest"]).ingest)
 
 

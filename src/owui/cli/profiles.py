@@ -1,25 +1,132 @@
-"""Profiles: YAML files with a `name`, a `description` and the `env` the services run with."""
+"""Profiles: YAML files with a `name`, a `description`, the `env` the services run with, the
+`stores` they use and, for `owui render`, how they are `deploy`ed. Validated by pydantic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_PROFILE = "local"
+ServiceName = Literal["gateway", "inference", "agent", "retrieval", "chat"]
 
 
 class ProfileError(Exception):
-    """A profile that cannot be found or read; the message says which and why."""
+    """A profile that cannot be found, read or validated; the message says which and why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
-    name: str
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Stores(_Strict):
+    """Where the services keep their data; `env` may not contradict it."""
+
+    database: Literal["sqlite", "postgres"] = "sqlite"
+    vectors: Literal["lancedb", "chroma"] = "lancedb"
+    files: Literal["local", "s3"] = "local"
+    redis: bool = False  # shared rate limits and token revocation across replicas
+
+
+class Autoscale(_Strict):
+    min_replicas: int = Field(2, ge=1)
+    max_replicas: int = Field(6, ge=1)
+    cpu_percent: int = Field(70, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscale:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be at least min_replicas")
+        return self
+
+
+class ServiceDeploy(_Strict):
+    replicas: int = Field(1, ge=1)
+    autoscale: Autoscale | None = None
+    cpu: str = "100m"
+    memory: str = "256Mi"
+    cpu_limit: str = "1"
+    memory_limit: str = "1Gi"
+
+
+class Backing(_Strict):
+    """A store run beside the services, unless `external_url` points at one elsewhere."""
+
+    image: str
+    storage: str = "10Gi"
+    external_url: str | None = None
+
+
+class Postgres(Backing):
+    image: str = "postgres:17-alpine"
+
+
+class Chroma(Backing):
+    image: str = "chromadb/chroma:1.5.9"
+
+
+class Redis(Backing):
+    image: str = "redis:7-alpine"
+    storage: str = "1Gi"
+
+
+class Deploy(_Strict):
+    image: str = "owui:latest"
+    ingress_host: str | None = None
+    files_storage: str = "10Gi"
+    services: dict[ServiceName, ServiceDeploy] = Field(default_factory=dict)
+    postgres: Postgres = Postgres()
+    chroma: Chroma = Chroma()
+    redis: Redis = Redis()
+
+    def service(self, name: str) -> ServiceDeploy:
+        return self.services.get(name) or ServiceDeploy()  # type: ignore[call-overload]
+
+    @field_validator("postgres")
+    @classmethod
+    def _asyncpg(cls, value: Postgres) -> Postgres:
+        url = value.external_url
+        if url and not url.startswith("postgresql+asyncpg://"):
+            raise ValueError("external_url must look like postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+
+_STORE_VARIABLES = {"VECTOR_DB": "vectors", "STORAGE_PROVIDER": "files"}
+
+
+class Profile(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    source: str = ""
+    env: dict[str, str] = Field(default_factory=dict)
+    stores: Stores = Stores()
+    deploy: Deploy = Deploy()
+    source: str = Field("", exclude=True)
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("must be a mapping of variable to value")
+        return {str(key): _env_value(item) for key, item in value.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        for variable, store in _STORE_VARIABLES.items():
+            chosen = getattr(self.stores, store)
+            if variable in self.env and self.env[variable] != chosen:
+                raise ValueError(f"env.{variable} is {self.env[variable]!r} but "
+                                 f"stores.{store} is {chosen!r}; set one of them")
+        return self
+
+    def store_env(self) -> dict[str, str]:
+        """The variables that follow from `stores`, under the profile's own `env`."""
+        return {"VECTOR_DB": self.stores.vectors, "STORAGE_PROVIDER": self.stores.files,
+                **self.env}
 
 
 def profile_dirs() -> list[Traversable]:
@@ -65,6 +172,30 @@ def _env_value(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"profile {source} is not valid:"]
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        got = "" if error["type"] == "missing" else f" (got {error['input']!r})"
+        if error["type"] == "extra_forbidden":
+            message, got = "unknown field", ""
+        elif isinstance(error["input"], dict):
+            got = ""
+        lines.append(f"  {where}: {message}{got}")
+    return "\n".join(lines)
+
+
+def parse_profile(data: Any, source: str) -> Profile:
+    if not isinstance(data, dict):
+        raise ProfileError(f"profile {source} is not a mapping")
+    fields = {"name": Path(source).stem, **data, "source": source}
+    try:
+        return Profile.model_validate(fields)
+    except ValidationError as exc:
+        raise ProfileError(_describe(exc, source)) from None
+
+
 def load_profile(name_or_path: str = DEFAULT_PROFILE) -> Profile:
     import yaml
 
@@ -73,13 +204,5 @@ def load_profile(name_or_path: str = DEFAULT_PROFILE) -> Profile:
         data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ProfileError(f"cannot read profile {source}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"profile {source} is not a mapping")
-    env = data.get("env") or {}
-    if not isinstance(env, dict):
-        raise ProfileError(f"profile {source}: `env` must be a mapping of variable to value")
-    fallback = Path(str(source)).stem
-    return Profile(name=str(data.get("name") or fallback),
-                   description=str(data.get("description") or ""),
-                   env={str(key): _env_value(value) for key, value in env.items()},
-                   source=str(source))
+    return parse_profile(data, str(source))
+

@@ -1,0 +1,1 @@
+"""Deployment manifests built as plain dicts from a profile: Kubernetes and Docker Compose."""
