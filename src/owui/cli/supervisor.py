@@ -47,6 +47,8 @@ class Child:
     env: dict[str, str]
     url: str
     address: tuple[str, int]  # where to connect: the url's host and port
+    ready_path: str = "/readyz"
+    forkable: bool = True  # an owui service; anything else (chroma) runs as a subprocess
     process: ServiceProcess | None = None
     colour: str | None = None
     restarts: int = 0
@@ -126,7 +128,7 @@ class Supervisor:
         self._fork_server = server
 
     async def _spawn(self, child: Child) -> ServiceProcess:
-        if self._fork_server is not None:
+        if self._fork_server is not None and child.forkable:
             try:
                 return await self._fork_server.spawn(child.argv, child.env)
             except OSError as exc:
@@ -242,7 +244,7 @@ class Supervisor:
             # second or so the port is not even open; only then is /readyz worth asking.
             if await _accepting(*child.address):
                 with contextlib.suppress(httpx.HTTPError):
-                    response = await self._client.get(f"{child.url}/readyz")
+                    response = await self._client.get(f"{child.url}{child.ready_path}")
             if response is not None and response.status_code == 200:
                 if child.first_ready.done():
                     self.say(f"{child.name} ready again (pid {process.pid}, "

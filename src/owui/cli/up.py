@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from owui.cli.ports import (
 from owui.cli.profiles import DEFAULT_PROFILE, Profile, ProfileError, load_profile
 from owui.cli.serve import fail
 from owui.core.services import SERVICES
+
+if TYPE_CHECKING:
+    from owui.cli.supervisor import Child
 
 
 def up(
@@ -39,6 +42,10 @@ def up(
         "--fork-server/--no-fork-server",
         help="Fork the services from one process that has imported the framework once "
              "(faster start, shared memory), or start each as a plain subprocess.")] = True,
+    chroma_port: Annotated[int | None, typer.Option(
+        min=1, max=65535, help="Port of the Chroma server that profiles with "
+        "stores.vectors: chroma run, unless CHROMA_HTTP_URL is set (default: after the "
+        "services' ports).", show_default=False)] = None,
 ) -> None:
     """Run all five services, restart any that crash, stop them all on Ctrl-C."""
     started_at = time.monotonic()
@@ -48,7 +55,8 @@ def up(
     except ProfileError as exc:
         raise fail(str(exc)) from None
     env = child_env(chosen, data_dir, host, ports)
-    problems = busy_ports(host, ports)
+    extra = server_children(chosen, env, host, chroma_port or max(ports.values()) + 1)
+    problems = busy_ports(host, {**ports, **{c.name: c.address[1] for c in extra}})
     if problems:
         for problem in problems:
             typer.echo(f"owui: {problem}", err=True)
@@ -60,13 +68,15 @@ def up(
     from owui.cli.processes import signal_group
     from owui.cli.supervisor import Child, Supervisor
 
+    databases = service_databases(chosen, env)
     children = [
-        Child(name=s.name, env=env, url=base_url(host, ports[s.name]),
+        Child(name=s.name, env={**env, **databases.get(s.name, {})},
+              url=base_url(host, ports[s.name]),
               address=(client_host(host), ports[s.name]),
               argv=[sys.executable, "-m", "owui", "serve", s.name,
                     "--host", host, "--port", str(ports[s.name])])
         for s in SERVICES
-    ]
+    ] + extra
     banner = (f"starting {len(children)} services, profile {chosen.name}, "
               f"data in {env['OWUI_DATA_DIR']}")
     supervisor = Supervisor(children, ready_timeout=ready_timeout, started_at=started_at,
@@ -86,7 +96,7 @@ def up(
 def child_env(profile: Profile, data_dir: Path | None, host: str,
               ports: dict[str, int]) -> dict[str, str]:
     """The profile's defaults, the user's environment over them, then what `up` decides."""
-    env = {**profile.env, **os.environ}
+    env = {**profile.store_env(), **os.environ}
     if data_dir is None:
         data_dir = Path(env.get("OWUI_DATA_DIR") or Path.home() / ".owui")
     env["OWUI_DATA_DIR"] = str(data_dir.expanduser().resolve())
@@ -95,6 +105,42 @@ def child_env(profile: Profile, data_dir: Path | None, host: str,
             env[service.url_variable] = base_url(host, ports[service.name])
     env["PYTHONUNBUFFERED"] = "1"  # log lines reach the prefixed output as they are written
     return env
+
+
+def server_children(profile: Profile, env: dict[str, str], host: str,
+                    chroma_port: int) -> list[Child]:
+    """A local `chroma run` for a profile on a Chroma server, unless CHROMA_HTTP_URL names
+    one; CHROMA_HTTP_URL is set in `env` for the services."""
+    from owui.cli.server_stores import StoreError, chroma_argv
+    from owui.cli.supervisor import Child
+
+    if profile.stores.vectors != "chroma" or env.get("CHROMA_HTTP_URL"):
+        return []
+    try:
+        argv = chroma_argv(Path(env["OWUI_DATA_DIR"]), client_host(host), chroma_port)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    url = base_url(client_host(host), chroma_port)
+    env["CHROMA_HTTP_URL"] = url
+    return [Child(name="chroma", env=env, url=url, argv=argv,
+                  address=(client_host(host), chroma_port),
+                  ready_path="/api/v2/heartbeat", forkable=False)]
+
+
+def service_databases(profile: Profile, env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """For a profile on PostgreSQL: each service's own DATABASE_URL, the databases made."""
+    if profile.stores.database != "postgres":
+        return {}
+    import asyncio
+
+    from owui.cli.server_stores import StoreError, create_databases, service_database_urls
+
+    try:
+        urls = service_database_urls(env.get("DATABASE_URL"))
+        asyncio.run(create_databases(urls))
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    return {name: {"DATABASE_URL": url} for name, url in urls.items()}
 
 
 def prepare_data_dir(data_dir: Path, env: dict[str, str]) -> None:
