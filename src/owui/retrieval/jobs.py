@@ -1,5 +1,6 @@
-"""Ingestion jobs: a file is extracted, chunked, embedded and indexed in the background, one
-file at a time (the model already uses every core), with progress kept in the jobs table.
+"""Ingestion jobs: a file is extracted, chunked, embedded and indexed in the background, with
+progress kept in the jobs table. Two run at once: the model encodes on one thread, so while it
+embeds one file the other core extracts and chunks the next, and the encoder never idles.
 
 A job that fails removes whatever it indexed and records why, on the job and on the file.
 """
@@ -37,7 +38,7 @@ class JobFailed(Exception):
 class Jobs:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.slot = asyncio.Semaphore(1)
+        self.slot = asyncio.Semaphore(2)
         self.done: dict[str, asyncio.Event] = {}
 
     async def create_file_job(self, file: File, user_id: str) -> Job:

@@ -24,6 +24,17 @@ async def embed_and_store(rt: Runtime, collection: str, file_id: str, chunks: li
                           base_meta: dict[str, Any], *, token: str | None,
                           progress: Progress | None = None) -> int:
     """Replace the file's rows in the collection with these chunks; all or nothing."""
+    rt.ingesting += 1
+    try:
+        return await _embed_and_store(rt, collection, file_id, chunks, base_meta, token=token,
+                                      progress=progress)
+    finally:
+        rt.ingesting -= 1
+
+
+async def _embed_and_store(rt: Runtime, collection: str, file_id: str, chunks: list[Chunk],
+                           base_meta: dict[str, Any], *, token: str | None,
+                           progress: Progress | None) -> int:
     vectors = await rt.embedder.embed([c.text for c in chunks], token=token, progress=progress)
     records = [Record(uuid.uuid4().hex, collection, file_id, chunk.text, vector,
                       {**base_meta, **chunk.meta})

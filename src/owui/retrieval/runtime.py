@@ -38,6 +38,7 @@ class Runtime:
     tmp_dir: Path
     jobs: Jobs = field(init=False)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    ingesting: int = 0  # documents being embedded and written right now
     _maintenance: asyncio.Task[None] | None = None
 
     @property
@@ -57,7 +58,12 @@ class Runtime:
             self._maintenance = self.spawn(self._maintain(), "vector-maintenance")
 
     async def _maintain(self) -> None:
-        await asyncio.sleep(MAINTAIN_DELAY)
+        # Index upkeep competes with embedding for the cores: wait for a quiet moment. New
+        # rows are searchable meanwhile (LanceDB scans what its indexes do not cover yet).
+        quiet = False
+        while not quiet:
+            await asyncio.sleep(MAINTAIN_DELAY)
+            quiet = self.ingesting == 0
         try:
             await self.store.maintain()
         except Exception:  # upkeep failing must not take anything else down
