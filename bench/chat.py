@@ -8,7 +8,8 @@ Then, straight to the chat service and through the gateway, with wrk on one conn
 p50 and p99 of the first page of the chat list, one full chat, the active branch of the
 500-message chat, a search (a word in about 1% of the user's messages), and a message append.
 Also chats created per second (`POST /api/v1/chats/new`, 20 messages each, 8 connections) and
-the chat service's resident memory after the run.
+the chat service's resident memory after the run. On PostgreSQL the planner's statistics are
+refreshed (ANALYZE) after seeding, as autovacuum does within a minute or so of a bulk load.
 
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL half, the server at 127.0.0.1:5432
 (`--postgres` to use another); a database is made for the run and dropped after.
@@ -228,8 +229,10 @@ class Run:
     rss_after_mb: float = 0.0
 
 
-def run_one(procs: Processes, database: str, env: dict[str, str], args: argparse.Namespace
-            ) -> Run:
+def run_one(procs: Processes, database: str, env: dict[str, str], args: argparse.Namespace,
+            analyze: str | None = None) -> Run:
+    """`analyze`: a PostgreSQL DSN to refresh the planner's statistics after seeding, as
+    autovacuum does within a minute or so of a bulk load."""
     chat = procs.serve("chat", env)
     chat.wait_ready(timeout=120)
     gateway = procs.serve("gateway", {
@@ -240,6 +243,8 @@ def run_one(procs: Processes, database: str, env: dict[str, str], args: argparse
     progress(f"{database}: seeding")
     seeded = asyncio.run(seed(chat.url, env["JWT_SECRET_KEY"], args.chats))
     progress(f"{database}: {seeded.chats:,} chats imported in {seeded.seconds:.1f} s")
+    if analyze is not None:
+        asyncio.run(_admin(analyze, "ANALYZE"))
     run = Run(database, seeded, rss_seeded_mb=rss_bytes(_pid(chat)) / MB)
     for label, proc in (("gateway", gateway), ("direct", chat)):
         run.results[label] = measure(proc.url, seeded, args.duration)
@@ -326,7 +331,7 @@ def main() -> None:
     args = parser.parse_args()
     require_wrk()
     stop_on_sigterm()
-    console = Console()
+    console = Console(width=120)
     load_before = load_average()
     runs = []
     with (tempfile.TemporaryDirectory(prefix="owui-bench-chat-") as tmp,
@@ -338,7 +343,8 @@ def main() -> None:
             name, url = postgres_database(args.postgres)
             try:
                 env = {**bench_env(Path(tmp) / "postgresql"), "DATABASE_URL": url}
-                runs.append(run_one(procs, "postgresql", env, args))
+                runs.append(run_one(procs, "postgresql", env, args,
+                                    analyze=f"{args.postgres}/{name}"))
             finally:
                 procs.stop_all()
                 asyncio.run(_admin(f"{args.postgres}/postgres",

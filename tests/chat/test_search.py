@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.chat.conftest import create, ok, sample_chat
@@ -66,3 +68,32 @@ def test_search_is_scoped_to_the_caller(alice: httpx.Client, bob: httpx.Client) 
     mine = create(alice, sample_chat("Alice's wombat notes", text="wombat"))["id"]
     assert mine in _found(alice, "wombat")
     assert _found(bob, "wombat") == []
+
+
+def _wait_indexed(backend) -> None:
+    """SQLite indexes new messages in batches, within about a second: wait for it."""
+    if backend.name != "sqlite":
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ((indexed, top),) = backend.query("SELECT indexed_to, (SELECT max(pk) FROM messages) "
+                                          "FROM search_progress")
+        if top is None or indexed >= top:
+            return
+        time.sleep(0.1)
+    raise AssertionError("new messages were not indexed within 30 s")
+
+
+def test_found_before_and_after_the_batch_index_catches_up(backend, fresh) -> None:
+    chat = create(fresh, sample_chat("Plain"))["id"]
+    ok(fresh.post(f"/api/v1/chats/{chat}/messages", json={"role": "user",
+                                                           "content": "a Tamarillo tart"}))
+    assert _found(fresh, "tamarill") == [chat]
+    _wait_indexed(backend)
+    assert _found(fresh, "tamarill") == [chat]
+    # Edits and deletes of indexed messages reach the index.
+    ok(fresh.post(f"/api/v1/chats/{chat}/messages/a1", json={"content": "rambutan"}))
+    assert _found(fresh, "rambutan") == [chat]
+    assert _found(fresh, "answer") == []
+    ok(fresh.delete(f"/api/v1/chats/{chat}/messages/a1"))
+    assert _found(fresh, "rambutan") == [] and _found(fresh, "tamarillo") == []

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from owui.chat.models import ChatBase
-from owui.chat.rawdb import start_pool, stop_pool
+from owui.chat.rawdb import RawPool
 from owui.chat.routes import (
     admin,
     chats,
@@ -15,11 +17,23 @@ from owui.chat.routes import (
     tags,
     transfer,
 )
+from owui.chat.search import index_messages
 from owui.core.service import create_service_app
 
 # Fixed paths (`/search`, `/all/tags`, `/share/{id}`, ...) before `/{id}`, which matches them too.
 ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags.router,
            shares.router, messages.router, chats.router, folders.router]
+
+
+
+async def start_pool(app: FastAPI) -> None:
+    app.state.raw = RawPool(app.state.db.engine, housekeeping=index_messages)
+    await app.state.raw.start()
+
+
+async def stop_pool(app: FastAPI) -> None:
+    await app.state.raw.stop()
+
 
 app = create_service_app(
     "chat",

@@ -17,17 +17,26 @@ Driver errors come out as SQLAlchemy's, so the service's handlers map them as us
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar, cast
 
 import orjson
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
@@ -35,11 +44,16 @@ from sqlalchemy.util import greenlet_spawn
 from owui.chat.responses import dumps
 from owui.core.db import sqlite_connect
 
+log = logging.getLogger("owui.chat.rawdb")
 # Readers per process: SQLite answers from a local file (a few suffice, and each keeps a page
 # cache); PostgreSQL's round trips overlap, so more help there.
 POOL_SIZE = {"sqlite": 4, "postgresql": 8}
 SQLITE_READER_CACHE_KIB = 1024
 GROUP_COMMIT_MAX = 64
+# The writer's housekeeping (e.g. indexing new messages for search) runs with a batch at most
+# this often while busy, and after this long of quiet.
+HOUSEKEEPING_EVERY = 0.25
+HOUSEKEEPING_IDLE = 1.0
 T = TypeVar("T")
 Job = Callable[["RawConnection"], Awaitable[T]]
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -102,24 +116,17 @@ class SqliteConnection(RawConnection):
 
     async def fetch(self, sql: str, params: Mapping[str, Any] | None = None
                     ) -> list[Sequence[Any]]:
-        try:
+        with _sqlite_errors(sql):
             return list(await self.connection.execute_fetchall(sql, params or {}))
-        except sqlite3.Error as exc:
-            raise _translate(exc, sql) from exc
 
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
-        try:
-            cursor = await self.connection.execute(sql, params or {})
-        except sqlite3.Error as exc:
-            raise _translate(exc, sql) from exc
-        return int(cursor.rowcount)
+        with _sqlite_errors(sql):
+            return int((await self.connection.execute(sql, params or {})).rowcount)
 
     async def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            try:
+            with _sqlite_errors(sql):
                 await self.connection.executemany(sql, rows)
-            except sqlite3.Error as exc:
-                raise _translate(exc, sql) from exc
 
     async def write(self, job: Job[T]) -> T:
         assert self.writer is not None
@@ -176,6 +183,14 @@ def _translate(exc: Exception, sql: str) -> Exception:
     return kind(sql, None, exc)
 
 
+@contextmanager
+def _sqlite_errors(sql: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise _translate(exc, sql) from exc
+
+
 @asynccontextmanager
 async def _postgres_errors(sql: str) -> AsyncIterator[None]:
     import asyncpg
@@ -193,28 +208,19 @@ class ThreadSqliteConnection(SqliteConnection):
     """The writer's own sqlite3 connection, used only in the writer's thread: its methods do
     their work at once, so a write job driven there never suspends (see `_drive`)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        super().__init__(connection)
-
     async def fetch(self, sql: str, params: Mapping[str, Any] | None = None
                     ) -> list[Sequence[Any]]:
-        try:
+        with _sqlite_errors(sql):
             return self.connection.execute(sql, params or {}).fetchall()
-        except sqlite3.Error as exc:
-            raise _translate(exc, sql) from exc
 
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
-        try:
+        with _sqlite_errors(sql):
             return int(self.connection.execute(sql, params or {}).rowcount)
-        except sqlite3.Error as exc:
-            raise _translate(exc, sql) from exc
 
     async def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            try:
+            with _sqlite_errors(sql):
                 self.connection.executemany(sql, rows)
-            except sqlite3.Error as exc:
-                raise _translate(exc, sql) from exc
 
     async def write(self, job: Job[T]) -> T:
         raise RuntimeError("a write job cannot start another")
@@ -233,11 +239,16 @@ def _drive(coroutine: Awaitable[T]) -> T:
 
 class SqliteWriter:
     """Group commit: the jobs waiting when the writer is free run in one transaction, in one
-    call to the writer's thread (a thread hop per statement would cost more than the work)."""
+    call to the writer's thread (a thread hop per statement would cost more than the work).
 
-    def __init__(self, url: str) -> None:
+    `housekeeping`, a job of the service's, joins a batch every HOUSEKEEPING_EVERY seconds, or
+    runs alone after HOUSEKEEPING_IDLE seconds without writes."""
+
+    def __init__(self, url: str, housekeeping: Job[Any] | None = None) -> None:
         self.url = url
-        self.queue: asyncio.Queue[tuple[Job[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self.housekeeping = housekeeping
+        self.last_housekeeping = 0.0
+        self.queue: asyncio.Queue[tuple[Job[Any], asyncio.Future[Any] | None]] = asyncio.Queue()
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self.connection: ThreadSqliteConnection | None = None
         self.task: asyncio.Task[None] | None = None
@@ -263,19 +274,38 @@ class SqliteWriter:
         self.queue.put_nowait((job, future))
         return await future
 
+    async def _next_batch(self) -> list[tuple[Job[Any], asyncio.Future[Any] | None]]:
+        """The jobs waiting (none if none came for HOUSEKEEPING_IDLE seconds)."""
+        try:
+            batch = [await asyncio.wait_for(self.queue.get(), HOUSEKEEPING_IDLE)]
+        except TimeoutError:
+            return []
+        while len(batch) < GROUP_COMMIT_MAX and not self.queue.empty():
+            batch.append(self.queue.get_nowait())
+        return batch
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [await self.queue.get()]
-            while len(batch) < GROUP_COMMIT_MAX and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
+            batch = await self._next_batch()
             jobs = [job for job, _future in batch]
+            if self.housekeeping is not None and (
+                    not jobs or loop.time() - self.last_housekeeping >= HOUSEKEEPING_EVERY):
+                self.last_housekeeping = loop.time()
+                jobs.append(self.housekeeping)
+                batch.append((self.housekeeping, None))
+            if not jobs:
+                continue
             try:
                 outcomes = await loop.run_in_executor(self.thread, self._commit, jobs)
             except Exception as exc:  # the commit itself failed: so did every job
                 error = _translate(exc, "COMMIT") if isinstance(exc, sqlite3.Error) else exc
                 outcomes = [_Failed(error)] * len(batch)
             for (_job, future), outcome in zip(batch, outcomes, strict=True):
+                if future is None:  # housekeeping: nobody waits for it
+                    if isinstance(outcome, _Failed):
+                        log.warning("writer housekeeping failed: %s", outcome.error)
+                    continue
                 if future.done():  # the caller went away; its write stands
                     continue
                 if isinstance(outcome, _Failed):
@@ -320,8 +350,9 @@ class _Failed:
 class RawPool:
     """A few driver connections borrowed from the SQLAlchemy pool until shutdown."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, housekeeping: Job[Any] | None = None) -> None:
         self.engine = engine
+        self.housekeeping = housekeeping
         self.size = POOL_SIZE.get(engine.dialect.name, 4)
         self.borrowed: list[Any] = []
         self.idle: asyncio.Queue[RawConnection] = asyncio.Queue()
@@ -339,7 +370,8 @@ class RawPool:
 
     async def start(self) -> None:
         if self.engine.dialect.name == "sqlite":
-            self.writer = SqliteWriter(self.engine.url.render_as_string(hide_password=False))
+            self.writer = SqliteWriter(self.engine.url.render_as_string(hide_password=False),
+                                       self.housekeeping)
             await self.writer.start()
         for _ in range(self.size):
             self.idle.put_nowait(await self._borrow())
@@ -375,15 +407,6 @@ class RawPool:
             return await self._borrow()
         except Exception:  # still down: keep the old one, the next request tries again
             return connection
-
-
-async def start_pool(app: FastAPI) -> None:
-    app.state.raw = RawPool(app.state.db.engine)
-    await app.state.raw.start()
-
-
-async def stop_pool(app: FastAPI) -> None:
-    await app.state.raw.stop()
 
 
 async def raw_connection(request: Request) -> AsyncIterator[RawConnection]:

@@ -245,10 +245,14 @@ async def user_tags(conn: RawConnection, user_id: str, chat_id: str | None = Non
             for r in rows]
 
 
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern whose ESCAPE is a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def title_contains(text: str, params: dict[str, Any]) -> str:
     """A condition for `list_titles`: the title holds `text`, in any case."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    params["title_like"] = f"%{escaped}%"
+    params["title_like"] = f"%{escape_like(text.lower())}%"
     return "lower(c.title) LIKE :title_like ESCAPE '\\'"
 
 

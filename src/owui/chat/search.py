@@ -1,9 +1,13 @@
 """Search a user's chats by title and message text with the database's own full-text index.
 
-SQLite: FTS5 (`chats_fts`, `messages_fts`); PostgreSQL: `to_tsvector` GIN indexes (see the
-migration). Every word is a prefix (`hel` finds `hello`); each must be in the chat, in its title
-or in any of its messages. Open WebUI's filters work too: `tag:NAME`, `pinned:true`,
-`archived:true`. Results are newest first, as Open WebUI lists them.
+SQLite: FTS5 (`chats_fts`, `messages_fts`); new messages are indexed in batches by the
+service's writer (`index_messages`), and the few past `search_progress.indexed_to` are read
+directly, so a message is found as soon as it is stored. PostgreSQL: `to_tsvector` GIN indexes
+(see the migrations).
+
+Every word is a prefix (`hel` finds `hello`); each must be in the chat, in its title or in any
+of its messages. Open WebUI's filters work too: `tag:NAME`, `pinned:true`, `archived:true`.
+Results are newest first, as Open WebUI lists them.
 """
 
 from __future__ import annotations
@@ -14,16 +18,20 @@ from typing import Any
 
 from owui.chat.crud.tags import tag_id
 from owui.chat.rawdb import RawConnection
-from owui.chat.reads import list_titles
+from owui.chat.reads import escape_like, list_titles
 
 _WORD = re.compile(r"\w+")
 MAX_TERMS = 16
+INDEX_BATCH = 10_000
 MAX_TERM_CHARS = 64
 
 _SQLITE_MATCH = """(
   c.pk IN (SELECT rowid FROM chats_fts WHERE chats_fts MATCH :term)
   OR c.id IN (SELECT m.chat_id FROM messages m WHERE m.pk IN
-              (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :term)))"""
+              (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :term))
+  OR c.id IN (SELECT m.chat_id FROM messages m WHERE m.pk >
+              (SELECT indexed_to FROM search_progress WHERE name = 'messages')
+              AND lower(m.content) LIKE :term_like ESCAPE '\\'))"""
 _POSTGRES_MATCH = """(
   to_tsvector('simple', c.title) @@ to_tsquery('simple', :term)
   OR c.id IN (SELECT m.chat_id FROM messages m WHERE
@@ -74,5 +82,21 @@ async def search(conn: RawConnection, user_id: str, raw: str, offset: int, limit
     for number, term in enumerate(query.terms):
         conditions.append(match.replace(":term", f":term{number}"))
         params[f"term{number}"] = _prefix(conn.dialect, term)
+        params[f"term{number}_like"] = f"%{escape_like(term)}%"
     return await list_titles(conn, user_id, archived=query.archived, pinned=query.pinned,
                              conditions=conditions, params=params, offset=offset, limit=limit)
+
+
+async def index_messages(conn: RawConnection) -> None:
+    """SQLite writer housekeeping: add the messages stored since the last pass to the index,
+    in one statement (FTS5 fed row by row costs several times more)."""
+    found = await conn.fetch("SELECT p.indexed_to, (SELECT max(pk) FROM messages)"
+                             " FROM search_progress p WHERE p.name = 'messages'")
+    if not found or found[0][1] is None or found[0][1] <= found[0][0]:
+        return
+    mark, upto = found[0][0], min(found[0][1], found[0][0] + INDEX_BATCH)
+    await conn.execute("INSERT INTO messages_fts(rowid, content) SELECT pk, content"
+                       " FROM messages WHERE pk > :mark AND pk <= :upto",
+                       {"mark": mark, "upto": upto})
+    await conn.execute("UPDATE search_progress SET indexed_to = :upto WHERE name = 'messages'",
+                       {"upto": upto})
