@@ -42,6 +42,7 @@ app.command()(__import__("owui.cli.render", fromlist=["render"]).render)
 app.command()(__import__("owui.cli.deploy", fromlist=["deploy"]).deploy)
 app.add_typer(__import__("owui.cli.profile_cmd", fromlist=["app"]).app, name="profiles")
 app.command()(__import__("owui.cli.ingest", fromlist=["ingest"]).ingest)
+app.command()(__import__("owui.cli.migrate", fromlist=["migrate"]).migrate)
 
 
 def main() -> None:

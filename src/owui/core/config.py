@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     owui_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     owui_log_format: Literal["json", "text"] = "json"
     owui_access_log: bool = True
+    # False where a separate step (`owui migrate`, a Kubernetes Job) migrates once.
+    owui_migrate_on_start: bool = True
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

@@ -67,3 +67,24 @@ async def run_migrations(db: Database, script_dir: Path, metadata: MetaData,
     with lock:
         async with db.engine.begin() as connection:
             await connection.run_sync(_upgrade, script_dir, metadata, service)
+
+
+def _head_and_current(connection: Connection, script_dir: Path, service: str,
+                      ) -> tuple[set[str], set[str]]:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(script_dir))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    context = MigrationContext.configure(
+        connection, opts={"version_table": f"alembic_version_{service}"})
+    return heads, set(context.get_current_heads())
+
+
+async def at_head(db: Database, script_dir: Path, service: str) -> bool:
+    """Whether the service's version table names its migrations' head (False when absent)."""
+    async with db.engine.connect() as connection:
+        heads, current = await connection.run_sync(_head_and_current, script_dir, service)
+    return current == heads

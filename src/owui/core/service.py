@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +26,7 @@ from owui.core.errors import install_error_handlers
 from owui.core.http import create_client
 from owui.core.logging import configure_logging
 from owui.core.middleware import RequestContextMiddleware
-from owui.core.migrate import run_migrations
+from owui.core.migrate import at_head, run_migrations
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
@@ -51,16 +53,25 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url_for(name))
-        if migrations is not None and metadata is not None:
+        app.state.not_ready = None
+        migrate_here = settings.owui_migrate_on_start or migrations is None
+        if migrations is not None and metadata is not None and migrate_here:
             await _migrate(app.state.db, migrations, metadata, name)
         app.state.http = create_client(settings)
-        for hook in startup_hooks:
-            await hook(app)
+        waiter = None
+        if migrate_here:
+            await _run_hooks(app, startup_hooks)
+        else:  # serve /readyz (503) while waiting for `owui migrate`; start-up runs after
+            app.state.not_ready = SCHEMA_NOT_AT_HEAD
+            waiter = asyncio.create_task(_start_at_head(app, migrations, startup_hooks))
         try:
             yield
         finally:
-            for hook in shutdown_hooks:
-                await hook(app)
+            if waiter is not None:
+                waiter.cancel()
+                await asyncio.gather(waiter, return_exceptions=True)
+            if app.state.not_ready is None:
+                await _run_hooks(app, shutdown_hooks)
             await app.state.http.aclose()
             await app.state.db.dispose()
 
@@ -104,6 +115,35 @@ async def _migrate(db: Database, migrations: Path, metadata: MetaData, name: str
                            "Check DATABASE_URL (or OWUI_DATA_DIR for SQLite).") from None
 
 
+SCHEMA_NOT_AT_HEAD = "database schema not at head: run owui migrate"
+log = logging.getLogger("owui.service")
+
+
+async def _run_hooks(app: FastAPI, hooks: Iterable[Hook]) -> None:
+    for hook in hooks:
+        await hook(app)
+
+
+async def _start_at_head(app: FastAPI, migrations: Path, hooks: Iterable[Hook],
+                         interval: float = 1.0) -> None:
+    """Poll the version table until a separate step has migrated, then run start-up."""
+    name = app.state.service
+    while True:
+        try:
+            if await at_head(app.state.db, migrations, name):
+                break
+        except (OSError, SQLAlchemyError) as exc:
+            log.debug("schema check for %s failed: %s", name, exc)
+        await asyncio.sleep(interval)
+    try:
+        await _run_hooks(app, hooks)
+    except Exception as exc:  # stays not ready, with the reason, instead of dying silently
+        log.exception("start-up of %s failed", name)
+        app.state.not_ready = f"start-up failed: {exc}"
+        return
+    app.state.not_ready = None
+
+
 def health_router(name: str) -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -113,6 +153,9 @@ def health_router(name: str) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
+        if getattr(request.app.state, "not_ready", None) is not None:
+            return JSONResponse({"status": "unavailable", "service": name,
+                                 "detail": request.app.state.not_ready}, 503)
         try:
             await request.app.state.db.ping()
         except Exception as exc:  # any failure of the store means not ready

@@ -72,6 +72,7 @@ def compose(profile: Profile) -> Obj:
         volumes["redis"] = {}
     if profile.stores.files == "local":
         volumes["files"] = {}
+    services["migrate"] = migrate(profile, backing)
     for service in SERVICES:
         services[service.name] = owui_service(profile, service, backing)
     doc: Obj = {"name": "owui", "services": services, "networks": {NETWORK: {}},
@@ -81,13 +82,36 @@ def compose(profile: Profile) -> Obj:
     return doc
 
 
-def owui_service(profile: Profile, service: Service, backing: list[str]) -> Obj:
+def _environment(profile: Profile) -> Obj:
     environment = service_config(profile, lambda component: component)
     environment["JWT_SECRET_KEY"] = _required("JWT_SECRET_KEY")
     for variable in secret_env(profile):
         environment[variable] = _required(variable)
+    return environment
+
+
+def _depends_on(backing: list[str]) -> Obj:
+    return {name: {"condition": "service_healthy"} for name in backing}
+
+
+def migrate(profile: Profile, backing: list[str]) -> Obj:
+    """One-shot `owui migrate` (every service's database); the services wait for it."""
+    environment = _environment(profile)
+    for service in SERVICES:
+        environment[f"DATABASE_URL_{service.name.upper()}"] = database_url(
+            profile, service.name, _required("POSTGRES_PASSWORD"), "postgres")
+    body: Obj = {"image": profile.deploy.image, "command": ["migrate"], "restart": "no",
+                 "environment": environment, "networks": [NETWORK]}
+    if "postgres" in backing:
+        body["depends_on"] = _depends_on(["postgres"])
+    return body
+
+
+def owui_service(profile: Profile, service: Service, backing: list[str]) -> Obj:
+    environment = _environment(profile)
     environment["DATABASE_URL"] = database_url(
         profile, service.name, _required("POSTGRES_PASSWORD"), "postgres")
+    environment["OWUI_MIGRATE_ON_START"] = "false"  # the migrate service did it, once
     spec = profile.deploy.service(service.name)
     body: Obj = {
         "image": profile.deploy.image,
@@ -103,8 +127,8 @@ def owui_service(profile: Profile, service: Service, backing: list[str]) -> Obj:
     }
     if service.name == "retrieval" and profile.stores.files == "local":
         body["volumes"] = [f"files:{DATA_DIR}/files"]
-    if backing:
-        body["depends_on"] = {name: {"condition": "service_healthy"} for name in backing}
+    body["depends_on"] = {**_depends_on(backing),
+                          "migrate": {"condition": "service_completed_successfully"}}
     if service.url_variable is None:  # the gateway: the one door from outside
         body["ports"] = [f"{service.port}:{service.port}"]
     return body

@@ -61,6 +61,7 @@ def render(profile: Profile, secrets: Secrets | None) -> dict[str, list[Obj]]:
         files["10-redis.yaml"] = redis(deploy.redis)
     if profile.stores.files == "local":
         files["10-files.yaml"] = [files_claim(profile)]
+    files["15-migrate.yaml"] = [migrate_job(profile)]
     for service in SERVICES:
         files[f"20-{service.name}.yaml"] = service_objects(profile, service)
     files["30-network.yaml"] = [ingress(profile), *network_policies()]
@@ -128,7 +129,9 @@ def deployment(profile: Profile, service: Service, spec: ServiceDeploy) -> Obj:
         "ports": [{"name": "http", "containerPort": service.port}],
         "envFrom": [{"configMapRef": {"name": CONFIG}}, {"secretRef": {"name": SECRET}}],
         "env": [_secret_ref("DATABASE_URL", DATABASE_SECRET,
-                            f"DATABASE_URL_{service.name.upper()}")],
+                            f"DATABASE_URL_{service.name.upper()}"),
+                # The migrate Job does it once; replicas stay unready until it has.
+                {"name": "OWUI_MIGRATE_ON_START", "value": "false"}],
         # Generous start-up (migrations, a cold cache), then quick liveness checks.
         "startupProbe": _http_probe("/healthz", 2, 60),
         "livenessProbe": _http_probe("/healthz", 10, 3),
@@ -150,6 +153,28 @@ def deployment(profile: Profile, service: Service, spec: ServiceDeploy) -> Obj:
         body["strategy"] = {"type": "Recreate"}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(service.name),
             "spec": body}
+
+
+def migrate_job(profile: Profile) -> Obj:
+    """`owui migrate` once per apply; retried while PostgreSQL comes up."""
+    container = {
+        "name": "migrate", "image": profile.deploy.image, "imagePullPolicy": "IfNotPresent",
+        "args": ["migrate"],
+        # DATABASE_URL_<SERVICE> for each service comes with the database Secret.
+        "envFrom": [{"configMapRef": {"name": CONFIG}}, {"secretRef": {"name": SECRET}},
+                    {"secretRef": {"name": DATABASE_SECRET}}],
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
+                      "limits": {"memory": "512Mi"}},
+        "securityContext": _container_security(),
+        "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+    }
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta("migrate"),
+            "spec": {"backoffLimit": 10, "ttlSecondsAfterFinished": 600,
+                     "template": {"metadata": {"labels": labels("migrate")},
+                                  "spec": {"restartPolicy": "OnFailure",
+                                           "securityContext": _pod_security(),
+                                           "containers": [container],
+                                           "volumes": [{"name": "data", "emptyDir": {}}]}}}}
 
 
 def cluster_service(component: str, port: int, headless: bool = False,
