@@ -85,25 +85,38 @@ class S3Storage:
             config=Config(retries={"max_attempts": 3, "mode": "standard"},
                           connect_timeout=5, read_timeout=60))
 
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"S3 bucket {self.bucket}: {exc}") from exc
+
     async def put(self, key: str, source: Path) -> None:
-        await asyncio.to_thread(self.client.upload_file, str(source), self.bucket, key)
+        await self._call(self.client.upload_file, str(source), self.bucket, key)
         await asyncio.to_thread(_unlink, source)
 
     async def fetch(self, key: str, target: Path) -> None:
-        await asyncio.to_thread(self.client.download_file, self.bucket, key, str(target))
+        await self._call(self.client.download_file, self.bucket, key, str(target))
 
     def iter_bytes(self, key: str) -> Iterator[bytes]:
-        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"S3 object {key}: {exc}") from exc
         try:
             yield from body.iter_chunks(CHUNK)
         finally:
             body.close()
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=key)
+        await self._call(self.client.delete_object, Bucket=self.bucket, Key=key)
 
     async def check(self) -> None:
-        await asyncio.to_thread(self.client.head_bucket, Bucket=self.bucket)
+        await self._call(self.client.head_bucket, Bucket=self.bucket)
 
 
 def create_storage(settings: Settings) -> Storage:
