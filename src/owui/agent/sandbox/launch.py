@@ -96,12 +96,14 @@ def bwrap_command(workspace: Path, uid: int | None, limits: Limits,
     args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--hostname", "sandbox", *_system_binds()]
-    made: set[str] = set()
+    # The private /tmp first: a venv that lives under /tmp (a CI checkout, say) is bound on
+    # top of it below, rather than hidden by it.
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
+    made: set[str] = {"/tmp"}
     for root in python_roots():
         args += [*_parents(root, made), "--ro-bind", root, root]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp",
-             "--bind", str(workspace), WORKSPACE, "--chdir", WORKSPACE, "--clearenv"]
+    args += ["--bind", str(workspace), WORKSPACE, "--chdir", WORKSPACE, "--clearenv"]
     for key, value in clean_env(WORKSPACE, "/tmp").items():
         args += ["--setenv", key, value]
     if uid is None:
