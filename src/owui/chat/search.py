@@ -87,14 +87,15 @@ async def search(conn: RawConnection, user_id: str, raw: str, offset: int, limit
                              conditions=conditions, params=params, offset=offset, limit=limit)
 
 
-async def index_messages(conn: RawConnection) -> None:
-    """SQLite writer housekeeping: add the messages stored since the last pass to the index,
-    in one statement (FTS5 fed row by row costs several times more)."""
+async def index_messages(conn: RawConnection, limit: int | None = INDEX_BATCH) -> None:
+    """SQLite writer housekeeping: add the messages stored since the last pass to the index
+    (at most `limit`), in one statement (FTS5 fed row by row costs several times more)."""
     found = await conn.fetch("SELECT p.indexed_to, (SELECT max(pk) FROM messages)"
                              " FROM search_progress p WHERE p.name = 'messages'")
     if not found or found[0][1] is None or found[0][1] <= found[0][0]:
         return
-    mark, upto = found[0][0], min(found[0][1], found[0][0] + INDEX_BATCH)
+    mark, top = found[0]
+    upto = top if limit is None else min(top, mark + limit)
     await conn.execute("INSERT INTO messages_fts(rowid, content) SELECT pk, content"
                        " FROM messages WHERE pk > :mark AND pk <= :upto",
                        {"mark": mark, "upto": upto})

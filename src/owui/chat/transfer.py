@@ -14,6 +14,7 @@ from owui.chat.crud.tags import tag_id
 from owui.chat.limits import MAX_TAG_NAME_CHARS, InvalidChat
 from owui.chat.rawdb import RawConnection
 from owui.chat.schemas import ChatImportForm
+from owui.chat.search import index_messages
 from owui.chat.tree import parse_chat
 from owui.chat.writes import NewChat, insert_chats, new_chat
 
@@ -57,5 +58,11 @@ async def import_chats(conn: RawConnection, user_id: str, forms: list[ChatImport
     folders = {row[0] for row in await conn.fetch(
         f"SELECT id FROM folders WHERE user_id = :user_id AND id {wanted}", params)}
     prepared = [prepare(user_id, i, form, folders) for i, form in enumerate(forms)]
-    await conn.write(lambda writer: insert_chats(writer, prepared))
+
+    async def job(writer: RawConnection) -> None:
+        await insert_chats(writer, prepared)
+        if writer.dialect == "sqlite":  # a bulk load: index it now, in one go, not later
+            await index_messages(writer, limit=None)
+
+    await conn.write(job)
     return [chat.response() for chat in prepared]
