@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from owui.core.db import Base
+from owui.core.db import Base, new_id, now_epoch
 
 
 class AgentBase(Base):
     __abstract__ = True
     metadata = MetaData()
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def now_epoch() -> int:
-    return int(time.time())
 
 
 class Tool(AgentBase):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +17,16 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+
+def new_id() -> str:
+    """A row id: a random UUID, as Open WebUI's ids are."""
+    return str(uuid.uuid4())
+
+
+def now_epoch() -> int:
+    """Seconds since the epoch, as Open WebUI's timestamps are."""
+    return int(time.time())
 
 
 class Base(DeclarativeBase):

@@ -43,23 +43,6 @@ def _declared_length(scope: Scope) -> int | None:
     return length
 
 
-async def read_all(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BodyRejected(400, "The client went away while sending the body.")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyRejected(413, f"The request body exceeds the limit of {limit} bytes.")
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
 async def stream_body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
     size = 0
     more = True
@@ -74,6 +57,10 @@ async def stream_body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
         if chunk:
             yield chunk
         more = message.get("more_body", False)
+
+
+async def read_all(receive: Receive, limit: int) -> bytes:
+    return b"".join([chunk async for chunk in stream_body(receive, limit)])
 
 
 async def checked_body(scope: Scope, receive: Receive, max_body: int,
