@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.tokens import Claims
 from owui.retrieval import crud
-from owui.retrieval.models import AccessGrant, File, Knowledge, KnowledgeFile
+from owui.retrieval.models import AccessGrant, File, Knowledge
 
 FILE_PREFIX = "file-"
 
@@ -104,8 +104,3 @@ async def file_keys(session: AsyncSession, user: Claims, file_ids: Sequence[str]
         keys.append(file_key(file_id))
     return keys
 
-
-async def knowledge_of_files(session: AsyncSession, file_ids: Sequence[str]) -> set[str]:
-    rows = await session.scalars(select(KnowledgeFile.knowledge_id)
-                                 .where(KnowledgeFile.file_id.in_(file_ids)))
-    return set(rows.all())
