@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import owui
-from owui.cli import serve, status, up, users
+from owui.cli import deploy, ingest, migrate, profile_cmd, render, serve, status, up, users
 
 app = typer.Typer(
     name="owui",
@@ -38,11 +38,11 @@ app.command()(serve.serve)
 app.command()(up.up)
 app.command()(status.status)
 app.add_typer(users.app, name="users")
-app.command()(__import__("owui.cli.render", fromlist=["render"]).render)
-app.command()(__import__("owui.cli.deploy", fromlist=["deploy"]).deploy)
-app.add_typer(__import__("owui.cli.profile_cmd", fromlist=["app"]).app, name="profiles")
-app.command()(__import__("owui.cli.ingest", fromlist=["ingest"]).ingest)
-app.command()(__import__("owui.cli.migrate", fromlist=["migrate"]).migrate)
+app.command()(render.render)
+app.command()(deploy.deploy)
+app.add_typer(profile_cmd.app, name="profiles")
+app.command()(ingest.ingest)
+app.command()(migrate.migrate)
 
 
 def main() -> None:
