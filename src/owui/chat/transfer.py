@@ -13,6 +13,7 @@ from fastapi import HTTPException, status
 from owui.chat.crud.tags import tag_id
 from owui.chat.limits import MAX_TAG_NAME_CHARS, InvalidChat
 from owui.chat.rawdb import RawConnection
+from owui.chat.responses import dumps
 from owui.chat.schemas import ChatImportForm
 from owui.chat.search import index_messages
 from owui.chat.tree import parse_chat
@@ -50,7 +51,9 @@ def prepare(user_id: str, index: int, form: ChatImportForm, folders: set[str]) -
 
 
 async def import_chats(conn: RawConnection, user_id: str, forms: list[ChatImportForm]
-                       ) -> list[dict[str, Any]]:
+                       ) -> bytes:
+    """Stores the chats; returns their ChatResponses as a JSON array, built one chat at a
+    time so that a large import never holds them all as objects at once."""
     if not forms:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "chats: nothing to import.")
     params: dict[str, Any] = {"user_id": user_id}
@@ -65,4 +68,4 @@ async def import_chats(conn: RawConnection, user_id: str, forms: list[ChatImport
             await index_messages(writer, limit=None)
 
     await conn.write(job)
-    return [chat.response() for chat in prepared]
+    return b"[" + b",".join(dumps(chat.response()) for chat in prepared) + b"]"

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from owui.chat import reads, transfer
 from owui.chat.rawdb import Raw
-from owui.chat.responses import Json, ndjson
+from owui.chat.responses import ndjson
 from owui.chat.schemas import ChatResponse, ChatsImportForm
 from owui.core.auth import CurrentUser
 
@@ -25,6 +25,7 @@ async def export_chats(request: Request, user: CurrentUser) -> StreamingResponse
 
 
 @router.post("/import", response_model=list[ChatResponse])
-async def import_chats(form: ChatsImportForm, conn: Raw, user: CurrentUser) -> Json:
+async def import_chats(form: ChatsImportForm, conn: Raw, user: CurrentUser) -> Response:
     """Message trees, tags, pins, archive flags and times as exported; new chat ids."""
-    return Json(await transfer.import_chats(conn, user.sub, form.chats))
+    return Response(await transfer.import_chats(conn, user.sub, form.chats),
+                    media_type="application/json")
