@@ -157,10 +157,12 @@ async def get_job(session: AsyncSession, job_id: str) -> Job | None:
     return await session.get(Job, job_id)
 
 
-async def update_job(session: AsyncSession, job_id: str, **values: Any) -> None:
+async def update_job(session: AsyncSession, job_id: str, *, commit: bool = True,
+                     **values: Any) -> None:
     await session.execute(update(Job).where(Job.id == job_id)
                           .values(updated_at=time.time(), **values))
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def unfinished_jobs(session: AsyncSession) -> list[Job]:

@@ -102,7 +102,7 @@ class Jobs:
     async def _ingest(self, job_id: str, file_id: str, token: str | None) -> None:
         try:
             await self._update(job_id, status="running", stage="extracting")
-            chunks = await self._process(job_id, file_id, token)
+            await self._process(job_id, file_id, token)
         except asyncio.CancelledError:
             # The service is stopping: the job stays 'running' and runs again at the next
             # start (resume), which first replaces whatever rows of the file were written.
@@ -114,8 +114,6 @@ class Jobs:
         except Exception as exc:
             log.exception("ingestion of file %s failed", file_id)
             await self._fail(job_id, file_id, f"Processing failed: {exc.__class__.__name__}")
-        else:
-            await self._update(job_id, status="completed", stage="done", done=chunks)
 
     async def _process(self, job_id: str, file_id: str, token: str | None) -> int:
         rt = self.rt
@@ -130,7 +128,7 @@ class Jobs:
         stored = await embed_and_store(rt, file_key(file.id), file.id, chunks, meta,
                                        token=token, progress=self._progress(job_id))
         await self._update(job_id, stage="indexing", done=stored)
-        await self._finish(file, sections_text(sections))
+        await self._finish(job_id, file, sections_text(sections), stored)
         return stored
 
     async def _extract(self, file: File) -> list:
@@ -140,8 +138,9 @@ class Jobs:
             await self.rt.storage.fetch(file.path, local)
             return await asyncio.to_thread(extract_file, local, kind)
 
-    async def _finish(self, file: File, content: str) -> None:
-        """Copy the rows into the file's collections, unless the file went meanwhile."""
+    async def _finish(self, job_id: str, file: File, content: str, stored: int) -> None:
+        """Copy the rows into the file's collections, unless the file went meanwhile; the job
+        and the file then read as completed together (one commit), never one before the other."""
         rt = self.rt
         async with rt.sessions() as session:
             if await crud.get_file(session, file.id) is None:
@@ -149,6 +148,8 @@ class Jobs:
             for knowledge_id in await crud.knowledge_ids_of_file(session, file.id):
                 await rt.store.delete(collection=knowledge_id, file_id=file.id)
                 await rt.store.copy(file_key(file.id), knowledge_id, file.id)
+            await crud.update_job(session, job_id, commit=False, status="completed",
+                                  stage="done", done=stored)
             await crud.set_file_status(session, file.id, "completed", content=content)
 
     def _progress(self, job_id: str):
