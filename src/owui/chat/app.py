@@ -1,6 +1,5 @@
 """ASGI app of the chat service: `uvicorn owui.chat.app:app`."""
 
-import gc
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,9 +28,6 @@ ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags
 async def start(app: FastAPI) -> None:
     app.state.raw = RawPool(app.state.db.engine, housekeeping=index_messages)
     await app.state.raw.start()
-    # What is alive once started lives as long as the process: keep it out of the collector's
-    # full passes, which otherwise cost a 500-message branch's p99 75 ms instead of 9 ms.
-    gc.freeze()
 
 
 async def stop(app: FastAPI) -> None:

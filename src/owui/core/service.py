@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -60,7 +61,7 @@ def create_service_app(
         app.state.http = create_client(settings)
         waiter = None
         if migrate_here:
-            await _run_hooks(app, startup_hooks)
+            await _start(app, startup_hooks)
         else:  # serve /readyz (503) while waiting for `owui migrate`; start-up runs after
             app.state.not_ready = SCHEMA_NOT_AT_HEAD
             waiter = asyncio.create_task(_start_at_head(app, migrations, startup_hooks))
@@ -124,6 +125,14 @@ async def _run_hooks(app: FastAPI, hooks: Iterable[Hook]) -> None:
         await hook(app)
 
 
+async def _start(app: FastAPI, hooks: Iterable[Hook]) -> None:
+    await _run_hooks(app, hooks)
+    # What is alive once started lives as long as the process: keep it out of the collector's
+    # full passes (they cost the chat service's 500-message branch a p99 of 75 ms, not 9 ms).
+    gc.collect()
+    gc.freeze()
+
+
 async def _start_at_head(app: FastAPI, migrations: Path, hooks: Iterable[Hook],
                          interval: float = 1.0) -> None:
     """Poll the version table until a separate step has migrated, then run start-up."""
@@ -136,7 +145,7 @@ async def _start_at_head(app: FastAPI, migrations: Path, hooks: Iterable[Hook],
             log.debug("schema check for %s failed: %s", name, exc)
         await asyncio.sleep(interval)
     try:
-        await _run_hooks(app, hooks)
+        await _start(app, hooks)
     except Exception as exc:  # stays not ready, with the reason, instead of dying silently
         log.exception("start-up of %s failed", name)
         app.state.not_ready = f"start-up failed: {exc}"
