@@ -83,6 +83,7 @@ class PostgresServer:
     base_dir: Path | None = None  # set for a throwaway cluster, removed on stop
     runner: list[str] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)
+    options: str = ""  # the throwaway cluster's server options, for `pg_ctl start`
 
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
@@ -101,6 +102,15 @@ class PostgresServer:
         run_async(_execute(self.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         if name in self.databases:
             self.databases.remove(name)
+
+    def pg_ctl(self, *args: str) -> None:
+        """`pg_ctl start`, or `pg_ctl stop -m immediate`, on a throwaway cluster."""
+        assert self.base_dir is not None, "only a throwaway cluster is stopped and started"
+        extra = ["-l", str(self.base_dir / "server.log"), "-o", self.options] if (
+            args[:1] == ("start",)) else []
+        subprocess.run([*self.runner, postgres_program("pg_ctl"), "-D",
+                        str(self.base_dir / "data"), *extra, "-w", "-t", "60", *args],
+                       capture_output=True, check=True, timeout=90)
 
     def stop(self) -> None:
         for name in list(self.databases):
@@ -121,16 +131,13 @@ def start_throwaway_cluster() -> PostgresServer:
         runner = ["runuser", "-u", USER, "--"]
         shutil.chown(base, USER, USER)
     server = PostgresServer(HOST, free_port(), base_dir=base, runner=runner)
-    data = base / "data"
+    server.options = (f"-p {server.port} -k {base} -c listen_addresses={HOST} -c fsync=off "
+                      "-c full_page_writes=off -c synchronous_commit=off")
     try:
-        subprocess.run([*runner, postgres_program("initdb"), "-D", str(data), "-U", USER,
-                        "--auth=trust", "--encoding=UTF8", "--no-sync"],
+        subprocess.run([*runner, postgres_program("initdb"), "-D", str(base / "data"), "-U",
+                        USER, "--auth=trust", "--encoding=UTF8", "--no-sync"],
                        capture_output=True, check=True, timeout=120)
-        options = (f"-p {server.port} -k {base} -c listen_addresses={HOST} -c fsync=off "
-                   "-c full_page_writes=off -c synchronous_commit=off")
-        subprocess.run([*runner, postgres_program("pg_ctl"), "-D", str(data), "-l",
-                        str(base / "server.log"), "-o", options, "-w", "-t", "60", "start"],
-                       capture_output=True, check=True, timeout=90)
+        server.pg_ctl("start")
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         log = (base / "server.log").read_text(errors="replace") if (
             base / "server.log").exists() else ""

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -57,6 +58,34 @@ def sqlite_connect(url: str) -> sqlite3.Connection:
     return connection
 
 
+# Seconds to open a PostgreSQL connection (asyncpg waits 60 by default): a server that is
+# unreachable fails a request with 503 in this time, not after a minute.
+CONNECT_TIMEOUT = 10.0
+
+
+def _connection_failure(exc: BaseException) -> bool:
+    """Whether opening a connection failed because the server is down, restarting or
+    unreachable (not because of, say, a wrong password)."""
+    import asyncpg
+
+    down = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
+            asyncpg.exceptions.OperatorInterventionError)
+    return isinstance(exc, down) or isinstance(exc.__cause__, down)
+
+
+def _connect(dialect: Any, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+             ) -> Any:
+    """Opens a connection as SQLAlchemy would, but a refused or dropped attempt becomes the
+    driver's OperationalError: asyncpg raises a plain OSError, which SQLAlchemy would pass on
+    unwrapped (a 500); wrapped, it is a database error like any other (503, see errors.py)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as exc:
+        if not _connection_failure(exc):
+            raise
+        raise dialect.loaded_dbapi.OperationalError(f"{type(exc).__name__}: {exc}") from exc
+
+
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
@@ -65,8 +94,10 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                               pool_recycle=1800)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                                 pool_recycle=1800, connect_args={"timeout": CONNECT_TIMEOUT})
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    return engine
 
 
 class Database:

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("owui.errors")
@@ -49,9 +49,20 @@ async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONRespon
     return _json(409, "This conflicts with something already stored.")
 
 
-async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
-    log.error("database error: %s", exc.orig)
-    return _json(503, "The database is unavailable; try again shortly.")
+# Seconds a client is asked to wait when the database is down (a restart takes a few).
+DATABASE_RETRY_AFTER = 5
+
+
+async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    """Unreachable, restarting or dropped connections (OperationalError, InterfaceError, or
+    any error that cost the connection) are 503; the pool replaces the connection, so the
+    service recovers by itself once the database is back."""
+    if not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
+        return await _unexpected(request, exc)
+    service = getattr(request.app.state, "service", None) or "service's"
+    log.error("%s database error: %s", service, exc.orig)
+    return _json(503, f"The {service} database is unavailable; try again shortly.",
+                 {"Retry-After": str(DATABASE_RETRY_AFTER)})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -64,5 +75,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(UpstreamError, _upstream_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
