@@ -19,6 +19,19 @@ from tests.helpers_cli import UpStack, clean_env
 # Sign-ups and sign-ins of many clients at once must not meet the rate limits.
 UNLIMITED = {"RATE_LIMIT": "1000000/minute", "SIGNIN_RATE_LIMIT": "1000000/minute"}
 QUIET_PROVIDERS = {"ENABLE_OLLAMA_API": "false", "ENABLE_OPENAI_API": "false"}
+# The server profile's stores but LanceDB, so that no Chroma server runs beside the services.
+POSTGRES_PROFILE = """\
+name: faults-postgres
+stores: {database: postgres, vectors: lancedb, files: local}
+env: {DEFAULT_USER_ROLE: user}
+"""
+
+
+def postgres_profile(directory: Path) -> str:
+    """A profile file for `owui up --profile`: every service on PostgreSQL (DATABASE_URL)."""
+    path = directory / "postgres.yaml"
+    path.write_text(POSTGRES_PROFILE)
+    return str(path)
 
 
 @dataclass

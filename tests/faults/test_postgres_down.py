@@ -13,16 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.conftest import Answers, account, keep_calling, wait_for
+from tests.faults.conftest import Answers, account, keep_calling, postgres_profile, wait_for
 from tests.helpers_cli import UpStack
 from tests.support.postgres import PostgresServer, start_throwaway_cluster
 
-# The server profile's stores but LanceDB, so that no Chroma server runs beside the services.
-PROFILE = """\
-name: faults-postgres
-stores: {database: postgres, vectors: lancedb, files: local}
-env: {DEFAULT_USER_ROLE: user}
-"""
 SERVICES = ("gateway", "inference", "agent", "retrieval", "chat")
 CLIENTS_PER_ROUTE = 2
 
@@ -82,9 +76,7 @@ def readiness(stack: UpStack) -> dict[str, int]:
 
 def test_postgres_stopped_under_load(tmp_path: Path, cluster: PostgresServer,
                                      up_stack: Callable[..., UpStack]) -> None:
-    profile = tmp_path / "postgres.yaml"
-    profile.write_text(PROFILE)
-    stack = up_stack("--profile", str(profile), DATABASE_URL=cluster.url("owui"))
+    stack = up_stack("--profile", postgres_profile(tmp_path), DATABASE_URL=cluster.url("owui"))
     gateway = stack.url("gateway")
     headers = account(gateway)  # the first account: admin, so every route is open to it
     chat_id = httpx.post(f"{gateway}/api/v1/chats/new", json={"chat": {"title": "t"}},
