@@ -14,6 +14,7 @@ import orjson
 
 from owui.core.config import Settings
 from owui.core.errors import UpstreamError
+from owui.core.sse import data_lines
 
 PATH = "/api/v1/inference/chat/completions"
 # Statuses of the inference service passed on as they are; any other failure is a 502.
@@ -81,12 +82,7 @@ async def stream(http: aiohttp.ClientSession, settings: Settings, token: str,
                              headers=_headers(token)) as response:
             if response.status != 200:
                 raise _refused(response.status, await response.read())
-            async for raw in response.content:
-                if not raw.startswith(b"data:"):
-                    continue
-                data = raw[5:].strip()
-                if data == b"[DONE]":
-                    return
+            async for data in data_lines(response.content):
                 chunk = orjson.loads(data)
                 if isinstance(chunk, dict) and chunk.get("error"):
                     raise InferenceError("inference", 502, "The model failed mid-answer: "

@@ -12,10 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +22,9 @@ from sqlalchemy import or_, select, update
 from owui.agent.models import Task, WorkflowRun
 from owui.core.db import Database
 from owui.core.errors import UpstreamError
+from owui.core.runners import boot, pid_alive, runner, runner_dead
+
+__all__ = ["Jobs", "boot", "error_text", "pid_alive", "runner", "runner_dead"]
 
 log = logging.getLogger("owui.agent.jobs")
 HEARTBEAT = 2.0
@@ -35,43 +35,6 @@ INTERRUPTED = "Interrupted: the agent service stopped while this was running."
 JobModel = type[Task] | type[WorkflowRun]
 Work = Callable[[], Awaitable[Any]]
 Finish = Callable[[str, Any, str | None], Awaitable[None]]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-HOST = socket.gethostname()
-_identity: tuple[int, str] = (0, "")
-
-
-def boot() -> str:
-    """This process's own random id, made anew in a forked child (a fork server may have
-    imported this module before forking the service)."""
-    global _identity
-    if _identity[0] != os.getpid():
-        _identity = (os.getpid(), uuid.uuid4().hex[:8])
-    return _identity[1]
-
-
-def runner() -> str:
-    return f"{HOST}:{os.getpid()}:{boot()}"
-
-
-def runner_dead(runner: str | None) -> bool:
-    """True when the runner was a process of this host that no longer runs."""
-    parts = (runner or "").rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
-        return False  # another host's: only its silence (STALE_AFTER) tells
-    if int(parts[1]) == os.getpid():
-        return parts[2] != boot()  # this pid in an earlier life (a restarted container)
-    return not pid_alive(int(parts[1]))
 
 
 def error_text(exc: BaseException) -> str:

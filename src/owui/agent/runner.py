@@ -1,6 +1,7 @@
 """The agent loop: model, tool calls (run together, each with a timeout), results back to the
 model, until it answers or the step limit is reached; filters around it, or a pipe instead of
-the model. Produces events: token, tool_call, tool_result, status, done (errors raise)."""
+the model; the retrieval step (grounding.py) after the inlet filters. Produces events: token,
+tool_call, tool_result, status, citations, done (errors raise)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from owui.agent import inference
+from owui.agent.grounding import Grounding, ground
 from owui.agent.pipelines import Pipeline
 from owui.agent.tools.base import CallContext, Outcome, run_tool
 from owui.agent.tools.registry import Toolset
@@ -35,6 +37,7 @@ class AgentRun:
     tool_timeout: float
     id: str = field(default_factory=lambda: f"run-{uuid.uuid4().hex[:16]}")
     usage: dict[str, int] = field(default_factory=dict)
+    grounding: Grounding | None = None  # the retrieval step, when something is attached
     _events: asyncio.Queue[Event] = field(default_factory=asyncio.Queue)
 
     async def events(self) -> AsyncIterator[Event]:
@@ -42,6 +45,9 @@ class AgentRun:
         body = await self.pipeline.inlet(dict(self.body))
         for event in self._drain():
             yield event
+        if self.grounding is not None and self.grounding.wanted():
+            async for event in ground(self.context, self.grounding, body):
+                yield event
         messages = list(body.get("messages") or [])
         given = len(messages)
         self.context.messages = messages
@@ -154,5 +160,7 @@ def summary(events: list[Event], started: float) -> dict[str, Any]:
               "result": results.get(e["id"], {}).get("content"),
               "error": results.get(e["id"], {}).get("error", False)}
              for e in events if e["type"] == "tool_call"]
+    sources = [s for e in events if e["type"] == "citations" for s in e["sources"]]
     return {**{k: v for k, v in done.items() if k != "type"}, "object": "agent.run",
-            "tool_calls": calls, "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+            "tool_calls": calls, "sources": sources,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2)}

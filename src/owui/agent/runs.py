@@ -13,6 +13,7 @@ from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent import crud
+from owui.agent.grounding import Grounding
 from owui.agent.pipelines import build_pipeline
 from owui.agent.runner import AgentRun, Event, summary
 from owui.agent.schemas import RunForm
@@ -35,14 +36,17 @@ async def prepare_run(agent: Agent, session: AsyncSession, user: Claims, token: 
     session_id = form.session_id
     if session_id is None and "execute_code" in toolset.functions:
         session_id = f"run-{uuid.uuid4().hex[:16]}"
+    collections, file_ids = form.attachments()
     context = agent.context(user, token, session_id=session_id,
-                            collection_names=form.collection_names,
+                            collection_names=list(dict.fromkeys(
+                                [*form.collection_names, *collections])),
                             metadata={"chat_id": form.chat_id, "session_id": session_id})
     context.user_valves = toolset.valves_for
     settings = agent.settings
     return AgentRun(form.model_body(), toolset, pipeline, context,
                     form.max_steps or settings.agent_max_steps,
-                    form.tool_timeout or settings.agent_tool_timeout)
+                    form.tool_timeout or settings.agent_tool_timeout,
+                    grounding=Grounding(collections, file_ids, form.wants_web_search()))
 
 
 async def events_of(agent: Agent, run: AgentRun, owns_session: bool) -> AsyncIterator[Event]:

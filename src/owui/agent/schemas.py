@@ -48,6 +48,30 @@ class RunForm(BaseModel):
     session_id: str | None = Field(default=None, pattern=SESSION_ID)
     collection_names: list[str] = Field(default_factory=list, max_length=100)
     chat_id: str | None = Field(default=None, max_length=128)
+    # Attachments searched before the model (Open WebUI's `files` items: {"type": "file" or
+    # "collection", "id": ...}), and web search (`features.web_search`, or `web_search`).
+    files: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
+    file_ids: list[str] = Field(default_factory=list, max_length=100)
+    features: dict[str, Any] = Field(default_factory=dict)
+    web_search: bool = False
+
+    def attachments(self) -> tuple[list[str], list[str]]:
+        """(collection ids, file ids) of what is attached, each once."""
+        collections: list[str] = []
+        files = list(self.file_ids)
+        for item in self.files:
+            ident = item.get("id")
+            if not isinstance(ident, str) or not ident:
+                raise HTTPException(422, "Each item of 'files' needs a string 'id'.")
+            kind = item.get("type") or "file"
+            if kind == "collection":
+                collections.append(ident)
+            elif kind in ("file", "doc"):
+                files.append(ident)  # other kinds (images, ...) are not searched
+        return list(dict.fromkeys(collections)), list(dict.fromkeys(files))
+
+    def wants_web_search(self) -> bool:
+        return self.web_search or bool(self.features.get("web_search"))
 
     def model_body(self) -> dict[str, Any]:
         extra = {k: v for k, v in (self.model_extra or {}).items()

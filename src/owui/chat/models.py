@@ -161,3 +161,16 @@ class Preference(ChatBase):
     user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Turn(ChatBase):
+    """A chat turn being generated: its assistant message, and the process generating it."""
+
+    __tablename__ = "turns"
+
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(MESSAGE_ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    runner: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[int] = mapped_column(BigInteger)

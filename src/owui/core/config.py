@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     agent_max_steps: int = Field(default=10, ge=1, le=100)
     agent_tool_timeout: float = Field(default=60.0, gt=0)
     task_model: str | None = None
+    # Chat turns: the context, in tokens, that a turn's history is trimmed to when the request
+    # names none (see owui/chat/context.py for the policy).
+    chat_context_tokens: int = Field(default=8192, ge=256, le=10_000_000)
     enable_code_execution: bool = True
     code_execution_sandbox: Literal["bwrap", "none"] = "bwrap"
     code_execution_timeout: float = Field(default=30.0, gt=0, le=3600)

@@ -1,0 +1,79 @@
+"""The chat turn: `POST /api/v1/chats/{id}/completions` (our events), Open WebUI's
+`POST /api/chat/completions` (OpenAI's chunks; with `chat_id` stored like ours, without it run
+and not stored, as Open WebUI does), and `POST /api/v1/chats/{id}/messages/{message_id}/stop`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from fastapi.responses import Response
+
+from owui.chat import reads, turn_store
+from owui.chat.rawdb import Raw
+from owui.chat.responses import Json
+from owui.chat.turn_events import openai_completion, openai_encoder, ours
+from owui.chat.turn_flow import begin_stored, begin_unstored, respond, turns_of
+from owui.chat.turn_forms import TurnForm, from_openwebui
+from owui.core.auth import CurrentUser
+from owui.core.tokens import bearer_token
+
+router = APIRouter(tags=["completions"])
+
+
+def _token(request: Request) -> str:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:  # the auth middleware let it in, so this does not happen
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated")
+    return token
+
+
+Token = Annotated[str, Depends(_token)]
+
+
+@router.post("/api/v1/chats/{id}/completions",
+             summary="A chat turn: store the message, stream the answer (SSE), store it")
+async def chat_completion(id: str, form: TurnForm, request: Request, conn: Raw,
+                          user: CurrentUser, token: Token) -> Response:
+    turns = turns_of(request)
+    begun = await begin_stored(turns, conn, id, user, token, form)
+    return await respond(turns, begun, form.stream, ours, lambda message: message)
+
+
+@router.post("/api/chat/completions", summary="Open WebUI's chat completion (a chat turn)")
+async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, token: Token,
+                               body: dict[str, Any] = Body(...)) -> Response:
+    form, chat_id, messages = from_openwebui(body)
+    turns = turns_of(request)
+    if chat_id is None:
+        begun = begin_unstored(user, token, form, messages)
+    else:
+        system = [{"role": "system", "content": m.get("content")} for m in messages
+                  if isinstance(m, dict) and m.get("role") == "system"]
+        begun = await begin_stored(turns, conn, chat_id, user, token, form, system,
+                                   reuse_user_message=True)
+    message_id = begun.turn.message_id
+    return await respond(turns, begun, form.stream,
+                         openai_encoder(form.model, message_id, chat_id),
+                         lambda message: openai_completion(message, form.model, chat_id))
+
+
+@router.post("/api/v1/chats/{id}/messages/{message_id}/stop",
+             summary="Stop an answer being written; what was written is kept, as stopped")
+async def stop(id: str, message_id: str, request: Request, conn: Raw,
+               user: CurrentUser) -> Json:
+    await reads.require_chat(conn, id, user.sub)
+    turns = turns_of(request)
+    turn = turns.get(id, message_id)
+    if turn is not None:
+        await turns.stop_turn(turn)
+        return Json(turn.message)
+    message = await turn_store.read_message(conn, id, message_id)
+    if message is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"Chat {id!r} has no message {message_id!r}.")
+    if message.get("status") == "pending":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"Message {message_id!r} is being written by another replica of "
+                            "the chat service; send the stop there, or wait for it to end.")
+    return Json(message)  # already ended: stopping it again changes nothing

@@ -1,0 +1,112 @@
+"""What a turn is asked with: our form (`POST /api/v1/chats/{id}/completions`), and Open WebUI's
+body (`POST /api/chat/completions`) read into it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, status
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+
+from owui.chat.limits import MAX_CONTENT_CHARS, MAX_MESSAGE_ID_CHARS, too_large
+
+ID = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
+# Keys of Open WebUI's body that are not the model's parameters.
+_NOT_PARAMS = frozenset({
+    "chat_id", "id", "parent_id", "parent_message", "session_id", "messages", "model", "stream",
+    "files", "tool_ids", "filter_ids", "features", "params", "variables", "tool_servers",
+    "background_tasks", "model_item", "stream_options", "tools", "tool_choice", "system"})
+# Model parameters a client may not set: the turn sets them.
+_RESERVED = frozenset({"model", "messages", "stream", "stream_options", "tools", "tool_choice"})
+
+
+class TurnForm(BaseModel):
+    """One turn. `content` is the user's new message, under `parent_id` (omitted: the chat's
+    current message; null: a new root, i.e. an edit of the first message). Without `content`,
+    `parent_id` names a user message to answer again (regenerate: a new sibling answer)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    model: str = Field(min_length=1, max_length=300)
+    content: str | list[dict[str, Any]] | None = None
+    parent_id: str | None = Field(None, max_length=MAX_MESSAGE_ID_CHARS,
+                                  validation_alias=AliasChoices("parent_id", "parentId"))
+    user_message_id: str | None = ID
+    message_id: str | None = ID
+    files: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
+    collection_names: list[str] = Field(default_factory=list, max_length=100,
+                                        description="Knowledge collection ids to search.")
+    file_ids: list[str] = Field(default_factory=list, max_length=100)
+    tool_ids: list[str] = Field(default_factory=list, max_length=64)
+    filter_ids: list[str] = Field(default_factory=list, max_length=64)
+    web_search: bool = False
+    features: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   description="The model's parameters: temperature, ...")
+    system: str | None = Field(None, max_length=MAX_CONTENT_CHARS)
+    context_length: int | None = Field(None, ge=256, le=10_000_000)
+    stream: bool = True
+
+    def regenerate(self) -> bool:
+        return self.content is None
+
+    def check(self) -> None:
+        if self.regenerate() and not self.parent_id:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                "Give 'content' (the user's message), or 'parent_id' naming the "
+                                "user message to answer again.")
+        if isinstance(self.content, str) and len(self.content) > MAX_CONTENT_CHARS:
+            raise too_large("content", len(self.content), MAX_CONTENT_CHARS)
+        reserved = _RESERVED & set(self.params)
+        if reserved:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                f"params may not set {sorted(reserved)}: the turn sets them.")
+
+    def attachments(self) -> list[dict[str, Any]]:
+        """Open WebUI's `files` items, with the collections and files named apart added."""
+        items = list(self.files)
+        items += [{"type": "collection", "id": c} for c in self.collection_names]
+        items += [{"type": "file", "id": f} for f in self.file_ids]
+        return items
+
+    def max_tokens(self) -> int | None:
+        value = self.params.get("max_tokens") or self.params.get("max_completion_tokens")
+        return value if isinstance(value, int) and value > 0 else None
+
+
+def _invalid(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+def from_openwebui(body: dict[str, Any]) -> tuple[TurnForm, str | None, list[dict[str, Any]]]:
+    """Open WebUI's body: (the form, the chat id or None, the messages it sent). The last of
+    `messages` is the user's new message; `id` is the assistant message's id."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        raise _invalid("'messages' must be a non-empty list of messages, the user's last.")
+    last = messages[-1]
+    if last.get("role") != "user":
+        raise _invalid("The last of 'messages' must be the user's message (role 'user').")
+    chat_id = body.get("chat_id")
+    if chat_id is not None and not isinstance(chat_id, str):
+        raise _invalid("'chat_id' must be a string.")
+    params = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
+    params.update(body.get("params") if isinstance(body.get("params"), dict) else {})
+    params = {k: v for k, v in params.items() if k not in _RESERVED and k != "system"}
+    fields: dict[str, Any] = {
+        "model": body.get("model"), "content": last.get("content"),
+        "files": body.get("files") or [], "tool_ids": body.get("tool_ids") or [],
+        "filter_ids": body.get("filter_ids") or [], "features": body.get("features") or {},
+        "params": params, "stream": bool(body.get("stream", False)),
+        "user_message_id": last.get("id"), "message_id": body.get("id")}
+    if "parent_id" in body:
+        fields["parent_id"] = body["parent_id"]
+    try:
+        form = TurnForm.model_validate(fields)
+    except ValidationError as exc:
+        raise _invalid("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                 for e in exc.errors()[:10])) from None
+    if form.content is None:
+        raise _invalid("The user's message has no 'content'.")
+    form.check()
+    return form, chat_id, messages
