@@ -68,8 +68,21 @@ async def prepare_embeddings(inference: Inference, body: dict[str, Any],
 
 
 def _body_doc(form: type[Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": form.model_json_schema()}}}}
+    schema = form.model_json_schema()
+    # Nested models inlined: in an OpenAPI document `#/$defs/...` would point at its root.
+    schema = _inline(schema, schema.pop("$defs", {}))
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(value, defs) for value in node]
+    return node
 
 
 async def models(request: Request, user: CurrentUser, refresh: bool = False) -> JSONResponse:
