@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import (
+    validation_error_definition,
+    validation_error_response_definition,
+)
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -77,3 +83,52 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+ERROR_SCHEMA_NAME = "ErrorDetail"
+ERROR_SCHEMA = {"title": ERROR_SCHEMA_NAME, "type": "object", "required": ["detail"],
+                "properties": {"detail": {"title": "Detail", "type": "string"}}}
+
+
+def error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}}}}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Adds to the app's OpenAPI document the errors its routes answer without declaring them
+    one by one: 404 where a path names a resource (missing, or another user's), 400 (malformed
+    JSON) and 422 where there is a body, and 422 as a message as well as a list of errors."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _declare_errors(generate())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_errors(doc: dict[str, Any]) -> None:
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas[ERROR_SCHEMA_NAME] = ERROR_SCHEMA
+    schemas.setdefault("ValidationError", validation_error_definition)
+    # A copy: FastAPI's own definition is shared by every app in the process.
+    invalid_schema = copy.deepcopy(schemas.get("HTTPValidationError",
+                                               validation_error_response_definition))
+    listed = invalid_schema["properties"]["detail"]
+    if "anyOf" not in listed:  # HTTPException(422, "...") answers a message
+        invalid_schema["properties"]["detail"] = {
+            "title": "Detail", "anyOf": [{k: v for k, v in listed.items() if k != "title"},
+                                         {"type": "string"}]}
+    schemas["HTTPValidationError"] = invalid_schema
+    invalid = {"description": "Validation Error", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
+    for path, item in doc.get("paths", {}).items():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            if "{" in path:
+                responses.setdefault("404", error_response("Not found (or not yours)."))
+            if "requestBody" in operation:
+                responses.setdefault("400", error_response("Malformed JSON body."))
+                responses.setdefault("422", invalid)

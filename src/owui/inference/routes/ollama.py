@@ -157,6 +157,14 @@ def _admin(method: str, path: str) -> Callable[..., Awaitable[Response]]:
     return endpoint
 
 
+# The bodies are Ollama's and go on as they are; documented as JSON objects, by model.
+_BY_MODEL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": True, "description": "Ollama's request; "
+    "`model` (or `name`) picks the connection.", "properties": {
+        "model": {"type": "string", "minLength": 1}, "name": {"type": "string"}}}}}}}
+_ANY_BODY = {"requestBody": {"content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": True, "description": "Ollama's request."}}}}}
+
 for prefix in PREFIXES:
     router.add_api_route(f"{prefix}/api/tags", tags, methods=["GET"], summary="Ollama tags")
     router.add_api_route(f"{prefix}/api/version", version, methods=["GET"],
@@ -164,8 +172,10 @@ for prefix in PREFIXES:
     router.add_api_route(f"{prefix}/api/ps", ps, methods=["GET"], summary="Loaded models")
     for routed in ("chat", "generate", "embed", "embeddings", "show"):
         router.add_api_route(f"{prefix}/api/{routed}", _routed(f"/api/{routed}"),
-                             methods=["POST"], summary=f"Ollama /api/{routed}, by model")
+                             methods=["POST"], summary=f"Ollama /api/{routed}, by model",
+                             openapi_extra=_BY_MODEL_BODY)
     for method, managed in (("POST", "pull"), ("POST", "push"), ("POST", "create"),
                             ("POST", "copy"), ("DELETE", "delete")):
         router.add_api_route(f"{prefix}/api/{managed}", _admin(method, f"/api/{managed}"),
-                             methods=[method], summary=f"Ollama /api/{managed} (admin)")
+                             methods=[method], summary=f"Ollama /api/{managed} (admin)",
+                             openapi_extra=_ANY_BODY)
