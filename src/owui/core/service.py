@@ -23,7 +23,7 @@ import owui
 from owui.core.auth import PUBLIC_PATHS, TokenAuthMiddleware
 from owui.core.config import Settings, get_settings
 from owui.core.db import Database
-from owui.core.errors import install_error_handlers
+from owui.core.errors import document_errors, install_error_handlers
 from owui.core.http import create_client
 from owui.core.logging import configure_logging
 from owui.core.middleware import RequestContextMiddleware
@@ -46,6 +46,7 @@ def create_service_app(
     middleware: Iterable[Middleware] = (),
     cors: bool = False,
     request_context: bool = True,
+    openapi_url: str | None = "/openapi.json",
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(name, settings.owui_log_level, settings.owui_log_format)
@@ -76,10 +77,13 @@ def create_service_app(
             await app.state.http.aclose()
             await app.state.db.dispose()
 
-    app = FastAPI(title=f"owui {name}", version=owui.__version__, lifespan=lifespan)
+    # openapi_url None: no built-in /openapi.json and /docs (the gateway serves merged ones).
+    app = FastAPI(title=f"owui {name}", version=owui.__version__, lifespan=lifespan,
+                  openapi_url=openapi_url)
     app.state.service = name
     app.state.settings = settings
     install_error_handlers(app)
+    document_errors(app)
     app.include_router(health_router(name))
     for router in routers:
         app.include_router(router)

@@ -15,14 +15,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from owui.core.asgi import header
 from owui.core.middleware import RequestContextMiddleware
 from owui.core.service import cors_options, create_service_app
+from owui.gateway import openapi
 from owui.gateway.dispatch import Gateway, GatewayMiddleware
 from owui.gateway.models import GatewayBase
-from owui.gateway.routes import auths, users
+from owui.gateway.routes import auths, docs, users
 
 
 async def _start(app: FastAPI) -> None:
     app.state.gateway = Gateway.create(app.state.settings, app.state.db.sessions)
     await app.state.gateway.start()
+    app.state.api_document = openapi.for_gateway(app)
 
 
 async def _stop(app: FastAPI) -> None:
@@ -48,12 +50,13 @@ class GatewayApp:
 
 api = create_service_app(
     "gateway",
-    routers=[auths.router, users.router],
+    routers=[auths.router, users.router, docs.router],
     metadata=GatewayBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],
     on_shutdown=[_stop],
     authenticate=False,
     request_context=False,
+    openapi_url=None,  # docs.router serves the merged document instead
 )
 app = GatewayApp(api)
