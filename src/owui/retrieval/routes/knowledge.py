@@ -100,12 +100,16 @@ async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, request: Reques
         reason = f": {file.error}" if file.error else ""
         raise HTTPException(400, f"File '{file.id}' is not processed (status {file.status})"
                                  f"{reason}; only processed files can be added.")
+    # The rows first, the link committed last: a collection lists a file only once all of
+    # its rows are in. A crash in between leaves rows of a file it does not list, which the
+    # client's retry replaces (delete, then copy).
     if await crud.link_file(session, knowledge.id, file.id):
         await rt.store.delete(collection=knowledge.id, file_id=file.id)
         copied = await rt.store.copy(file_key(file.id), knowledge.id, file.id)
         if copied == 0:
-            await crud.unlink_file(session, knowledge.id, file.id)
+            await session.rollback()
             raise HTTPException(400, f"File '{file.id}' has no indexed content to add.")
+        await session.commit()
         rt.request_maintenance()
     await session.refresh(knowledge)
     return await _full_view(session, user, knowledge)
