@@ -29,8 +29,20 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
 
 
 @pytest.fixture(scope="session")
-def up(tmp_path_factory: pytest.TempPathFactory, provider: Proc) -> Iterator[UpStack]:
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    proc = start_fake("websearch", "websearch-turn", {}, tmp_path_factory.mktemp("web-logs"))
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def up(tmp_path_factory: pytest.TempPathFactory, provider: Proc, web: Proc
+       ) -> Iterator[UpStack]:
     env = clean_env(OPENAI_API_BASE_URLS=f"{provider.url}/v1", OPENAI_API_KEYS="sk-fake",
+                    WEB_SEARCH_ENGINE="searxng", SEARXNG_QUERY_URL=f"{web.url}/search",
+                    ENABLE_RAG_LOCAL_WEB_FETCH="true", WEB_SEARCH_RESULT_COUNT="2",
                     ENABLE_OLLAMA_API="false", OWUI_LOG_FORMAT="text", OWUI_ACCESS_LOG="false",
                     RAG_EMBEDDING_MODEL_PRELOAD="true", RATE_LIMIT="100000/minute",
                     SIGNIN_RATE_LIMIT="100000/minute", CHAT_CONTEXT_TOKENS="8192")

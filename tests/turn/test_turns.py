@@ -79,6 +79,18 @@ def test_a_collection_attached_answers_with_citations(client: httpx.Client) -> N
     assert [s["done"] for s in stored["statusHistory"]] == [False, True]
 
 
+def test_web_search_when_asked(client: httpx.Client) -> None:
+    chat_id = new_chat(client)
+    events = turn(client, chat_id, model="gpt-fake-echo", content="Why do sea otters hold hands?",
+                  features={"web_search": True})
+    sources = of_type(events, "citations")[0]["sources"]
+    assert sources and all(s["source"]["type"] == "web" for s in sources)
+    assert any("/pages/otters" in s["source"]["url"] for s in sources)
+    sent = json.loads(events[-1]["message"]["content"])["messages"][-1]["content"]
+    assert "hold hands while they sleep" in sent
+    assert "the web" in of_type(events, "status")[0]["event"]["data"]["description"]
+
+
 def test_a_failed_search_is_said_and_the_answer_comes_without_it(client: httpx.Client) -> None:
     chat_id = new_chat(client)
     events = turn(client, chat_id, content="anything", collection_names=["no-such-collection"],
