@@ -5,6 +5,7 @@ The chat service is called directly here, with the agent and inference services 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -84,7 +85,7 @@ def test_turns_at_once_on_postgres_are_stored_one_after_the_other(
     # One chain: each turn's question under the answer of the turn stored before it.
     users = [m for m in stored.values() if m["role"] == "user"]
     assert users[0]["parentId"] is None
-    for before, after in zip(users, users[1:], strict=False):
+    for before, after in itertools.pairwise(users):
         assert after["parentId"] == before["childrenIds"][0]
     assert all(m["status"] == "done" and m["content"] == words(3)
                for m in stored.values() if m["role"] == "assistant")
