@@ -6,6 +6,7 @@ aiohttp rather than the shared httpx client: it costs about a third as much per 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,13 @@ from owui.core.sse import data_lines
 PATH = "/api/v1/inference/chat/completions"
 # Statuses of the inference service passed on as they are; any other failure is a 502.
 _PASSED = frozenset({400, 403, 404, 413, 422, 429, 502, 503, 504})
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:  # integers beyond 64 bits: valid JSON, that the stdlib writes
+        return json.dumps(body).encode()
 
 
 class InferenceError(UpstreamError):
@@ -63,7 +71,7 @@ async def complete(http: aiohttp.ClientSession, settings: Settings, token: str,
     """One non-streamed chat completion."""
     url = settings.service_url("inference") + PATH
     try:
-        async with http.post(url, data=orjson.dumps({**body, "stream": False}),
+        async with http.post(url, data=_encode({**body, "stream": False}),
                              headers=_headers(token)) as response:
             content = await response.read()
             if response.status != 200:
@@ -78,7 +86,7 @@ async def stream(http: aiohttp.ClientSession, settings: Settings, token: str,
     """The chunks of one streamed chat completion, parsed; errors mid-stream raise."""
     url = settings.service_url("inference") + PATH
     try:
-        async with http.post(url, data=orjson.dumps({**body, "stream": True}),
+        async with http.post(url, data=_encode({**body, "stream": True}),
                              headers=_headers(token)) as response:
             if response.status != 200:
                 raise _refused(response.status, await response.read())
