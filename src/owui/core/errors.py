@@ -132,3 +132,8 @@ def _declare_errors(doc: dict[str, Any]) -> None:
             if "requestBody" in operation:
                 responses.setdefault("400", error_response("Malformed JSON body."))
                 responses.setdefault("422", invalid)
+
+
+def not_found(description: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route whose body or query names a resource that may not exist."""
+    return {404: error_response(description)}

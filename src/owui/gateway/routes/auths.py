@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from owui.core.auth import CurrentUser
+from owui.core.errors import not_found
 from owui.core.passwords import hash_password, verify_password
 from owui.core.service import Session
 from owui.core.tokens import issue_token
@@ -116,7 +117,8 @@ async def create_default_api_key(request: Request, session: Session,
     return ApiKeyResponse(api_key=key)
 
 
-@router.get("/api_key", response_model=ApiKeyResponse)
+@router.get("/api_key", response_model=ApiKeyResponse,
+            responses=not_found("No API key yet; POST to make one."))
 async def get_default_api_key(session: Session, user: CurrentUser) -> ApiKeyResponse:
     keys = [k for k in await crud.list_api_keys(session, user.sub) if k.name == "default"]
     if not keys:

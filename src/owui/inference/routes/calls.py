@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from owui.core.auth import CurrentUser
+from owui.core.errors import not_found
 from owui.core.tokens import Claims
 from owui.inference.calls import JsonCall, ProviderCall, StreamCall
 from owui.inference.errors import send_problem
@@ -98,15 +99,17 @@ async def embeddings(request: Request, user: CurrentUser) -> Response:
     return await prepare_embeddings(inference_of(request), await json_body(request), user)
 
 
+_NO_MODEL = not_found("No connection serves the model.")
+
 for prefix in PREFIXES:
     router.add_api_route(f"{prefix}/models", models, methods=["GET"],
                          summary="List models", response_class=JSONResponse)
     router.add_api_route(f"{prefix}/chat/completions", chat_completions, methods=["POST"],
                          summary="Chat completion (OpenAI-compatible; SSE when stream is true)",
-                         openapi_extra=_body_doc(ChatCompletionRequest))
+                         openapi_extra=_body_doc(ChatCompletionRequest), responses=_NO_MODEL)
     router.add_api_route(f"{prefix}/embeddings", embeddings, methods=["POST"],
                          summary="Embeddings (OpenAI-compatible)",
-                         openapi_extra=_body_doc(EmbeddingsRequest))
+                         openapi_extra=_body_doc(EmbeddingsRequest), responses=_NO_MODEL)
 
 FAST: dict[str, Prepare] = {
     **{f"{prefix}/chat/completions": prepare_chat for prefix in PREFIXES},

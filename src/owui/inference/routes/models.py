@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from owui.core.auth import AdminUser, CurrentUser
+from owui.core.errors import error_response, not_found
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.inference import crud
@@ -27,6 +28,7 @@ from owui.inference.schemas import (
 from owui.inference.service import inference_of
 
 router = APIRouter(tags=["models"])
+_NO_PRESET = not_found("No such model preset (or not yours).")
 PAGE_SIZE = 30
 
 
@@ -115,7 +117,8 @@ async def preset_tags(session: Session, user: CurrentUser) -> list[str]:
     return sorted(names)
 
 
-@router.post("/api/v1/models/create", response_model=ModelModel)
+@router.post("/api/v1/models/create", response_model=ModelModel,
+             responses={409: error_response("A model preset with this id exists.")})
 async def create_preset(form: ModelForm, request: Request, session: Session,
                         user: CurrentUser) -> ModelModel:
     if await crud.get_preset(session, form.id) is not None:
@@ -126,13 +129,13 @@ async def create_preset(form: ModelForm, request: Request, session: Session,
     return _model(row)
 
 
-@router.get("/api/v1/models/model", response_model=ModelAccessResponse)
+@router.get("/api/v1/models/model", response_model=ModelAccessResponse, responses=_NO_PRESET)
 async def get_preset(session: Session, user: CurrentUser,
                      id: str = Query(min_length=1)) -> ModelAccessResponse:
     return _access(await _readable(session, id, user), user)
 
 
-@router.post("/api/v1/models/model/update", response_model=ModelModel)
+@router.post("/api/v1/models/model/update", response_model=ModelModel, responses=_NO_PRESET)
 async def update_preset(form: ModelForm, request: Request, session: Session,
                         user: CurrentUser) -> ModelModel:
     row = await _writable(session, form.id, user)
@@ -142,7 +145,8 @@ async def update_preset(form: ModelForm, request: Request, session: Session,
     return _model(row)
 
 
-@router.post("/api/v1/models/model/access/update", response_model=ModelModel)
+@router.post("/api/v1/models/model/access/update", response_model=ModelModel,
+             responses=_NO_PRESET)
 async def update_preset_access(form: ModelAccessGrantsForm, request: Request, session: Session,
                                user: CurrentUser) -> ModelModel:
     row = await _writable(session, form.id, user)
@@ -153,7 +157,7 @@ async def update_preset_access(form: ModelAccessGrantsForm, request: Request, se
     return _model(row)
 
 
-@router.post("/api/v1/models/model/toggle", response_model=ModelModel)
+@router.post("/api/v1/models/model/toggle", response_model=ModelModel, responses=_NO_PRESET)
 async def toggle_preset(request: Request, session: Session, user: CurrentUser,
                         id: str = Query(min_length=1)) -> ModelModel:
     row = await _writable(session, id, user)
@@ -163,7 +167,7 @@ async def toggle_preset(request: Request, session: Session, user: CurrentUser,
     return _model(row)
 
 
-@router.post("/api/v1/models/model/delete")
+@router.post("/api/v1/models/model/delete", responses=_NO_PRESET)
 async def delete_preset(form: ModelIdForm, request: Request, session: Session,
                         user: CurrentUser) -> bool:
     await crud.delete_preset(session, await _writable(session, form.id, user))

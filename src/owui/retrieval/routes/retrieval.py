@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import CurrentUser
+from owui.core.errors import not_found
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
@@ -35,6 +36,7 @@ from owui.retrieval.vectors import Hit
 from owui.retrieval.web.service import web_search
 
 router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"])
+_NOT_FOUND = not_found("A named collection or file does not exist (or is not yours).")
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
@@ -50,13 +52,13 @@ async def status(rt: Rt, user: CurrentUser) -> dict[str, Any]:
             "web_search_engine": settings.web_search_engine}
 
 
-@router.post("/query/doc")
+@router.post("/query/doc", responses=_NOT_FOUND)
 async def query_doc(form: QueryDocForm, request: Request, user: CurrentUser, session: Session,
                     rt: Rt) -> dict[str, Any]:
     return await _query(rt, request, session, user, [form.collection_name], form)
 
 
-@router.post("/query/collection")
+@router.post("/query/collection", responses=_NOT_FOUND)
 async def query_collection(form: QueryCollectionsForm, request: Request, user: CurrentUser,
                            session: Session, rt: Rt) -> dict[str, Any]:
     return await _query(rt, request, session, user, form.collection_names, form)
@@ -70,7 +72,7 @@ async def _query(rt: Runtime, request: Request, session: AsyncSession, user: Cla
     return owui_result(hits)
 
 
-@router.post("/search")
+@router.post("/search", responses=_NOT_FOUND)
 async def search_sources(form: SearchForm, request: Request, user: CurrentUser,
                          session: Session, rt: Rt) -> dict[str, Any]:
     if not form.collection_names and not form.file_ids:
