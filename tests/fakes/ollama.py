@@ -1,6 +1,7 @@
 """A stand-in Ollama server, speaking the real protocol: NDJSON streams on `/api/chat`,
 `/api/generate` and `/api/pull` (progress), and `/api/tags`, `/api/show`, `/api/embed`,
-`/api/embeddings`, `/api/ps`, `/api/version`, `/api/copy`, `/api/delete`, with Ollama's
+`/api/embeddings`, `/api/ps`, `/api/version`, `/api/copy`, `/api/delete` (and `/api/push`,
+`/api/create`, streaming like pull), with Ollama's
 `{"error": "..."}` bodies.
 
 Switches, for the whole process (environment):
@@ -271,5 +272,7 @@ app = Starlette(routes=[
     Route("/api/embed", embed, methods=["POST"]),
     Route("/api/embeddings", legacy_embeddings, methods=["POST"]),
     Route("/api/pull", pull, methods=["POST"]), Route("/api/copy", copy, methods=["POST"]),
+    # Ollama's push and create answer with the same kind of status stream as pull.
+    Route("/api/push", pull, methods=["POST"]), Route("/api/create", pull, methods=["POST"]),
     Route("/api/delete", delete, methods=["DELETE"]),
 ])

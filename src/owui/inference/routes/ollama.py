@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from owui.core.auth import AdminUser, CurrentUser
+from owui.core.errors import ERROR_SCHEMA_NAME, not_found
 from owui.inference.calls import PassThrough
 from owui.inference.catalog import Target, exposed_id
 from owui.inference.presets import PresetView, with_system
@@ -165,17 +166,31 @@ _BY_MODEL_BODY = {"requestBody": {"required": True, "content": {"application/jso
 _ANY_BODY = {"requestBody": {"content": {"application/json": {"schema": {
     "type": "object", "additionalProperties": True, "description": "Ollama's request."}}}}}
 
+_NO_CONNECTION = not_found("No Ollama connection at url_idx.")
+# Ollama's answers are passed on as they are: JSON or an NDJSON stream, and its own errors.
+_OLLAMA_ERROR = {"content": {"application/json": {"schema": {"anyOf": [
+    {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"},
+    {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}]}}}}
+_PASSED_ON: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Ollama's answer: JSON, or NDJSON when streamed.",
+          "content": {"application/json": {}, "application/x-ndjson": {}}},
+    400: {"description": "Malformed JSON body, or refused by Ollama.", **_OLLAMA_ERROR},
+    404: {"description": "No connection serves the model (or none at url_idx), or Ollama "
+                         "does not know it.", **_OLLAMA_ERROR},
+    "default": {"description": "Ollama's other answers, passed on as they are."}}
+
 for prefix in PREFIXES:
-    router.add_api_route(f"{prefix}/api/tags", tags, methods=["GET"], summary="Ollama tags")
+    router.add_api_route(f"{prefix}/api/tags", tags, methods=["GET"], summary="Ollama tags",
+                         responses=_NO_CONNECTION)
     router.add_api_route(f"{prefix}/api/version", version, methods=["GET"],
-                         summary="Ollama version")
+                         summary="Ollama version", responses=_NO_CONNECTION)
     router.add_api_route(f"{prefix}/api/ps", ps, methods=["GET"], summary="Loaded models")
     for routed in ("chat", "generate", "embed", "embeddings", "show"):
         router.add_api_route(f"{prefix}/api/{routed}", _routed(f"/api/{routed}"),
                              methods=["POST"], summary=f"Ollama /api/{routed}, by model",
-                             openapi_extra=_BY_MODEL_BODY)
+                             openapi_extra=_BY_MODEL_BODY, responses=_PASSED_ON)
     for method, managed in (("POST", "pull"), ("POST", "push"), ("POST", "create"),
                             ("POST", "copy"), ("DELETE", "delete")):
         router.add_api_route(f"{prefix}/api/{managed}", _admin(method, f"/api/{managed}"),
                              methods=[method], summary=f"Ollama /api/{managed} (admin)",
-                             openapi_extra=_ANY_BODY)
+                             openapi_extra=_ANY_BODY, responses=_PASSED_ON)
