@@ -264,6 +264,15 @@ def test_openwebui_endpoint_speaks_openai(client: httpx.Client, up: UpStack) -> 
     stored = list(messages(client, chat_id).values())
     assert [m["role"] for m in stored] == ["user", "assistant"]
     assert stored[1]["content"] == words(4) and stored[1]["status"] == "done"
+    # Open WebUI's front end stores the user's message before it asks for the answer: a
+    # message whose id the chat already has is answered again, not stored twice.
+    again = client.post("/api/chat/completions", json={
+        "model": "gpt-fake", "chat_id": chat_id, "id": "answer-two", "max_tokens": 3,
+        "messages": [{"role": "user", "content": "hi from the SDK", "id": stored[0]["id"]}]})
+    assert again.status_code == 200, again.text
+    assert again.json()["choices"][0]["message"]["content"] == words(3)
+    tree = messages(client, chat_id)
+    assert tree[stored[0]["id"]]["childrenIds"] == [stored[1]["id"], "answer-two"]
     # Without a chat: answered, not stored; not streamed: one chat.completion.
     plain = sdk.chat.completions.create(
         model="gpt-fake", messages=[{"role": "user", "content": "no chat"}], max_tokens=2)
