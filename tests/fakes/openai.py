@@ -12,6 +12,7 @@ Switches, for the whole process (environment):
 and for one call, words in the model name:
   status-NNN   answer HTTP NNN before anything     broken    close the connection mid-stream
   errevent     an SSE error event mid-stream         slow      0.1 s between chunks
+  hang         never answer (no status line)         stall     stream headers, then nothing
   tools        answer with a tool call               echo      answer with the request as JSON
   agent        follow directives in the last user message: each `call: NAME {json args}` line
                becomes a tool call (all in one answer, when the request offers tools), and
@@ -177,6 +178,12 @@ async def _stream(body: dict[str, Any]) -> AsyncIterator[bytes]:
         stats["streams_finished" if finished else "streams_cut"] += 1
 
 
+async def _stall() -> AsyncIterator[bytes]:
+    """Headers sent, then not a byte: a provider stuck after accepting the request."""
+    await asyncio.Event().wait()
+    yield b""
+
+
 async def chat(request: Request) -> Response:
     stats["chat"] += 1
     if refused := await _refusal(request):
@@ -191,6 +198,10 @@ async def chat(request: Request) -> Response:
         return _error(400, "'model' and 'messages' are required.")
     if forced := re.search(r"status-(\d{3})", model):
         return _error(int(forced[1]), f"fake provider answers {forced[1]} for this model")
+    if "hang" in model:
+        await asyncio.Event().wait()  # until the caller gives up and closes the connection
+    if "stall" in model:
+        return StreamingResponse(_stall(), media_type="text/event-stream")
     if body.get("stream"):
         stream = _agent_stream(body) if "agent" in model else _stream(body)
         return StreamingResponse(stream, media_type="text/event-stream")

@@ -30,6 +30,7 @@ from owui.inference.providers.base import (
     SSE_DONE,
     Provider,
     StreamBroken,
+    StreamStalled,
     UpstreamRequest,
     dumps,
     error_message,
@@ -62,7 +63,7 @@ def order(targets: list[Target]) -> list[Target]:
 def _failure(exc: BaseException, upstream: Upstream) -> Failure:
     if isinstance(exc, aiohttp.ClientConnectorError):
         return Failure(503, f"Provider connection {upstream.label} is unreachable.")
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError | StreamStalled):
         return Failure(504, f"Provider connection {upstream.label} did not answer in time.")
     return Failure(502, f"Provider connection {upstream.label} failed: {type(exc).__name__}.")
 

@@ -45,6 +45,7 @@ class Catalog:
         self.upstreams: dict[str, Upstream] = {}
         self._index: dict[str, list[Target]] = {}
         self._last_miss_refresh = 0.0
+        self._miss_refresh: asyncio.Future[None] | None = None
 
     async def load(self, configs: list[ConnectionConfig]) -> None:
         """Take a new set of connections; unchanged ones keep their pools and caches."""
@@ -113,10 +114,15 @@ class Catalog:
         found = self.cached_targets(model_id)
         if found:
             return found
+        # Calls that miss while a refresh runs wait for it too (at a cold start, the first
+        # calls all miss at once: only one would have waited, the others answered 404).
         now = time.monotonic()
-        if now - self._last_miss_refresh >= MISS_REFRESH_GAP:
+        if self._miss_refresh is None or (self._miss_refresh.done() and
+                                          now - self._last_miss_refresh >= MISS_REFRESH_GAP):
             self._last_miss_refresh = now
-            await self.refresh(force=True, wait_for_down=False)
+            self._miss_refresh = asyncio.ensure_future(
+                self.refresh(force=True, wait_for_down=False))
+        await asyncio.shield(self._miss_refresh)
         return self.cached_targets(model_id)
 
     def cached_targets(self, model_id: str) -> list[Target]:

@@ -36,6 +36,17 @@ class StreamBroken(Exception):
     """The provider reported an error, or went away, after the answer had started."""
 
 
+class StreamStalled(StreamBroken):
+    """The provider sent nothing for the read timeout after its answer had started (say,
+    headers and then silence): a timeout, 504, when it happens before the first event."""
+
+
+def broken_off(exc: BaseException) -> StreamBroken:
+    """What a provider's stream raises when reading it failed with `exc`."""
+    kind = StreamStalled if isinstance(exc, TimeoutError) else StreamBroken
+    return kind(f"the provider broke off its answer ({type(exc).__name__})")
+
+
 def dumps(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 

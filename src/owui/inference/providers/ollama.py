@@ -13,6 +13,7 @@ from owui.inference.providers.base import (
     ProviderModel,
     StreamBroken,
     UpstreamRequest,
+    broken_off,
     dumps,
 )
 from owui.inference.translate import (
@@ -67,8 +68,7 @@ class OllamaProvider(Provider):
                     if out:
                         yield out
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise StreamBroken(f"the provider broke off its answer ({type(exc).__name__})") \
-                from None
+            raise broken_off(exc) from None
         except ValueError:
             raise StreamBroken("the provider sent a line that is not JSON") from None
         if not translator.done:

@@ -11,8 +11,8 @@ from owui.inference.providers.base import (
     SSE_DONE,
     Provider,
     ProviderModel,
-    StreamBroken,
     UpstreamRequest,
+    broken_off,
     dumps,
 )
 
@@ -50,8 +50,7 @@ class OpenAIProvider(Provider):
                 yield chunk
                 tail = (tail + chunk)[-16:]
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise StreamBroken(f"the provider broke off its answer ({type(exc).__name__})") \
-                from None
+            raise broken_off(exc) from None
         if b"[DONE]" not in tail:  # e.g. after a provider's own error event: end it cleanly
             yield (b"" if tail.endswith(b"\n\n") else b"\n\n") + SSE_DONE
 
