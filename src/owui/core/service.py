@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -180,8 +180,18 @@ def health_router(name: str) -> APIRouter:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.db.sessions() as session:
+    session = request.app.state.db.sessions()
+    try:
         yield session
+    finally:
+        try:
+            await session.close()
+        except DBAPIError as exc:
+            # The database went away after the route had answered (the close rolls back on
+            # a dead connection): the pool drops the connection; the answer stands.
+            if not exc.connection_invalidated:
+                raise
+            log.warning("closing a session of %s: %s", request.app.state.service, exc.orig)
 
 
 Session = Annotated[AsyncSession, Depends(get_session)]
