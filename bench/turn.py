@@ -74,7 +74,7 @@ def measure(client: httpx.Client, gateway: str, chat_id: str, provider: str, tur
         return first_token(client, turn_url, turn_body, b'"type":"token"')
 
     def one_bare() -> float:
-        return first_token(client, bare_url, bare_body, b'"content":"word')
+        return first_token(client, bare_url, bare_body, b'word0')
 
     for _ in range(20):  # warm-up: connections, caches, the interpreter's paths
         one_turn()

@@ -53,7 +53,7 @@ def test_update_inserts_updates_and_deletes_only_what_changed(backend,
 
 
 def test_migration_made_the_right_search_index(backend) -> None:
-    assert backend.query("SELECT version_num FROM alembic_version_chat") == [("0004",)]
+    assert backend.query("SELECT version_num FROM alembic_version_chat") == [("0005",)]
     if backend.name == "sqlite":
         names = {r[0] for r in backend.query("SELECT name FROM sqlite_master WHERE type IN "
                                              "('table', 'trigger')")}
