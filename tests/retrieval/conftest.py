@@ -1,6 +1,11 @@
 """A retrieval service behind a gateway, once per vector store: LanceDB with local files and
-SQLite (the laptop profile), and a Chroma server with S3 (moto) and PostgreSQL (the server
-profile). The same tests run against both. Web search goes to a fake engine on loopback."""
+SQLite (the laptop profile); a Chroma server with S3 (moto) and PostgreSQL (the server profile);
+Qdrant with PostgreSQL; Milvus with SQLite. The same tests run against all four. Web search goes
+to a fake engine on loopback.
+
+No Qdrant server can run here (none ships in a package registry, and there is no Docker), so
+Qdrant runs in qdrant-client's local mode: the same async client and calls, executed in process.
+Milvus is Milvus Lite behind a `.db` URI: pymilvus talks gRPC to it on a loopback port."""
 
 from __future__ import annotations
 
@@ -92,16 +97,22 @@ class Deployment:
         return httpx.Client(base_url=self.gateway, headers=self.auth(who), timeout=120)
 
 
-def _backend_env(request: pytest.FixtureRequest, backend: str) -> dict[str, str]:
+def _backend_env(request: pytest.FixtureRequest, backend: str, data_dir: Path) -> dict[str, str]:
     if backend == "lancedb":
         return {"VECTOR_DB": "lancedb", "STORAGE_PROVIDER": "local"}
+    if backend == "milvus":
+        return {"VECTOR_DB": "milvus", "MILVUS_URI": str(data_dir / "milvus.db"),
+                "STORAGE_PROVIDER": "local"}
     make_database: Callable[[], str] = request.getfixturevalue("make_postgres_database")
+    if backend == "qdrant":
+        return {"VECTOR_DB": "qdrant", "QDRANT_URL": f"file:{data_dir / 'qdrant'}",
+                "STORAGE_PROVIDER": "local", "DATABASE_URL": make_database()}
     return {"VECTOR_DB": "chroma", "CHROMA_HTTP_URL": request.getfixturevalue("chroma_server"),
             "STORAGE_PROVIDER": "s3", **request.getfixturevalue("s3_server"),
             "DATABASE_URL": make_database()}
 
 
-@pytest.fixture(scope="session", params=["lancedb", "chroma"])
+@pytest.fixture(scope="session", params=["lancedb", "chroma", "qdrant", "milvus"])
 def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                jwt_secret: str, web_fake: str, retrieval_logs: Path) -> Iterator[Deployment]:
     backend = request.param
@@ -111,7 +122,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
            "CHUNK_OVERLAP": "8", "RAG_EMBEDDING_MODEL_PRELOAD": "true",
            "WEB_SEARCH_ENGINE": "searxng", "SEARXNG_QUERY_URL": f"{web_fake}/search",
            "ENABLE_RAG_LOCAL_WEB_FETCH": "true", "WEB_SEARCH_RESULT_COUNT": "5",
-           **_backend_env(request, backend)}
+           **_backend_env(request, backend, data_dir)}
     retrieval = start_service("retrieval", env, retrieval_logs)
     gateway = start_service("gateway", {
         "JWT_SECRET_KEY": jwt_secret, "OWUI_DATA_DIR": str(data_dir / "gateway"),

@@ -1,9 +1,11 @@
 """Open WebUI's process/text and query/doc, our search, and web search through the fake
-engine and pages on loopback, on both stores."""
+engine and pages on loopback, on every store."""
 
 from __future__ import annotations
 
 import httpx
+
+from tests.retrieval.conftest import Deployment
 
 
 def test_process_text_then_query_doc(alice: httpx.Client, bob: httpx.Client) -> None:
@@ -55,7 +57,7 @@ def test_web_search_returns_cited_chunks(alice: httpx.Client) -> None:
     assert "kelp" in " ".join(citation["document"]).lower()
 
 
-def test_rag_and_search_refuse_bad_input(alice: httpx.Client) -> None:
+def test_rag_and_search_refuse_bad_input(alice: httpx.Client, deployment: Deployment) -> None:
     no_user = alice.post("/api/v1/retrieval/rag", json={
         "messages": [{"role": "assistant", "content": "hi"}], "collection_names": ["x"]})
     assert no_user.status_code == 422 and "user message" in no_user.json()["detail"]
@@ -69,4 +71,4 @@ def test_rag_and_search_refuse_bad_input(alice: httpx.Client) -> None:
     assert alice.post("/api/v1/retrieval/process/web/search",
                       json={"queries": ["  "]}).status_code == 422
     status = alice.get("/api/v1/retrieval/").json()
-    assert status["vector_db"] in ("lancedb", "chroma") and status["status"] is True
+    assert status["vector_db"] == deployment.backend and status["status"] is True

@@ -26,7 +26,7 @@ class Stores(_Strict):
     """Where the services keep their data; `env` may not contradict it."""
 
     database: Literal["sqlite", "postgres"] = "sqlite"
-    vectors: Literal["lancedb", "chroma"] = "lancedb"
+    vectors: Literal["lancedb", "chroma", "qdrant", "milvus"] = "lancedb"
     files: Literal["local", "s3"] = "local"
     redis: bool = False  # shared rate limits and token revocation across replicas
 
@@ -68,6 +68,18 @@ class Chroma(Backing):
     image: str = "chromadb/chroma:1.5.9"
 
 
+class Qdrant(Backing):
+    image: str = "qdrant/qdrant:v1.18.1"
+
+
+class Milvus(_Strict):
+    """Never run beside the services: Milvus standalone needs etcd and an object store (MinIO
+    or S3) besides itself, so it is deployed on its own (its Helm chart or operator, or Zilliz
+    Cloud) and `external_url` points at it."""
+
+    external_url: str | None = Field(None, pattern=r"^(https?|tcp)://")
+
+
 class Redis(Backing):
     image: str = "redis:7-alpine"
     storage: str = "1Gi"
@@ -80,6 +92,8 @@ class Deploy(_Strict):
     services: dict[ServiceName, ServiceDeploy] = Field(default_factory=dict)
     postgres: Postgres = Postgres()
     chroma: Chroma = Chroma()
+    qdrant: Qdrant = Qdrant()
+    milvus: Milvus = Milvus()
     redis: Redis = Redis()
 
     def service(self, name: str) -> ServiceDeploy:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ByteSize, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -92,7 +93,9 @@ class Settings(BaseSettings):
     vector_db: Literal["lancedb", "chroma", "qdrant", "milvus"] = "lancedb"
     chroma_http_url: str | None = None
     qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
     milvus_uri: str | None = None
+    milvus_token: SecretStr | None = None
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     embedding_engine: Literal["", "sentence-transformers", "ollama", "openai"] = ""
     enable_rag_hybrid_search: bool = False
@@ -194,6 +197,22 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
         return value
 
+    @field_validator("qdrant_url")
+    @classmethod
+    def _check_qdrant_url(cls, value: str | None) -> str | None:
+        if value and not (value.startswith("file:") or _is_http_url(value)):
+            raise ValueError("use http(s)://HOST:6333 for a Qdrant server, or file:PATH for "
+                             "qdrant-client's embedded local mode (development and tests)")
+        return value
+
+    @field_validator("milvus_uri")
+    @classmethod
+    def _check_milvus_uri(cls, value: str | None) -> str | None:
+        if value and not (value.endswith(".db") or _is_http_url(value, ("tcp",))):
+            raise ValueError("use http(s)://HOST:19530 for a Milvus server, or a PATH ending "
+                             "in .db for Milvus Lite")
+        return value
+
     @property
     def jwt_expires(self) -> timedelta:
         return parse_duration(self.jwt_expires_in)
@@ -211,6 +230,11 @@ class Settings(BaseSettings):
 
     def service_url(self, service: str) -> str:
         return str(getattr(self, f"{service}_service_url")).rstrip("/")
+
+
+def _is_http_url(value: str, also: tuple[str, ...] = ()) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https", *also) and bool(parts.hostname)
 
 
 class SettingsError(SystemExit):

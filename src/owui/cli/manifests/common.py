@@ -13,6 +13,7 @@ DATA_DIR = "/data"
 POSTGRES_USER = "owui"
 POSTGRES_PORT = 5432
 CHROMA_PORT = 8000
+QDRANT_PORT = 6333
 REDIS_PORT = 6379
 UID = 10001  # the image's user (see the Dockerfile)
 # Words that mark a variable as secret: such values go to a Secret / .env, never a ConfigMap.
@@ -35,11 +36,18 @@ class Secrets:
 
 def check(profile: Profile) -> None:
     stores = profile.stores
-    if stores.database != "postgres" or stores.vectors != "chroma":
+    if stores.database != "postgres" or stores.vectors == "lancedb":
         raise RenderError(
             f"profile {profile.name} keeps its stores on one machine (database "
             f"{stores.database}, vectors {stores.vectors}); rendering needs "
-            "stores.database: postgres and stores.vectors: chroma, as in --profile server")
+            "stores.database: postgres and stores.vectors: chroma, qdrant or milvus, as in "
+            "--profile server")
+    if stores.vectors == "milvus" and not profile.deploy.milvus.external_url:
+        raise RenderError(
+            "stores.vectors: milvus needs deploy.milvus.external_url (http://HOST:19530): "
+            "owui does not run Milvus beside the services, since Milvus standalone needs etcd "
+            "and an object store (MinIO or S3) too; deploy it on its own (its Helm chart or "
+            "operator, or Zilliz Cloud) and point there")
     retrieval = profile.deploy.service("retrieval")
     if stores.files == "local" and (retrieval.replicas > 1 or retrieval.autoscale):
         raise RenderError("deploy.services.retrieval: several replicas cannot share local "
@@ -65,14 +73,33 @@ def service_config(profile: Profile, host: Callable[[str], str]) -> dict[str, st
     deploy = profile.deploy
     env = {key: value for key, value in profile.store_env().items() if not is_secret(key)}
     env["OWUI_DATA_DIR"] = DATA_DIR
-    env["CHROMA_HTTP_URL"] = (deploy.chroma.external_url
-                              or f"http://{host('chroma')}:{CHROMA_PORT}")
+    env.update(vector_store_env(profile, host))
     if profile.stores.redis:
         env["REDIS_URL"] = deploy.redis.external_url or f"redis://{host('redis')}:{REDIS_PORT}/0"
     for service in SERVICES:
         if service.url_variable:
             env[service.url_variable] = f"http://{host(service.name)}:{service.port}"
     return dict(sorted(env.items()))
+
+
+def vector_store_env(profile: Profile, host: Callable[[str], str]) -> dict[str, str]:
+    """The address of the chosen vector store: beside the services, or external."""
+    deploy = profile.deploy
+    if profile.stores.vectors == "qdrant":
+        return {"QDRANT_URL": deploy.qdrant.external_url
+                or f"http://{host('qdrant')}:{QDRANT_PORT}"}
+    if profile.stores.vectors == "milvus":
+        return {"MILVUS_URI": str(deploy.milvus.external_url)}
+    return {"CHROMA_HTTP_URL": deploy.chroma.external_url
+            or f"http://{host('chroma')}:{CHROMA_PORT}"}
+
+
+def backing_vector_store(profile: Profile) -> str | None:
+    """The vector store to run beside the services, if any (never Milvus: see Milvus)."""
+    vectors = profile.stores.vectors
+    if vectors in ("chroma", "qdrant") and not getattr(profile.deploy, vectors).external_url:
+        return vectors
+    return None
 
 
 def secret_env(profile: Profile) -> dict[str, str]:

@@ -8,7 +8,9 @@ from owui.cli.manifests.common import (
     CHROMA_PORT,
     DATA_DIR,
     POSTGRES_USER,
+    QDRANT_PORT,
     Secrets,
+    backing_vector_store,
     check,
     database_url,
     initdb_sql,
@@ -62,10 +64,11 @@ def compose(profile: Profile) -> Obj:
         services["postgres"] = postgres(profile)
         backing.append("postgres")
         volumes["postgres"] = {}
-    if not deploy.chroma.external_url:
-        services["chroma"] = chroma(profile)
-        backing.append("chroma")
-        volumes["chroma"] = {}
+    vectors = backing_vector_store(profile)
+    if vectors is not None:
+        services[vectors] = chroma(profile) if vectors == "chroma" else qdrant(profile)
+        backing.append(vectors)
+        volumes[vectors] = {}
     if profile.stores.redis and not deploy.redis.external_url:
         services["redis"] = redis(profile)
         backing.append("redis")
@@ -152,6 +155,18 @@ def chroma(profile: Profile) -> Obj:
     probe = f"exec 3<>/dev/tcp/127.0.0.1/{CHROMA_PORT}"
     return {"image": profile.deploy.chroma.image, "restart": "unless-stopped",
             "volumes": ["chroma:/data"],
+            "healthcheck": _health(["CMD", "bash", "-c", probe]),
+            "networks": [NETWORK]}
+
+
+def qdrant(profile: Profile) -> Obj:
+    environment = {"QDRANT__TELEMETRY_DISABLED": "true"}
+    if "QDRANT_API_KEY" in secret_env(profile):  # the key the services are given
+        environment["QDRANT__SERVICE__API_KEY"] = _required("QDRANT_API_KEY")
+    # Like Chroma's, the Qdrant image has bash but no curl: a bare TCP connect.
+    probe = f"exec 3<>/dev/tcp/127.0.0.1/{QDRANT_PORT}"
+    return {"image": profile.deploy.qdrant.image, "restart": "unless-stopped",
+            "environment": environment, "volumes": ["qdrant:/qdrant/storage"],
             "healthcheck": _health(["CMD", "bash", "-c", probe]),
             "networks": [NETWORK]}
 

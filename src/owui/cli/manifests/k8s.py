@@ -9,9 +9,11 @@ from owui.cli.manifests.common import (
     DATA_DIR,
     POSTGRES_PORT,
     POSTGRES_USER,
+    QDRANT_PORT,
     REDIS_PORT,
     UID,
     Secrets,
+    backing_vector_store,
     check,
     database_url,
     initdb_sql,
@@ -55,8 +57,11 @@ def render(profile: Profile, secrets: Secrets | None) -> dict[str, list[Obj]]:
     deploy = profile.deploy
     if not deploy.postgres.external_url:
         files["10-postgres.yaml"] = postgres(deploy.postgres)
-    if not deploy.chroma.external_url:
+    vectors = backing_vector_store(profile)
+    if vectors == "chroma":
         files["10-chroma.yaml"] = chroma(deploy.chroma)
+    elif vectors == "qdrant":
+        files["10-qdrant.yaml"] = qdrant(profile)
     if profile.stores.redis and not deploy.redis.external_url:
         files["10-redis.yaml"] = redis(deploy.redis)
     if profile.stores.files == "local":
@@ -252,6 +257,21 @@ def chroma(backing: Backing) -> list[Obj]:
     }
     return [cluster_service("chroma", CHROMA_PORT, headless=True),
             _stateful_set("chroma", backing, container, "/data", None)]
+
+
+def qdrant(profile: Profile) -> list[Obj]:
+    env = [{"name": "QDRANT__TELEMETRY_DISABLED", "value": "true"}]
+    if "QDRANT_API_KEY" in secret_env(profile):  # the key the services are given, from SECRET
+        env.append(_secret_ref("QDRANT__SERVICE__API_KEY", SECRET, "QDRANT_API_KEY"))
+    container = {
+        "env": env,
+        "ports": [{"name": "http", "containerPort": QDRANT_PORT}],
+        # Qdrant answers its health endpoints without the API key.
+        "readinessProbe": _http_probe("/readyz", 5, 3),
+        "livenessProbe": _http_probe("/livez", 10, 6),
+    }
+    return [cluster_service("qdrant", QDRANT_PORT, headless=True),
+            _stateful_set("qdrant", profile.deploy.qdrant, container, "/qdrant/storage", None)]
 
 
 def redis(backing: Backing) -> list[Obj]:

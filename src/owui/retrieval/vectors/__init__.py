@@ -1,25 +1,48 @@
-"""Vector stores behind one interface: LanceDB (embedded) and a Chroma server."""
+"""Vector stores behind one interface: LanceDB (embedded), a Chroma server, Qdrant and Milvus.
+
+Each module imports its client library only when the store connects, so that the service
+starts fast and a store's library is loaded only where it is used.
+"""
 
 from __future__ import annotations
+
+from pydantic import SecretStr
 
 from owui.core.config import Settings
 from owui.retrieval.vectors.base import Hit, Record, VectorStore, VectorStoreError
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
 def create_store(settings: Settings) -> VectorStore:
-    if settings.vector_db == "chroma":
+    kind = settings.vector_db
+    if kind == "chroma":
         from owui.retrieval.vectors.chroma import ChromaStore
 
-        if not settings.chroma_http_url:
-            raise VectorStoreError("VECTOR_DB=chroma needs CHROMA_HTTP_URL")
-        return ChromaStore(settings.chroma_http_url, settings.owui_data_dir / "vectors")
-    if settings.vector_db != "lancedb":
-        raise VectorStoreError(f"VECTOR_DB={settings.vector_db} is not supported by this "
-                               "service; use lancedb or chroma")
+        return ChromaStore(_required(settings.chroma_http_url, kind, "CHROMA_HTTP_URL"),
+                           settings.owui_data_dir / "vectors")
+    if kind == "qdrant":
+        from owui.retrieval.vectors.qdrant import QdrantStore
+
+        return QdrantStore(_required(settings.qdrant_url, kind, "QDRANT_URL"),
+                           _secret(settings.qdrant_api_key))
+    if kind == "milvus":
+        from owui.retrieval.vectors.milvus import MilvusStore
+
+        return MilvusStore(_required(settings.milvus_uri, kind, "MILVUS_URI"),
+                           _secret(settings.milvus_token))
     from owui.retrieval.vectors.lance import LanceStore
 
     return LanceStore(settings.owui_data_dir / "vectors" / "lancedb",
                       settings.rag_vector_index_min_rows)
+
+
+def _required(value: str | None, kind: str, variable: str) -> str:
+    if not value:
+        raise VectorStoreError(f"VECTOR_DB={kind} needs {variable}")
+    return value
 
 
 __all__ = ["Hit", "Record", "VectorStore", "VectorStoreError", "create_store"]

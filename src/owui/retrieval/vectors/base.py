@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -42,6 +43,16 @@ class Hit:
     text: str
     score: float
     meta: dict[str, Any]
+
+
+def hybrid_depth(k: int) -> int:
+    """How many of each list go into the fusion of k hits."""
+    return max(k * 4, 20)
+
+
+def best(hits: list[Hit], k: int) -> list[Hit]:
+    """The k best of hits gathered from several tables or collections."""
+    return sorted(hits, key=lambda hit: hit.score, reverse=True)[:k]
 
 
 def meta_from_json(raw: str | None) -> dict[str, Any]:
@@ -87,8 +98,16 @@ class VectorStore(ABC):
 
     async def hybrid_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
                             k: int) -> list[Hit]:
-        """Both lists fused by reciprocal rank; a score of 1 is first in both."""
-        depth = max(k * 4, 20)
+        """Both lists fused by reciprocal rank; a score of 1 is first in both. Without words
+        to look for, the vector search alone."""
+        if not query.strip():
+            return await self.vector_search(collections, vector, k)
+        return await self.fused_search(collections, vector, query, k)
+
+    async def fused_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
+                           k: int) -> list[Hit]:
+        """hybrid_search for a query with words; a store with its own fusion does it there."""
+        depth = hybrid_depth(k)
         dense = await self.vector_search(collections, vector, depth)
         sparse = await self.text_search(collections, query, depth)
         return fuse([dense, sparse], k)
@@ -106,3 +125,38 @@ class VectorStore(ABC):
 
     async def maintain(self) -> None:  # noqa: B027 - optional hook
         """Fold new rows into the indexes (called after ingestion, in the background)."""
+
+
+class ThreadedStore(VectorStore):
+    """A store whose client library is synchronous: the client is made on a worker thread
+    after start (the import alone takes a while), and each call runs on a thread; whatever the
+    library raises becomes a VectorStoreError that names the store (`label`)."""
+
+    label = "the vector store"
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._opening: asyncio.Future[Any] | None = None
+
+    async def start(self) -> None:
+        if self._opening is None:
+            self._opening = asyncio.get_running_loop().run_in_executor(None, self._connect)
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """Make the client (on a worker thread)."""
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        try:
+            if self._client is None:
+                await self.start()
+                assert self._opening is not None
+                self._client = await asyncio.shield(self._opening)
+            return await asyncio.to_thread(fn, *args)
+        except VectorStoreError:
+            raise
+        except Exception as exc:  # client libraries raise many kinds; all mean the store failed
+            if self._client is None:
+                self._opening = None  # the next call tries to connect again
+            raise VectorStoreError(f"{self.label} failed: "
+                                   f"{exc.__class__.__name__}: {exc}") from exc

@@ -8,7 +8,6 @@ BM25, so full text goes to an FTS5 index beside it (see fts.py), written in the 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Sequence
@@ -18,30 +17,26 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from owui.retrieval.vectors.base import Hit, Record, VectorStore, VectorStoreError, meta_from_json
+from owui.retrieval.vectors.base import Hit, Record, ThreadedStore, meta_from_json
 from owui.retrieval.vectors.fts import FullTextIndex
 
 PREFIX = "owui_chunks_"
 
 
-class ChromaStore(VectorStore):
+class ChromaStore(ThreadedStore):
     name = "chroma"
 
     def __init__(self, url: str, data_dir: Path) -> None:
+        super().__init__()
         parts = urlsplit(url if "://" in url else f"http://{url}")
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or (443 if parts.scheme == "https" else 8000)
         self.ssl = parts.scheme == "https"
         self.url = url
+        self.label = f"Chroma at {url}"
         self.fts_path = data_dir / "chroma-fulltext.sqlite"
-        self._client: Any = None
-        self._opening: asyncio.Future[Any] | None = None
         self._collections: dict[int, Any] = {}
         self._fts: FullTextIndex | None = None
-
-    async def start(self) -> None:
-        if self._opening is None:
-            self._opening = asyncio.get_running_loop().run_in_executor(None, self._connect)
 
     def _connect(self) -> Any:
         import chromadb
@@ -50,21 +45,6 @@ class ChromaStore(VectorStore):
         self._fts = FullTextIndex(self.fts_path)
         return chromadb.HttpClient(host=self.host, port=self.port, ssl=self.ssl,
                                    settings=Settings(anonymized_telemetry=False))
-
-    async def _run(self, fn: Any, *args: Any) -> Any:
-        try:
-            if self._client is None:
-                await self.start()
-                assert self._opening is not None
-                self._client = await asyncio.shield(self._opening)
-            return await asyncio.to_thread(fn, *args)
-        except VectorStoreError:
-            raise
-        except Exception as exc:  # chromadb raises many kinds; all mean the store failed
-            if self._client is None:
-                self._opening = None  # the next call tries to connect again
-            raise VectorStoreError(f"Chroma at {self.url} failed: "
-                                   f"{exc.__class__.__name__}: {exc}") from exc
 
     @property
     def fts(self) -> FullTextIndex:

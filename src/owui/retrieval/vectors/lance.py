@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from owui.retrieval.vectors.base import Hit, Record, VectorStore, VectorStoreError, meta_from_json
+from owui.retrieval.vectors.base import (
+    Hit,
+    Record,
+    VectorStore,
+    VectorStoreError,
+    best,
+    meta_from_json,
+)
 from owui.retrieval.vectors.fusion import RRF_K, rrf_scale
 
 log = logging.getLogger("owui.retrieval.lancedb")
@@ -199,12 +206,10 @@ class LanceStore(VectorStore):
                     .where(collection_filter(collections), prefilter=True)
                     .select([*COLUMNS, "_score"]).limit(k).to_list())
             hits.extend(_hit(row, float(row["_score"])) for row in rows)
-        return sorted(hits, key=lambda hit: hit.score, reverse=True)[:k]
+        return best(hits, k)
 
-    async def hybrid_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
-                            k: int) -> list[Hit]:
-        if not query.strip():
-            return await self.vector_search(collections, vector, k)
+    async def fused_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
+                           k: int) -> list[Hit]:
         return await self._run(self._hybrid, collections, vector, query, k)
 
     def _hybrid(self, collections: Sequence[str], vector: np.ndarray, query: str,
