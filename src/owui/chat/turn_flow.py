@@ -18,7 +18,7 @@ from owui.chat.crud.tags import tag_id
 from owui.chat.models import new_id, now
 from owui.chat.rawdb import RawConnection
 from owui.chat.responses import Json
-from owui.chat.tree import parse_message
+from owui.chat.tree import MessageIn, message_out, parse_message
 from owui.chat.turn_events import DONE, Event
 from owui.chat.turn_forms import TurnForm
 from owui.chat.turns import Turn, Turns
@@ -39,9 +39,10 @@ def turns_of(request: Request) -> Turns:
 class Begun:
     turn: Turn
     start: Event  # the stream's first event: the stored messages
+    queue: asyncio.Queue[Event | None]  # listening since before the turn started
 
 
-def _messages(form: TurnForm) -> tuple[Any, Any]:
+def _messages(form: TurnForm) -> tuple[MessageIn | None, MessageIn]:
     stamp = now()
     user = None
     if not form.regenerate():
@@ -78,29 +79,61 @@ def model_messages(form: TurnForm, settings_tokens: int, system: list[dict[str, 
     return trimmed.messages
 
 
+async def _placed(conn: RawConnection, chat_id: str, user: Claims, form: TurnForm,
+                  reuse_user_message: bool) -> tuple[list[MessageIn], list[dict[str, Any]], bool]:
+    """The new messages with their parents (the given one, else the chat's current message),
+    the branch the model sees, and whether this is the chat's first exchange to title."""
+    row = await reads.require_chat(conn, chat_id, user.sub)
+    user_message, assistant = _messages(form)
+    given = "parent_id" in form.model_fields_set
+    parent = form.parent_id if given else row.current_message_id
+    ids = [m.id for m in (user_message, assistant) if m is not None]
+    known = await turn_store.roles(conn, chat_id, [*ids, *([parent] if parent else [])])
+    if reuse_user_message and user_message is not None and known.get(user_message.id) == "user":
+        parent, user_message = user_message.id, None  # Open WebUI stored it already
+    if user_message is not None:
+        user_message.parent_id, assistant.parent_id = parent, user_message.id
+    else:
+        assistant.parent_id = parent
+    new = [m for m in (user_message, assistant) if m is not None]
+    turn_store.check_place(chat_id, new, known)
+    history = await reads.branch(conn, chat_id, parent) if parent else []
+    if user_message is not None:
+        history.append(message_out(user_message, []))
+    first = user_message is not None and parent is None and row.title == DEFAULT_TITLE
+    return new, history, first
+
+
 async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Claims,
                        token: str, form: TurnForm, system: list[dict[str, Any]] | None = None,
                        reuse_user_message: bool = False) -> Begun:
-    """Stores the user's message and the pending answer; the turn, ready to launch."""
+    """Starts the turn. The agent's run starts as soon as the history is read; the first write
+    (the user's message and the pending answer) goes on meanwhile, so its disk sync is not in
+    the time to the first token. Under a lock per chat, from the read to the write: turns
+    sent at once into one chat are stored one after the other, each after the one before.
+    Should the write fail (the chat changed in between), the run is dropped and the error
+    answered."""
     form.check()
-    user_message, assistant = _messages(form)
-    start = await conn.write(lambda writer: turn_store.begin(
-        writer, chat_id, user.sub, user_message=user_message, assistant=assistant,
-        parent=form.parent_id, parent_given="parent_id" in form.model_fields_set,
-        reuse_user_message=reuse_user_message))
-    history = await reads.branch(conn, chat_id, start.assistant["parentId"])
-    messages = model_messages(form, turns.settings.chat_context_tokens, system or [], history)
-    after = None
-    if start.first_exchange and start.title == DEFAULT_TITLE:
-        after = _titler(turns, chat_id, user.sub)
-    turn = Turn(chat_id, assistant.id, user.sub, token, run_body(form, messages, chat_id),
-                dict(assistant.extra or {}), form.model, after=after,
-                parent_id=start.assistant["parentId"])
+    async with turns.lock(chat_id):
+        new, history, first = await _placed(conn, chat_id, user, form, reuse_user_message)
+        messages = model_messages(form, turns.settings.chat_context_tokens, system or [],
+                                  history)
+        assistant = new[-1]
+        turn = Turn(chat_id, assistant.id, user.sub, token, run_body(form, messages, chat_id),
+                    dict(assistant.extra or {}), form.model, parent_id=assistant.parent_id,
+                    after=_titler(turns, chat_id, user.sub) if first else None)
+        queue = turn.listen()
+        turns.launch(turn)
+        await turns.first_write(turn, conn, lambda writer: turn_store.begin(
+            writer, chat_id, user.sub, new))
+    user_message = new[0] if len(new) == 2 else None
     return Begun(turn, {"type": "start", "chat_id": chat_id,
-                        "user_message": start.user_message, "message": start.assistant})
+                        "user_message": message_out(user_message, [assistant.id])
+                        if user_message else None,
+                        "message": message_out(assistant, [])}, queue)
 
 
-def begin_unstored(user: Claims, token: str, form: TurnForm,
+def begin_unstored(turns: Turns, user: Claims, token: str, form: TurnForm,
                    messages: list[dict[str, Any]]) -> Begun:
     """Open WebUI's call without a chat: the turn runs on the messages sent, nothing stored."""
     form.check()
@@ -110,18 +143,19 @@ def begin_unstored(user: Claims, token: str, form: TurnForm,
     body = run_body(form, model_messages(form, 10_000_000, system, rest), None)
     message_id = form.message_id or new_id()
     turn = Turn(None, message_id, user.sub, token, body, {}, form.model)
-    return Begun(turn, {"type": "start", "chat_id": None, "user_message": None,
-                        "message": {"id": message_id, "role": "assistant", "content": ""}})
-
-
-async def respond(turns: Turns, begun: Begun, stream: bool, encode: Callable[[Event], bytes],
-                  final: Callable[[dict[str, Any]], Any]) -> Response:
-    """Launch the turn and answer: a stream that only listens (a client that leaves stops
-    listening, the turn goes on), or, for `stream` false, the finished message. A run the
-    agent refused before its first event answers with the agent's status, as JSON."""
-    turn = begun.turn
     queue = turn.listen()
     turns.launch(turn)
+    return Begun(turn, {"type": "start", "chat_id": None, "user_message": None,
+                        "message": {"id": message_id, "role": "assistant", "content": ""}},
+                 queue)
+
+
+async def respond(begun: Begun, stream: bool, encode: Callable[[Event], bytes],
+                  final: Callable[[dict[str, Any]], Any]) -> Response:
+    """The answer: a stream that only listens to the turn (a client that leaves stops
+    listening, the turn goes on), or, for `stream` false, the finished message. A run the
+    agent refused before its first event answers with the agent's status, as JSON."""
+    turn, queue = begun.turn, begun.queue
     await asyncio.shield(turn.first)
     if turn.events == 0 and turn.status == "error":
         turn.listeners.discard(queue)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ import httpx
 
 from owui.chat import turn_store
 from owui.chat.agent_client import AgentError, run_events
-from owui.chat.rawdb import RawPool
+from owui.chat.rawdb import Job, RawConnection, RawPool
 from owui.core.config import Settings
 
 log = logging.getLogger("owui.chat.turns")
@@ -60,6 +61,10 @@ class Turn:
     first_token_ms: float | None = None
     stop_requested: bool = False
     events: int = 0  # events the agent sent
+    # Set once its first write is stored (at once for a turn that is not stored); a turn
+    # whose first write failed is dropped: neither stored nor heard.
+    written: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: bool = False
     listeners: set[asyncio.Queue[Event | None]] = field(default_factory=set)
     first: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future())
@@ -128,6 +133,8 @@ class Turns:
         self.http = http  # the agent's runs
         self.client = client  # other calls (the title)
         self.running: dict[Key, Turn] = {}
+        self.locks: weakref.WeakValueDictionary[str, asyncio.Lock] = \
+            weakref.WeakValueDictionary()
         self.background: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -146,8 +153,7 @@ class Turns:
 
     async def sweep(self) -> None:
         running = set(self.running)
-        async with self.pool.acquire() as conn:
-            await conn.write(lambda writer: turn_store.interrupt_dead(writer, running))
+        await self.write(lambda writer: turn_store.interrupt_dead(writer, running))
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -157,10 +163,42 @@ class Turns:
             except Exception:  # a database hiccup must not end the sweeps
                 log.exception("sweeping interrupted chat turns failed")
 
+    def lock(self, chat_id: str) -> asyncio.Lock:
+        """The chat's lock (alive while someone holds or waits for it)."""
+        found = self.locks.get(chat_id)
+        if found is None:
+            found = self.locks[chat_id] = asyncio.Lock()
+        return found
+
     def launch(self, turn: Turn) -> None:
-        if turn.chat_id is not None:
+        if turn.chat_id is None:
+            turn.written.set()
+        else:
             self.running[(turn.chat_id, turn.message_id)] = turn
         turn.task = asyncio.create_task(self._drive(turn), name=f"turn-{turn.message_id}")
+
+    async def first_write(self, turn: Turn, conn: RawConnection, job: Job[None]) -> None:
+        """The turn's first write, on the request's connection, while its run begins; should
+        it fail, the run is dropped (nothing more stored) and the error raised. (Were the
+        request cancelled while a write it queued still lands, the sweep finds the turn: its
+        row names this process, which no longer runs it.)"""
+        try:
+            await conn.write(job)
+        except BaseException:
+            turn.dropped = True
+            turn.written.set()
+            if turn.task is not None:
+                turn.task.cancel()
+            raise
+        turn.written.set()
+
+    async def write(self, job: Job[None]) -> None:
+        """A write of the turns' own: on SQLite straight to the writer (no reader held)."""
+        if self.pool.writer is not None:
+            await self.pool.writer.submit(job)
+            return
+        async with self.pool.acquire() as conn:
+            await conn.write(job)
 
     def spawn(self, work: Awaitable[Any]) -> None:
         """Background work that outlives its request (the title), kept until it ends; its
@@ -208,6 +246,8 @@ class Turns:
             await asyncio.shield(self._end(turn))
 
     async def _end(self, turn: Turn) -> None:
+        if not turn.first.done():  # before the store: a request waits on it, holding a reader
+            turn.first.set_result(None)
         try:
             await self._store(turn)
         finally:
@@ -221,8 +261,6 @@ class Turns:
             else:
                 turn.publish({"type": "done", "message": turn.message})
             turn.publish(None)
-            if not turn.first.done():
-                turn.first.set_result(None)
         if turn.status == "done" and turn.after is not None:
             self.spawn(turn.after(turn))
 
@@ -231,13 +269,13 @@ class Turns:
         turn.message = {"id": turn.message_id, "parentId": turn.parent_id, "childrenIds": [],
                         "role": "assistant", "content": turn.content, "model": turn.model,
                         **extra}
-        if turn.chat_id is None:
+        await turn.written.wait()  # the first write, made while the run began
+        if turn.chat_id is None or turn.dropped:
             return
         chat_id = turn.chat_id
         try:
-            async with self.pool.acquire() as conn:
-                await conn.write(lambda writer: turn_store.finish(
-                    writer, chat_id, turn.message_id, turn.content, turn.model, extra))
+            await self.write(lambda writer: turn_store.finish(
+                writer, chat_id, turn.message_id, turn.content, turn.model, extra))
         except Exception:  # the sweep marks it interrupted later; say so now in the log
             log.exception("storing the answer %s of chat %s failed", turn.message_id, chat_id)
             raise

@@ -37,7 +37,7 @@ async def chat_completion(id: str, form: TurnForm, request: Request, conn: Raw,
                           user: CurrentUser, token: Token) -> Response:
     turns = turns_of(request)
     begun = await begin_stored(turns, conn, id, user, token, form)
-    return await respond(turns, begun, form.stream, ours, lambda message: message)
+    return await respond(begun, form.stream, ours, lambda message: message)
 
 
 @router.post("/api/chat/completions", summary="Open WebUI's chat completion (a chat turn)")
@@ -46,14 +46,14 @@ async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, t
     form, chat_id, messages = from_openwebui(body)
     turns = turns_of(request)
     if chat_id is None:
-        begun = begin_unstored(user, token, form, messages)
+        begun = begin_unstored(turns, user, token, form, messages)
     else:
         system = [{"role": "system", "content": m.get("content")} for m in messages
                   if isinstance(m, dict) and m.get("role") == "system"]
         begun = await begin_stored(turns, conn, chat_id, user, token, form, system,
                                    reuse_user_message=True)
     message_id = begun.turn.message_id
-    return await respond(turns, begun, form.stream,
+    return await respond(begun, form.stream,
                          openai_encoder(form.model, message_id, chat_id),
                          lambda message: openai_completion(message, form.model, chat_id))
 
