@@ -43,7 +43,7 @@ async def list_users(
     query: str | None = None,
     order_by: Literal["created_at", "last_active_at", "name", "email", "role"] = "created_at",
     direction: Literal["asc", "desc"] = "asc",
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),  # the offset must fit a database integer
 ) -> UserListResponse:
     users, total = await crud.list_users(session, query=query, order_by=order_by,
                                          descending=direction == "desc", page=page,

@@ -85,7 +85,7 @@ def _check_grants(form_grants: list[object] | None, user: Claims) -> None:
 async def list_presets(
     session: Session, user: CurrentUser, query: str | None = None,
     view_option: str | None = Query(default=None, pattern="^(created|shared)?$"),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),  # the offset must fit a database integer
 ) -> ModelAccessListResponse:
     """The presets the caller may see; `view_option` created (own) or shared (others')."""
     rows = [r for r in await crud.list_presets(session) if can_read(r, user)]

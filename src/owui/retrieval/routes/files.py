@@ -67,7 +67,7 @@ async def _wait(rt: Runtime, job_id: str) -> None:
 
 @router.get("/")
 async def list_files(user: CurrentUser, session: Session,
-                     page: Annotated[int, Query(ge=1)] = 1,
+                     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
                      content: bool = True) -> dict[str, Any]:
     files, total = await crud.list_files(session, None if user.is_admin else user.sub, page)
     return {"items": [file_view(f, content=content) for f in files], "total": total}

@@ -43,7 +43,8 @@ def _grants(form: KnowledgeForm) -> list[dict[str, str]]:
 
 @router.get("/")
 async def list_knowledge(user: CurrentUser, session: Session,
-                         page: Annotated[int | None, Query(ge=1)] = 1) -> dict[str, Any]:
+                         page: Annotated[int | None, Query(ge=1, le=1_000_000)] = 1,
+                         ) -> dict[str, Any]:
     found, total = await crud.visible_knowledge(session, None if user.is_admin else user.sub,
                                                 page)
     ids = [k.id for k in found]
