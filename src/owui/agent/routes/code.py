@@ -11,8 +11,11 @@ from owui.agent.sandbox.pool import Outcome
 from owui.agent.schemas import CodeForm
 from owui.agent.state import AgentDep
 from owui.core.auth import CurrentUser
+from owui.core.errors import error_response
 
 router = APIRouter(tags=["code"])
+_EXECUTE_ERRORS = {408: error_response("The code ran past its time limit and was stopped."),
+                   409: error_response("The code session was closed meanwhile.")}
 
 
 def outcome_view(outcome: Outcome) -> dict[str, Any]:
@@ -26,13 +29,15 @@ def outcome_view(outcome: Outcome) -> dict[str, Any]:
             "cold": outcome.cold, "duration_ms": round(outcome.duration_ms, 2)}
 
 
-@router.post("/api/v1/agents/code/execute", summary="Run Python in a sandboxed session")
+@router.post("/api/v1/agents/code/execute", summary="Run Python in a sandboxed session",
+             responses=_EXECUTE_ERRORS)
 async def execute(form: CodeForm, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
     outcome = await agent.kernels.execute(user.sub, form.session_id, form.code, form.timeout)
     return outcome_view(outcome)
 
 
-@router.post("/api/v1/utils/code/execute", summary="Run Python (Open WebUI's shape)")
+@router.post("/api/v1/utils/code/execute", summary="Run Python (Open WebUI's shape)",
+             responses=_EXECUTE_ERRORS)
 async def execute_owui(form: CodeForm, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
     outcome = await agent.kernels.execute(user.sub, form.session_id, form.code, form.timeout)
     view = outcome_view(outcome)

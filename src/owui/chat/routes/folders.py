@@ -18,9 +18,11 @@ from owui.chat.schemas import (
 )
 from owui.chat.views import folder_model, folder_name_id
 from owui.core.auth import CurrentUser
+from owui.core.errors import error_response, not_found
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/folders", tags=["folders"])
+_NAME_TAKEN = {409: error_response("A folder of this name exists there.")}
 
 
 async def _saved(session: Session, folder: Folder) -> Json:
@@ -34,7 +36,8 @@ async def list_folders(session: Session, user: CurrentUser) -> Json:
     return Json([folder_name_id(f) for f in await folder_rows.list_all(session, user.sub)])
 
 
-@router.post("/", response_model=FolderModel)
+@router.post("/", response_model=FolderModel, responses={**_NAME_TAKEN, **not_found(
+    "No parent folder parent_id (or not yours).")})
 async def create_folder(form: FolderForm, session: Session, user: CurrentUser) -> Json:
     folder = await folder_rows.create(session, user.sub, name=form.name.strip(),
                                       parent_id=form.parent_id, data=form.data, meta=form.meta)
@@ -47,7 +50,7 @@ async def get_folder(id: str, session: Session, user: CurrentUser) -> Json:
     return Json(folder_model(await folder_rows.require(session, id, user.sub)))
 
 
-@router.post("/{id}/update", response_model=FolderModel)
+@router.post("/{id}/update", response_model=FolderModel, responses=_NAME_TAKEN)
 async def update_folder(id: str, form: FolderUpdateForm, session: Session,
                         user: CurrentUser) -> Json:
     folder = await folder_rows.require(session, id, user.sub)
@@ -63,7 +66,7 @@ async def update_folder(id: str, form: FolderUpdateForm, session: Session,
     return await _saved(session, folder)
 
 
-@router.post("/{id}/update/parent", response_model=FolderModel)
+@router.post("/{id}/update/parent", response_model=FolderModel, responses=_NAME_TAKEN)
 async def move_folder(id: str, form: FolderParentIdForm, session: Session,
                       user: CurrentUser) -> Json:
     """Under another folder of the caller's (never inside itself), or to the top with null."""
