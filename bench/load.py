@@ -330,6 +330,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=30.0)
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean seconds a user waits between two actions")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="keep the services' logs in this directory")
     args = parser.parse_args()
     if not (1 <= args.users <= MAX_USERS and 1 <= args.seconds <= MAX_SECONDS
             and 0 <= args.warmup < args.seconds and args.think >= 0):
@@ -338,7 +340,7 @@ def main() -> int:
     stop_on_sigterm()
     print(f"load average before start: {load_average():.2f}")
     with tempfile.TemporaryDirectory(prefix="owui-bench-load-") as tmp, \
-            Processes(Path(tmp) / "logs") as procs:
+            Processes(args.logs or Path(tmp) / "logs") as procs:
         port = free_port()
         fake = procs.start("openai-fake", [PYTHON, "-m", "uvicorn", "tests.fakes.openai:app",
                                            "--port", str(port), "--log-level", "warning"],

@@ -14,6 +14,7 @@ from fastapi.openapi.utils import (
 )
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("owui.errors")
@@ -65,10 +66,22 @@ async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
     service recovers by itself once the database is back."""
     if not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
         return await _unexpected(request, exc)
-    service = getattr(request.app.state, "service", None) or "service's"
+    service = _service(request)
     log.error("%s database error: %s", service, exc.orig)
     return _json(503, f"The {service} database is unavailable; try again shortly.",
                  {"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+
+async def _database_busy(request: Request, exc: PoolTimeout) -> JSONResponse:
+    """Every pooled connection stayed in use for the pool's timeout: overloaded, not broken."""
+    service = _service(request)
+    log.error("%s database pool exhausted: %s", service, exc)
+    return _json(503, f"The {service} database is busy; try again shortly.",
+                 {"Retry-After": "1"})
+
+
+def _service(request: Request) -> str:
+    return getattr(request.app.state, "service", None) or "service's"
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -82,6 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UpstreamError, _upstream_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -6,11 +6,10 @@ import time
 from functools import cache
 
 from fastapi import APIRouter, HTTPException, Request, status
-from starlette.concurrency import run_in_threadpool
 
 from owui.core.auth import CurrentUser
 from owui.core.errors import not_found
-from owui.core.passwords import hash_password, verify_password
+from owui.core.passwords import hash_in_thread, hash_password, verify_in_thread
 from owui.core.service import Session
 from owui.core.tokens import issue_token
 from owui.gateway import crud
@@ -59,9 +58,12 @@ async def _current(session: Session, user: CurrentUser) -> User:
 
 @router.post("/signup", response_model=SessionUserResponse)
 async def signup(form: SignupForm, request: Request, session: Session) -> SessionUserResponse:
+    # Hashed before the database is touched: a session holds a pooled connection from its
+    # first query on, and a burst of sign-ups waiting for the hasher held them all (the
+    # pool ran dry and every other request of the gateway failed).
+    password_hash = await hash_in_thread(form.password)
     if await crud.get_user_by_email(session, form.email) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists.")
-    password_hash = await run_in_threadpool(hash_password, form.password)
     user = await crud.create_user(session, name=form.name, email=form.email,
                                   password_hash=password_hash,
                                   role=request.app.state.settings.default_user_role,
@@ -72,8 +74,9 @@ async def signup(form: SignupForm, request: Request, session: Session) -> Sessio
 @router.post("/signin", response_model=SessionUserResponse)
 async def signin(form: SigninForm, request: Request, session: Session) -> SessionUserResponse:
     user = await crud.get_user_by_email(session, form.email)
-    matches, new_hash = await run_in_threadpool(
-        verify_password, form.password, user.password_hash if user else _dummy_hash())
+    await session.commit()  # the read is over: its connection goes back while the hash is checked
+    matches, new_hash = await verify_in_thread(
+        form.password, user.password_hash if user else _dummy_hash())
     if user is None or not matches:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, _BAD_CREDENTIALS)
     if new_hash:
@@ -99,10 +102,10 @@ async def signout(request: Request, session: Session, user: CurrentUser) -> dict
 async def update_password(form: UpdatePasswordForm, session: Session,
                           user: CurrentUser) -> bool:
     found = await _current(session, user)
-    matches, _ = await run_in_threadpool(verify_password, form.password, found.password_hash)
+    matches, _ = await verify_in_thread(form.password, found.password_hash)
     if not matches:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "The current password is incorrect.")
-    found.password_hash = await run_in_threadpool(hash_password, form.new_password)
+    found.password_hash = await hash_in_thread(form.new_password)
     await session.commit()
     return True
 

@@ -6,10 +6,9 @@ import time
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from starlette.concurrency import run_in_threadpool
 
 from owui.core.auth import AdminUser
-from owui.core.passwords import hash_password
+from owui.core.passwords import hash_in_thread
 from owui.core.service import Session
 from owui.gateway import crud
 from owui.gateway.dispatch import Gateway
@@ -76,7 +75,7 @@ async def update_user(user_id: str, form: UserUpdateForm, request: Request, sess
     if form.profile_image_url is not None:
         user.profile_image_url = form.profile_image_url
     if form.password is not None:
-        user.password_hash = await run_in_threadpool(hash_password, form.password)
+        user.password_hash = await hash_in_thread(form.password)
     await session.commit()
     if role_changed or form.password is not None:
         await _cut_off_tokens(request, session, user.id)
