@@ -208,6 +208,8 @@ async def read_share(conn: RawConnection, share_id: str) -> dict[str, Any]:
     chat_id, title, current, cut = found[0]
     row = await require_chat(conn, chat_id, None)
     row.id, row.title, row.share_id = share_id, title, share_id
+    # How the owner files the chat (folder, pin, archive) is theirs, not the link's.
+    row.folder_id, row.pinned, row.archived = None, False, False
     messages = await messages_of(conn, [chat_id], cut)
     row.current_message_id = current if any(m.id == current for m in messages) else None
     tags = await tags_of(conn, [chat_id])
