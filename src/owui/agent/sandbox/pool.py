@@ -131,9 +131,18 @@ class KernelPool:
                     kernel.ready = asyncio.create_task(
                         kernel.start(self.sandbox, self.uid_for(slot), self.limits))
                     created = True
+        ready = kernel.ready
         try:
-            if kernel.ready is not None:
-                await asyncio.shield(kernel.ready)
+            if ready is not None:
+                await asyncio.shield(ready)
+        except asyncio.CancelledError:
+            # The start was cancelled because the session was closed meanwhile (not this
+            # request): a conflict to report, not a cancellation to pass on as a 500.
+            current = asyncio.current_task()
+            if ready is None or not ready.cancelled() or (current and current.cancelling()):
+                raise
+            raise HTTPException(409, f"Code session '{key[1]}' was closed while it "
+                                     "started; run the code again.") from None
         except (KernelDied, SandboxUnavailable, OSError) as exc:
             await self._close(kernel)
             log.error("code sandbox failed to start: %s", exc)
