@@ -1,0 +1,50 @@
+"""Tokens at every route: a signed-out token is refused by the gateway everywhere, and every
+service reached directly refuses a missing, garbage, expired, foreign-key, `alg: none`,
+role-less or unknown-role token (401) on each of its own routes, even one aimed at real data."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from owui.core.services import NAMES
+from tests.authz.conftest import World
+from tests.authz.operations import PUBLIC, Call, each_call
+from tests.authz.owners import client_for, ok, sign_in
+from tests.authz.probe import judge
+from tests.test_service_tokens import _bad_tokens
+
+
+def _calls(world: World, service: str) -> list[Call]:
+    """The service's own routes (the gateway: every route, it is the door to all)."""
+    ops = [op for op in world.operations if op.key not in PUBLIC
+           and (service == "gateway" or op.service == service)]
+    return each_call(ops, world.alice.slots, world.bob.slots)
+
+
+def _refused(call: Call) -> frozenset[int]:
+    return frozenset({401})
+
+
+def test_a_signed_out_token_is_refused_everywhere(world: World) -> None:
+    session = sign_in(world.stack.gateway, world.bob.email, "correct-horse")
+    with client_for(world.stack.gateway, session["token"]) as client:
+        ok(client.post("/api/v1/auths/signout"))
+        problems = judge(client, _calls(world, "gateway"), _refused, world.alice, False)
+    assert not problems, "\n".join(map(str, problems))
+    assert world.alice_now() == world.before
+
+
+@pytest.mark.parametrize("service", NAMES)
+def test_every_service_refuses_bad_tokens_on_every_route(world: World, jwt_secret: str,
+                                                        service: str) -> None:
+    calls = _calls(world, service)
+    assert calls
+    problems = []
+    for label, token in _bad_tokens(jwt_secret).items():
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with httpx.Client(base_url=world.stack.url(service), headers=headers,
+                          timeout=60) as client:
+            found = judge(client, calls, _refused, world.alice, False)
+        problems += [f"{label}: {p}" for p in found]
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
