@@ -1,23 +1,29 @@
 """What the retrieval service does with a CPU and 2 cores, in one run.
 
     .venv/bin/python bench/retrieval.py [--docs 40] [--corpus 100000] [--queries 200]
+        [--stores lancedb,chroma,qdrant,milvus] [--qdrant-url URL] [--milvus-uri URI]
 
 1. Ingestion: a few thousand chunks (synthetic documents, uploaded as files through the
    service's API, chunked, embedded and indexed by its background jobs) in chunks/s, against
    plain `model.encode` (batch 32) on the very same chunk texts in this process, first.
-2. Query latency over a 100,000-chunk LanceDB collection, measured by a client over HTTP, so
-   the query's embedding is included: p50 and p99 for vector, full-text (BM25) and hybrid
-   (RRF). The corpus is synthetic sentences from a fixed vocabulary and seed; its vectors come
-   from the same bundled all-MiniLM-L6-v2 and are cached in ~/.cache/owui/bench-retrieval
-   (OWUI_BENCH_CACHE), so only the first run pays for embedding 100,000 texts. They are
-   written into the service's LanceDB with the service's own store class, which builds the
-   HNSW and full-text indexes, before the service is started on that data dir.
-3. The service's resident memory: at start, once the model is loaded, and after the queries.
+2. The vector stores side by side on the same 100,000 chunks: how fast each takes them in
+   (written with the service's own store class, then its upkeep: LanceDB builds its HNSW and
+   full-text indexes, Milvus Lite seals its memtable), and query latency measured by a client
+   over HTTP, so the query's embedding is included: p50 and p99 for vector, full-text (BM25)
+   and hybrid (RRF). The corpus is synthetic sentences from a fixed vocabulary and seed; its
+   vectors come from the same bundled all-MiniLM-L6-v2 and are cached in
+   ~/.cache/owui/bench-retrieval (OWUI_BENCH_CACHE), so only the first run pays for embedding
+   100,000 texts. Chroma is a `chroma run` started here. Qdrant and Milvus are servers given by
+   --qdrant-url / --milvus-uri; without them, what runs here: Milvus Lite (a `.db` path), and
+   qdrant-client's local mode, which commits each point to SQLite on its own and scans in
+   Python, so it gets the first --qdrant-local-corpus chunks only and fewer queries, as Milvus
+   Lite does (--embedded-queries): development engines, not the servers.
+3. The service's resident memory (LanceDB): at start, once the model is loaded, and after the
+   queries.
 
 Loopback only; every process started here is stopped. The machine is shared: figures move
 with its load (shown at the top).
 """
-
 from __future__ import annotations
 
 import argparse
@@ -42,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from _common import (
     Processes,
     bench_env,
+    free_port,
     mint_token,
     progress,
     rss_bytes,
@@ -67,6 +74,7 @@ VERBS = (
     "measures", "stores", "protects", "follows", "explains", "carries", "builds", "tracks",
     "links", "feeds",
 )
+CORPUS_SIZE = 100_000
 CACHE = Path(os.environ.get("OWUI_BENCH_CACHE", Path.home() / ".cache/owui/bench-retrieval"))
 
 
@@ -100,9 +108,13 @@ def encode(model, texts: list[str], batch: int = 32) -> np.ndarray:
                         convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
 
 
+def vectors_path(size: int) -> Path:
+    return CACHE / f"corpus-{size}-seed7-minilm-l6-v2.npy"
+
+
 def corpus_vectors(texts: list[str]) -> tuple[np.ndarray, str]:
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"corpus-{len(texts)}-seed7-minilm-l6-v2.npy"
+    path = vectors_path(len(texts))
     if path.exists():
         return np.load(path), f"cached at {path}"
     progress(f"embedding {len(texts)} corpus chunks once (cached at {path})")
@@ -194,24 +206,68 @@ def torch_default_threads() -> int:
     return torch.get_num_threads()
 
 
-def load_corpus(data_dir: Path, collection: str, texts: list[str],
-                vectors: np.ndarray) -> float:
-    from owui.retrieval.vectors.base import Record
-    from owui.retrieval.vectors.lance import LanceStore
+STORES = ("lancedb", "chroma", "qdrant", "milvus")
 
-    async def run() -> float:
-        store = LanceStore(data_dir / "vectors" / "lancedb", 20_000)
+
+def store_env(store: str, data_dir: Path, args: argparse.Namespace,
+              chroma_url: str | None) -> dict[str, str]:
+    """The variables that point the service (and the loader) at a store."""
+    if store == "chroma":
+        return {"VECTOR_DB": "chroma", "CHROMA_HTTP_URL": str(chroma_url)}
+    if store == "qdrant":
+        return {"VECTOR_DB": "qdrant",
+                "QDRANT_URL": args.qdrant_url or f"file:{data_dir / 'qdrant'}"}
+    if store == "milvus":
+        return {"VECTOR_DB": "milvus", "MILVUS_URI": args.milvus_uri or str(data_dir / "milvus.db")}
+    return {"VECTOR_DB": "lancedb"}
+
+
+def embedded(store: str, args: argparse.Namespace) -> bool:
+    """A development engine in the service's process rather than a server."""
+    return (store == "qdrant" and not args.qdrant_url) or (store == "milvus"
+                                                          and not args.milvus_uri)
+
+
+def load_corpus(env: dict[str, str], data_dir: str, collection: str, size: int,
+                full: int) -> tuple[float, float]:
+    """Write the corpus with the service's store class; seconds to write, and for upkeep.
+    Runs in a process of its own, so that an embedded store's files and locks are let go
+    before the service opens them."""
+    from owui.core.config import Settings
+    from owui.retrieval.vectors import create_store
+    from owui.retrieval.vectors.base import Record
+
+    texts = corpus(full)[:size]  # the same seed: a smaller corpus is the start of it
+    vectors = np.load(vectors_path(full), mmap_mode="r")
+    settings = Settings(**{key.lower(): value for key, value in env.items()},
+                        owui_data_dir=Path(data_dir), rag_vector_index_min_rows=20_000)
+
+    async def run() -> tuple[float, float]:
+        store = create_store(settings)
         await store.start()
-        for start in range(0, len(texts), 10_000):
-            records = [Record(uuid.uuid4().hex, collection, f"bench-{i // 100}", texts[i],
-                              vectors[i], {"name": f"doc{i // 100}.txt", "source": "bench"})
-                       for i in range(start, min(start + 10_000, len(texts)))]
-            await store.add(records)
         began = time.monotonic()
-        await store.maintain()  # HNSW + full-text + scalar indexes over the whole table
-        return time.monotonic() - began
+        for start in range(0, size, 5_000):
+            await store.add([Record(uuid.uuid4().hex, collection, f"bench-{i // 100}", texts[i],
+                                    np.asarray(vectors[i]),
+                                    {"name": f"doc{i // 100}.txt", "source": "bench"})
+                             for i in range(start, min(start + 5_000, size))])
+        written = time.monotonic() - began
+        began = time.monotonic()
+        await store.maintain()  # LanceDB: HNSW + full-text + scalar indexes; Milvus Lite: flush
+        upkeep = time.monotonic() - began
+        await store.close()
+        return written, upkeep
 
     return asyncio.run(run())
+
+
+def load_elsewhere(env: dict[str, str], data_dir: Path, collection: str, size: int,
+                   full: int) -> tuple[float, float]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(load_corpus, env, str(data_dir), collection, size, full).result()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -231,30 +287,58 @@ def timed(client: httpx.Client, path: str, bodies: list[dict]) -> tuple[float, f
     return statistics.median(latencies), percentile(latencies, 99)
 
 
-def bench_queries(procs: Processes, size: int, count: int, secret: str) -> dict[str, object]:
-    texts = corpus(size)
-    vectors, how = corpus_vectors(texts)
-    data_dir = Path(tempfile.mkdtemp(prefix="query-", dir=tempfile.tempdir))
-    env = service_env(data_dir, secret)
+def bench_queries(procs: Processes, args: argparse.Namespace, secret: str) -> dict[str, Any]:
+    """Every store on the same corpus; the first (LanceDB) also gives start time and memory."""
+    if not vectors_path(args.corpus).exists():
+        corpus_vectors(corpus(args.corpus))
+    results: dict[str, Any] = {}
+    chroma_url = None
+    for store in args.stores:
+        if store == "chroma" and chroma_url is None:
+            chroma_url = start_chroma(procs)
+        results[store] = bench_store(procs, store, args, secret, chroma_url)
+    return results
+
+
+def start_chroma(procs: Processes) -> str:
+    program = Path(sys.executable).parent / "chroma"
+    path = Path(tempfile.mkdtemp(prefix="chroma-", dir=tempfile.tempdir))
+    port = free_port()
+    proc = procs.start("chroma", [str(program), "run", "--path", str(path), "--host", "127.0.0.1",
+                                  "--port", str(port)], {}, port)
+    proc.wait_ready("/api/v2/heartbeat", timeout=120)
+    return proc.url
+
+
+def bench_store(procs: Processes, store: str, args: argparse.Namespace, secret: str,
+                chroma_url: str | None) -> dict[str, Any]:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"query-{store}-", dir=tempfile.tempdir))
+    chosen = store_env(store, data_dir, args, chroma_url)
+    env = {**service_env(data_dir, secret), **chosen}
     headers = {"Authorization": f"Bearer {mint_token(secret)}"}
+    size = args.corpus
+    if store == "qdrant" and not args.qdrant_url:
+        size = min(size, args.qdrant_local_corpus)
+    count = args.embedded_queries if embedded(store, args) else args.queries
     # The default start (model and store load on first use): time to ready, idle memory.
     proc, ready = start(procs, {**env, "RAG_EMBEDDING_MODEL_PRELOAD": "false"})
     time.sleep(2)
-    rss_idle = rss_bytes(proc.popen.pid)
+    result: dict[str, Any] = {"ready": ready, "rss_start": rss_bytes(proc.popen.pid),
+                              "chunks": size, "queries": count}
     with httpx.Client(base_url=proc.url, headers=headers, timeout=120) as client:
         knowledge = client.post("/api/v1/knowledge/create",
                                 json={"name": "bench", "description": ""}).json()["id"]
     proc.stop()
-    progress(f"writing {size} chunks into LanceDB and building its indexes")
-    index_seconds = load_corpus(data_dir, knowledge, texts, vectors)
+    progress(f"{store}: writing {size} chunks and running its upkeep")
+    written, result["upkeep"] = load_elsewhere(chosen, data_dir, knowledge, size, args.corpus)
+    result["ingest"] = size / written
 
     proc, _ = start(procs, env)
-    result: dict[str, object] = {"how": how, "index_seconds": index_seconds, "ready": ready}
-    with httpx.Client(base_url=proc.url, headers=headers, timeout=120) as client:
+    with httpx.Client(base_url=proc.url, headers=headers, timeout=300) as client:
         result["model_load"] = wait_model(client)
-        result["rss_start"], result["rss_model"] = rss_idle, rss_bytes(proc.popen.pid)
+        result["rss_model"] = rss_bytes(proc.popen.pid)
         asked = queries(count + 10)
-        progress(f"{count} queries per mode over {size} chunks")
+        progress(f"{store}: {count} queries per mode over {size} chunks")
         base = {"collection_names": [knowledge], "k": 5}
         result["vector"] = timed(client, "/api/v1/retrieval/query/collection",
                                  [{**base, "query": q, "hybrid": False} for q in asked])
@@ -267,13 +351,49 @@ def bench_queries(procs: Processes, size: int, count: int, secret: str) -> dict[
     return result
 
 
+STORE_LABELS = {"lancedb": "LanceDB (embedded)", "chroma": "Chroma (chroma run)",
+                "qdrant": "Qdrant", "milvus": "Milvus"}
+
+
+def label(store: str, args: argparse.Namespace) -> str:
+    if store == "qdrant" and not args.qdrant_url:
+        return "Qdrant (client local mode)"
+    if store == "milvus" and not args.milvus_uri:
+        return "Milvus (Milvus Lite)"
+    return STORE_LABELS[store]
+
+
+def print_queries(found: dict[str, Any], args: argparse.Namespace) -> None:
+    print(f"vector stores on the same corpus ({args.corpus} chunks unless said), k=5, queries "
+          "over HTTP with the query's embedding; latency p50 / p99 in ms:")
+    print(f"  {'store':27s} {'chunks':>7s} {'write/s':>8s} {'upkeep':>7s} {'queries':>7s}  "
+          f"{'vector':>15s}  {'text (BM25)':>15s}  {'hybrid (RRF)':>15s}")
+    for store, row in found.items():
+        cells = "  ".join(f"{row[mode][0]:7.1f} /{row[mode][1]:7.1f}"
+                          for mode in ("vector", "text", "hybrid"))
+        print(f"  {label(store, args):27s} {row['chunks']:7d} {row['ingest']:8.0f} "
+              f"{row['upkeep']:6.0f}s {row['queries']:7d}  {cells}")
+    print("  (write/s: chunks with their vectors written by the store class in batches of 5,000;"
+          " upkeep: LanceDB's HNSW, full-text and scalar indexes, Milvus Lite's flush)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=14, help="documents to ingest")
     parser.add_argument("--chunk-size", type=int, default=100, help="tokens per chunk")
-    parser.add_argument("--corpus", type=int, default=100_000, help="chunks to query over")
+    parser.add_argument("--corpus", type=int, default=CORPUS_SIZE, help="chunks to query over")
     parser.add_argument("--queries", type=int, default=200, help="queries per mode")
+    parser.add_argument("--stores", type=lambda text: text.split(","), default=list(STORES),
+                        help="comma-separated, of " + ",".join(STORES))
+    parser.add_argument("--qdrant-url", help="a Qdrant server (default: the client's local mode)")
+    parser.add_argument("--milvus-uri", help="a Milvus server (default: Milvus Lite)")
+    parser.add_argument("--qdrant-local-corpus", type=int, default=10_000,
+                        help="chunks for Qdrant's local mode")
+    parser.add_argument("--embedded-queries", type=int, default=20,
+                        help="queries per mode on Qdrant's local mode and Milvus Lite")
     args = parser.parse_args()
+    if unknown := set(args.stores) - set(STORES):
+        parser.error(f"unknown store(s) {', '.join(sorted(unknown))}; use {', '.join(STORES)}")
     stop_on_sigterm()
     secret = mint_secret()
     load = os.getloadavg()
@@ -282,7 +402,7 @@ def main() -> None:
     try:
         with Processes(Path(work) / "logs") as procs:
             ingest = bench_ingestion(procs, args.docs, args.chunk_size, secret)
-            found = bench_queries(procs, args.corpus, args.queries, secret)
+            found = bench_queries(procs, args, secret)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     mb = 1024 * 1024
@@ -294,21 +414,14 @@ def main() -> None:
     best = max(ingest["plain"].values())
     print(f"  service (upload to indexed, 1 thread) {ingest['service']:8.1f} chunks/s = "
           f"{100 * ingest['service'] / best:.0f}% of the faster plain (target >= 85%)")
-    print(f"queries over {args.corpus} chunks, {args.queries} per mode, k=5, over HTTP, "
-          "query embedding included:")
-    targets = {"vector": 25, "text": None, "hybrid": 40}
-    for mode in ("vector", "text", "hybrid"):
-        p50, p99 = found[mode]  # type: ignore[misc]
-        target = f"(target p50 <= {targets[mode]} ms)" if targets[mode] else ""
-        print(f"  {mode:7s} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   {target}")
-    print(f"  corpus vectors: {found['how']}; LanceDB indexes built in "
-          f"{found['index_seconds']:.0f} s (full-text, scalar, and IVF_HNSW_SQ from 20,000 rows)")
-    print(f"service: ready in {found['ready']:.2f} s (default: model loaded on first use); "
-          f"with RAG_EMBEDDING_MODEL_PRELOAD, the model is ready {found['model_load']:.1f} s "
-          "after that")
-    print(f"  resident memory: {found['rss_start'] / mb:.0f} MB idle after start, "
-          f"{found['rss_model'] / mb:.0f} MB with the model loaded, "
-          f"{found['rss_end'] / mb:.0f} MB after the queries over {args.corpus} chunks")
+    print_queries(found, args)
+    first = found[args.stores[0]]
+    print(f"service ({label(args.stores[0], args)}): ready in {first['ready']:.2f} s (default: "
+          f"model loaded on first use); with RAG_EMBEDDING_MODEL_PRELOAD, the model is ready "
+          f"{first['model_load']:.1f} s after that")
+    print(f"  resident memory: {first['rss_start'] / mb:.0f} MB idle after start, "
+          f"{first['rss_model'] / mb:.0f} MB with the model loaded, "
+          f"{first['rss_end'] / mb:.0f} MB after the queries over {first['chunks']} chunks")
 
 
 def mint_secret() -> str:
