@@ -48,8 +48,8 @@ async def test_lancedb_indexes_are_updated_not_rebuilt(tmp_path: Path) -> None:
 
 def test_the_service_module_imports_no_heavy_library() -> None:
     code = ("import sys, owui.retrieval.app; heavy = [m for m in ('torch', 'lancedb', "
-            "'chromadb', 'sentence_transformers', 'transformers', 'pyarrow') if m in "
-            "sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
+            "'chromadb', 'qdrant_client', 'pymilvus', 'sentence_transformers', 'transformers', "
+            "'pyarrow') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, env={"JWT_SECRET_KEY": "x" * 40, "PATH": ""})
     assert done.returncode == 0, done.stdout + done.stderr
