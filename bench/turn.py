@@ -15,6 +15,9 @@ token, alternately (paired), p50 and p99, in ms; added = turn - bare.
    sentences, same cached vectors of the bundled all-MiniLM-L6-v2), written into the service's
    LanceDB before it starts.
 
+The CPU time each service spends per turn is shown too (from /proc): on a shared machine it is
+steadier than latency.
+
 Each turn is a new root in one chat (the history stays one message, and the chat's title is set,
 so no title task runs in the background). Every turn is read to its end before the next, so the
 answer's final write is inside the loop, not piled up. Loopback only; every process started
@@ -35,13 +38,14 @@ from _common import (
     PYTHON,
     Processes,
     bench_env,
+    cpu_seconds,
     free_port,
     load_average,
     progress,
     stop_on_sigterm,
 )
 from agent import percentiles
-from retrieval import corpus, corpus_vectors, load_corpus, wait_model
+from retrieval import corpus, corpus_vectors, load_elsewhere, wait_model
 
 MODEL = "gpt-fake"
 QUESTION = "Where does the router keep the buffer of the cluster?"
@@ -63,7 +67,7 @@ def first_token(client: httpx.Client, url: str, body: dict, token_line: bytes) -
 
 
 def measure(client: httpx.Client, gateway: str, chat_id: str, provider: str, turns: int,
-            extra: dict) -> dict[str, tuple[float, float] | float]:
+            extra: dict, pids: dict[str, int]) -> dict:
     turn_url = f"{gateway}/api/v1/chats/{chat_id}/completions"
     bare_url = f"{provider}/v1/chat/completions"
     turn_body = {"model": MODEL, "content": QUESTION, "parent_id": None, **extra}
@@ -79,13 +83,31 @@ def measure(client: httpx.Client, gateway: str, chat_id: str, provider: str, tur
     for _ in range(20):  # warm-up: connections, caches, the interpreter's paths
         one_turn()
         one_bare()
-    whole, bare = [], []
+    whole, bare, cpu = [], [], dict.fromkeys(pids, 0.0)
     for _ in range(turns):
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         whole.append(one_turn())
+        for name, pid in pids.items():
+            cpu[name] += cpu_seconds(pid) - before[name]
         bare.append(one_bare())
     diffs = [w - b for w, b in zip(whole, bare, strict=True)]
     return {"turn": percentiles(whole), "bare": percentiles(bare),
-            "paired": statistics.median(diffs)}
+            "paired": statistics.median(diffs),
+            "cpu": {name: seconds / turns * 1000 for name, seconds in cpu.items()}}
+
+
+def time_rag(client: httpx.Client, retrieval: str, knowledge: str, count: int
+             ) -> tuple[float, float]:
+    """The retrieval step alone: the agent's call, straight to the retrieval service."""
+    body = {"messages": [{"role": "user", "content": QUESTION}],
+            "collection_names": [knowledge]}
+    samples = []
+    for index in range(count + 10):
+        started = time.perf_counter()
+        client.post(f"{retrieval}/api/v1/retrieval/rag", json=body).raise_for_status()
+        if index >= 10:
+            samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
 
 
 def report(title: str, result: dict, target: float) -> None:
@@ -99,6 +121,9 @@ def report(title: str, result: dict, target: float) -> None:
           f"target <= {target:g} ms")
     print(f"  ratio turn / bare           p50 {turn_p50 / bare_p50:7.1f} x    "
           f"p99 {turn_p99 / bare_p99:7.1f} x")
+    print("  CPU per turn (user + system, from /proc; moves much less with the machine's "
+          "load than latency does):")
+    print("    " + "   ".join(f"{name} {ms:.2f} ms" for name, ms in result["cpu"].items()))
 
 
 def start_services(procs: Processes, env: dict[str, str], provider: str
@@ -124,7 +149,7 @@ def main() -> None:
     stop_on_sigterm()
     print(f"load average before start: {load_average():.2f}")
     texts = corpus(args.chunks)
-    vectors, how = corpus_vectors(texts)
+    _vectors, how = corpus_vectors(texts)  # made once and cached, read again by the loader
     progress(f"{len(texts)} corpus vectors {how}")
     with tempfile.TemporaryDirectory(prefix="owui-bench-turn-") as tmp, \
             Processes(Path(tmp) / "logs") as procs:
@@ -146,21 +171,28 @@ def main() -> None:
             retrieval = next(p for p in procs.started if p.name == "retrieval")
             retrieval.stop()
             progress(f"writing {len(texts)} chunks into LanceDB and building its indexes")
-            load_corpus(Path(env["OWUI_DATA_DIR"]), knowledge, texts, vectors)
+            load_elsewhere({"VECTOR_DB": "lancedb"}, Path(env["OWUI_DATA_DIR"]), knowledge,
+                           len(texts), len(texts))
             retrieval = procs.serve("retrieval", env, ports["retrieval"])
             retrieval.wait_ready(timeout=120)
             with httpx.Client(base_url=retrieval.url, headers=headers, timeout=60) as direct:
                 wait_model(direct)
             chat_id = client.post(f"{gateway}/api/v1/chats/new",
                                   json={"chat": {"title": "bench"}}).json()["id"]
+            pids = {p.name: p.popen.pid for p in procs.started
+                    if p.name in ("gateway", "chat", "agent", "retrieval", "inference")
+                    and p.popen.poll() is None}
             progress(f"{args.turns} turns, retrieval off")
-            off = measure(client, gateway, chat_id, fake.url, args.turns, {})
+            off = measure(client, gateway, chat_id, fake.url, args.turns, {}, pids)
             progress(f"{args.turns} turns, retrieval on ({len(texts)} chunks)")
             on = measure(client, gateway, chat_id, fake.url, args.turns,
-                         {"collection_names": [knowledge]})
+                         {"collection_names": [knowledge]}, pids)
+            rag = time_rag(client, retrieval.url, knowledge, args.turns)
     report(f"Retrieval off ({args.turns} turns, paired with bare calls)", off, 15)
     report(f"Retrieval on: a {len(texts)}-chunk collection attached ({args.turns} turns)", on,
            60)
+    print(f"  of which the retrieval step alone (POST /api/v1/retrieval/rag, direct)   "
+          f"p50 {rag[0]:7.2f} ms   p99 {rag[1]:7.2f} ms")
 
 
 if __name__ == "__main__":

@@ -38,11 +38,12 @@ class Agent:
                            **values)  # type: ignore[arg-type]
 
 
-def agent_of(request: Request) -> Agent:
+# Dependencies are async: FastAPI runs a sync one in a thread, a hop on every run's path.
+async def agent_of(request: Request) -> Agent:
     return request.app.state.agent
 
 
-def token_of(request: Request) -> str:
+async def token_of(request: Request) -> str:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:  # the auth middleware let it in, so this does not happen
         raise HTTPException(401, "Not authenticated")

@@ -21,7 +21,7 @@ from owui.core.tokens import bearer_token
 router = APIRouter(tags=["completions"])
 
 
-def _token(request: Request) -> str:
+async def _token(request: Request) -> str:  # async: a sync dependency costs a thread hop
     token = bearer_token(request.headers.get("authorization"))
     if token is None:  # the auth middleware let it in, so this does not happen
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated")
