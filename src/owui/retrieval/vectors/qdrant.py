@@ -1,6 +1,6 @@
 """Qdrant, through qdrant-client's async client: a server at QDRANT_URL (with QDRANT_API_KEY),
-or, for `file:PATH`, qdrant-client's embedded local mode (exact search in Python; for
-development and tests, not for production).
+or, for `file:PATH`, qdrant-client's embedded local mode (exact search in Python, on a worker
+thread; for development and tests, not for production).
 
 Like Chroma, rows of every collection share one Qdrant collection per vector size, told apart
 by payload (keyword-indexed on a server), so a search over several collections is one query.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -65,10 +66,11 @@ class QdrantStore(VectorStore):
             self._opening = asyncio.get_running_loop().run_in_executor(None, self._connect)
 
     def _connect(self) -> Any:
-        from qdrant_client import AsyncQdrantClient
+        from qdrant_client import AsyncQdrantClient, QdrantClient
 
         if self.local_path is not None:
-            return AsyncQdrantClient(path=self.local_path)
+            return LocalOnThreads(QdrantClient(path=self.local_path,
+                                               force_disable_check_same_thread=True))
         return AsyncQdrantClient(url=self.url, api_key=self.api_key, timeout=self.timeout,
                                  check_compatibility=False)
 
@@ -262,6 +264,28 @@ class QdrantStore(VectorStore):
                 filter=within, limit=k, with_payload=True))
         responses = await client.query_batch_points(name, requests)
         return [[_hit(point) for point in response.points] for response in responses]
+
+
+class LocalOnThreads:
+    """qdrant-client's local mode computes in the caller's thread (its async client too, which
+    would stall the event loop for a whole scan): the same calls, awaited, on a worker thread,
+    one at a time since local mode is not thread-safe."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(self._locked, method, args, kwargs)
+
+        return call
+
+    def _locked(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        with self._lock:
+            return method(*args, **kwargs)
 
 
 def _point(record: Record) -> Any:
