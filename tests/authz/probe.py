@@ -44,6 +44,8 @@ NAMESPACED = frozenset({"tag", "session"})
 UPSTREAM_STATUSES = frozenset({502, 503, 504})
 # Slots a share link shows every signed-in user (the owner's id, the tag on the chat).
 SHARED_SLOTS = frozenset({"share", "user", "preferences", "tag"})
+# Ids every user sees: the model lists name the connection that serves each model.
+LISTED_SLOTS = frozenset({"connection"})
 
 
 @dataclass
@@ -89,7 +91,7 @@ def leaks(call: Call, text: str, victim: Owner, signed_in: bool, sent: str = "")
         found.append("the victim's shared chat")
     sent += call.sent_text()
     for slot, value in victim.slots.items():
-        if slot in NAMESPACED or (signed_in and slot in SHARED_SLOTS):
+        if slot in NAMESPACED | LISTED_SLOTS or (signed_in and slot in SHARED_SLOTS):
             continue
         if isinstance(value, str) and len(value) >= 8 and value in text and value not in sent:
             found.append(f"the victim's {slot} id {value}")

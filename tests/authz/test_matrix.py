@@ -11,7 +11,7 @@ import httpx
 
 from tests.authz.conftest import World
 from tests.authz.operations import PUBLIC, SESSION_ENDING, Call, each_call
-from tests.authz.owners import ADMIN_MADE, RESOURCE_TYPES, client_for
+from tests.authz.owners import ADMIN_MADE, RESOURCE_TYPES, client_for, owner
 from tests.authz.probe import WORKERS, Verdict, judge, refusal
 
 PENDING_OWN = "/api/v1/auths"  # a pending account may still see and sign out of itself
@@ -95,6 +95,18 @@ def test_another_user_is_refused_on_every_route(world: World, bob_client: httpx.
     problems += run([c for c in own if c.op.method == "GET"]) + run(ending)
     assert not problems, _report(problems)
     assert world.alice_now() == world.before
+
+
+def test_a_new_user_sees_nothing_of_anyone_else(world: World) -> None:
+    """Every listing and search, as someone who never saw a link or sent an id: no word of
+    Alice's (not even her shared chat) and no id of hers in any answer."""
+    carol = owner(world.stack.gateway, "Carol")
+    lists = [c for c in _matrix(world) if not c.victim_slots and c.op.method == "GET"]
+    try:
+        problems = judge(carol.client, lists, lambda _call: None, world.alice, False)
+    finally:
+        carol.client.close()
+    assert not problems, _report(problems)
 
 
 def test_a_pending_account_is_refused_everywhere(world: World) -> None:

@@ -23,6 +23,7 @@ def test_a_session_name_is_the_callers_own(world: World) -> None:
     mine = ok(world.alice.client.post("/api/v1/agents/code/execute", json={
         "code": "print(secret)", "session_id": name}))
     assert mine["stdout"] == f"{world.alice.private}\n"
+    world.before = world.alice_now()  # Alice used her session: the state to keep from now on
 
 
 def test_closing_a_session_while_it_starts_is_a_conflict(world: World) -> None:
