@@ -87,17 +87,21 @@ async def _placed(conn: RawConnection, chat_id: str, user: Claims, form: TurnFor
     user_message, assistant = _messages(form)
     given = "parent_id" in form.model_fields_set
     parent = form.parent_id if given else row.current_message_id
-    ids = [m.id for m in (user_message, assistant) if m is not None]
-    known = await turn_store.roles(conn, chat_id, [*ids, *([parent] if parent else [])])
+    # Only ids a client chose can be taken already (ours are new uuids): look those up.
+    chosen = [i for i in (form.user_message_id, form.message_id) if i]
+    known = await turn_store.roles(conn, chat_id, chosen) if chosen else {}
     if reuse_user_message and user_message is not None and known.get(user_message.id) == "user":
         parent, user_message = user_message.id, None  # Open WebUI stored it already
+        known.pop(parent)
     if user_message is not None:
         user_message.parent_id, assistant.parent_id = parent, user_message.id
     else:
         assistant.parent_id = parent
+    history = await reads.branch(conn, chat_id, parent) if parent else []
+    if history:  # the branch ends at the parent: it is in the chat, with this role
+        known[history[-1]["id"]] = history[-1]["role"]
     new = [m for m in (user_message, assistant) if m is not None]
     turn_store.check_place(chat_id, new, known)
-    history = await reads.branch(conn, chat_id, parent) if parent else []
     if user_message is not None:
         history.append(message_out(user_message, []))
     first = user_message is not None and parent is None and row.title == DEFAULT_TITLE
