@@ -1,12 +1,13 @@
 """Many users at once on a whole owui: throughput, latency per route, errors, memory.
 
-    .venv/bin/python bench/load.py [--users 200] [--seconds 180] [--warmup 30] [--think 1.0]
+    .venv/bin/python bench/load.py [--users 200] [--seconds 180] [--warmup 60] [--think 1.0]
 
 Starts its own `owui up` (data dir in a temporary directory, loopback only) with the fake
-OpenAI provider (tests/fakes/openai.py) as its model provider, then runs `--users` simulated
-users (asyncio + aiohttp) for `--seconds`. They arrive spread over the warm-up; each signs up
-and in, creates a chat, then, until the end, does one of these at a time with a pause of about
-`--think` seconds between them: list its chats, open one, run a chat turn
+OpenAI provider (tests/fakes/openai.py) as its model provider and makes `--users` accounts
+(sign-ups, a few at a time: each hashes a password, ~0.1 s of a core). Then `--users`
+simulated users (asyncio + aiohttp) run for `--seconds`. They arrive spread over the warm-up;
+each signs in, creates a chat, then, until the end, does one of these at a time with a pause of
+about `--think` seconds between them: list its chats, open one, run a chat turn
 (`POST /api/v1/chats/{id}/completions`, the answer streamed from the fake provider through the
 agent and read to its end), start a new chat, upload a small text file (processed: extracted,
 embedded by the bundled all-MiniLM-L6-v2, indexed) or search its files.
@@ -57,6 +58,9 @@ from _common import (
 from retrieval import wait_model
 
 MODEL = "gpt-fake"
+PASSWORD = "load-password"
+# Accounts made at once before the run (each sign-up hashes a password: a core for ~0.1 s).
+SIGNUPS_AT_ONCE = 8
 SERVICES = ("gateway", "inference", "agent", "retrieval", "chat")
 MAX_USERS, MAX_SECONDS = 2000, 3600
 GROWTH_TARGET = 0.20
@@ -93,6 +97,7 @@ class User:
     stats: Stats
     rng: random.Random
     headers: dict[str, str] = field(default_factory=dict)
+    email: str = ""
     chats: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
@@ -118,15 +123,16 @@ class User:
             return await response.json(content_type=None)
 
     async def sign_up(self) -> None:
-        email = f"{uuid.uuid4().hex[:12]}@load.test"
-        form = {"name": "Load", "email": email, "password": "load-password"}
-        account = await self.timed("sign up", lambda: self.json(
+        self.email = f"{uuid.uuid4().hex[:12]}@load.test"
+        form = {"name": "Load", "email": self.email, "password": PASSWORD}
+        await self.timed("sign up (before the run)", lambda: self.json(
             "POST", "/api/v1/auths/signup", json=form))
+
+    async def sign_in(self) -> None:
         signed_in = await self.timed("sign in", lambda: self.json(
-            "POST", "/api/v1/auths/signin", json={"email": email, "password": form["password"]}))
-        token = (signed_in or account or {}).get("token")  # type: ignore[union-attr]
-        if token:
-            self.headers = {"Authorization": f"Bearer {token}"}
+            "POST", "/api/v1/auths/signin", json={"email": self.email, "password": PASSWORD}))
+        if isinstance(signed_in, dict):
+            self.headers = {"Authorization": f"Bearer {signed_in['token']}"}
 
     async def new_chat(self) -> None:
         chat = await self.timed("new chat", lambda: self.json(
@@ -186,7 +192,7 @@ class User:
         return " ".join(self.rng.choice(WORDS) for _ in range(words))
 
     async def live(self, until: float, think: float) -> None:
-        await self.sign_up()
+        await self.sign_in()
         if not self.headers:
             return
         await self.new_chat()
@@ -256,12 +262,23 @@ async def run_users(gateway: str, users: int, seconds: float, warmup: float, thi
     stats = Stats()
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=120)
-    until = stats.started + seconds
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        people = [User(http, gateway, stats, random.Random(i)) for i in range(users)]
+        progress(f"making {users} accounts, {SIGNUPS_AT_ONCE} at a time")
+        slots = asyncio.Semaphore(SIGNUPS_AT_ONCE)
+
+        async def account(user: User) -> None:
+            async with slots:
+                await user.sign_up()
+
+        await asyncio.gather(*(account(user) for user in people))
+        progress(f"{users} users for {seconds:g} s (warm-up {warmup:g} s)")
+        stats.started = time.monotonic()
+        until = stats.started + seconds
+
         async def one(index: int) -> None:
             await asyncio.sleep(warmup * index / max(1, users))  # arrivals spread out
-            user = User(http, gateway, stats, random.Random(index))
-            await user.live(until, think)
+            await people[index].live(until, think)
 
         async def warmed() -> None:
             await asyncio.sleep(warmup)
@@ -269,6 +286,10 @@ async def run_users(gateway: str, users: int, seconds: float, warmup: float, thi
 
         await asyncio.gather(warmed(), *(one(i) for i in range(users)))
     return stats
+
+
+def began_before_run(route: str) -> bool:
+    return route.endswith("(before the run)")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -286,16 +307,18 @@ def report(stats: Stats, seconds: float, warmup: float,
         table.add_column(column, justify="left" if column == "route" else "right")
     total = 0
     for route, samples in sorted(stats.samples.items()):
-        kept = [d for began, d in samples if began - stats.started >= warmup]
+        before = began_before_run(route)
+        kept = [d for began, d in samples if before or began - stats.started >= warmup]
         if not kept:
             continue
-        if route != "turn: first token":
+        if route != "turn: first token" and not before:
             total += len(kept)
-        table.add_row(route, str(len(kept)), f"{len(kept) / measured:.1f}",
+        table.add_row(route, str(len(kept)), "" if before else f"{len(kept) / measured:.1f}",
                       f"{1000 * percentile(kept, 0.50):.1f}",
                       f"{1000 * percentile(kept, 0.99):.1f}")
     console.print(table)
-    everything = sum(len(s) for r, s in stats.samples.items() if r != "turn: first token")
+    everything = sum(len(s) for r, s in stats.samples.items()
+                     if r != "turn: first token" and not began_before_run(r))
     console.print(f"requests/s after warm-up: {total / measured:.1f}   "
                   f"(all {everything} requests over {seconds:g} s: {everything / seconds:.1f}/s)")
     if stats.errors:
@@ -327,7 +350,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=180.0)
-    parser.add_argument("--warmup", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=60.0,
+                        help="seconds over which the users arrive (sign-ins hash passwords)")
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean seconds a user waits between two actions")
     parser.add_argument("--logs", type=Path, default=None,
@@ -356,7 +380,6 @@ def main() -> int:
             mem["after warm-up"] = memory(pids)
             progress("warm-up over; measuring")
 
-        progress(f"{args.users} users for {args.seconds:g} s (warm-up {args.warmup:g} s)")
         stats = asyncio.run(run_users(f"http://{HOST}:{ports['gateway']}", args.users,
                                       args.seconds, args.warmup, args.think, at_warmup))
         mem["end"] = memory(pids)

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from owui.core.services import NAMES
 from tests.faults.conftest import Answers, account, keep_calling, postgres_profile, wait_for
 from tests.helpers_cli import UpStack
 from tests.support.postgres import PostgresServer, start_throwaway_cluster
 
-SERVICES = ("gateway", "inference", "agent", "retrieval", "chat")
 CLIENTS_PER_ROUTE = 2
 
 
@@ -71,7 +71,7 @@ def all_answer(gateway: str, headers: dict[str, str], chat_id: str) -> bool:
 
 def readiness(stack: UpStack) -> dict[str, int]:
     return {name: httpx.get(f"{stack.url(name)}/readyz", timeout=30).status_code
-            for name in SERVICES}
+            for name in NAMES}
 
 
 def test_postgres_stopped_under_load(tmp_path: Path, cluster: PostgresServer,
@@ -88,7 +88,7 @@ def test_postgres_stopped_under_load(tmp_path: Path, cluster: PostgresServer,
 
     down = asyncio.run(load(gateway, headers, chat_id, 6,
                             during=lambda: cluster.pg_ctl("stop", "-m", "immediate")))
-    assert readiness(stack) == dict.fromkeys(SERVICES, 503)
+    assert readiness(stack) == dict.fromkeys(NAMES, 503)
     shown = httpx.get(f"{gateway}/api/v1/chats/{chat_id}", headers=headers, timeout=30)
     assert shown.status_code == 503 and shown.headers.get("retry-after"), shown.text
     assert "chat database" in shown.json()["detail"], shown.text
@@ -102,7 +102,7 @@ def test_postgres_stopped_under_load(tmp_path: Path, cluster: PostgresServer,
         assert counter[503] > 0, f"{label} never failed with the database down: {counter}"
         assert "database" in down.bodies[(label, 503)], down.bodies[(label, 503)]
     assert after.statuses() == {200}, after.seen
-    assert readiness(stack) == dict.fromkeys(SERVICES, 200)
+    assert readiness(stack) == dict.fromkeys(NAMES, 200)
     assert {name: proc.pid for name, proc in stack.services().items()} == pids, \
         "a service was restarted"
     assert "exited" not in stack.log()

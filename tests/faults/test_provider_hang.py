@@ -39,6 +39,8 @@ def gateway(tmp_path: Path, jwt_secret: str) -> Iterator[str]:
         yield started[-1].url
     finally:
         for proc in reversed(started):
+            if proc.name == "openai-stuck":  # its hung handlers would hold up a graceful stop
+                proc.process.kill()
             proc.stop()
 
 
