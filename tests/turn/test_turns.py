@@ -14,6 +14,7 @@ import httpx
 import openai
 import pytest
 
+from tests.conftest import bearer, signup
 from tests.helpers_cli import UpStack, wait_until
 from tests.turn.conftest import (
     messages,
@@ -296,6 +297,24 @@ def test_bad_requests_get_clear_errors(client: httpx.Client) -> None:
     reserved = client.post(url, json={"model": "gpt-fake", "content": "hi",
                                       "params": {"stream": False}})
     assert reserved.status_code == 422
+
+
+def test_another_users_chat_is_not_found(client: httpx.Client, up: UpStack) -> None:
+    chat_id = new_chat(client)
+    answer = turn(client, chat_id, content="mine", params={"max_tokens": 1})[-1]["message"]
+    other = signup(up.url("gateway"), name="Other", email="other@turn.test")
+    with httpx.Client(base_url=up.url("gateway"), headers=bearer(other["token"]),
+                      timeout=60) as stranger:
+        sent = stranger.post(f"/api/v1/chats/{chat_id}/completions",
+                             json={"model": "gpt-fake", "content": "theirs"})
+        assert sent.status_code == 404, sent.text
+        stop = stranger.post(f"/api/v1/chats/{chat_id}/messages/{answer['id']}/stop")
+        assert stop.status_code == 404, stop.text
+        borrowed = stranger.post("/api/chat/completions", json={
+            "model": "gpt-fake", "chat_id": chat_id,
+            "messages": [{"role": "user", "content": "theirs"}]})
+        assert borrowed.status_code == 404, borrowed.text
+    assert len(messages(client, chat_id)) == 2
 
 
 def _kill_mid_stream(client: httpx.Client, up: UpStack, service: str) -> tuple[
