@@ -333,19 +333,19 @@ def plan(op: Operation) -> Plan:
 
 def calls(op: Operation, victim: dict[str, Any], caller: dict[str, Any]) -> list[Call]:
     """The requests that aim an operation at the victim's resources: all its slots the
-    victim's, then each victim slot alone among the caller's own resources (the caller's
-    chat with the victim's folder, the caller's collection with the victim's file, ...)."""
+    victim's (the caller's where the victim has none), then each victim slot alone among the
+    caller's own resources (the caller's chat with the victim's folder, the caller's
+    collection with the victim's file, ...)."""
     p = plan(op)
     wanted = p.slots
     if not wanted:
         call = p.call({}, set())
         return [call] if call else []
-    found = [p.call(victim, wanted & set(victim))]
-    mixable = sorted(wanted & set(victim) & set(caller))
-    if len(wanted) > 1:
-        for slot in wanted & set(victim):
-            found.append(p.call({**{k: caller[k] for k in mixable}, slot: victim[slot]},
-                                {slot}))
+    own = {k: caller[k] for k in wanted & set(caller)}
+    aimed = wanted & set(victim)
+    found = [p.call({**own, **victim}, aimed)]  # the caller's fill any gap
+    if len(aimed) > 1:
+        found += [p.call({**own, slot: victim[slot]}, {slot}) for slot in sorted(aimed)]
     return [c for c in found if c is not None]
 
 
