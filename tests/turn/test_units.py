@@ -64,10 +64,11 @@ def test_openwebui_body_becomes_a_turn() -> None:
         "messages": [{"role": "system", "content": "s"},
                      {"role": "user", "content": "hi", "id": "u1"}],
         "files": [{"type": "collection", "id": "k1"}], "features": {"web_search": True},
-        "tool_ids": ["calculator"], "params": {"max_tokens": 9}})
+        "tool_ids": ["calculator"], "params": {"max_tokens": 9, "system": "be kind"}})
     assert chat_id == "c1" and len(messages) == 2
     assert form.content == "hi" and form.user_message_id == "u1" and form.message_id == "answer-1"
     assert form.params == {"temperature": 0.2, "max_tokens": 9} and form.max_tokens() == 9
+    assert form.system == "be kind"
     assert form.attachments() == [{"type": "collection", "id": "k1"}] and form.stream
     assert "parent_id" not in form.model_fields_set
 

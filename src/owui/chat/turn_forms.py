@@ -92,13 +92,15 @@ def from_openwebui(body: dict[str, Any]) -> tuple[TurnForm, str | None, list[dic
         raise _invalid("'chat_id' must be a string.")
     params = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
     params.update(body.get("params") if isinstance(body.get("params"), dict) else {})
-    params = {k: v for k, v in params.items() if k not in _RESERVED and k != "system"}
+    system = params.pop("system", None)  # Open WebUI's `params.system`: the system prompt
+    params = {k: v for k, v in params.items() if k not in _RESERVED}
     fields: dict[str, Any] = {
         "model": body.get("model"), "content": last.get("content"),
         "files": body.get("files") or [], "tool_ids": body.get("tool_ids") or [],
         "filter_ids": body.get("filter_ids") or [], "features": body.get("features") or {},
         "params": params, "stream": bool(body.get("stream", False)),
-        "user_message_id": last.get("id"), "message_id": body.get("id")}
+        "user_message_id": last.get("id"), "message_id": body.get("id"),
+        "system": system if isinstance(system, str) and system else None}
     if "parent_id" in body:
         fields["parent_id"] = body["parent_id"]
     try:
