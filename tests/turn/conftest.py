@@ -3,6 +3,7 @@ OpenAI provider as a process of its own; helpers to run turns and read what was 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -108,3 +109,26 @@ def wait_message(client: httpx.Client, chat_id: str, message_id: str,
 def words(count: int) -> str:
     """What the fake provider streams for max_tokens=count."""
     return "".join(f"word{i} " for i in range(count))
+
+
+class Reader:
+    """A streamed turn read a piece at a time: up to its first token, then the rest."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.lines = response.iter_lines()
+        self.seen: list[dict[str, Any]] = []
+
+    def until(self, kind: str | None) -> list[dict[str, Any]]:
+        for line in self.lines:
+            if line.startswith("data: {"):
+                self.seen.append(json.loads(line[6:]))
+                if self.seen[-1]["type"] == kind:
+                    return self.seen
+        if kind is not None:
+            raise AssertionError(f"no {kind} in {self.seen} ({self.response.status_code})")
+        return self.seen
+
+    @property
+    def start(self) -> dict[str, Any]:
+        return self.seen[0]

@@ -18,8 +18,7 @@ from owui.core.tokens import issue_token
 from tests.conftest import bearer
 from tests.support.postgres import make_postgres_database, postgres_server  # noqa: F401
 from tests.support.procs import Proc, start_service
-from tests.turn.conftest import messages, new_chat, turn, wait_message, words
-from tests.turn.test_turns import Reader
+from tests.turn.conftest import Reader, messages, new_chat, turn, wait_message, words
 
 
 class PgStack:

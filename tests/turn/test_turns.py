@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import bearer, signup
 from tests.helpers_cli import UpStack, wait_until
 from tests.turn.conftest import (
+    Reader,
     messages,
     new_chat,
     of_type,
@@ -114,29 +115,6 @@ def test_a_turn_with_a_tool_call(client: httpx.Client) -> None:
     call = stored["tool_calls"][0]
     assert call["name"] == "calculator" and call["result"] == "42" and call["error"] is False
     assert json.loads(call["arguments"]) == {"expression": "6 * 7"}
-
-
-class Reader:
-    """A streamed turn read a piece at a time: up to its first token, then the rest."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self.lines = response.iter_lines()
-        self.seen: list[dict[str, Any]] = []
-
-    def until(self, kind: str | None) -> list[dict[str, Any]]:
-        for line in self.lines:
-            if line.startswith("data: {"):
-                self.seen.append(json.loads(line[6:]))
-                if self.seen[-1]["type"] == kind:
-                    return self.seen
-        if kind is not None:
-            raise AssertionError(f"no {kind} in {self.seen} ({self.response.status_code})")
-        return self.seen
-
-    @property
-    def start(self) -> dict[str, Any]:
-        return self.seen[0]
 
 
 def test_a_client_that_leaves_after_the_first_token_finds_the_whole_answer(
