@@ -99,7 +99,7 @@ def leaks(call: Call, text: str, victim: Owner, signed_in: bool, sent: str = "")
 
 
 def judge(client: httpx.Client, calls: Iterable[Call], expect: Expect, victim: Owner,
-          signed_in: bool, sent: str = "", workers: int = WORKERS) -> list[Verdict]:
+          signed_in: bool, sent: str = "") -> list[Verdict]:
     """Send every call (in parallel) and return what went wrong."""
 
     def one(call: Call) -> Verdict | None:
@@ -119,5 +119,5 @@ def judge(client: httpx.Client, calls: Iterable[Call], expect: Expect, victim: O
             return Verdict(call, response.status_code, "; ".join(problems) + f" | {text[:300]}")
         return None
 
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(WORKERS) as pool:
         return [v for v in pool.map(one, list(calls)) if v is not None]

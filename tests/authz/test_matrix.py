@@ -12,7 +12,7 @@ import httpx
 from tests.authz.conftest import World
 from tests.authz.operations import PUBLIC, SESSION_ENDING, Call, each_call
 from tests.authz.owners import ADMIN_MADE, RESOURCE_TYPES, client_for, owner
-from tests.authz.probe import WORKERS, Verdict, judge, refusal
+from tests.authz.probe import Verdict, judge, refusal
 
 PENDING_OWN = "/api/v1/auths"  # a pending account may still see and sign out of itself
 
@@ -33,6 +33,8 @@ def test_the_matrix_reaches_every_resource_type(world: World) -> None:
     assert set(ADMIN_MADE) <= aimed
     assert len(world.operations) > 150
     admin_paths = {path for _method, path in world.admin_only}
+    assert {"/api/v1/chats/{id}/completions", "/api/v1/chats/{id}/messages/{message_id}/stop",
+            "/api/chat/completions"} <= {c.op.path for c in _matrix(world) if c.victim_slots}
     assert {"/api/v1/users/{user_id}", "/api/v1/inference/connections",
             "/api/v1/functions/create", "/api/v1/chats/all/db"} <= admin_paths
 
@@ -49,14 +51,6 @@ def test_the_leak_check_sees_what_the_owner_sees(world: World) -> None:
             "GET /api/v1/agents/workflows/runs/{run_id}"} <= flagged
     shown = {str(p.call.op) for p in problems if "shared chat" in p.problem}
     assert "GET /api/v1/chats/share/{share_id}" in shown
-
-
-def _is_turn(call: Call) -> bool:
-    """A chat turn: sent one at a time, as a person does (turns racing on one chat hang: see
-    the report of the authorization matrix)."""
-    path = call.op.path
-    return path == "/api/chat/completions" or (path.startswith("/api/v1/chats/")
-                                               and path.endswith("/completions"))
 
 
 def _background_done(client: httpx.Client) -> None:
@@ -79,18 +73,17 @@ def test_another_user_is_refused_on_every_route(world: World, bob_client: httpx.
     calls = _matrix(world)
     # Bob's own things come to hold what he sent (a task keeps its body): ids he sent are his.
     sent = " ".join(c.sent_text() for c in calls)
-    aimed = [c for c in calls if c.victim_slots and not _is_turn(c)]
-    turns = [c for c in calls if c.victim_slots and _is_turn(c)]
+    aimed = [c for c in calls if c.victim_slots]
     own = [c for c in calls if not c.victim_slots and c.op.key not in SESSION_ENDING]
     ending = [c for c in calls if c.op.key in SESSION_ENDING]
 
-    def run(group: list[Call], workers: int = WORKERS) -> list[Verdict]:
-        return judge(bob_client, group, expect, world.alice, True, sent, workers)
+    def run(group: list[Call]) -> list[Verdict]:
+        return judge(bob_client, group, expect, world.alice, True, sent)
 
     # Aimed at Alice first, while Bob's own resources (mixed into those calls) still exist;
     # then the routes on Bob's own collections (some delete them), read again once his
     # background tasks have ended; sign-out last.
-    problems = run(aimed) + run(turns, workers=1) + run(own)
+    problems = run(aimed) + run(own)
     _background_done(bob_client)
     problems += run([c for c in own if c.op.method == "GET"]) + run(ending)
     assert not problems, _report(problems)
