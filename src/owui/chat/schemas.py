@@ -81,7 +81,7 @@ class TagForm(BaseModel):
 
 
 class TagFilterForm(TagForm):
-    skip: int | None = Field(0, ge=0)
+    skip: int | None = Field(0, ge=0, le=1_000_000_000)  # must fit a database integer
     limit: int | None = Field(50, ge=1, le=1000)
 
 
