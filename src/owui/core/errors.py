@@ -84,6 +84,12 @@ def _service(request: Request) -> str:
     return getattr(request.app.state, "service", None) or "service's"
 
 
+async def _too_large(request: Request, exc: OverflowError) -> JSONResponse:
+    # A number from the request that the database cannot hold (routes bound those they know).
+    log.info("overflow on %s %s: %s", request.method, request.url.path, exc)
+    return _json(422, "A number in the request is too large.")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _json(500, "Internal server error; the request id in X-Request-ID finds it in the logs.")
@@ -96,6 +102,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeout, _database_busy)
+    app.add_exception_handler(OverflowError, _too_large)
     app.add_exception_handler(Exception, _unexpected)
 
 
