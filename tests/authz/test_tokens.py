@@ -10,7 +10,7 @@ import pytest
 from owui.core.services import NAMES
 from tests.authz.conftest import World
 from tests.authz.operations import PUBLIC, Call, each_call
-from tests.authz.owners import client_for, ok, sign_in
+from tests.authz.owners import client_for, ok, owner, sign_in
 from tests.authz.probe import judge
 from tests.test_service_tokens import _bad_tokens
 
@@ -33,6 +33,17 @@ def test_a_signed_out_token_is_refused_everywhere(world: World) -> None:
         problems = judge(client, _calls(world, "gateway"), _refused, world.alice, False)
     assert not problems, "\n".join(map(str, problems))
     assert world.alice_now() == world.before
+
+
+def test_a_deleted_accounts_token_and_key_are_refused_everywhere(world: World) -> None:
+    gone = owner(world.stack.gateway, "Gone")
+    key = ok(gone.client.post("/api/v1/auths/api_keys", json={"name": "left behind"}), 201)
+    assert ok(world.admin.client.delete(f"/api/v1/users/{gone.id}")) is True
+    problems = judge(gone.client, _calls(world, "gateway"), _refused, world.alice, False)
+    with client_for(world.stack.gateway, key["api_key"]) as client:
+        problems += judge(client, _calls(world, "gateway"), _refused, world.alice, False)
+    gone.client.close()
+    assert not problems, "\n".join(map(str, problems))
 
 
 @pytest.mark.parametrize("service", NAMES)
