@@ -90,6 +90,29 @@ def test_another_user_is_refused_on_every_route(world: World, bob_client: httpx.
     assert world.alice_now() == world.before
 
 
+SPOOFED = {"X-OWUI-User-Id": "{alice}", "X-OWUI-Role": "admin", "X-User-Id": "{alice}",
+           "X-User-Role": "admin", "X-Forwarded-User": "{alice}", "X-Remote-User": "{alice}"}
+
+
+def test_identity_headers_from_outside_change_nothing(world: World,
+                                                     bob_client: httpx.Client) -> None:
+    """Bob claiming Alice's identity or the admin role in headers, through the gateway and
+    straight at each service: the token alone says who he is."""
+    headers = {k: v.format(alice=world.alice.id) for k, v in SPOOFED.items()}
+    reads = [c for c in _matrix(world) if c.victim_slots and c.op.method == "GET"]
+    problems = []
+    for base in (world.stack.gateway, *(world.stack.url(n) for n in ("chat", "retrieval",
+                                                                       "agent", "inference"))):
+        with httpx.Client(base_url=base, timeout=60, headers={
+                **headers, "Authorization": bob_client.headers["authorization"]}) as client:
+            mine = [c for c in reads if base == world.stack.gateway
+                    or base == world.stack.url(c.op.service)]
+            problems += judge(client, mine, lambda call: (
+                frozenset({403}) if call.op.key in world.admin_only else refusal(call)),
+                world.alice, True)
+    assert not problems, _report(problems)
+
+
 def test_a_new_user_sees_nothing_of_anyone_else(world: World) -> None:
     """Every listing and search, as someone who never saw a link or sent an id: no word of
     Alice's (not even her shared chat) and no id of hers in any answer."""
