@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from owui.chat.responses import dumps
 from owui.core.config import Settings
 from owui.core.errors import UpstreamError
 from owui.core.sse import data_lines
@@ -52,7 +53,7 @@ async def run_events(http: aiohttp.ClientSession, settings: Settings, token: str
     url = settings.service_url("agent") + RUN_PATH
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     try:
-        async with http.post(url, data=orjson.dumps({**body, "stream": True}),
+        async with http.post(url, data=dumps({**body, "stream": True}),  # big ints too
                              headers=headers) as response:
             if response.status != 200:
                 detail = _detail(await response.read())

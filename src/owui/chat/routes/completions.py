@@ -16,9 +16,25 @@ from owui.chat.turn_events import openai_completion, openai_encoder, ours
 from owui.chat.turn_flow import begin_stored, begin_unstored, respond, turns_of
 from owui.chat.turn_forms import TurnForm, from_openwebui
 from owui.core.auth import CurrentUser
+from owui.core.errors import error_response
 from owui.core.tokens import bearer_token
 
 router = APIRouter(tags=["completions"])
+# What a turn answers besides 200: its own refusals, and the agent's, passed on as they are.
+TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The answer: SSE events when stream is true, else the message.",
+          "content": {"text/event-stream": {}, "application/json": {}}},
+    400: error_response("parent_id is not a message of the chat (or not a user message, to "
+                        "answer again), or the model refused the request."),
+    403: error_response("The model or a tool is not yours to use."),
+    404: error_response("No such chat (or not yours), or no connection serves the model."),
+    409: error_response("A message id given is taken already."),
+    413: error_response("The message is too large."),
+    429: error_response("The provider's rate limit."),
+    502: error_response("The agent, inference service or provider failed."),
+    503: error_response("The agent or inference service is unreachable."),
+    504: error_response("The agent or inference service timed out."),
+}
 
 
 async def _token(request: Request) -> str:  # async: a sync dependency costs a thread hop
@@ -31,7 +47,8 @@ async def _token(request: Request) -> str:  # async: a sync dependency costs a t
 Token = Annotated[str, Depends(_token)]
 
 
-@router.post("/api/v1/chats/{id}/completions",
+@router.post("/api/v1/chats/{id}/completions", response_class=Response,
+             responses=TURN_RESPONSES,
              summary="A chat turn: store the message, stream the answer (SSE), store it")
 async def chat_completion(id: str, form: TurnForm, request: Request, conn: Raw,
                           user: CurrentUser, token: Token) -> Response:
@@ -40,7 +57,8 @@ async def chat_completion(id: str, form: TurnForm, request: Request, conn: Raw,
     return await respond(begun, form.stream, ours, lambda message: message)
 
 
-@router.post("/api/chat/completions", summary="Open WebUI's chat completion (a chat turn)")
+@router.post("/api/chat/completions", response_class=Response, responses=TURN_RESPONSES,
+             summary="Open WebUI's chat completion (a chat turn)")
 async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, token: Token,
                                body: dict[str, Any] = Body(...)) -> Response:
     form, chat_id, messages = from_openwebui(body)
@@ -59,6 +77,7 @@ async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, t
 
 
 @router.post("/api/v1/chats/{id}/messages/{message_id}/stop",
+             responses={409: error_response("Another replica of the chat service writes it.")},
              summary="Stop an answer being written; what was written is kept, as stopped")
 async def stop(id: str, message_id: str, request: Request, conn: Raw,
                user: CurrentUser) -> Json:
