@@ -48,10 +48,6 @@ def pg(tmp_path_factory: pytest.TempPathFactory, provider: Proc, jwt_secret: str
         started.append(chat)
         for proc in started:
             proc.wait_ready(timeout=60)
-        # The inference service learns its models on first use; turns sent at once before
-        # that could find none (it asks the providers once per gap), so one goes first.
-        httpx.get(f"{inference.url}/api/v1/inference/models", timeout=30,
-                  headers=bearer(issue_token(jwt_secret, "pg", "user", timedelta(hours=1))[0]))
         yield PgStack(chat, env, log_dir)
     finally:
         for proc in reversed(started):
