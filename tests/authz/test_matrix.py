@@ -62,6 +62,14 @@ def _background_done(client: httpx.Client) -> None:
         time.sleep(0.2)
 
 
+def test_the_admin_only_routes_answer_the_admin(world: World) -> None:
+    """The check against a known answer: what Bob must be refused, the admin reads."""
+    reads = [c for c in _matrix(world) if c.op.key in world.admin_only and c.op.method == "GET"]
+    assert len(reads) >= 5
+    answers = {str(c): c.send(world.admin.client).status_code for c in reads}
+    assert all(200 <= status < 300 for status in answers.values()), answers
+
+
 def test_another_user_is_refused_on_every_route(world: World, bob_client: httpx.Client) -> None:
     def expect(call: Call) -> frozenset[int] | None:
         if call.op.key in world.admin_only:
