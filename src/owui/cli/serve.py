@@ -91,6 +91,10 @@ def _run(service: str, app: Any, sock: socket.socket, url: str) -> None:
         access_log=False,  # the app writes its own JSON access log
         log_config=None,  # keep the JSON handlers the app installed on import
         timeout_graceful_shutdown=3,  # well inside the 5 s `owui up` waits before SIGKILL
+        # Idle connections stay open longer than the services' own clients keep them (60 s,
+        # aiohttp pools): else uvicorn's 5 s default closes one just as a client reuses it,
+        # and the request fails with a reset (a 502 at the gateway under load).
+        timeout_keep_alive=75,
     )
     server = Server(config)
     server.run(sockets=[sock])
