@@ -240,7 +240,7 @@ def load_corpus(env: dict[str, str], data_dir: str, collection: str, size: int,
     texts = corpus(full)[:size]  # the same seed: a smaller corpus is the start of it
     vectors = np.load(vectors_path(full), mmap_mode="r")
     settings = Settings(**{key.lower(): value for key, value in env.items()},
-                        owui_data_dir=Path(data_dir), rag_vector_index_min_rows=20_000)
+                        owui_data_dir=Path(data_dir))
 
     async def run() -> tuple[float, float]:
         store = create_store(settings)

@@ -112,8 +112,9 @@ class Settings(BaseSettings):
     rag_file_max_size: float = Field(default=50.0, gt=0)  # MB, as in Open WebUI
     # Load the embedding model in the background at start (else on first use).
     rag_embedding_model_preload: bool = False
-    # Rows in the vector table before an ANN (HNSW) index is built.
-    rag_vector_index_min_rows: int = Field(default=20_000, ge=256)
+    # Rows in the vector table before an ANN (HNSW) index is built: LanceDB's flat scan costs
+    # about 1.8 ms per 1,000 rows here (18 ms at 10,000), its HNSW search 4-5 ms.
+    rag_vector_index_min_rows: int = Field(default=5_000, ge=256)
     # Web search: result pages on private or loopback addresses only when this is on.
     enable_rag_local_web_fetch: bool = False
     searxng_query_url: str | None = None
