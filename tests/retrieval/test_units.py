@@ -3,6 +3,7 @@ queries, safe fetching, and the three search engines against the local fake."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from owui.retrieval.chunking import Chunker, tokenizer
 from owui.retrieval.extract import ExtractionError, Section, extract_file, markdown_sections
 from owui.retrieval.filetypes import UnsupportedFile, check_head, kind_of, safe_filename
 from owui.retrieval.vectors.base import Hit
+from owui.retrieval.vectors.chroma import chroma_name
 from owui.retrieval.vectors.fts import match_query
 from owui.retrieval.vectors.fusion import fuse
 from owui.retrieval.web import engines
@@ -82,6 +84,15 @@ def test_names_and_types() -> None:
 
 def _hit(key: str) -> Hit:
     return Hit(key, "c", "f", key, 0.0, {})
+
+
+def test_chroma_names_follow_chromas_rules_and_never_meet() -> None:
+    owui = ["kb", "file-3f2a", "a", "", "odd \"quoted\" \\ name", "x" * 300, "x" * 200, "é"]
+    names = [chroma_name(name, dim) for name in owui for dim in (16, 384)]
+    rule = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
+    assert all(rule.fullmatch(name) and ".." not in name for name in names)
+    assert len(set(names)) == len(names)
+    assert chroma_name("kb", 384) == "owui-kb-384"  # plain names stay readable
 
 
 def test_reciprocal_rank_fusion() -> None:
