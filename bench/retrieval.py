@@ -412,8 +412,12 @@ def main() -> None:
     for threads, rate in ingest["plain"].items():
         print(f"  plain model.encode, {threads} torch thread(s) {rate:8.1f} chunks/s")
     best = max(ingest["plain"].values())
-    print(f"  service (upload to indexed, 1 thread) {ingest['service']:8.1f} chunks/s = "
-          f"{100 * ingest['service'] / best:.0f}% of the faster plain (target >= 85%)")
+    from owui.core.config import Settings
+
+    field = Settings.model_fields["rag_embedding_threads"]  # the service's default
+    threads = field.get_default(call_default_factory=True)
+    print(f"  service (upload to indexed, {threads} thread(s)) {ingest['service']:8.1f} chunks/s"
+          f" = {100 * ingest['service'] / best:.0f}% of the faster plain (target >= 85%)")
     print_queries(found, args)
     first = found[args.stores[0]]
     print(f"service ({label(args.stores[0], args)}): ready in {first['ready']:.2f} s (default: "

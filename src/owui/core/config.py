@@ -24,6 +24,13 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+def _cores() -> int:
+    """The cores this process may run on (its affinity, as in a container), else all."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _split_semicolons(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(";") if part.strip()]
@@ -106,9 +113,10 @@ class Settings(BaseSettings):
     rag_top_k: int = Field(default=5, ge=1, le=200)
     rag_relevance_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
     rag_embedding_batch_size: int = Field(default=32, ge=1, le=1024)
-    # Torch threads for the local model: one each for ingestion and queries, so that the two
-    # never fight over the cores (two threads per encode lose badly on a busy 2-core host).
-    rag_embedding_threads: int = Field(default=1, ge=1, le=256)
+    # Torch threads for the local model: all cores but one, so the other services keep a core
+    # (on a 2-core host that is one: two threads per encode lose badly there when it is busy).
+    rag_embedding_threads: int = Field(default_factory=lambda: max(1, _cores() - 1), ge=1,
+                                       le=256)
     rag_file_max_size: float = Field(default=50.0, gt=0)  # MB, as in Open WebUI
     # Load the embedding model in the background at start (else on first use).
     rag_embedding_model_preload: bool = False
