@@ -1,7 +1,7 @@
 """Milvus through pymilvus: a server at MILVUS_URI (http(s)://HOST:19530, with MILVUS_TOKEN), or
 Milvus Lite for a local `.db` path (pymilvus starts it in-process and talks gRPC to it).
 
-Like Chroma, rows of every collection share one Milvus collection per vector size, told apart
+Like LanceDB, rows of every collection share one Milvus collection per vector size, told apart
 by scalar fields (inverted indexes), so a search over several collections is one query. Full
 text is Milvus's own: a BM25 function turns `text` into a sparse vector on insert and the query
 text at search time, so its statistics stay current as rows come and go. Hybrid search is

@@ -2,7 +2,7 @@
 or, for `file:PATH`, qdrant-client's embedded local mode (exact search in Python, on a worker
 thread; for development and tests, not for production).
 
-Like Chroma, rows of every collection share one Qdrant collection per vector size, told apart
+Like LanceDB, rows of every collection share one Qdrant collection per vector size, told apart
 by payload (keyword-indexed on a server), so a search over several collections is one query.
 Each point carries two vectors: the embedding, and BM25 term weights as a sparse vector that
 Qdrant scores with its own, always current, inverse document frequencies (see bm25.py). Hybrid
