@@ -5,6 +5,7 @@ gateway in front; one admin and one user."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,3 +126,14 @@ def run(client: httpx.Client, content: str, **form: Any) -> list[dict[str, Any]]
     with client.stream("POST", "/api/v1/agents/run", json=body) as response:
         assert response.status_code == 200, response.read().decode()
         return sse_events(response)
+
+
+def wait_done(client: httpx.Client, path: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll a task or workflow run at `path` until it is neither queued nor running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = client.get(path).json()
+        if found["status"] not in ("queued", "running"):
+            return found
+        time.sleep(0.1)
+    raise TimeoutError(f"{path} still {found['status']}: {found}")

@@ -9,17 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.agent.conftest import MODEL
+from tests.agent.conftest import MODEL, wait_done
 
 
-def wait_task(client: httpx.Client, task_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = client.get(f"/api/v1/agents/tasks/{task_id}").json()
-        if task["status"] not in ("queued", "running"):
-            return task
-        time.sleep(0.1)
-    raise TimeoutError(f"task {task_id} still {task['status']}")
+def wait_task(client: httpx.Client, task_id: str) -> dict[str, Any]:
+    return wait_done(client, f"/api/v1/agents/tasks/{task_id}")
 
 
 def chat(directive: str) -> list[dict[str, str]]:

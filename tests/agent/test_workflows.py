@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.agent.conftest import MODEL, AgentStack
+from tests.agent.conftest import MODEL, AgentStack, wait_done
 from tests.support.procs import start_service
 
 PIPELINE_YAML = f"""
@@ -44,13 +44,15 @@ steps:
 
 
 def wait_run(client: httpx.Client, run_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = client.get(f"/api/v1/agents/workflows/runs/{run_id}").json()
-        if found["status"] not in ("queued", "running"):
-            return found
-        time.sleep(0.1)
-    raise TimeoutError(f"run {run_id} still {found['status']}: {found}")
+    return wait_done(client, f"/api/v1/agents/workflows/runs/{run_id}", timeout)
+
+
+def wait_first_step(client: httpx.Client, run_id: str) -> None:
+    """Until the run has begun its first step (so a cancel or a kill finds it working)."""
+    deadline = time.monotonic() + 30
+    while not client.get(f"/api/v1/agents/workflows/runs/{run_id}").json()["steps"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def create(client: httpx.Client, definition: str | dict[str, Any]) -> httpx.Response:
@@ -123,10 +125,7 @@ def test_cancel_stops_a_run(user_client: httpx.Client) -> None:
         {"id": "wait", "type": "code", "code": "import time\ntime.sleep(30)", "timeout": 60}]})
     run = user_client.post(f"/api/v1/agents/workflows/{workflow.json()['id']}/runs",
                            json={}).json()
-    deadline = time.monotonic() + 30
-    while not user_client.get(f"/api/v1/agents/workflows/runs/{run['id']}").json()["steps"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_first_step(user_client, run["id"])
     user_client.post(f"/api/v1/agents/workflows/runs/{run['id']}/cancel")
     ended = wait_run(user_client, run["id"], timeout=15)
     assert ended["status"] == "cancelled"
@@ -167,10 +166,7 @@ def test_a_run_caught_by_a_restart_is_failed_not_lost(agent_stack: AgentStack,
                  "timeout": 120}]}).json()
             run = client.post(f"/api/v1/agents/workflows/{workflow['id']}/runs",
                               json={}).json()
-            deadline = time.monotonic() + 30
-            while not client.get(f"/api/v1/agents/workflows/runs/{run['id']}").json()["steps"]:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_first_step(client, run["id"])
             agent.process.send_signal(signal.SIGKILL)
             agent.process.wait(10)
         agent = start_service("agent", env, agent_stack.log_dir, port=agent.port)
