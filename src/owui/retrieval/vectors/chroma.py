@@ -11,7 +11,6 @@ written in the same calls.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from collections import defaultdict
@@ -209,4 +208,4 @@ class ChromaStore(ThreadedStore):
 
 
 def _metadata(record: Record) -> dict[str, Any]:
-    return {"file_id": record.file_id, "meta": json.dumps(record.meta, ensure_ascii=False)}
+    return {"file_id": record.file_id, "meta": record.meta_json()}
