@@ -7,8 +7,6 @@ the fields Open WebUI gives it beyond the columns in `extra`, so that a round tr
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from owui.core.db import Base
+from owui.core.db import Base, new_id
+from owui.core.db import now_epoch as now  # the chat code says now()
 
 # SQLite makes only `INTEGER PRIMARY KEY` an alias of the rowid, which FTS5 indexes by.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
@@ -39,14 +38,6 @@ TAG_ID_LENGTH = 128
 class ChatBase(Base):
     __abstract__ = True
     metadata = MetaData()
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def now() -> int:
-    return int(time.time())
 
 
 class Folder(ChatBase):
