@@ -115,7 +115,7 @@ class Jobs:
             log.exception("ingestion of file %s failed", file_id)
             await self._fail(job_id, file_id, f"Processing failed: {exc.__class__.__name__}")
 
-    async def _process(self, job_id: str, file_id: str, token: str | None) -> int:
+    async def _process(self, job_id: str, file_id: str, token: str | None) -> None:
         rt = self.rt
         async with rt.sessions() as session:
             file = await crud.get_file(session, file_id)
@@ -129,7 +129,6 @@ class Jobs:
                                        token=token, progress=self._progress(job_id))
         await self._update(job_id, stage="indexing", done=stored)
         await self._finish(job_id, file, sections_text(sections), stored)
-        return stored
 
     async def _extract(self, file: File) -> list:
         kind = kind_of(file.filename).kind
