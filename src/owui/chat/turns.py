@@ -33,7 +33,6 @@ log = logging.getLogger("owui.chat.turns")
 Event = dict[str, Any]
 Key = tuple[str, str]  # (chat id, assistant message id)
 SWEEP_EVERY = 300.0
-STOPPED_BY_SHUTDOWN = "Interrupted: the chat service stopped while this answer was being written."
 
 
 @dataclass
@@ -236,7 +235,7 @@ class Turns:
                 raise AgentError(502, "The agent service ended the answer without finishing it.")
         except asyncio.CancelledError:
             turn.status = "stopped" if turn.stop_requested else "error"
-            turn.error = None if turn.stop_requested else STOPPED_BY_SHUTDOWN
+            turn.error = None if turn.stop_requested else turn_store.INTERRUPTED
         except AgentError as exc:
             turn.status, turn.error, turn.error_status = "error", exc.detail, exc.status
         except Exception as exc:  # whatever it was, the message must not stay pending
