@@ -62,7 +62,22 @@ class UserValves(AgentBase):
     valves: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class Task(AgentBase):
+class JobColumns:
+    """What owui.agent.jobs reads and writes on a task or a workflow run: its state, whether a
+    cancel was asked for, and which process runs it."""
+
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which process runs it ("host:pid:boot") and when it last said so.
+    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat_at: Mapped[float] = mapped_column(Float, default=time.time)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Task(JobColumns, AgentBase):
     """A background job: queued, running, then completed, failed or cancelled."""
 
     __tablename__ = "tasks"
@@ -72,18 +87,9 @@ class Task(AgentBase):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[Any] = mapped_column(JSON, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Which process runs it ("host:pid:boot") and when it last said so.
-    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    heartbeat_at: Mapped[float] = mapped_column(Float, default=time.time)
-    created_at: Mapped[float] = mapped_column(Float, default=time.time)
-    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
-    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Workflow(AgentBase):
@@ -98,7 +104,7 @@ class Workflow(AgentBase):
     updated_at: Mapped[int] = mapped_column(Integer, default=now_epoch, onupdate=now_epoch)
 
 
-class WorkflowRun(AgentBase):
+class WorkflowRun(JobColumns, AgentBase):
     __tablename__ = "workflow_runs"
     __table_args__ = (Index("ix_workflow_runs_workflow", "workflow_id", "created_at"),
                       Index("ix_workflow_runs_status", "status"))
@@ -106,19 +112,10 @@ class WorkflowRun(AgentBase):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)  # as it was when the run began
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     current_step: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Which process runs it ("host:pid:boot") and when it last said so.
-    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    heartbeat_at: Mapped[float] = mapped_column(Float, default=time.time)
-    created_at: Mapped[float] = mapped_column(Float, default=time.time)
-    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
-    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class WorkflowStep(AgentBase):
