@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.agent.conftest import MODEL, wait_done
+from tests.conftest import bearer, signup
 
 
 def wait_task(client: httpx.Client, task_id: str) -> dict[str, Any]:
@@ -57,11 +58,9 @@ def test_background_task_list_and_other_users(admin_client: httpx.Client,
     listed = user_client.get("/api/v1/agents/tasks", params={"kind": "tags"}).json()
     assert task["id"] in [t["id"] for t in listed]
     assert admin_client.get(f"/api/v1/agents/tasks/{task['id']}").status_code == 200
-    other = httpx.post(f"{user_client.base_url}/api/v1/auths/signup", json={
-        "name": "Other", "email": f"other-{time.time_ns()}@agent.test",
-        "password": "correct-horse"}).json()
+    other = signup(str(user_client.base_url), name="Other")
     seen = httpx.get(f"{user_client.base_url}/api/v1/agents/tasks/{task['id']}",
-                     headers={"Authorization": f"Bearer {other['token']}"})
+                     headers=bearer(other["token"]))
     assert seen.status_code == 404
 
 

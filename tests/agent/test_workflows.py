@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.agent.conftest import MODEL, AgentStack, wait_done
+from tests.conftest import bearer, signup
 from tests.support.procs import start_service
 
 PIPELINE_YAML = f"""
@@ -145,11 +146,9 @@ def test_a_yaml_body_on_the_service_itself(agent_stack: AgentStack) -> None:
 def test_workflows_belong_to_their_owner(admin_client: httpx.Client,
                                          user_client: httpx.Client) -> None:
     workflow = create(user_client, PIPELINE_YAML).json()
-    other = httpx.post(f"{user_client.base_url}/api/v1/auths/signup", json={
-        "name": "Other", "email": f"wf-{time.time_ns()}@agent.test",
-        "password": "correct-horse"}).json()
+    other = signup(str(user_client.base_url), name="Other")
     seen = httpx.get(f"{user_client.base_url}/api/v1/agents/workflows/{workflow['id']}",
-                     headers={"Authorization": f"Bearer {other['token']}"})
+                     headers=bearer(other["token"]))
     assert seen.status_code == 404
     assert admin_client.get(f"/api/v1/agents/workflows/{workflow['id']}").status_code == 200
     assert user_client.delete(f"/api/v1/agents/workflows/{workflow['id']}").json() is True
