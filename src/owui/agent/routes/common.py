@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from owui.agent.models import Function, Tool
+from owui.agent.plugins.loaded import Loaded
 from owui.agent.plugins.source import front_matter
 from owui.agent.schemas import Meta
 
@@ -34,10 +35,12 @@ def grants(resource_id: str, given: list[dict[str, Any]] | None) -> list[dict[st
     return result
 
 
-def meta_of(meta: Meta, content: str, **extra: Any) -> dict[str, Any]:
+def meta_of(meta: Meta, content: str, loaded: Loaded) -> dict[str, Any]:
+    """The stored meta of a tool or function: the form's, its source's front matter as the
+    manifest's defaults, and whether it has UserValves."""
     data = meta.model_dump(exclude_none=True)
     data["manifest"] = {**front_matter(content), **(data.get("manifest") or {})}
-    return {**data, **extra}
+    return {**data, "has_user_valves": loaded.user_valves_class is not None}
 
 
 def tool_entry(tool: Tool) -> dict[str, Any]:

@@ -33,8 +33,7 @@ def _meta(form: FunctionForm, loaded: Loaded) -> dict[str, Any]:
     if model_ids is not None and not (isinstance(model_ids, list)
                                       and all(isinstance(m, str) for m in model_ids)):
         raise HTTPException(422, "meta.model_ids must be a list of model ids.")
-    return meta_of(form.meta, form.content,
-                   has_user_valves=loaded.user_valves_class is not None)
+    return meta_of(form.meta, form.content, loaded)
 
 
 @router.get("/", summary="Functions (admins see all; users the active ones)")

@@ -35,11 +35,6 @@ def _checked(form: ToolForm) -> tuple[Loaded, list[dict[str, Any]]]:
     return loaded, specs
 
 
-def _meta(form: ToolForm, loaded: Loaded) -> dict[str, Any]:
-    return meta_of(form.meta, form.content,
-                   has_user_valves=loaded.user_valves_class is not None)
-
-
 @router.get("/", summary="The tools the caller can use")
 async def list_tools(user: CurrentUser, session: Session) -> list[dict[str, Any]]:
     return [{**tool_entry(t), "user": None} for t in await crud.tools_of(session, user)]
@@ -58,7 +53,7 @@ async def create_tool(form: ToolForm, user: AdminUser, session: Session,
         raise HTTPException(409, f"A tool with the id '{form.id}' already exists.")
     loaded, specs = _checked(form)
     tool = Tool(id=form.id, user_id=user.sub, name=form.name, content=form.content,
-                specs=specs, meta=_meta(form, loaded), valves={},
+                specs=specs, meta=meta_of(form.meta, form.content, loaded), valves={},
                 access_grants=grants(form.id, form.access_grants))
     session.add(tool)
     await session.commit()
@@ -78,7 +73,7 @@ async def update_tool(tool_id: str, form: ToolForm, user: AdminUser, session: Se
     tool = await crud.tool_for(session, user, tool_id)
     loaded, specs = _checked(form.model_copy(update={"id": tool_id}))
     tool.name, tool.content, tool.specs = form.name, form.content, specs
-    tool.meta = _meta(form, loaded)
+    tool.meta = meta_of(form.meta, form.content, loaded)
     if form.access_grants is not None:
         tool.access_grants = grants(tool_id, form.access_grants)
     crud.touch(tool)
