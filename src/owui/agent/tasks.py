@@ -13,7 +13,7 @@ import orjson
 from fastapi import HTTPException
 
 from owui.agent import inference
-from owui.agent.jobs import Jobs, runner
+from owui.agent.jobs import Finish, Jobs, runner
 from owui.agent.models import Task
 from owui.agent.state import Agent
 from owui.core.tokens import Claims
@@ -120,7 +120,7 @@ async def create_task(agent: Agent, user: Claims, kind: str, request: dict[str, 
         return task
 
 
-def finisher(jobs: Jobs, task_id: str) -> Callable[[str, Any, str | None], Awaitable[None]]:
+def finisher(jobs: Jobs, task_id: str) -> Finish:
     async def finish(status: str, result: Any, error: str | None) -> None:
         values: dict[str, Any] = {"status": status, "result": result, "error": error,
                                   "finished_at": time.time()}
