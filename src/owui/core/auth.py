@@ -67,5 +67,14 @@ async def require_admin(user: Annotated[Claims, Depends(current_user)]) -> Claim
     return user
 
 
+async def current_token(request: Request) -> str:
+    """The caller's bearer token, for a route that calls another service as the caller."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:  # the auth middleware let it in, so this does not happen
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated")
+    return token
+
+
 CurrentUser = Annotated[Claims, Depends(current_user)]
 AdminUser = Annotated[Claims, Depends(require_admin)]
+UserToken = Annotated[str, Depends(current_token)]

@@ -4,9 +4,9 @@ and not stored, as Open WebUI does), and `POST /api/v1/chats/{id}/messages/{mess
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Body, HTTPException, Request, status
 from fastapi.responses import Response
 
 from owui.chat import reads, turn_store
@@ -15,9 +15,8 @@ from owui.chat.responses import Json
 from owui.chat.turn_events import openai_completion, openai_encoder, ours
 from owui.chat.turn_flow import begin_stored, begin_unstored, respond, turns_of
 from owui.chat.turn_forms import TurnForm, from_openwebui
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.errors import error_response
-from owui.core.tokens import bearer_token
 
 router = APIRouter(tags=["completions"])
 # What a turn answers besides 200: its own refusals, and the agent's, passed on as they are.
@@ -37,21 +36,11 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _token(request: Request) -> str:  # async: a sync dependency costs a thread hop
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:  # the auth middleware let it in, so this does not happen
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated")
-    return token
-
-
-Token = Annotated[str, Depends(_token)]
-
-
 @router.post("/api/v1/chats/{id}/completions", response_class=Response,
              responses=TURN_RESPONSES,
              summary="A chat turn: store the message, stream the answer (SSE), store it")
 async def chat_completion(id: str, form: TurnForm, request: Request, conn: Raw,
-                          user: CurrentUser, token: Token) -> Response:
+                          user: CurrentUser, token: UserToken) -> Response:
     turns = turns_of(request)
     begun = await begin_stored(turns, conn, id, user, token, form)
     return await respond(begun, form.stream, ours, lambda message: message)
@@ -59,7 +48,7 @@ async def chat_completion(id: str, form: TurnForm, request: Request, conn: Raw,
 
 @router.post("/api/chat/completions", response_class=Response, responses=TURN_RESPONSES,
              summary="Open WebUI's chat completion (a chat turn)")
-async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, token: Token,
+async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, token: UserToken,
                                body: dict[str, Any] = Body(...)) -> Response:
     form, chat_id, messages = from_openwebui(body)
     turns = turns_of(request)
