@@ -225,5 +225,4 @@ async def _apply_title(turns: Turns, chat_id: str, user_id: str, title: Any,
                        [(chat_id, t, user_id) for t in ids])
 
     if title or ids:
-        async with turns.pool.acquire() as conn:
-            await conn.write(job)
+        await turns.write(job)
