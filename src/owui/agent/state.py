@@ -7,7 +7,7 @@ from typing import Annotated
 
 import aiohttp
 import httpx
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from owui.agent.jobs import Jobs
 from owui.agent.models import Function, Tool
@@ -17,7 +17,7 @@ from owui.agent.snapshot import Snapshot
 from owui.agent.tools.base import CallContext
 from owui.core.config import Settings
 from owui.core.db import Database
-from owui.core.tokens import Claims, bearer_token
+from owui.core.tokens import Claims
 
 
 @dataclass
@@ -43,12 +43,4 @@ async def agent_of(request: Request) -> Agent:
     return request.app.state.agent
 
 
-async def token_of(request: Request) -> str:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:  # the auth middleware let it in, so this does not happen
-        raise HTTPException(401, "Not authenticated")
-    return token
-
-
 AgentDep = Annotated[Agent, Depends(agent_of)]
-Token = Annotated[str, Depends(token_of)]

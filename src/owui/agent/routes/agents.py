@@ -13,10 +13,10 @@ from owui.agent.pipelines import Pipeline, call_hook, load_function, pipe_models
 from owui.agent.routes.common import tool_entry
 from owui.agent.runs import events_of, prepare_run, run_to_end, sse_stream
 from owui.agent.schemas import ActionForm, RunForm
-from owui.agent.state import AgentDep, Token
+from owui.agent.state import AgentDep
 from owui.agent.tools.builtin import BUILTINS
 from owui.agent.tools.registry import load_tool, tool_functions
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.errors import not_found
 from owui.core.service import Session
 
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
 @router.post("/run", summary="Run the agent loop (SSE events when stream is true)",
              responses=not_found("No connection serves the model."))
-async def run(form: RunForm, agent: AgentDep, user: CurrentUser, token: Token,
+async def run(form: RunForm, agent: AgentDep, user: CurrentUser, token: UserToken,
               session: Session) -> Any:
     prepared = await prepare_run(agent, session, user, token, form)
     await session.close()  # the run needs no database: give the connection back now

@@ -15,7 +15,7 @@ from owui.agent.jobs import error_text
 from owui.agent.models import Task
 from owui.agent.runs import prepare_run, run_to_end
 from owui.agent.schemas import RunForm, TaskForm, validated
-from owui.agent.state import Agent, AgentDep, Token
+from owui.agent.state import Agent, AgentDep
 from owui.agent.tasks import (
     TaskHandle,
     completion_work,
@@ -24,7 +24,7 @@ from owui.agent.tasks import (
     task_request,
     task_view,
 )
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.errors import UpstreamError
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -66,7 +66,7 @@ def _raise(error: Exception) -> None:
 
 @router.post("/api/v1/tasks/{kind}/completions",
              summary="Open WebUI's task (title, tags, follow_up, queries): the completion")
-async def completion(kind: Kind, agent: AgentDep, user: CurrentUser, token: Token,
+async def completion(kind: Kind, agent: AgentDep, user: CurrentUser, token: UserToken,
                      session: Session, form: dict[str, Any] = Body(...),
                      background: bool = False) -> Any:
     task, job = await _start(agent, user, token, kind, form, session)
@@ -83,7 +83,7 @@ async def completion(kind: Kind, agent: AgentDep, user: CurrentUser, token: Toke
 
 
 @router.post("/api/v1/agents/tasks", status_code=202, summary="Start a task in the background")
-async def start(form: TaskForm, agent: AgentDep, user: CurrentUser, token: Token,
+async def start(form: TaskForm, agent: AgentDep, user: CurrentUser, token: UserToken,
                 session: Session) -> dict[str, Any]:
     task, _job = await _start(agent, user, token, form.kind, form.body, session)
     return task_view(await _task_for(agent, user, task.id))

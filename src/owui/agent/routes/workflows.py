@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from owui.agent.models import Workflow, WorkflowRun, WorkflowStep
-from owui.agent.state import AgentDep, Token
+from owui.agent.state import AgentDep
 from owui.agent.workflows.definition import Definition, parse_definition
 from owui.agent.workflows.engine import start_run
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.service import Session
 from owui.core.tokens import Claims
 
@@ -162,7 +162,7 @@ async def delete_workflow(workflow_id: str, user: CurrentUser, session: Session)
 
 
 @router.post("/{workflow_id}/runs", status_code=202, summary="Start a run")
-async def create_run(workflow_id: str, form: RunStart, user: CurrentUser, token: Token,
+async def create_run(workflow_id: str, form: RunStart, user: CurrentUser, token: UserToken,
                      session: Session, agent: AgentDep) -> dict[str, Any]:
     workflow = await _workflow(session, user, workflow_id)
     run = await start_run(agent, user, token, workflow, form.inputs)
