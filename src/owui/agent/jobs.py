@@ -20,6 +20,7 @@ from fastapi import HTTPException
 from sqlalchemy import or_, select, update
 
 from owui.agent.models import Task, WorkflowRun
+from owui.core.background import cancel_and_wait
 from owui.core.db import Database
 from owui.core.errors import UpstreamError
 from owui.core.runners import boot, pid_alive, runner, runner_dead
@@ -57,10 +58,7 @@ class Jobs:
         self._beat = asyncio.create_task(self._beat_forever())
 
     async def stop(self) -> None:
-        if self._beat is not None:
-            self._beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beat
+        await cancel_and_wait(self._beat)
         for _model, task in list(self.local.values()):
             task.cancel()
         await asyncio.gather(*(t for _m, t in self.local.values()), return_exceptions=True)

@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 from owui.chat.responses import dumps
+from owui.core.background import cancel_and_wait
 from owui.core.db import sqlite_connect
 
 log = logging.getLogger("owui.chat.rawdb")
@@ -260,10 +261,7 @@ class SqliteWriter:
         self.task = asyncio.create_task(self._run(), name="sqlite-group-commit")
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self.task
+        await cancel_and_wait(self.task)
         if self.connection is not None:
             await asyncio.get_running_loop().run_in_executor(
                 self.thread, self.connection.connection.close)

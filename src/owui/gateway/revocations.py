@@ -7,12 +7,12 @@ Every replica writes its revocations to the gateway's database and reads the oth
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from owui.core.background import cancel_and_wait
 from owui.core.tokens import Claims
 from owui.gateway import crud
 from owui.gateway.models import Revocation
@@ -77,10 +77,7 @@ class Revocations:
         self._task = asyncio.create_task(self._run(), name="revocation-sync")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import shutil
@@ -17,6 +16,7 @@ from fastapi import HTTPException
 from owui.agent.jobs import boot, pid_alive
 from owui.agent.sandbox.kernels import ExecutionTimeout, Kernel, KernelDied
 from owui.agent.sandbox.launch import Limits, SandboxUnavailable, bwrap_command
+from owui.core.background import cancel_and_wait
 from owui.core.config import Settings
 
 log = logging.getLogger("owui.agent.sandbox")
@@ -65,10 +65,7 @@ class KernelPool:
         self._reaper = asyncio.create_task(self._reap_forever())
 
     async def stop(self) -> None:
-        if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+        await cancel_and_wait(self._reaper)
         await asyncio.gather(*(self._close(k) for k in list(self.kernels.values())))
 
     def _remove_orphans(self) -> None:
