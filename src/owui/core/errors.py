@@ -1,4 +1,19 @@
-"""Map every error to JSON `{"detail": ...}` with the status DESIGN.md gives it."""
+"""Map every error to JSON `{"detail": ...}` with the status DESIGN.md gives it.
+
+Code below the routes (crud, registries, engines, clients) raises domain errors, which know
+nothing of HTTP; the handler installed here maps them to their status once, at the edge:
+
+    DomainError                  .status, .detail, .headers
+     ├── BadRequestError           400  the request cannot be acted on as sent
+     ├── ForbiddenError            403  the caller may not do this (or it is turned off)
+     ├── NotFoundError             404  the thing named does not exist (or is not the caller's)
+     ├── RequestTimeoutError       408  the work the caller asked for ran past its time limit
+     ├── ConflictError             409  it conflicts with the stored state
+     ├── InvalidError              422  well-formed, but its values are not acceptable
+     ├── UnavailableError          503  a resource of this service is exhausted or down
+     └── UpstreamError             502/503/504  another service or a provider failed us
+          └── owui.core.client.ServiceError     (see there: an owui service failed the call)
+"""
 
 from __future__ import annotations
 
@@ -20,14 +35,53 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("owui.errors")
 
 
-class UpstreamError(Exception):
-    """Another service (or a provider) failed us: 502, 503 or 504, naming it."""
+class DomainError(Exception):
+    """A failure the caller is told about: `status` (per class), `detail`, optional headers."""
+
+    status: int = 400
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+
+
+class BadRequestError(DomainError):
+    status = 400
+
+
+class ForbiddenError(DomainError):
+    status = 403
+
+
+class NotFoundError(DomainError):
+    status = 404
+
+
+class RequestTimeoutError(DomainError):
+    status = 408
+
+
+class ConflictError(DomainError):
+    status = 409
+
+
+class InvalidError(DomainError):
+    status = 422
+
+
+class UnavailableError(DomainError):
+    status = 503
+
+
+class UpstreamError(DomainError):
+    """Another service (or a provider) failed us: 502, 503 or 504, naming it (a call to an
+    owui service may also pass on the service's own 4xx: see core.client)."""
 
     def __init__(self, service: str, status: int, detail: str) -> None:
         super().__init__(detail)
         self.service = service
         self.status = status
-        self.detail = detail
 
 
 def _json(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -47,8 +101,8 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
                        for e in errors])
 
 
-async def _upstream_error(_request: Request, exc: UpstreamError) -> JSONResponse:
-    return _json(exc.status, exc.detail)
+async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    return _json(exc.status, exc.detail, exc.headers)
 
 
 async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
@@ -98,7 +152,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(UpstreamError, _upstream_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeout, _database_busy)
@@ -155,6 +209,6 @@ def _declare_errors(doc: dict[str, Any]) -> None:
                 responses.setdefault("422", invalid)
 
 
-def not_found(description: str) -> dict[int | str, dict[str, Any]]:
+def not_found_response(description: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route whose body or query names a resource that may not exist."""
     return {404: error_response(description)}

@@ -21,6 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 import owui
 from owui.core.auth import PUBLIC_PATHS, TokenAuthMiddleware
+from owui.core.client import close_session
 from owui.core.config import Settings, get_settings
 from owui.core.db import Database
 from owui.core.errors import document_errors, install_error_handlers
@@ -75,6 +76,7 @@ def create_service_app(
             if app.state.not_ready is None:
                 await _run_hooks(app, shutdown_hooks)
             await app.state.http.aclose()
+            await close_session()  # calls to other services (core.client)
             await app.state.db.dispose()
 
     # openapi_url None: no built-in /openapi.json and /docs (the gateway serves merged ones).

@@ -17,14 +17,14 @@ from owui.agent.state import AgentDep
 from owui.agent.tools.builtin import BUILTINS
 from owui.agent.tools.registry import load_tool, tool_functions
 from owui.core.auth import CurrentUser, UserToken
-from owui.core.errors import not_found
+from owui.core.errors import not_found_response
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
 
 @router.post("/run", summary="Run the agent loop (SSE events when stream is true)",
-             responses=not_found("No connection serves the model."))
+             responses=not_found_response("No connection serves the model."))
 async def run(form: RunForm, agent: AgentDep, user: CurrentUser, token: UserToken,
               session: Session) -> Any:
     prepared = await prepare_run(agent, session, user, token, form)

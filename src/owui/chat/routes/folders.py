@@ -18,7 +18,7 @@ from owui.chat.schemas import (
 )
 from owui.chat.views import folder_model, folder_name_id
 from owui.core.auth import CurrentUser
-from owui.core.errors import error_response, not_found
+from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/folders", tags=["folders"])
@@ -36,7 +36,7 @@ async def list_folders(session: Session, user: CurrentUser) -> Json:
     return Json([folder_name_id(f) for f in await folder_rows.list_all(session, user.sub)])
 
 
-@router.post("/", response_model=FolderModel, responses={**_NAME_TAKEN, **not_found(
+@router.post("/", response_model=FolderModel, responses={**_NAME_TAKEN, **not_found_response(
     "No parent folder parent_id (or not yours).")})
 async def create_folder(form: FolderForm, session: Session, user: CurrentUser) -> Json:
     folder = await folder_rows.create(session, user.sub, name=form.name.strip(),

@@ -20,7 +20,7 @@ from owui.chat.schemas import ChatForm, ChatResponse, ChatTitleIdResponse, SortB
 from owui.chat.search import search
 from owui.chat.tree import parse_chat
 from owui.core.auth import CurrentUser
-from owui.core.errors import not_found
+from owui.core.errors import not_found_response
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
@@ -40,7 +40,7 @@ async def chat_list(conn: Raw, user: CurrentUser, page: Page = None,
 
 
 @router.post("/new", response_model=ChatResponse,
-             responses=not_found("No folder folder_id (or not yours)."))
+             responses=not_found_response("No folder folder_id (or not yours)."))
 async def create_chat(form: ChatForm, conn: Raw, user: CurrentUser) -> Json:
     parsed = parse_chat(form.chat)
     if form.folder_id is not None:

@@ -8,7 +8,7 @@ from functools import cache
 from fastapi import APIRouter, HTTPException, Request, status
 
 from owui.core.auth import CurrentUser
-from owui.core.errors import not_found
+from owui.core.errors import not_found_response
 from owui.core.passwords import hash_in_thread, hash_password, verify_in_thread
 from owui.core.service import Session
 from owui.core.tokens import issue_token
@@ -121,7 +121,7 @@ async def create_default_api_key(request: Request, session: Session,
 
 
 @router.get("/api_key", response_model=ApiKeyResponse,
-            responses=not_found("No API key yet; POST to make one."))
+            responses=not_found_response("No API key yet; POST to make one."))
 async def get_default_api_key(session: Session, user: CurrentUser) -> ApiKeyResponse:
     keys = [k for k in await crud.list_api_keys(session, user.sub) if k.name == "default"]
     if not keys:

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from owui.core.auth import CurrentUser
-from owui.core.errors import not_found
+from owui.core.errors import not_found_response
 from owui.core.tokens import Claims
 from owui.inference.calls import JsonCall, ProviderCall, StreamCall
 from owui.inference.errors import send_problem
@@ -99,7 +99,7 @@ async def embeddings(request: Request, user: CurrentUser) -> Response:
     return await prepare_embeddings(inference_of(request), await json_body(request), user)
 
 
-_NO_MODEL = not_found("No connection serves the model.")
+_NO_MODEL = not_found_response("No connection serves the model.")
 
 for prefix in PREFIXES:
     router.add_api_route(f"{prefix}/models", models, methods=["GET"],

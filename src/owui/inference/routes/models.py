@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from owui.core.auth import AdminUser, CurrentUser
-from owui.core.errors import error_response, not_found
+from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.inference import crud
@@ -28,7 +28,7 @@ from owui.inference.schemas import (
 from owui.inference.service import inference_of
 
 router = APIRouter(tags=["models"])
-_NO_PRESET = not_found("No such model preset (or not yours).")
+_NO_PRESET = not_found_response("No such model preset (or not yours).")
 PAGE_SIZE = 30
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from owui.core.auth import AdminUser, CurrentUser
-from owui.core.errors import ERROR_SCHEMA_NAME, not_found
+from owui.core.errors import ERROR_SCHEMA_NAME, not_found_response
 from owui.inference.calls import PassThrough
 from owui.inference.catalog import Target, exposed_id
 from owui.inference.presets import PresetView, with_system
@@ -166,7 +166,7 @@ _BY_MODEL_BODY = {"requestBody": {"required": True, "content": {"application/jso
 _ANY_BODY = {"requestBody": {"content": {"application/json": {"schema": {
     "type": "object", "additionalProperties": True, "description": "Ollama's request."}}}}}
 
-_NO_CONNECTION = not_found("No Ollama connection at url_idx.")
+_NO_CONNECTION = not_found_response("No Ollama connection at url_idx.")
 # Ollama's answers are passed on as they are: JSON or an NDJSON stream, and its own errors.
 _OLLAMA_ERROR = {"content": {"application/json": {"schema": {"anyOf": [
     {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"},

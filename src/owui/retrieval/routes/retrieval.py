@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import CurrentUser
-from owui.core.errors import not_found
+from owui.core.errors import not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
@@ -36,7 +36,7 @@ from owui.retrieval.vectors import Hit
 from owui.retrieval.web.service import web_search
 
 router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"])
-_NOT_FOUND = not_found("A named collection or file does not exist (or is not yours).")
+_NOT_FOUND = not_found_response("A named collection or file does not exist (or is not yours).")
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
