@@ -9,6 +9,8 @@ Switches, for the whole process (environment):
                     while the model list still works (a broken provider that looks fine)
   FAKE_DELAY        seconds before answering anything, model list included (a hanging one)
   FAKE_CHUNK_DELAY  seconds between streamed chunks (default 0)
+  FAKE_WORDS        content chunks in an answer when the request sets no max_tokens (default 8):
+                    with FAKE_CHUNK_DELAY, an answer that streams long enough to watch it
 and for one call, words in the model name:
   status-NNN   answer HTTP NNN before anything     broken    close the connection mid-stream
   errevent     an SSE error event mid-stream         slow      0.1 s between chunks
@@ -45,6 +47,7 @@ API_KEY = os.environ.get("FAKE_API_KEY")
 STATUS = int(os.environ.get("FAKE_STATUS") or 0)
 DELAY = float(os.environ.get("FAKE_DELAY") or 0)
 CHUNK_DELAY = float(os.environ.get("FAKE_CHUNK_DELAY") or 0)
+WORDS = int(os.environ.get("FAKE_WORDS") or 8)
 stats = {"chat": 0, "embeddings": 0, "models": 0, "streams_finished": 0, "streams_cut": 0,
          "last_body": None}
 
@@ -88,7 +91,7 @@ def _tool_call() -> dict[str, Any]:
 def _words(body: dict[str, Any]) -> list[str]:
     if "echo" in body["model"]:
         return [json.dumps(body)]
-    count = int(body.get("max_tokens") or body.get("max_completion_tokens") or 8)
+    count = int(body.get("max_tokens") or body.get("max_completion_tokens") or WORDS)
     return [f"word{i} " for i in range(count)]
 
 

@@ -31,13 +31,14 @@ class FullStack:
 
 
 @contextmanager
-def full_stack(secret: str, data_dir: Path, log_dir: Path,
+def full_stack(secret: str, data_dir: Path, log_dir: Path, openai_env: dict[str, str] | None = None,
                **extra_env: str) -> Iterator[FullStack]:
-    """Every service up and ready; all stopped on the way out, whatever happened."""
+    """Every service up and ready; all stopped on the way out, whatever happened.
+    `openai_env` adds switches to the fake OpenAI provider (tests/fakes/openai.py)."""
     started: list[Proc] = []
     try:
-        fakes = {"openai": start_fake("openai", "full-openai", {"FAKE_MODELS": OPENAI_MODELS},
-                                      log_dir),
+        openai = {"FAKE_MODELS": OPENAI_MODELS, **(openai_env or {})}
+        fakes = {"openai": start_fake("openai", "full-openai", openai, log_dir),
                  "ollama": start_fake("ollama", "full-ollama", {"FAKE_MODELS": OLLAMA_MODELS},
                                       log_dir),
                  "websearch": start_fake("websearch", "full-websearch", {}, log_dir)}
