@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from owui.agent import crud
-from owui.agent.inference import create_session
+from owui.agent.clients.inference import InferenceClient
+from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.jobs import Jobs
 from owui.agent.models import AgentBase
 from owui.agent.plugins.loaded import PluginCache
@@ -21,8 +22,8 @@ from owui.core.service import create_service_app
 
 async def _start(app: FastAPI) -> None:
     settings = app.state.settings
-    agent = Agent(settings=settings, db=app.state.db, http=app.state.http,
-                  model_http=create_session(settings), plugins=PluginCache(),
+    agent = Agent(settings=settings, db=app.state.db, inference=InferenceClient(settings),
+                  retrieval=RetrievalClient(settings), plugins=PluginCache(),
                   functions=Snapshot(crud.active_functions),
                   model_tools=Snapshot(crud.tools_by_model), kernels=KernelPool(settings),
                   jobs=Jobs(app.state.db))
@@ -39,7 +40,6 @@ async def _start(app: FastAPI) -> None:
 async def _stop(app: FastAPI) -> None:
     await app.state.agent.jobs.stop()
     await app.state.agent.kernels.stop()
-    await app.state.agent.model_http.close()
 
 
 app = create_service_app(

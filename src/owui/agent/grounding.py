@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from owui.agent.tools.base import CallContext
-from owui.agent.tools.builtin import _retrieval
 from owui.core.errors import UpstreamError
 
 Event = dict[str, Any]
-PATH = "/api/v1/retrieval/rag"
 
 
 @dataclass
@@ -77,10 +75,8 @@ async def ground(context: CallContext, grounding: Grounding,
         return
     yield _status(grounding.searching(), False, query=query)
     try:
-        found = await _retrieval(context, PATH, {
-            "messages": [{"role": "user", "content": query}],
-            "collection_names": grounding.collection_names, "file_ids": grounding.file_ids,
-            "web_search": grounding.web_search})
+        found = await context.retrieval.rag(context.token, query, grounding.collection_names,
+                                            grounding.file_ids, grounding.web_search)
     except UpstreamError as exc:
         yield _status(f"The search failed, answering without it: {exc.detail}", True,
                       error=True)

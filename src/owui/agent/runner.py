@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from owui.agent import inference
 from owui.agent.grounding import Grounding, ground
 from owui.agent.pipelines import Pipeline
 from owui.agent.tools.base import CallContext, Outcome, run_tool
@@ -25,6 +24,32 @@ Event = dict[str, Any]
 class Step:
     content: str = ""
     calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ToolCallAccumulator:
+    """Tool calls streamed in pieces (OpenAI deltas by index) put back together."""
+
+    def __init__(self) -> None:
+        self.calls: dict[int, dict[str, Any]] = {}
+
+    def add(self, deltas: list[dict[str, Any]]) -> None:
+        for delta in deltas:
+            index = int(delta.get("index", len(self.calls)))
+            call = self.calls.setdefault(index, {"id": "", "type": "function",
+                                                 "function": {"name": "", "arguments": ""}})
+            if delta.get("id"):
+                call["id"] = delta["id"]
+            function = delta.get("function") or {}
+            if function.get("name"):
+                call["function"]["name"] += function["name"]
+            if function.get("arguments"):
+                call["function"]["arguments"] += function["arguments"]
+
+    def result(self) -> list[dict[str, Any]]:
+        calls = [self.calls[i] for i in sorted(self.calls)]
+        for number, call in enumerate(calls):
+            call["id"] = call["id"] or f"call_{number}"
+        return calls
 
 
 @dataclass
@@ -99,10 +124,9 @@ class AgentRun:
         specs = self.toolset.specs()
         if specs:
             request["tools"] = specs
-        calls = inference.ToolCallAccumulator()
+        calls = ToolCallAccumulator()
         context = self.context
-        async for chunk in inference.stream(context.model_http, context.settings, context.token,
-                                            request):
+        async for chunk in context.inference.stream(context.token, request):
             if self.pipeline.filters:
                 chunk = await self.pipeline.stream(chunk)
             for choice in chunk.get("choices") or ():

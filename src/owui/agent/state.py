@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import aiohttp
-import httpx
 from fastapi import Depends, Request
 
+from owui.agent.clients.inference import InferenceClient
+from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.jobs import Jobs
 from owui.agent.models import Function, Tool
 from owui.agent.plugins.loaded import PluginCache
@@ -24,8 +24,8 @@ from owui.core.tokens import Claims
 class Agent:
     settings: Settings
     db: Database
-    http: httpx.AsyncClient
-    model_http: aiohttp.ClientSession  # to the inference service (see inference.py)
+    inference: InferenceClient
+    retrieval: RetrievalClient
     plugins: PluginCache
     functions: Snapshot[list[Function]]  # the active ones
     model_tools: Snapshot[dict[str, list[Tool]]]
@@ -33,7 +33,8 @@ class Agent:
     jobs: Jobs
 
     def context(self, user: Claims, token: str, **values: object) -> CallContext:
-        return CallContext(user=user, token=token, http=self.http, model_http=self.model_http,
+        return CallContext(user=user, token=token, inference=self.inference,
+                           retrieval=self.retrieval,
                            settings=self.settings, kernels=self.kernels,
                            **values)  # type: ignore[arg-type]
 

@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 from fastapi import HTTPException
 
-from owui.agent import inference
 from owui.agent.jobs import Finish, Jobs, runner
 from owui.agent.models import Task
 from owui.agent.state import Agent
@@ -105,7 +104,7 @@ def completion_work(agent: Agent, token: str, kind: str, form: dict[str, Any],
 
     async def work() -> dict[str, Any]:
         await handle.progress(0.1)
-        completion = await inference.complete(agent.model_http, agent.settings, token, request)
+        completion = await agent.inference.complete(token, request)
         content = ((completion.get("choices") or [{}])[0].get("message") or {}).get("content")
         return {"completion": completion, KEYS[kind]: parse(kind, content or "", form)}
 

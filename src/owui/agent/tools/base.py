@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-import httpx
 import orjson
 
+from owui.agent.clients.inference import InferenceClient
+from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.plugins.specs import Spec, spec_of
 from owui.core.config import Settings
 from owui.core.tokens import Claims
@@ -31,8 +31,8 @@ class CallContext:
 
     user: Claims
     token: str
-    http: httpx.AsyncClient
-    model_http: aiohttp.ClientSession
+    inference: InferenceClient
+    retrieval: RetrievalClient
     settings: Settings
     kernels: Any  # the KernelPool
     model: str = ""

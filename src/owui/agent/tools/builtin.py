@@ -11,23 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from owui.agent.expressions import MATH, evaluate
 from owui.agent.tools.base import CallContext, ToolFunction
-from owui.core.errors import UpstreamError
-from owui.core.http import call_service
 
 SNIPPET = 1500
-
-
-async def _retrieval(context: CallContext, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await call_service(context.http, context.settings, "retrieval", "POST", path,
-                                  context.token, json=body)
-    if response.status_code != 200:
-        try:
-            detail = response.json().get("detail")
-        except ValueError:
-            detail = response.text[:300]
-        raise UpstreamError("retrieval", 502, f"retrieval answered {response.status_code}: "
-                                              f"{detail}")
-    return response.json()
 
 
 async def web_search(query: str, __context__: CallContext) -> list[dict[str, Any]]:
@@ -35,8 +20,7 @@ async def web_search(query: str, __context__: CallContext) -> list[dict[str, Any
 
     :param query: What to search for, as you would type it into a search engine.
     """
-    found = await _retrieval(__context__, "/api/v1/retrieval/process/web/search",
-                             {"queries": [query]})
+    found = await __context__.retrieval.web_search(__context__.token, query)
     return [{"content": doc.get("content", "")[:SNIPPET],
              "url": (doc.get("metadata") or {}).get("source") or
              (doc.get("metadata") or {}).get("url")} for doc in found.get("docs", [])]
@@ -52,8 +36,7 @@ async def query_knowledge(query: str, __context__: CallContext,
     names = collection_names or __context__.collection_names
     if not names:
         raise ValueError("no knowledge collection is attached to this conversation")
-    found = await _retrieval(__context__, "/api/v1/retrieval/search",
-                             {"query": query, "collection_names": names})
+    found = await __context__.retrieval.search(__context__.token, query, names)
     return [{"text": hit.get("text", "")[:SNIPPET], "source": hit.get("source") or
              hit.get("name"), "score": hit.get("score")} for hit in found.get("hits", [])]
 

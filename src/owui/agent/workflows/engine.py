@@ -11,7 +11,6 @@ import orjson
 from fastapi import HTTPException
 from sqlalchemy import update
 
-from owui.agent import inference
 from owui.agent.expressions import CONDITION, evaluate
 from owui.agent.jobs import INTERRUPTED, runner
 from owui.agent.models import Workflow, WorkflowRun, WorkflowStep
@@ -19,7 +18,6 @@ from owui.agent.runs import prepare_run, run_to_end
 from owui.agent.schemas import RunForm
 from owui.agent.state import Agent
 from owui.agent.tools.base import run_tool
-from owui.agent.tools.builtin import _retrieval
 from owui.agent.tools.registry import build_toolset
 from owui.agent.workflows.definition import (
     END,
@@ -168,9 +166,8 @@ class Execution:
             async with self.agent.db.sessions() as session:
                 prepared = await prepare_run(self.agent, session, self.user, self.token, form)
             return (await run_to_end(self.agent, prepared, False))["content"]
-        agent = self.agent
-        completion = await inference.complete(agent.model_http, agent.settings, self.token,
-                                              {"model": model, "messages": messages})
+        completion = await self.agent.inference.complete(
+            self.token, {"model": model, "messages": messages})
         choice = (completion.get("choices") or [{}])[0]
         return str((choice.get("message") or {}).get("content") or "")
 
@@ -195,15 +192,13 @@ class Execution:
 
     async def _retrieval(self, step: RetrievalStep) -> Any:
         query = str(render(step.query, self.values))
-        context = self.agent.context(self.user, self.token)
+        retrieval = self.agent.retrieval
         if step.web:
-            found = await _retrieval(context, "/api/v1/retrieval/process/web/search",
-                                     {"queries": [query], "k": step.k})
+            found = await retrieval.web_search(self.token, query, step.k)
             return [{"content": d.get("content"), "source": (d.get("metadata") or {})
                      .get("source")} for d in found.get("docs", [])]
         names = render(step.collection_names, self.values)
-        found = await _retrieval(context, "/api/v1/retrieval/search",
-                                 {"query": query, "collection_names": names, "k": step.k})
+        found = await retrieval.search(self.token, query, names, step.k)
         return [{"text": h.get("text"), "source": h.get("source") or h.get("name"),
                  "score": h.get("score")} for h in found.get("hits", [])]
 
