@@ -9,9 +9,9 @@ import pytest
 from fastapi import HTTPException
 
 from owui.agent.schemas import RunForm
-from owui.chat import context
-from owui.chat.turn_events import openai_encoder, ours
-from owui.chat.turn_forms import TurnForm, from_openwebui
+from owui.chat.turns import context
+from owui.chat.turns.events import openai_encoder, ours
+from owui.chat.turns.forms import TurnForm, from_openwebui
 
 
 def _message(role: str, chars: int, tag: str = "") -> dict:

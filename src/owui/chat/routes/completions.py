@@ -9,16 +9,24 @@ from typing import Any
 from fastapi import APIRouter, Body, HTTPException, Request, status
 from fastapi.responses import Response
 
-from owui.chat import reads, turn_store
+from owui.chat import reads
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
-from owui.chat.turn_events import openai_completion, openai_encoder, ours
-from owui.chat.turn_flow import begin_stored, begin_unstored, respond, turns_of
-from owui.chat.turn_forms import TurnForm, from_openwebui
+from owui.chat.turns import store
+from owui.chat.turns.events import openai_completion, openai_encoder, ours
+from owui.chat.turns.flow import begin_stored, begin_unstored
+from owui.chat.turns.forms import TurnForm, from_openwebui
+from owui.chat.turns.respond import respond
+from owui.chat.turns.running import Turns
 from owui.core.auth import CurrentUser, UserToken
 from owui.core.errors import error_response
 
 router = APIRouter(tags=["completions"])
+
+
+def turns_of(request: Request) -> Turns:
+    return request.app.state.turns
+
 # What a turn answers besides 200: its own refusals, and the agent's, passed on as they are.
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The answer: SSE events when stream is true, else the message.",
@@ -76,7 +84,7 @@ async def stop(id: str, message_id: str, request: Request, conn: Raw,
     if turn is not None:
         await turns.stop_turn(turn)
         return Json(turn.message)
-    message = await turn_store.read_message(conn, id, message_id)
+    message = await store.read_message(conn, id, message_id)
     if message is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             f"Chat {id!r} has no message {message_id!r}.")

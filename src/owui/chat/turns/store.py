@@ -1,6 +1,7 @@
-"""A turn's writes: its start (the user's message, the assistant's pending one and the turns row,
-in one transaction), its end (the assistant's final message), and the clean-up of turns whose
-process died (their messages become errors, so that nothing reads as pending forever)."""
+"""A turn's writes, its last stage: its start (the user's message, the assistant's pending one and
+the turns row, in one transaction, while the run begins), its end (the assistant's final
+message), and the clean-up of turns whose process died (their messages become errors, so that
+nothing reads as pending forever)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ import logging
 import time
 from typing import Any
 
-from fastapi import HTTPException, status
-
 from owui.chat.models import now
 from owui.chat.rawdb import RawConnection, encode_json
 from owui.chat.reads import MESSAGE_SELECT, not_found
 from owui.chat.tree import MessageIn, message_out
+from owui.chat.turns.placing import check_place, roles
 from owui.chat.writes import INSERT_MESSAGE, _message_row
 from owui.core.runners import runner, runner_dead
 
@@ -23,35 +23,6 @@ log = logging.getLogger("owui.chat.turns")
 STALE_AFTER = 6 * 3600
 OWN_ORPHAN_AFTER = 60
 INTERRUPTED = "Interrupted: the chat service stopped while this answer was being written."
-
-
-async def roles(conn: RawConnection, chat_id: str, ids: list[str]) -> dict[str, str]:
-    """The roles of those of `ids` that are messages of the chat."""
-    params: dict[str, Any] = {"chat_id": chat_id}
-    where = conn.in_list("ids", ids, params)
-    rows = await conn.fetch(
-        f"SELECT id, role FROM messages WHERE chat_id = :chat_id AND id {where}", params)
-    return {row[0]: row[1] for row in rows}
-
-
-def check_place(chat_id: str, new: list[MessageIn], known: dict[str, str]) -> None:
-    """400/409 naming what does not fit the chat's tree: the first new message's parent must
-    be a message of the chat (a user message, for an answer given again); the ids are new."""
-    taken = [m.id for m in new if m.id in known]
-    if taken:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"Chat {chat_id!r} already has a message {taken[0]!r}.")
-    first = new[0]
-    if first.parent_id is None:
-        return
-    if first.role == "assistant" and known.get(first.parent_id) != "user":
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"To answer again, parent_id must be a user message of chat "
-                            f"{chat_id!r}; {first.parent_id!r} is not.")
-    if first.parent_id not in known:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"parent_id {first.parent_id!r} is not a message of chat "
-                            f"{chat_id!r}.")
 
 
 async def begin(conn: RawConnection, chat_id: str, user_id: str, new: list[MessageIn]) -> None:

@@ -1,4 +1,5 @@
-"""What of a chat the model sees in a turn: the active branch, trimmed to the model's context.
+"""A turn's third and fourth stages, history and trim: what of a chat the model sees in a turn,
+the active branch (`history`), trimmed to the model's context (`fit`).
 
 The policy, in order:
 1. History: the branch from the root to the new user message (the tree's path, not every
@@ -18,10 +19,13 @@ The policy, in order:
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+log = logging.getLogger("owui.chat.turns")
 ROLES = frozenset({"system", "user", "assistant"})
 PER_MESSAGE = 4
 CHARS_PER_TOKEN = 4
@@ -80,3 +84,17 @@ def trim(system: list[dict[str, Any]], history: list[dict[str, Any]], tokens: in
         left -= size
     kept.reverse()
     return Trimmed([*head, *kept, newest], len(older) - len(kept), tokens)
+
+
+def history(branch: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The branch's messages as the model takes them (point 1)."""
+    return [m for m in map(model_message, branch) if m is not None]
+
+
+def fit(system: list[dict[str, Any]], messages: list[dict[str, Any]], context_length: int,
+        max_tokens: int | None) -> list[dict[str, Any]]:
+    """`system` then the newest of `messages` that fit the model's context (points 2 to 4)."""
+    trimmed = trim(system, messages, budget(context_length, max_tokens))
+    if trimmed.dropped:
+        log.info("turn history trimmed: %d older messages left out", trimmed.dropped)
+    return trimmed.messages

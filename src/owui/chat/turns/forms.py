@@ -1,14 +1,18 @@
-"""What a turn is asked with: our form (`POST /api/v1/chats/{id}/completions`), and Open WebUI's
-body (`POST /api/chat/completions`) read into it."""
+"""A turn's first stage, parse: our form (`POST /api/v1/chats/{id}/completions`), or Open
+WebUI's body (`POST /api/chat/completions`) read into it, then read once (`parse`) into an `Ask`,
+which holds what each later stage takes; no later stage reads the form."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, status
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from owui.chat.limits import MAX_CONTENT_CHARS, MAX_MESSAGE_ID_CHARS, too_large
+from owui.chat.models import new_id, now
+from owui.chat.tree import MessageIn, parse_message
 
 ID = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
 # Keys of Open WebUI's body that are not the model's parameters.
@@ -112,3 +116,52 @@ def from_openwebui(body: dict[str, Any]) -> tuple[TurnForm, str | None, list[dic
         raise _invalid("The user's message has no 'content'.")
     form.check()
     return form, chat_id, messages
+
+
+@dataclass(slots=True)
+class Ask:
+    """A turn's form, read once into what the later stages take."""
+
+    model: str
+    user_message: MessageIn | None  # the user's new message; None: answer `parent_id` again
+    answer: MessageIn  # the assistant's message, pending (parents are set when placed)
+    parent_given: bool  # else under the chat's current message
+    parent_id: str | None  # when given: the parent (None: a new root)
+    chosen_ids: tuple[str, ...]  # message ids the client chose (ours are new uuids)
+    system: str | None  # the form's system prompt
+    context_length: int | None  # the model's context, when the form says
+    max_tokens: int | None  # the room kept for the answer, when the form says
+    run: dict[str, Any]  # the agent run's fields, all but `messages` and `chat_id`
+    stream: bool
+
+    def system_messages(self) -> list[dict[str, Any]]:
+        return [{"role": "system", "content": self.system}] if self.system else []
+
+    def run_body(self, messages: list[dict[str, Any]], chat_id: str | None) -> dict[str, Any]:
+        """The agent run: these fields with the messages the model sees."""
+        return {**self.run, "messages": messages, "chat_id": chat_id}
+
+
+def parse(form: TurnForm) -> Ask:
+    """The form checked, and its messages made (new ids where the client chose none)."""
+    form.check()
+    stamp = now()
+    user_message = None
+    if not form.regenerate():
+        raw = {"id": form.user_message_id or new_id(), "role": "user", "content": form.content,
+               "timestamp": stamp, "models": [form.model]}
+        if form.files:
+            raw["files"] = form.files
+        user_message = parse_message(raw)
+    answer = parse_message({"id": form.message_id or new_id(), "role": "assistant",
+                            "content": "", "model": form.model, "timestamp": stamp,
+                            "done": False, "status": "pending"})
+    num_ctx = form.params.get("num_ctx")
+    context_length = form.context_length or (num_ctx if isinstance(num_ctx, int) and num_ctx > 0
+                                             else None)
+    run = {**form.params, "model": form.model, "tool_ids": form.tool_ids,
+           "filter_ids": form.filter_ids, "files": form.attachments(),
+           "features": form.features, "web_search": form.web_search}
+    return Ask(form.model, user_message, answer, "parent_id" in form.model_fields_set,
+               form.parent_id, tuple(i for i in (form.user_message_id, form.message_id) if i),
+               form.system, context_length, form.max_tokens(), run, form.stream)

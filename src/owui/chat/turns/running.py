@@ -1,12 +1,12 @@
-"""A chat turn running: the agent's events gathered into the assistant's message, handed to
-whoever listens, and the message stored when the run ends, however it ends.
+"""The turns this process runs: each in a task of its own, driven from the agent's events to
+its stored message, however it ends.
 
 A turn runs in a task of its own, not in the request that started it: a client that goes away
 only stops listening, and the answer is stored all the same. Nothing is written per token: the
 message is written at the start (pending) and at the end (done, stopped or error).
 
 Running turns are known to this process only (`Turns.running`): a stop reaches a turn when it
-lands on the replica that runs it. The turns table (turn_store.py) is what every replica shares:
+lands on the replica that runs it. The turns table (store.py) is what every replica shares:
 it tells which pending messages a dead process left behind.
 """
 
@@ -15,111 +15,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import weakref
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
 import httpx
 
-from owui.chat import turn_store
 from owui.chat.agent_client import AgentError, run_events
 from owui.chat.rawdb import Job, RawConnection, RawPool
+from owui.chat.turns import store
+from owui.chat.turns.turn import Turn
+from owui.core.background import cancel_and_wait
 from owui.core.config import Settings
 
 log = logging.getLogger("owui.chat.turns")
-Event = dict[str, Any]
 Key = tuple[str, str]  # (chat id, assistant message id)
 SWEEP_EVERY = 300.0
-
-
-@dataclass
-class Turn:
-    chat_id: str | None  # None: a turn that is not stored (Open WebUI's call without a chat)
-    message_id: str
-    user_id: str
-    token: str
-    body: dict[str, Any]  # the agent run
-    extra: dict[str, Any]  # the assistant message's extra fields, as stored at the start
-    model: str
-    after: Callable[[Turn], Awaitable[None]] | None = None  # when it ends well (the title)
-    parent_id: str | None = None
-    content: str = ""
-    status: str = "pending"
-    error: str | None = None
-    error_status: int = 502
-    finish_reason: str | None = None
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    status_history: list[dict[str, Any]] = field(default_factory=list)
-    usage: dict[str, Any] = field(default_factory=dict)
-    started_at: float = field(default_factory=time.time)
-    started: float = field(default_factory=time.perf_counter)
-    first_token_ms: float | None = None
-    stop_requested: bool = False
-    events: int = 0  # events the agent sent
-    # Set once its first write is stored (at once for a turn that is not stored); a turn
-    # whose first write failed is dropped: neither stored nor heard.
-    written: asyncio.Event = field(default_factory=asyncio.Event)
-    dropped: bool = False
-    listeners: set[asyncio.Queue[Event | None]] = field(default_factory=set)
-    first: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future())
-    task: asyncio.Task[None] | None = None
-    message: dict[str, Any] | None = None  # the final message, once stored
-
-    def listen(self) -> asyncio.Queue[Event | None]:
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self.listeners.add(queue)
-        return queue
-
-    def publish(self, event: Event | None) -> None:
-        for queue in self.listeners:
-            queue.put_nowait(event)
-
-    def apply(self, event: Event) -> None:
-        """One event of the agent's into the message being built."""
-        kind = event.get("type")
-        if kind == "token":
-            if self.first_token_ms is None:
-                self.first_token_ms = round((time.perf_counter() - self.started) * 1000, 2)
-            self.content += event.get("content") or ""
-        elif kind == "tool_call":
-            self.tool_calls.append({k: event.get(k) for k in ("id", "name", "arguments",
-                                                                "step")})
-        elif kind == "tool_result":
-            for call in self.tool_calls:
-                if call["id"] == event.get("id"):
-                    call.update(result=event.get("content"), error=event.get("error"),
-                                duration_ms=event.get("duration_ms"))
-        elif kind == "status":
-            emitted = event.get("event") or {}  # Open WebUI keeps the status's data
-            self.status_history.append(emitted.get("data") or emitted)
-        elif kind == "citations":
-            self.sources = list(event.get("sources") or [])
-        elif kind == "done":
-            self.status, self.content = "done", event.get("content") or ""
-            self.usage = event.get("usage") or {}
-            self.finish_reason = event.get("finish_reason")
-        elif kind == "error":
-            raise AgentError(int(event.get("status") or 502),
-                             str(event.get("detail") or "The run failed."))
-
-    def final_extra(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {**self.extra, "done": True, "status": self.status}
-        optional = {"sources": self.sources, "tool_calls": self.tool_calls,
-                    "statusHistory": self.status_history, "usage": self.usage}
-        extra.update({k: v for k, v in optional.items() if v})
-        if self.finish_reason:
-            extra["finish_reason"] = self.finish_reason
-        if self.error:
-            extra["error"] = {"content": self.error}
-        extra["timings"] = {"started_at": round(self.started_at, 3),
-                            "first_token_ms": self.first_token_ms,
-                            "total_ms": round((time.perf_counter() - self.started) * 1000, 2)}
-        return extra
 
 
 class Turns:
@@ -143,8 +55,7 @@ class Turns:
 
     async def stop(self) -> None:
         """Stop every running turn, each stored as interrupted, before the writer stops."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        await cancel_and_wait(self._sweeper)
         tasks = [t.task for t in self.running.values() if t.task is not None]
         for task in [*tasks, *self.background]:
             task.cancel()
@@ -152,7 +63,7 @@ class Turns:
 
     async def sweep(self) -> None:
         running = set(self.running)
-        await self.write(lambda writer: turn_store.interrupt_dead(writer, running))
+        await self.write(lambda writer: store.interrupt_dead(writer, running))
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -235,7 +146,7 @@ class Turns:
                 raise AgentError(502, "The agent service ended the answer without finishing it.")
         except asyncio.CancelledError:
             turn.status = "stopped" if turn.stop_requested else "error"
-            turn.error = None if turn.stop_requested else turn_store.INTERRUPTED
+            turn.error = None if turn.stop_requested else store.INTERRUPTED
         except AgentError as exc:
             turn.status, turn.error, turn.error_status = "error", exc.detail, exc.status
         except Exception as exc:  # whatever it was, the message must not stay pending
@@ -273,7 +184,7 @@ class Turns:
             return
         chat_id = turn.chat_id
         try:
-            await self.write(lambda writer: turn_store.finish(
+            await self.write(lambda writer: store.finish(
                 writer, chat_id, turn.message_id, turn.content, turn.model, extra))
         except Exception:  # the sweep marks it interrupted later; say so now in the log
             log.exception("storing the answer %s of chat %s failed", turn.message_id, chat_id)
