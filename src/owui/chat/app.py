@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from owui.chat.agent_client import create_session
 from owui.chat.models import ChatBase
 from owui.chat.rawdb import RawPool
-from owui.chat.realtime import server as realtime
 from owui.chat.routes import (
     admin,
     chats,
@@ -36,14 +35,11 @@ async def start(app: FastAPI) -> None:
     app.state.turns = Turns(app.state.settings, app.state.raw,
                             create_session(app.state.settings), app.state.http)
     await app.state.turns.start()
-    app.state.realtime = realtime.Realtime(app.state.settings, app.state.raw)
-    app.state.realtime.start()
 
 
 async def stop(app: FastAPI) -> None:
     await app.state.turns.stop()  # running answers stored as interrupted, before the writer goes
     await app.state.turns.http.close()
-    await app.state.realtime.stop()  # sockets still open closed cleanly
     await app.state.raw.stop()
 
 
@@ -55,4 +51,3 @@ app = create_service_app(
     on_startup=[start],
     on_shutdown=[stop],
 )
-app.mount("/ws/socket.io", realtime.mount)  # socket.io for the web app (realtime/)
