@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 .PHONY: up test lint bench clean
 
 up: $(VENV)/.installed
+	@# Open WebUI's web app, fetched once from the package index; without it, the API alone.
+	@$(BIN)/owui ui install || echo "note: Open WebUI's web app is not installed (the package \
+	index cannot be reached); starting the API alone. Later: $(BIN)/owui ui install"
 	$(BIN)/owui up
 
 test: $(VENV)/.installed-test

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import owui
-from owui.cli import deploy, ingest, migrate, profile_cmd, render, serve, status, up, users
+from owui.cli import deploy, ingest, migrate, profile_cmd, render, serve, status, ui, up, users
 
 app = typer.Typer(
     name="owui",
@@ -43,6 +43,7 @@ app.command()(deploy.deploy)
 app.add_typer(profile_cmd.app, name="profiles")
 app.command()(ingest.ingest)
 app.command()(migrate.migrate)
+app.add_typer(ui.app, name="ui")
 
 
 def main() -> None:

@@ -62,12 +62,13 @@ class StartFailed(Exception):
 
 class Supervisor:
     def __init__(self, children: list[Child], *, ready_timeout: float, started_at: float,
-                 output: TextIO | None = None, banner: str = "",
+                 output: TextIO | None = None, banner: str = "", footer: str = "",
                  use_fork_server: bool = True) -> None:
         self.children = children
         self.use_fork_server = use_fork_server
         self._fork_server: ForkServer | None = None
         self.banner = banner
+        self.footer = footer  # printed under the table once all are ready
         self.ready_timeout = ready_timeout
         self.started_at = started_at
         self.output = output or sys.stdout
@@ -304,6 +305,8 @@ class Supervisor:
             console.print(table)
             console.print(f"all {len(self.children)} ready in {seconds:.2f} s; "
                           "Ctrl-C stops them")
+            if self.footer:
+                console.print(self.footer, highlight=False)
 
 
 async def _accepting(host: str, port: int) -> bool:

@@ -80,7 +80,8 @@ def up(
     banner = (f"starting {len(children)} services, profile {chosen.name}, "
               f"data in {env['OWUI_DATA_DIR']}")
     supervisor = Supervisor(children, ready_timeout=ready_timeout, started_at=started_at,
-                            banner=banner, use_fork_server=fork_server)
+                            banner=banner, footer=webapp_line(env, children[0].url),  # the gateway comes first
+                            use_fork_server=fork_server)
     try:
         code = asyncio.run(supervisor.run())
     finally:
@@ -91,6 +92,19 @@ def up(
             if child.process is not None and child.process.returncode is None:
                 signal_group(child.process, signal.SIGKILL)
     raise typer.Exit(code)
+
+
+def webapp_line(env: dict[str, str], gateway_url: str) -> str:
+    """Where to open the web app, or why there is none (the API runs either way)."""
+    from owui.gateway.webapp.build import locate
+
+    def path(variable: str) -> Path | None:
+        return Path(env[variable]) if env.get(variable) else None
+
+    build = locate(Path(env["OWUI_DATA_DIR"]), path("FRONTEND_BUILD_DIR"), path("STATIC_DIR"))
+    if build.ready:
+        return f"Open WebUI's web app: {gateway_url}"
+    return f"no web app: {build.problem}"
 
 
 def child_env(profile: Profile, data_dir: Path | None, host: str,

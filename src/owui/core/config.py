@@ -78,11 +78,17 @@ class Settings(BaseSettings):
     rate_limit: str = "300/minute"
     signin_rate_limit: str = "10/minute"
     redis_url: str | None = None
+    # The Redis pub/sub channel of the chat service's socket.io replicas (one per deployment).
+    websocket_redis_channel: str = Field(default="owui-socketio", min_length=1)
     max_body_size: ByteSize = ByteSize(100 * 1024 * 1024)
     max_json_size: ByteSize = ByteSize(16 * 1024 * 1024)
     upstream_connect_timeout: float = Field(default=5.0, gt=0)
     upstream_read_timeout: float = Field(default=300.0, gt=0)
     revocation_sync_interval: float = Field(default=1.0, gt=0)
+    # Open WebUI's web app (its own variable names): a build the user already has, served
+    # instead of the one `owui ui install` unpacks under OWUI_DATA_DIR/webapp.
+    frontend_build_dir: Path | None = None
+    static_dir: Path | None = None
 
     # Providers.
     enable_ollama_api: bool = True
