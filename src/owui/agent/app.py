@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,33 +14,27 @@ from owui.agent.jobs import Jobs
 from owui.agent.models import AgentBase
 from owui.agent.plugins.loaded import PluginCache
 from owui.agent.routes import agents, code, functions, tasks, tools, workflows
+from owui.agent.runtime import Runtime
 from owui.agent.sandbox.pool import KernelPool
 from owui.agent.snapshot import Snapshot
-from owui.agent.state import Agent
 from owui.agent.workflows.engine import fail_interrupted_steps
 from owui.core.service import create_service_app
 
 
 async def _start(app: FastAPI) -> None:
-    settings = app.state.settings
-    agent = Agent(settings=settings, db=app.state.db, inference=InferenceClient(settings),
-                  retrieval=RetrievalClient(settings), plugins=PluginCache(),
-                  functions=Snapshot(crud.active_functions),
-                  model_tools=Snapshot(crud.tools_by_model), kernels=KernelPool(settings),
-                  jobs=Jobs(app.state.db))
-
-    async def interrupted(run_ids: list[str]) -> None:
-        await fail_interrupted_steps(agent, run_ids)
-
-    agent.jobs.on_interrupted.append(interrupted)
-    app.state.agent = agent
-    await agent.kernels.start()
-    await agent.jobs.start()
+    settings, db = app.state.settings, app.state.db
+    runtime = Runtime(
+        settings=settings, db=db, inference=InferenceClient(settings),
+        retrieval=RetrievalClient(settings), plugins=PluginCache(),
+        functions=Snapshot(crud.active_functions), model_tools=Snapshot(crud.tools_by_model),
+        kernels=KernelPool(settings),
+        jobs=Jobs(db, on_interrupted=[partial(fail_interrupted_steps, db)]))
+    app.state.runtime = runtime
+    await runtime.start()
 
 
 async def _stop(app: FastAPI) -> None:
-    await app.state.agent.jobs.stop()
-    await app.state.agent.kernels.stop()
+    await app.state.runtime.stop()
 
 
 app = create_service_app(

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import HTTPException
@@ -36,6 +36,7 @@ INTERRUPTED = "Interrupted: the agent service stopped while this was running."
 JobModel = type[Task] | type[WorkflowRun]
 Work = Callable[[], Awaitable[Any]]
 Finish = Callable[[str, Any, str | None], Awaitable[None]]
+Interrupted = Callable[[list[str]], Awaitable[None]]
 
 
 def error_text(exc: BaseException) -> str:
@@ -47,11 +48,12 @@ def error_text(exc: BaseException) -> str:
 
 
 class Jobs:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, on_interrupted: Sequence[Interrupted] = ()) -> None:
         self.db = db
+        # Told the ids of the workflow runs a sweep failed as interrupted (their steps too).
+        self.on_interrupted = tuple(on_interrupted)
         self.local: dict[str, tuple[JobModel, asyncio.Task[Exception | None]]] = {}
         self._beat: asyncio.Task[None] | None = None
-        self.on_interrupted: list[Callable[[list[str]], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.sweep()

@@ -16,8 +16,8 @@ from owui.agent import crud
 from owui.agent.grounding import Grounding
 from owui.agent.pipelines import build_pipeline
 from owui.agent.runner import AgentRun, Event, summary
+from owui.agent.runtime import Runtime
 from owui.agent.schemas import RunForm
-from owui.agent.state import Agent
 from owui.agent.tools.registry import build_toolset
 from owui.core.errors import UpstreamError
 from owui.core.tokens import Claims
@@ -25,48 +25,48 @@ from owui.core.tokens import Claims
 log = logging.getLogger("owui.agent.runs")
 
 
-async def prepare_run(agent: Agent, session: AsyncSession, user: Claims, token: str,
+async def prepare_run(runtime: Runtime, session: AsyncSession, user: Claims, token: str,
                       form: RunForm) -> AgentRun:
-    by_model = (await agent.model_tools.get(session)).get(form.model, [])
+    by_model = (await runtime.model_tools.get(session)).get(form.model, [])
     enabled = [t.id for t in by_model if crud.can_read_tool(user, t)]
-    toolset = await build_toolset(session, agent.plugins, user, [*form.tool_ids, *enabled])
-    pipeline = await build_pipeline(session, agent.plugins, agent.functions, user, form.model,
+    toolset = await build_toolset(session, runtime.plugins, user, [*form.tool_ids, *enabled])
+    pipeline = await build_pipeline(session, runtime.plugins, runtime.functions, user, form.model,
                                     form.filter_ids)
     # A run without a session of its own gets one for its code, closed when it ends.
     session_id = form.session_id
     if session_id is None and "execute_code" in toolset.functions:
         session_id = f"run-{uuid.uuid4().hex[:16]}"
     collections, file_ids = form.attachments()
-    context = agent.context(user, token, session_id=session_id,
-                            collection_names=list(dict.fromkeys(
-                                [*form.collection_names, *collections])),
-                            metadata={"chat_id": form.chat_id, "session_id": session_id})
+    context = runtime.context(user, token, session_id=session_id,
+                              collection_names=list(dict.fromkeys(
+                                  [*form.collection_names, *collections])),
+                              metadata={"chat_id": form.chat_id, "session_id": session_id})
     context.user_valves = toolset.valves_for
-    settings = agent.settings
+    settings = runtime.settings
     return AgentRun(form.model_body(), toolset, pipeline, context,
                     form.max_steps or settings.agent_max_steps,
                     form.tool_timeout or settings.agent_tool_timeout,
                     grounding=Grounding(collections, file_ids, form.wants_web_search()))
 
 
-async def events_of(agent: Agent, run: AgentRun, owns_session: bool) -> AsyncIterator[Event]:
+async def events_of(runtime: Runtime, run: AgentRun, owns_session: bool) -> AsyncIterator[Event]:
     try:
         async for event in run.events():
             yield event
     finally:
         if owns_session and run.context.session_id:
-            await agent.kernels.close_session(run.context.user.sub, run.context.session_id)
+            await runtime.kernels.close_session(run.context.user.sub, run.context.session_id)
 
 
 Progress = Callable[[float], Awaitable[None]]
 
 
-async def run_to_end(agent: Agent, run: AgentRun, owns_session: bool,
+async def run_to_end(runtime: Runtime, run: AgentRun, owns_session: bool,
                      progress: Progress | None = None) -> dict[str, Any]:
     """The whole run as one answer; `progress` hears of each step (the share of max_steps)."""
     started = time.perf_counter()
     events = []
-    async for event in events_of(agent, run, owns_session):
+    async for event in events_of(runtime, run, owns_session):
         events.append(event)
         if progress is not None and event["type"] == "tool_call":
             await progress(min(event["step"] / run.max_steps, 0.99))

@@ -14,7 +14,7 @@ from fastapi import HTTPException
 
 from owui.agent.jobs import Finish, Jobs, runner
 from owui.agent.models import Task
-from owui.agent.state import Agent
+from owui.agent.runtime import Runtime
 from owui.core.tokens import Claims
 
 HISTORY_MESSAGES = 6
@@ -90,29 +90,29 @@ def parse(kind: str, content: str, form: dict[str, Any]) -> Any:
 
 @dataclass
 class TaskHandle:
-    agent: Agent
+    runtime: Runtime
     task_id: str
 
     async def progress(self, value: float) -> None:
-        await self.agent.jobs.update(Task, self.task_id, progress=round(value, 4))
+        await self.runtime.jobs.update(Task, self.task_id, progress=round(value, 4))
 
 
-def completion_work(agent: Agent, token: str, kind: str, form: dict[str, Any],
+def completion_work(runtime: Runtime, token: str, kind: str, form: dict[str, Any],
                     request: dict[str, Any], handle: TaskHandle) -> Callable[[], Awaitable[Any]]:
     """The job of one task; `request` (from task_request) was checked before the task was
     stored, so that a bad one leaves no task behind."""
 
     async def work() -> dict[str, Any]:
         await handle.progress(0.1)
-        completion = await agent.inference.complete(token, request)
+        completion = await runtime.inference.complete(token, request)
         content = ((completion.get("choices") or [{}])[0].get("message") or {}).get("content")
         return {"completion": completion, KEYS[kind]: parse(kind, content or "", form)}
 
     return work
 
 
-async def create_task(agent: Agent, user: Claims, kind: str, request: dict[str, Any]) -> Task:
-    async with agent.db.sessions() as session:
+async def create_task(runtime: Runtime, user: Claims, kind: str, request: dict[str, Any]) -> Task:
+    async with runtime.db.sessions() as session:
         task = Task(user_id=user.sub, kind=kind, request=request, runner=runner())
         session.add(task)
         await session.commit()

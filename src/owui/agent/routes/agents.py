@@ -12,8 +12,8 @@ from owui.agent import crud
 from owui.agent.pipelines import Pipeline, call_hook, load_function, pipe_models
 from owui.agent.routes.common import tool_entry
 from owui.agent.runs import events_of, prepare_run, run_to_end, sse_stream
+from owui.agent.runtime import RuntimeDep
 from owui.agent.schemas import ActionForm, RunForm
-from owui.agent.state import AgentDep
 from owui.agent.tools.builtin import BUILTINS
 from owui.agent.tools.registry import load_tool, tool_functions
 from owui.core.auth import CurrentUser, UserToken
@@ -25,14 +25,14 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
 @router.post("/run", summary="Run the agent loop (SSE events when stream is true)",
              responses=not_found_response("No connection serves the model."))
-async def run(form: RunForm, agent: AgentDep, user: CurrentUser, token: UserToken,
+async def run(form: RunForm, runtime: RuntimeDep, user: CurrentUser, token: UserToken,
               session: Session) -> Any:
-    prepared = await prepare_run(agent, session, user, token, form)
+    prepared = await prepare_run(runtime, session, user, token, form)
     await session.close()  # the run needs no database: give the connection back now
     owns_session = form.session_id is None
     if not form.stream:
-        return await run_to_end(agent, prepared, owns_session)
-    events = events_of(agent, prepared, owns_session)
+        return await run_to_end(runtime, prepared, owns_session)
+    events = events_of(runtime, prepared, owns_session)
     try:
         first = await anext(events)  # errors before the first event keep their status
     except BaseException:
@@ -43,17 +43,17 @@ async def run(form: RunForm, agent: AgentDep, user: CurrentUser, token: UserToke
 
 
 @router.get("/models", summary="Pipes, as models")
-async def models(agent: AgentDep, user: CurrentUser, session: Session) -> dict[str, Any]:
-    return {"object": "list", "data": await pipe_models(session, agent.plugins)}
+async def models(runtime: RuntimeDep, user: CurrentUser, session: Session) -> dict[str, Any]:
+    return {"object": "list", "data": await pipe_models(session, runtime.plugins)}
 
 
 @router.get("/tools", summary="The tools the caller can enable: built-in and users' tools")
-async def tools(agent: AgentDep, user: CurrentUser, session: Session) -> list[dict[str, Any]]:
+async def tools(runtime: RuntimeDep, user: CurrentUser, session: Session) -> list[dict[str, Any]]:
     found = [{"id": name, "name": name, "kind": "builtin", "specs": [tool.spec.openai()]}
              for name, tool in BUILTINS.items()]
     for row in await crud.tools_of(session, user):
         try:
-            specs = [f.spec.openai() for f in tool_functions(load_tool(agent.plugins, row))]
+            specs = [f.spec.openai() for f in tool_functions(load_tool(runtime.plugins, row))]
         except HTTPException:
             specs = row.specs
         found.append({**tool_entry(row), "kind": "user", "specs": specs})
@@ -61,13 +61,13 @@ async def tools(agent: AgentDep, user: CurrentUser, session: Session) -> list[di
 
 
 @router.post("/actions/{action_id}", summary="Run an action function on a message")
-async def action(action_id: str, form: ActionForm, agent: AgentDep, user: CurrentUser,
+async def action(action_id: str, form: ActionForm, runtime: RuntimeDep, user: CurrentUser,
                  session: Session) -> dict[str, Any]:
     function_id, _, sub_id = action_id.partition(".")
     row = await crud.function_for(session, function_id)
     if row.type != "action" or not row.is_active:
         raise HTTPException(404, f"Action '{action_id}' not found.")
-    plugin = load_function(agent.plugins, row)
+    plugin = load_function(runtime.plugins, row)
     events: list[dict[str, Any]] = []
 
     async def emit(event: dict[str, Any]) -> None:

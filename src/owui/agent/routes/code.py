@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
+from owui.agent.runtime import RuntimeDep
 from owui.agent.sandbox.pool import Outcome
 from owui.agent.schemas import CodeForm
-from owui.agent.state import AgentDep
 from owui.core.auth import CurrentUser
 from owui.core.errors import error_response
 
@@ -31,29 +31,29 @@ def outcome_view(outcome: Outcome) -> dict[str, Any]:
 
 @router.post("/api/v1/agents/code/execute", summary="Run Python in a sandboxed session",
              responses=_EXECUTE_ERRORS)
-async def execute(form: CodeForm, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
-    outcome = await agent.kernels.execute(user.sub, form.session_id, form.code, form.timeout)
+async def execute(form: CodeForm, runtime: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    outcome = await runtime.kernels.execute(user.sub, form.session_id, form.code, form.timeout)
     return outcome_view(outcome)
 
 
 @router.post("/api/v1/utils/code/execute", summary="Run Python (Open WebUI's shape)",
              responses=_EXECUTE_ERRORS)
-async def execute_owui(form: CodeForm, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
-    outcome = await agent.kernels.execute(user.sub, form.session_id, form.code, form.timeout)
+async def execute_owui(form: CodeForm, runtime: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    outcome = await runtime.kernels.execute(user.sub, form.session_id, form.code, form.timeout)
     view = outcome_view(outcome)
     return {key: view[key] for key in ("stdout", "stderr", "result", "images", "session_id")}
 
 
 @router.get("/api/v1/agents/code/sessions", summary="The caller's code sessions")
-async def sessions(agent: AgentDep, user: CurrentUser) -> list[dict[str, Any]]:
+async def sessions(runtime: RuntimeDep, user: CurrentUser) -> list[dict[str, Any]]:
     now = time.monotonic()
     return [{"session_id": k.key[1], "created_at": int(k.created_at),
              "idle_seconds": round(now - k.last_used, 1), "busy": k.busy,
-             "executions": k.executions} for k in agent.kernels.sessions_of(user.sub)]
+             "executions": k.executions} for k in runtime.kernels.sessions_of(user.sub)]
 
 
 @router.delete("/api/v1/agents/code/sessions/{session_id}", summary="Stop a code session")
-async def close(session_id: str, agent: AgentDep, user: CurrentUser) -> dict[str, bool]:
-    if not await agent.kernels.close_session(user.sub, session_id):
+async def close(session_id: str, runtime: RuntimeDep, user: CurrentUser) -> dict[str, bool]:
+    if not await runtime.kernels.close_session(user.sub, session_id):
         raise HTTPException(404, f"Code session '{session_id}' not found.")
     return {"closed": True}

@@ -14,8 +14,8 @@ from owui.agent.pipelines import load_function
 from owui.agent.plugins.loaded import Loaded, PluginCache, function_type, load
 from owui.agent.routes.common import function_entry, function_model, meta_of
 from owui.agent.routes.valves import add_valves_routes
+from owui.agent.runtime import RuntimeDep
 from owui.agent.schemas import FunctionForm
-from owui.agent.state import AgentDep
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -49,7 +49,7 @@ async def list_all(user: AdminUser, session: Session) -> list[dict[str, Any]]:
 
 @router.post("/create", summary="Create a function from Python source (admin)")
 async def create_function(form: FunctionForm, user: AdminUser, session: Session,
-                          agent: AgentDep) -> dict[str, Any]:
+                          runtime: RuntimeDep) -> dict[str, Any]:
     if await session.get(Function, form.id) is not None:
         raise HTTPException(409, f"A function with the id '{form.id}' already exists.")
     loaded, kind = _checked(form)
@@ -58,7 +58,7 @@ async def create_function(form: FunctionForm, user: AdminUser, session: Session,
                         is_active=False, is_global=False)
     session.add(function)
     await session.commit()
-    agent.functions.invalidate()
+    runtime.functions.invalidate()
     return function_entry(function)
 
 
@@ -69,46 +69,46 @@ async def get_function(function_id: str, user: AdminUser, session: Session) -> d
 
 @router.post("/id/{function_id}/update", summary="Replace a function's source (admin)")
 async def update_function(function_id: str, form: FunctionForm, user: AdminUser,
-                          session: Session, agent: AgentDep) -> dict[str, Any]:
+                          session: Session, runtime: RuntimeDep) -> dict[str, Any]:
     function = await crud.function_for(session, function_id)
     loaded, kind = _checked(form.model_copy(update={"id": function_id}))
     function.name, function.content, function.type = form.name, form.content, kind
     function.meta = _meta(form, loaded)
     crud.touch(function)
     await session.commit()
-    agent.plugins.forget("function", function_id)
-    agent.functions.invalidate()
+    runtime.plugins.forget("function", function_id)
+    runtime.functions.invalidate()
     return function_model(function)
 
 
 @router.post("/id/{function_id}/toggle", summary="Turn a function on or off (admin)")
 async def toggle(function_id: str, user: AdminUser, session: Session,
-                 agent: AgentDep) -> dict[str, Any]:
+                 runtime: RuntimeDep) -> dict[str, Any]:
     function = await crud.function_for(session, function_id)
     function.is_active = not function.is_active
     await session.commit()
-    agent.functions.invalidate()
+    runtime.functions.invalidate()
     return function_model(function)
 
 
 @router.post("/id/{function_id}/toggle/global", summary="Apply a function to every model (admin)")
 async def toggle_global(function_id: str, user: AdminUser, session: Session,
-                        agent: AgentDep) -> dict[str, Any]:
+                        runtime: RuntimeDep) -> dict[str, Any]:
     function = await crud.function_for(session, function_id)
     function.is_global = not function.is_global
     await session.commit()
-    agent.functions.invalidate()
+    runtime.functions.invalidate()
     return function_model(function)
 
 
 @router.delete("/id/{function_id}/delete", summary="Delete a function (admin)")
 async def delete_function(function_id: str, user: AdminUser, session: Session,
-                          agent: AgentDep) -> bool:
+                          runtime: RuntimeDep) -> bool:
     function = await crud.function_for(session, function_id)
     await session.delete(function)
     await session.commit()
-    agent.plugins.forget("function", function_id)
-    agent.functions.invalidate()
+    runtime.plugins.forget("function", function_id)
+    runtime.functions.invalidate()
     return True
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from owui.agent.jobs import error_text
 from owui.agent.models import Task
 from owui.agent.runs import prepare_run, run_to_end
+from owui.agent.runtime import Runtime, RuntimeDep
 from owui.agent.schemas import RunForm, TaskForm, validated
-from owui.agent.state import Agent, AgentDep
 from owui.agent.tasks import (
     TaskHandle,
     completion_work,
@@ -33,25 +33,25 @@ router = APIRouter(tags=["tasks"])
 Kind = Literal["title", "tags", "follow_up", "queries"]
 
 
-async def _start(agent: Agent, user: Claims, token: str, kind: str, body: dict[str, Any],
+async def _start(runtime: Runtime, user: Claims, token: str, kind: str, body: dict[str, Any],
                  session: Any) -> tuple[Task, asyncio.Task[Exception | None]]:
     # Everything is checked before the task is stored: a bad request leaves no task behind.
     form = validated(RunForm, {**body, "stream": False}, "body") if kind == "run" else None
-    prepared = await prepare_run(agent, session, user, token, form) if form else None
-    request = None if form else task_request(kind, body, agent.settings.task_model)
-    task = await create_task(agent, user, kind, body)
-    handle = TaskHandle(agent, task.id)
+    prepared = await prepare_run(runtime, session, user, token, form) if form else None
+    request = None if form else task_request(kind, body, runtime.settings.task_model)
+    task = await create_task(runtime, user, kind, body)
+    handle = TaskHandle(runtime, task.id)
     if form is not None and prepared is not None:
 
         async def work() -> Any:
-            return await run_to_end(agent, prepared, form.session_id is None, handle.progress)
+            return await run_to_end(runtime, prepared, form.session_id is None, handle.progress)
     else:
-        work = completion_work(agent, token, kind, body, request or {}, handle)
-    return task, agent.jobs.launch(Task, task.id, work, finisher(agent.jobs, task.id))
+        work = completion_work(runtime, token, kind, body, request or {}, handle)
+    return task, runtime.jobs.launch(Task, task.id, work, finisher(runtime.jobs, task.id))
 
 
-async def _task_for(agent: Agent, user: Claims, task_id: str) -> Task:
-    async with agent.db.sessions() as session:
+async def _task_for(runtime: Runtime, user: Claims, task_id: str) -> Task:
+    async with runtime.db.sessions() as session:
         task = await session.get(Task, task_id)
     if task is None or not (user.is_admin or task.user_id == user.sub):
         raise HTTPException(404, f"Task '{task_id}' not found.")
@@ -66,31 +66,31 @@ def _raise(error: Exception) -> None:
 
 @router.post("/api/v1/tasks/{kind}/completions",
              summary="Open WebUI's task (title, tags, follow_up, queries): the completion")
-async def completion(kind: Kind, agent: AgentDep, user: CurrentUser, token: UserToken,
+async def completion(kind: Kind, runtime: RuntimeDep, user: CurrentUser, token: UserToken,
                      session: Session, form: dict[str, Any] = Body(...),
                      background: bool = False) -> Any:
-    task, job = await _start(agent, user, token, kind, form, session)
+    task, job = await _start(runtime, user, token, kind, form, session)
     if background:
-        return JSONResponse(task_view(await _task_for(agent, user, task.id)), 202)
+        return JSONResponse(task_view(await _task_for(runtime, user, task.id)), 202)
     # Shielded: a client that goes away leaves the job running, and its result stored.
     error = await asyncio.shield(job)
     if error is not None:
         _raise(error)
-    done = await _task_for(agent, user, task.id)
+    done = await _task_for(runtime, user, task.id)
     result = done.result or {}
     return {**result.get("completion", {}), "task_id": task.id,
             **{k: v for k, v in result.items() if k != "completion"}}
 
 
 @router.post("/api/v1/agents/tasks", status_code=202, summary="Start a task in the background")
-async def start(form: TaskForm, agent: AgentDep, user: CurrentUser, token: UserToken,
+async def start(form: TaskForm, runtime: RuntimeDep, user: CurrentUser, token: UserToken,
                 session: Session) -> dict[str, Any]:
-    task, _job = await _start(agent, user, token, form.kind, form.body, session)
-    return task_view(await _task_for(agent, user, task.id))
+    task, _job = await _start(runtime, user, token, form.kind, form.body, session)
+    return task_view(await _task_for(runtime, user, task.id))
 
 
 @router.get("/api/v1/agents/tasks", summary="The caller's tasks, newest first")
-async def list_tasks(agent: AgentDep, user: CurrentUser, session: Session,
+async def list_tasks(runtime: RuntimeDep, user: CurrentUser, session: Session,
                      status: str | None = None, kind: str | None = None,
                      limit: int = 50) -> list[dict[str, Any]]:
     query = select(Task).where(Task.user_id == user.sub)
@@ -104,13 +104,13 @@ async def list_tasks(agent: AgentDep, user: CurrentUser, session: Session,
 
 
 @router.get("/api/v1/agents/tasks/{task_id}")
-async def get_task(task_id: str, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
-    return task_view(await _task_for(agent, user, task_id))
+async def get_task(task_id: str, runtime: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    return task_view(await _task_for(runtime, user, task_id))
 
 
 @router.post("/api/v1/agents/tasks/{task_id}/cancel")
-async def cancel(task_id: str, agent: AgentDep, user: CurrentUser) -> dict[str, Any]:
-    task = await _task_for(agent, user, task_id)
+async def cancel(task_id: str, runtime: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    task = await _task_for(runtime, user, task_id)
     if task.status in ("queued", "running"):
-        await agent.jobs.cancel(Task, task_id)
-    return task_view(await _task_for(agent, user, task_id))
+        await runtime.jobs.cancel(Task, task_id)
+    return task_view(await _task_for(runtime, user, task_id))

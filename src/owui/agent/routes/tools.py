@@ -12,8 +12,8 @@ from owui.agent.models import Tool
 from owui.agent.plugins.loaded import Loaded, load
 from owui.agent.routes.common import grants, meta_of, tool_access, tool_entry, tool_model
 from owui.agent.routes.valves import add_valves_routes
+from owui.agent.runtime import RuntimeDep
 from owui.agent.schemas import AccessGrantsForm, ToolForm
-from owui.agent.state import AgentDep
 from owui.agent.tools.builtin import BUILTINS
 from owui.agent.tools.registry import load_tool, tool_functions
 from owui.core.auth import AdminUser, CurrentUser
@@ -48,7 +48,7 @@ async def list_with_access(user: CurrentUser, session: Session) -> list[dict[str
 
 @router.post("/create", summary="Create a tool from Python source (admin)")
 async def create_tool(form: ToolForm, user: AdminUser, session: Session,
-                      agent: AgentDep) -> dict[str, Any]:
+                      runtime: RuntimeDep) -> dict[str, Any]:
     if await session.get(Tool, form.id) is not None:
         raise HTTPException(409, f"A tool with the id '{form.id}' already exists.")
     loaded, specs = _checked(form)
@@ -57,7 +57,7 @@ async def create_tool(form: ToolForm, user: AdminUser, session: Session,
                 access_grants=grants(form.id, form.access_grants))
     session.add(tool)
     await session.commit()
-    agent.model_tools.invalidate()
+    runtime.model_tools.invalidate()
     return tool_entry(tool)
 
 
@@ -69,7 +69,7 @@ async def get_tool(tool_id: str, user: CurrentUser, session: Session) -> dict[st
 
 @router.post("/id/{tool_id}/update", summary="Replace a tool's source (admin)")
 async def update_tool(tool_id: str, form: ToolForm, user: AdminUser, session: Session,
-                      agent: AgentDep) -> dict[str, Any]:
+                      runtime: RuntimeDep) -> dict[str, Any]:
     tool = await crud.tool_for(session, user, tool_id)
     loaded, specs = _checked(form.model_copy(update={"id": tool_id}))
     tool.name, tool.content, tool.specs = form.name, form.content, specs
@@ -78,29 +78,29 @@ async def update_tool(tool_id: str, form: ToolForm, user: AdminUser, session: Se
         tool.access_grants = grants(tool_id, form.access_grants)
     crud.touch(tool)
     await session.commit()
-    agent.plugins.forget("tool", tool_id)
-    agent.model_tools.invalidate()
+    runtime.plugins.forget("tool", tool_id)
+    runtime.model_tools.invalidate()
     return tool_model(tool)
 
 
 @router.post("/id/{tool_id}/access/update", summary="Who may use a tool (admin)")
 async def update_access(tool_id: str, form: AccessGrantsForm, user: AdminUser,
-                        session: Session, agent: AgentDep) -> dict[str, Any]:
+                        session: Session, runtime: RuntimeDep) -> dict[str, Any]:
     tool = await crud.tool_for(session, user, tool_id)
     tool.access_grants = grants(tool_id, form.access_grants)
     await session.commit()
-    agent.model_tools.invalidate()
+    runtime.model_tools.invalidate()
     return tool_model(tool)
 
 
 @router.delete("/id/{tool_id}/delete", summary="Delete a tool (admin)")
 async def delete_tool(tool_id: str, user: AdminUser, session: Session,
-                      agent: AgentDep) -> bool:
+                      runtime: RuntimeDep) -> bool:
     tool = await crud.tool_for(session, user, tool_id)
     await session.delete(tool)
     await session.commit()
-    agent.plugins.forget("tool", tool_id)
-    agent.model_tools.invalidate()
+    runtime.plugins.forget("tool", tool_id)
+    runtime.model_tools.invalidate()
     return True
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owui.agent import crud
 from owui.agent.models import Function, Tool
 from owui.agent.plugins.loaded import Loaded, check_valves
-from owui.agent.state import AgentDep
+from owui.agent.runtime import RuntimeDep
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -31,41 +31,41 @@ def add_valves_routes(router: APIRouter, kind: str, find: Find, load: Load) -> N
 
     @router.get("/id/{item_id}/valves/spec")
     async def valves_spec(item_id: str, user: CurrentUser, session: Session,
-                          agent: AgentDep) -> dict[str, Any] | None:
-        cls = load(agent.plugins, await find(session, user, item_id)).valves_class
+                          runtime: RuntimeDep) -> dict[str, Any] | None:
+        cls = load(runtime.plugins, await find(session, user, item_id)).valves_class
         return cls.model_json_schema() if cls else None
 
     @router.post("/id/{item_id}/valves/update")
-    async def update_valves(item_id: str, user: AdminUser, session: Session, agent: AgentDep,
+    async def update_valves(item_id: str, user: AdminUser, session: Session, runtime: RuntimeDep,
                             form: dict[str, Any] = Body(...)) -> dict[str, Any]:
         row = await find(session, user, item_id)
-        values = check_valves(load(agent.plugins, row).valves_class, form, kind)
+        values = check_valves(load(runtime.plugins, row).valves_class, form, kind)
         row.valves = values
         crud.touch(row)
         await session.commit()
-        agent.functions.invalidate()
+        runtime.functions.invalidate()
         return values
 
     @router.get("/id/{item_id}/valves/user")
     async def get_user_valves(item_id: str, user: CurrentUser, session: Session,
-                              agent: AgentDep) -> dict[str, Any] | None:
+                              runtime: RuntimeDep) -> dict[str, Any] | None:
         row = await find(session, user, item_id)
         stored = await crud.user_valves(session, kind, row.id, user.sub)
-        valves = load(agent.plugins, row).user_valves(stored)
+        valves = load(runtime.plugins, row).user_valves(stored)
         return valves.model_dump(mode="json") if valves is not None else None
 
     @router.get("/id/{item_id}/valves/user/spec")
     async def user_valves_spec(item_id: str, user: CurrentUser, session: Session,
-                               agent: AgentDep) -> dict[str, Any] | None:
-        cls = load(agent.plugins, await find(session, user, item_id)).user_valves_class
+                               runtime: RuntimeDep) -> dict[str, Any] | None:
+        cls = load(runtime.plugins, await find(session, user, item_id)).user_valves_class
         return cls.model_json_schema() if cls else None
 
     @router.post("/id/{item_id}/valves/user/update")
     async def update_user_valves(item_id: str, user: CurrentUser, session: Session,
-                                 agent: AgentDep, form: dict[str, Any] = Body(...),
+                                 runtime: RuntimeDep, form: dict[str, Any] = Body(...),
                                  ) -> dict[str, Any]:
         row = await find(session, user, item_id)
-        values = check_valves(load(agent.plugins, row).user_valves_class, form,
+        values = check_valves(load(runtime.plugins, row).user_valves_class, form,
                               f"{kind} (for users)")
         await crud.set_user_valves(session, kind, row.id, user.sub, values)
         return values

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from owui.agent.models import Workflow, WorkflowRun, WorkflowStep
-from owui.agent.state import AgentDep
+from owui.agent.runtime import RuntimeDep
 from owui.agent.workflows.definition import Definition, parse_definition
 from owui.agent.workflows.engine import start_run
 from owui.core.auth import CurrentUser, UserToken
@@ -129,10 +129,10 @@ async def get_run(run_id: str, user: CurrentUser, session: Session) -> dict[str,
 
 @router.post("/runs/{run_id}/cancel", summary="Stop a run")
 async def cancel_run(run_id: str, user: CurrentUser, session: Session,
-                     agent: AgentDep) -> dict[str, Any]:
+                     runtime: RuntimeDep) -> dict[str, Any]:
     run = await _run(session, user, run_id)
     if run.status in ("queued", "running"):
-        await agent.jobs.cancel(WorkflowRun, run_id)
+        await runtime.jobs.cancel(WorkflowRun, run_id)
     await session.refresh(run)
     return run_view(run)
 
@@ -163,9 +163,9 @@ async def delete_workflow(workflow_id: str, user: CurrentUser, session: Session)
 
 @router.post("/{workflow_id}/runs", status_code=202, summary="Start a run")
 async def create_run(workflow_id: str, form: RunStart, user: CurrentUser, token: UserToken,
-                     session: Session, agent: AgentDep) -> dict[str, Any]:
+                     session: Session, runtime: RuntimeDep) -> dict[str, Any]:
     workflow = await _workflow(session, user, workflow_id)
-    run = await start_run(agent, user, token, workflow, form.inputs)
+    run = await start_run(runtime, user, token, workflow, form.inputs)
     return run_view(run, [])
 
 

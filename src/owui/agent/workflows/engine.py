@@ -15,8 +15,8 @@ from owui.agent.expressions import CONDITION, evaluate
 from owui.agent.jobs import INTERRUPTED, runner
 from owui.agent.models import Workflow, WorkflowRun, WorkflowStep
 from owui.agent.runs import prepare_run, run_to_end
+from owui.agent.runtime import Runtime
 from owui.agent.schemas import RunForm
-from owui.agent.state import Agent
 from owui.agent.tools.base import run_tool
 from owui.agent.tools.registry import build_toolset
 from owui.agent.workflows.definition import (
@@ -30,6 +30,7 @@ from owui.agent.workflows.definition import (
     Step,
     ToolStep,
 )
+from owui.core.db import Database
 from owui.core.tokens import Claims
 
 
@@ -71,9 +72,9 @@ def render(template: Any, values: dict[str, Any]) -> Any:
 class Execution:
     """One run in progress: the caller, their token, the definition, the values so far."""
 
-    def __init__(self, agent: Agent, run_id: str, user: Claims, token: str,
+    def __init__(self, runtime: Runtime, run_id: str, user: Claims, token: str,
                  definition: Definition, values: dict[str, Any]) -> None:
-        self.agent = agent
+        self.runtime = runtime
         self.run_id = run_id
         self.user = user
         self.token = token
@@ -85,7 +86,7 @@ class Execution:
         try:
             return await self._steps()
         finally:
-            await self.agent.kernels.close_session(self.user.sub, self.session_id)
+            await self.runtime.kernels.close_session(self.user.sub, self.session_id)
 
     async def _steps(self) -> dict[str, Any]:
         step_id, position = self.definition.steps[0].id, 0
@@ -99,7 +100,7 @@ class Execution:
         return self.values
 
     async def _record(self, step: Step, position: int) -> str | None:
-        async with self.agent.db.sessions() as session:
+        async with self.runtime.db.sessions() as session:
             row = WorkflowStep(run_id=self.run_id, position=position, step_id=step.id,
                                type=step.type, status="running")
             session.add(row)
@@ -132,7 +133,7 @@ class Execution:
             self.values[step.id] = output
             if step.output:
                 self.values[step.output] = output
-        async with self.agent.db.sessions() as session:
+        async with self.runtime.db.sessions() as session:
             await session.execute(update(WorkflowStep).where(WorkflowStep.id == row_id).values(
                 status=status, output=output, error=error, finished_at=time.time()))
             await session.execute(update(WorkflowRun).where(WorkflowRun.id == self.run_id)
@@ -163,26 +164,26 @@ class Execution:
         if step.tool_ids:
             form = RunForm(model=model, messages=messages, tool_ids=step.tool_ids,
                            stream=False, session_id=self.session_id)
-            async with self.agent.db.sessions() as session:
-                prepared = await prepare_run(self.agent, session, self.user, self.token, form)
-            return (await run_to_end(self.agent, prepared, False))["content"]
-        completion = await self.agent.inference.complete(
+            async with self.runtime.db.sessions() as session:
+                prepared = await prepare_run(self.runtime, session, self.user, self.token, form)
+            return (await run_to_end(self.runtime, prepared, False))["content"]
+        completion = await self.runtime.inference.complete(
             self.token, {"model": model, "messages": messages})
         choice = (completion.get("choices") or [{}])[0]
         return str((choice.get("message") or {}).get("content") or "")
 
     async def _tool(self, step: ToolStep) -> Any:
         tool_id, _, method = step.tool.partition(".")
-        async with self.agent.db.sessions() as session:
-            toolset = await build_toolset(session, self.agent.plugins, self.user, [tool_id])
+        async with self.runtime.db.sessions() as session:
+            toolset = await build_toolset(session, self.runtime.plugins, self.user, [tool_id])
         name = method or (step.tool if step.tool in toolset.functions else "")
         if not name and len(toolset.functions) == 1:
             name = next(iter(toolset.functions))
-        context = self.agent.context(self.user, self.token, session_id=self.session_id)
+        context = self.runtime.context(self.user, self.token, session_id=self.session_id)
         context.user_valves = toolset.valves_for
         arguments = orjson.dumps(render(step.arguments, self.values), default=str).decode()
         outcome = await run_tool(toolset.functions.get(name), name or step.tool, arguments,
-                                 context, self.agent.settings.agent_tool_timeout)
+                                 context, self.runtime.settings.agent_tool_timeout)
         if outcome.error:
             raise StepFailed(outcome.content)
         try:
@@ -192,7 +193,7 @@ class Execution:
 
     async def _retrieval(self, step: RetrievalStep) -> Any:
         query = str(render(step.query, self.values))
-        retrieval = self.agent.retrieval
+        retrieval = self.runtime.retrieval
         if step.web:
             found = await retrieval.web_search(self.token, query, step.k)
             return [{"content": d.get("content"), "source": (d.get("metadata") or {})
@@ -204,9 +205,9 @@ class Execution:
 
     async def _code(self, step: CodeStep) -> dict[str, Any]:
         code = str(render(step.code, self.values))
-        outcome = await self.agent.kernels.execute(self.user.sub,
-                                                   step.session_id or self.session_id,
-                                                   code, step.timeout)
+        outcome = await self.runtime.kernels.execute(self.user.sub,
+                                                     step.session_id or self.session_id,
+                                                     code, step.timeout)
         reply = outcome.reply
         if reply.get("error"):
             raise StepFailed(f"step '{step.id}': {reply['error']['name']}: "
@@ -215,27 +216,28 @@ class Execution:
                 "result": reply.get("result")}
 
 
-async def start_run(agent: Agent, user: Claims, token: str, workflow: Workflow,
+async def start_run(runtime: Runtime, user: Claims, token: str, workflow: Workflow,
                     inputs: dict[str, Any]) -> WorkflowRun:
     definition = Definition.model_validate(workflow.definition)
     values = {**definition.inputs, **inputs}
-    async with agent.db.sessions() as session:
+    async with runtime.db.sessions() as session:
         run = WorkflowRun(workflow_id=workflow.id, user_id=user.sub, runner=runner(),
                           definition=workflow.definition, inputs=inputs, values=values)
         session.add(run)
         await session.commit()
-    execution = Execution(agent, run.id, user, token, definition, values)
+    execution = Execution(runtime, run.id, user, token, definition, values)
 
     async def finish(status: str, result: Any, error: str | None) -> None:
-        await agent.jobs.update(WorkflowRun, run.id, status=status, error=error,
-                                finished_at=time.time(), current_step=None)
+        await runtime.jobs.update(WorkflowRun, run.id, status=status, error=error,
+                                  finished_at=time.time(), current_step=None)
 
-    agent.jobs.launch(WorkflowRun, run.id, execution, finish)
+    runtime.jobs.launch(WorkflowRun, run.id, execution, finish)
     return run
 
 
-async def fail_interrupted_steps(agent: Agent, run_ids: list[str]) -> None:
-    async with agent.db.sessions() as session:
+async def fail_interrupted_steps(db: Database, run_ids: list[str]) -> None:
+    """The steps that were running in the runs a sweep found interrupted: failed too."""
+    async with db.sessions() as session:
         await session.execute(update(WorkflowStep).where(
             WorkflowStep.run_id.in_(run_ids), WorkflowStep.status == "running").values(
             status="failed", error=INTERRUPTED, finished_at=time.time()))

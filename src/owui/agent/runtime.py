@@ -1,4 +1,5 @@
-"""What the agent service keeps while it runs, and the dependencies routes use to reach it."""
+"""What the agent service keeps while it runs (`Runtime`, built whole at start-up by app.py),
+and the dependency routes use to reach it (`runtime_of`, `RuntimeDep`)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from owui.core.db import Database
 from owui.core.tokens import Claims
 
 
-@dataclass
-class Agent:
+@dataclass(frozen=True, slots=True)
+class Runtime:
     settings: Settings
     db: Database
     inference: InferenceClient
@@ -32,16 +33,23 @@ class Agent:
     kernels: KernelPool
     jobs: Jobs
 
+    async def start(self) -> None:
+        await self.kernels.start()
+        await self.jobs.start()
+
+    async def stop(self) -> None:
+        await self.jobs.stop()
+        await self.kernels.stop()
+
     def context(self, user: Claims, token: str, **values: object) -> CallContext:
         return CallContext(user=user, token=token, inference=self.inference,
-                           retrieval=self.retrieval,
-                           settings=self.settings, kernels=self.kernels,
-                           **values)  # type: ignore[arg-type]
+                           retrieval=self.retrieval, settings=self.settings,
+                           kernels=self.kernels, **values)  # type: ignore[arg-type]
 
 
 # Dependencies are async: FastAPI runs a sync one in a thread, a hop on every run's path.
-async def agent_of(request: Request) -> Agent:
-    return request.app.state.agent
+async def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
 
 
-AgentDep = Annotated[Agent, Depends(agent_of)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
