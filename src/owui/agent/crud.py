@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent.models import Function, Tool, UserValves
+from owui.core.errors import NotFoundError
 from owui.core.tokens import Claims
 
 PUBLIC_GRANT = {"principal_type": "user", "principal_id": "*", "permission": "read"}
@@ -31,7 +31,7 @@ def can_write_tool(user: Claims, tool: Tool) -> bool:
 async def tool_for(session: AsyncSession, user: Claims, tool_id: str) -> Tool:
     tool = await session.get(Tool, tool_id)
     if tool is None or not can_read_tool(user, tool):
-        raise HTTPException(404, f"Tool '{tool_id}' not found.")
+        raise NotFoundError(f"Tool '{tool_id}' not found.")
     return tool
 
 
@@ -60,7 +60,7 @@ async def tools_by_model(session: AsyncSession) -> dict[str, list[Tool]]:
 async def function_for(session: AsyncSession, function_id: str) -> Function:
     function = await session.get(Function, function_id)
     if function is None:
-        raise HTTPException(404, f"Function '{function_id}' not found.")
+        raise NotFoundError(f"Function '{function_id}' not found.")
     return function
 
 

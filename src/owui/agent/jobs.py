@@ -16,13 +16,12 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy import or_, select, update
 
 from owui.agent.models import Task, WorkflowRun
 from owui.core.background import cancel_and_wait
 from owui.core.db import Database
-from owui.core.errors import UpstreamError
+from owui.core.errors import DomainError
 from owui.core.runners import boot, pid_alive, runner, runner_dead
 
 __all__ = ["Jobs", "boot", "error_text", "pid_alive", "runner", "runner_dead"]
@@ -40,9 +39,7 @@ Interrupted = Callable[[list[str]], Awaitable[None]]
 
 
 def error_text(exc: BaseException) -> str:
-    if isinstance(exc, HTTPException):
-        return str(exc.detail)
-    if isinstance(exc, UpstreamError):
+    if isinstance(exc, DomainError):
         return exc.detail
     return f"{type(exc).__name__}: {exc}"
 

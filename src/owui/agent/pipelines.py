@@ -3,7 +3,8 @@
 
 A filter applies to a run when it is active and global, or names the run's model in its
 `meta.model_ids`, or the run asks for it in `filter_ids`. A filter that raises stops the run
-with a 400 naming it (or an error event once the answer has started), and is logged by name.
+with a 400 naming it (or an error event once the answer has started), and is logged by name;
+a pipe that raises fails the run with a 502 naming it (it stands where a provider would).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent import crud
@@ -23,16 +23,20 @@ from owui.agent.models import Function
 from owui.agent.plugins.loaded import Loaded, PluginCache
 from owui.agent.snapshot import Snapshot
 from owui.agent.tools.base import Emit
+from owui.core.errors import BadRequestError, DomainError
 from owui.core.tokens import Claims
 
 log = logging.getLogger("owui.agent.pipelines")
 
 
-class FilterFailed(HTTPException):
+class FilterFailed(BadRequestError):
     def __init__(self, name: str, phase: str, error: BaseException) -> None:
-        super().__init__(400, f"Filter '{name}' failed in {phase}: "
-                              f"{type(error).__name__}: {error}")
+        super().__init__(f"Filter '{name}' failed in {phase}: {type(error).__name__}: {error}")
         self.name = name
+
+
+class PipeFailed(DomainError):
+    status = 502
 
 
 @dataclass(slots=True)
@@ -147,8 +151,8 @@ class Pipeline:
                 yield piece
         except Exception as exc:
             log.warning("pipe %s failed: %s", plugin.row.id, exc)
-            raise HTTPException(502, f"Pipe '{plugin.row.id}' failed: "
-                                     f"{type(exc).__name__}: {exc}") from None
+            raise PipeFailed(f"Pipe '{plugin.row.id}' failed: "
+                             f"{type(exc).__name__}: {exc}") from None
 
 
 async def _pieces(answer: Any) -> AsyncIterator[str]:
@@ -213,7 +217,7 @@ async def pipe_models(session: AsyncSession, cache: PluginCache) -> list[dict[st
             continue
         try:
             plugin = load_function(cache, row)
-        except HTTPException as exc:
+        except DomainError as exc:
             log.warning("pipe %s does not load: %s", row.id, exc.detail)
             continue
         for model_id, name in pipe_ids(plugin):

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent import crud
@@ -19,7 +18,7 @@ from owui.agent.runner import AgentRun, Event, summary
 from owui.agent.runtime import Runtime
 from owui.agent.schemas import RunForm
 from owui.agent.tools.registry import build_toolset
-from owui.core.errors import UpstreamError
+from owui.core.errors import DomainError
 from owui.core.tokens import Claims
 
 log = logging.getLogger("owui.agent.runs")
@@ -78,9 +77,7 @@ def sse(event: Event) -> bytes:
 
 
 def error_event(exc: BaseException) -> Event:
-    if isinstance(exc, HTTPException):
-        return {"type": "error", "status": exc.status_code, "detail": exc.detail}
-    if isinstance(exc, UpstreamError):
+    if isinstance(exc, DomainError):
         return {"type": "error", "status": exc.status, "detail": exc.detail}
     log.exception("agent run failed", exc_info=exc)
     return {"type": "error", "status": 500, "detail": f"The run failed: {type(exc).__name__}"}

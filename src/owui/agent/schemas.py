@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from owui.agent.plugins.source import ID_PATTERN
+from owui.core.errors import InvalidError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -19,7 +19,7 @@ def validated(model: type[M], data: Any, where: str) -> M:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or where}: {e['msg']}"
                              for e in exc.errors()[:10])
-        raise HTTPException(422, f"Invalid {where}: {problems}") from None
+        raise InvalidError(f"Invalid {where}: {problems}") from None
 
 
 SESSION_ID = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -62,7 +62,7 @@ class RunForm(BaseModel):
         for item in self.files:
             ident = item.get("id")
             if not isinstance(ident, str) or not ident:
-                raise HTTPException(422, "Each item of 'files' needs a string 'id'.")
+                raise InvalidError("Each item of 'files' needs a string 'id'.")
             kind = item.get("type") or "file"
             if kind == "collection":
                 collections.append(ident)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from fastapi import HTTPException
 
 from owui.agent.jobs import Finish, Jobs, runner
 from owui.agent.models import Task
 from owui.agent.runtime import Runtime
+from owui.core.errors import InvalidError
 from owui.core.tokens import Claims
 
 HISTORY_MESSAGES = 6
@@ -57,10 +57,10 @@ def history(messages: list[dict[str, Any]]) -> str:
 def task_request(kind: str, form: dict[str, Any], default_model: str | None) -> dict[str, Any]:
     messages = form.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise HTTPException(422, "The task needs 'messages': the chat, as a list of messages.")
+        raise InvalidError("The task needs 'messages': the chat, as a list of messages.")
     model = form.get("model") or default_model
     if not isinstance(model, str) or not model:
-        raise HTTPException(422, "The task needs a 'model' (or TASK_MODEL set).")
+        raise InvalidError("The task needs a 'model' (or TASK_MODEL set).")
     prompt = form.get("prompt") or TEMPLATES[kind]
     if kind == "queries" and form.get("type"):
         prompt += f"\n### Queries are for: {form['type']}"

@@ -7,10 +7,10 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException
 from pydantic import BaseModel, ValidationError
 
 from owui.agent.plugins.source import instantiate, load_module
+from owui.core.errors import BadRequestError, InvalidError
 
 FUNCTION_CLASSES = (("pipe", "Pipe"), ("filter", "Filter"), ("action", "Action"))
 
@@ -59,7 +59,7 @@ def function_type(module: types.ModuleType) -> tuple[str, str]:
     for kind, class_name in FUNCTION_CLASSES:
         if isinstance(getattr(module, class_name, None), type):
             return kind, class_name
-    raise HTTPException(400, "The function's source defines no class Pipe, Filter or Action.")
+    raise BadRequestError("The function's source defines no class Pipe, Filter or Action.")
 
 
 def load(kind: str, item_id: str, source: str, version: float) -> Loaded:
@@ -72,13 +72,13 @@ def load(kind: str, item_id: str, source: str, version: float) -> Loaded:
 def check_valves(cls: type[BaseModel] | None, values: dict[str, Any], what: str
                  ) -> dict[str, Any]:
     if cls is None:
-        raise HTTPException(400, f"This {what} has no valves.")
+        raise BadRequestError(f"This {what} has no valves.")
     try:
         return cls(**values).model_dump(mode="json")
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                              for e in exc.errors())
-        raise HTTPException(422, f"Invalid valves: {problems}") from None
+        raise InvalidError(f"Invalid valves: {problems}") from None
 
 
 class PluginCache:

@@ -15,7 +15,7 @@ import traceback
 import types
 from typing import Any
 
-from fastapi import HTTPException
+from owui.core.errors import BadRequestError
 
 _FRONT_MATTER = re.compile(r'^\s*(?:"""|\'\'\')(.*?)(?:"""|\'\'\')', re.DOTALL)
 _ITEM = re.compile(r"^\s*([A-Za-z_][\w ]*?)\s*:\s*(.+?)\s*$")
@@ -46,10 +46,10 @@ def load_module(kind: str, item_id: str, source: str) -> types.ModuleType:
     try:
         code = compile(source, filename, "exec")
     except SyntaxError as exc:
-        raise HTTPException(400, f"The {kind}'s source has a syntax error on line "
-                                 f"{exc.lineno}: {exc.msg}.") from None
+        raise BadRequestError(f"The {kind}'s source has a syntax error on line "
+                              f"{exc.lineno}: {exc.msg}.") from None
     except ValueError as exc:  # null bytes
-        raise HTTPException(400, f"The {kind}'s source cannot be compiled: {exc}.") from None
+        raise BadRequestError(f"The {kind}'s source cannot be compiled: {exc}.") from None
     # Tracebacks from this code show its lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType(f"owui_{kind}_{item_id}")
@@ -59,19 +59,19 @@ def load_module(kind: str, item_id: str, source: str) -> types.ModuleType:
     except Exception as exc:
         line = _line_of(exc, filename)
         where = f" on line {line}" if line else ""
-        raise HTTPException(400, f"The {kind}'s source failed to load{where}: "
-                                 f"{type(exc).__name__}: {exc}") from None
+        raise BadRequestError(f"The {kind}'s source failed to load{where}: "
+                              f"{type(exc).__name__}: {exc}") from None
     return module
 
 
 def instantiate(kind: str, module: types.ModuleType, class_name: str) -> Any:
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
-        raise HTTPException(400, f"The {kind}'s source defines no class {class_name}.")
+        raise BadRequestError(f"The {kind}'s source defines no class {class_name}.")
     try:
         return cls()
     except Exception as exc:
         line = _line_of(exc, module.__file__ or "")
         where = f" (line {line})" if line else ""
-        raise HTTPException(400, f"{class_name}() failed{where}: "
-                                 f"{type(exc).__name__}: {exc}") from None
+        raise BadRequestError(f"{class_name}() failed{where}: "
+                              f"{type(exc).__name__}: {exc}") from None

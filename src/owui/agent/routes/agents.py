@@ -17,7 +17,7 @@ from owui.agent.schemas import ActionForm, RunForm
 from owui.agent.tools.builtin import BUILTINS
 from owui.agent.tools.registry import load_tool, tool_functions
 from owui.core.auth import CurrentUser, UserToken
-from owui.core.errors import not_found_response
+from owui.core.errors import DomainError, not_found_response
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
@@ -54,7 +54,7 @@ async def tools(runtime: RuntimeDep, user: CurrentUser, session: Session) -> lis
     for row in await crud.tools_of(session, user):
         try:
             specs = [f.spec.openai() for f in tool_functions(load_tool(runtime.plugins, row))]
-        except HTTPException:
+        except DomainError:  # a source that no longer loads: the specs stored with it
             specs = row.specs
         found.append({**tool_entry(row), "kind": "user", "specs": specs})
     return found

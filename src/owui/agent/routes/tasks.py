@@ -25,7 +25,7 @@ from owui.agent.tasks import (
     task_view,
 )
 from owui.core.auth import CurrentUser, UserToken
-from owui.core.errors import UpstreamError
+from owui.core.errors import DomainError
 from owui.core.service import Session
 from owui.core.tokens import Claims
 
@@ -59,7 +59,7 @@ async def _task_for(runtime: Runtime, user: Claims, task_id: str) -> Task:
 
 
 def _raise(error: Exception) -> None:
-    if isinstance(error, HTTPException | UpstreamError):
+    if isinstance(error, DomainError):
         raise error
     raise HTTPException(502, f"The task failed: {error_text(error)}")
 

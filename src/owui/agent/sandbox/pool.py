@@ -11,13 +11,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException
-
 from owui.agent.jobs import boot, pid_alive
 from owui.agent.sandbox.kernels import ExecutionTimeout, Kernel, KernelDied
 from owui.agent.sandbox.launch import Limits, SandboxUnavailable, bwrap_command
 from owui.core.background import cancel_and_wait
 from owui.core.config import Settings
+from owui.core.errors import ConflictError, ForbiddenError, RequestTimeoutError, UnavailableError
 
 log = logging.getLogger("owui.agent.sandbox")
 
@@ -81,9 +80,9 @@ class KernelPool:
 
     def check_available(self) -> None:
         if not self.settings.enable_code_execution:
-            raise HTTPException(403, "Code execution is turned off (ENABLE_CODE_EXECUTION).")
+            raise ForbiddenError("Code execution is turned off (ENABLE_CODE_EXECUTION).")
         if self.sandbox == "bwrap" and self._unavailable is not None:
-            raise HTTPException(503, self._unavailable)
+            raise UnavailableError(self._unavailable)
 
     async def execute(self, user_id: str, session_id: str | None, code: str,
                       seconds: float | None) -> Outcome:
@@ -97,11 +96,11 @@ class KernelPool:
         try:
             async with kernel.lock:
                 if not kernel.alive:
-                    raise HTTPException(409, f"Code session '{session_id}' was just closed.")
+                    raise ConflictError(f"Code session '{session_id}' was just closed.")
                 reply = await kernel.execute(code, limit)
         except ExecutionTimeout as exc:
             await self._close(kernel)
-            raise HTTPException(408, str(exc)) from None
+            raise RequestTimeoutError(str(exc)) from None
         except KernelDied as exc:
             await self._close(kernel)
             reply = {"result": None, "stdout": "", "stderr": str(exc), "images": [],
@@ -138,20 +137,20 @@ class KernelPool:
             current = asyncio.current_task()
             if ready is None or not ready.cancelled() or (current and current.cancelling()):
                 raise
-            raise HTTPException(409, f"Code session '{key[1]}' was closed while it "
-                                     "started; run the code again.") from None
+            raise ConflictError(f"Code session '{key[1]}' was closed while it "
+                                "started; run the code again.") from None
         except (KernelDied, SandboxUnavailable, OSError) as exc:
             await self._close(kernel)
             log.error("code sandbox failed to start: %s", exc)
-            raise HTTPException(503, str(exc)) from None
+            raise UnavailableError(str(exc)) from None
         return kernel, created
 
     async def _free_slot(self) -> int:
         if not self.free_slots:
             idle = [k for k in self.kernels.values() if not k.busy]
             if not idle:
-                raise HTTPException(503, f"All {len(self.kernels)} code sessions are busy; "
-                                         "try again shortly.")
+                raise UnavailableError(f"All {len(self.kernels)} code sessions are busy; "
+                                       "try again shortly.")
             await self._close(min(idle, key=lambda k: k.last_used))
         return self.free_slots.pop(0)
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent import crud
@@ -16,6 +15,7 @@ from owui.agent.plugins.loaded import Loaded, PluginCache
 from owui.agent.plugins.specs import methods_of
 from owui.agent.tools.base import ToolFunction
 from owui.agent.tools.builtin import BUILTINS
+from owui.core.errors import BadRequestError
 from owui.core.tokens import Claims
 
 
@@ -31,8 +31,8 @@ class Toolset:
     def add(self, tool: ToolFunction) -> None:
         taken = self.functions.get(tool.name)
         if taken is not None:
-            raise HTTPException(400, f"Two tools are named '{tool.name}' (from '{taken.source}' "
-                                     f"and '{tool.source}'); enable only one of them.")
+            raise BadRequestError(f"Two tools are named '{tool.name}' (from '{taken.source}' "
+                                  f"and '{tool.source}'); enable only one of them.")
         self.functions[tool.name] = tool
 
     def valves_for(self, tool_id: str) -> Any:
@@ -62,8 +62,8 @@ async def build_toolset(session: AsyncSession, cache: PluginCache, user: Claims,
             continue
         row = rows.get(tool_id)
         if row is None or not crud.can_read_tool(user, row):
-            raise HTTPException(400, f"Unknown tool '{tool_id}': neither a built-in tool "
-                                     f"({', '.join(BUILTINS)}) nor a tool you can use.")
+            raise BadRequestError(f"Unknown tool '{tool_id}': neither a built-in tool "
+                                  f"({', '.join(BUILTINS)}) nor a tool you can use.")
         loaded = load_tool(cache, row)
         toolset.loaded[tool_id] = loaded
         for function in tool_functions(loaded):

@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from owui.core.errors import BadRequestError, InvalidError
 
 STEP_ID = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
 END = "end"
@@ -133,13 +134,13 @@ def _check_graph(definition: Definition) -> None:
     ids = [s.id for s in definition.steps]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise HTTPException(422, f"Step ids must be unique: {', '.join(duplicates)}.")
+        raise InvalidError(f"Step ids must be unique: {', '.join(duplicates)}.")
     known = set(ids)
     for step in definition.steps:
         for target in step.jumps():
             if target != END and target not in known:
-                raise HTTPException(422, f"Step '{step.id}' goes to an unknown step "
-                                         f"'{target}'.")
+                raise InvalidError(f"Step '{step.id}' goes to an unknown step "
+                                   f"'{target}'.")
     position = {step_id: index for index, step_id in enumerate(ids)}
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
@@ -148,7 +149,7 @@ def _check_graph(definition: Definition) -> None:
             return
         if state.get(step_id) == 1:
             cycle = [*path[path.index(step_id):], step_id]
-            raise HTTPException(422, f"The steps form a cycle: {' -> '.join(cycle)}.")
+            raise InvalidError(f"The steps form a cycle: {' -> '.join(cycle)}.")
         state[step_id] = 1
         for target in definition.successors(position[step_id]):
             visit(target, [*path, step_id])
@@ -164,8 +165,8 @@ def _check_values(definition: Definition) -> None:
         # A branch's condition names values bare; an unknown one fails that step when it runs.
         unknown = sorted(_references(step.templates()) - defined)
         if unknown:
-            raise HTTPException(422, f"Step '{step.id}' uses {', '.join(unknown)}, which no "
-                                     "input or step defines.")
+            raise InvalidError(f"Step '{step.id}' uses {', '.join(unknown)}, which no "
+                               "input or step defines.")
 
 
 def parse_definition(data: Any) -> Definition:
@@ -176,14 +177,14 @@ def parse_definition(data: Any) -> Definition:
         try:
             data = yaml.safe_load(data)
         except yaml.YAMLError as exc:
-            raise HTTPException(400, f"The workflow is not valid YAML: {exc}") from None
+            raise BadRequestError(f"The workflow is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise HTTPException(422, "The workflow must be an object with 'steps'.")
+        raise InvalidError("The workflow must be an object with 'steps'.")
     try:
         definition = Definition.model_validate(data)
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:10]]
-        raise HTTPException(422, "Invalid workflow: " + "; ".join(problems)) from None
+        raise InvalidError("Invalid workflow: " + "; ".join(problems)) from None
     _check_graph(definition)
     _check_values(definition)
     return definition

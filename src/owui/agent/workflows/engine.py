@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import orjson
-from fastapi import HTTPException
 from sqlalchemy import update
 
 from owui.agent.expressions import CONDITION, evaluate
@@ -31,6 +30,7 @@ from owui.agent.workflows.definition import (
     ToolStep,
 )
 from owui.core.db import Database
+from owui.core.errors import DomainError
 from owui.core.tokens import Claims
 
 
@@ -115,8 +115,8 @@ class Execution:
         except StepFailed as exc:
             error = str(exc)
             raise
-        except HTTPException as exc:
-            error = str(exc.detail)
+        except DomainError as exc:
+            error = exc.detail
             raise StepFailed(f"step '{step.id}': {exc.detail}") from None
         except BaseException as exc:
             cancelled = isinstance(exc, asyncio.CancelledError)
