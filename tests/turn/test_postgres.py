@@ -22,8 +22,20 @@ from tests.turn.conftest import Reader, messages, new_chat, turn, wait_message, 
 
 
 class PgStack:
-    def __init__(self, chat: Proc, env: dict[str, str], log_dir: Path) -> None:
-        self.chat, self.env, self.log_dir = chat, env, log_dir
+    """The processes the fixture started, which it stops at the end: a chat service restarted
+    replaces the old one in that list, so the new process is stopped too."""
+
+    def __init__(self, procs: list[Proc], env: dict[str, str], log_dir: Path) -> None:
+        self.procs, self.env, self.log_dir = procs, env, log_dir
+
+    @property
+    def chat(self) -> Proc:
+        return self.procs[-1]
+
+    def restart_chat(self) -> None:
+        """A new chat service on the old one's port (the old one ended already)."""
+        self.chat.stop()
+        self.procs[-1] = start_service("chat", self.env, self.log_dir, port=self.chat.port)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +60,7 @@ def pg(tmp_path_factory: pytest.TempPathFactory, provider: Proc, jwt_secret: str
         started.append(chat)
         for proc in started:
             proc.wait_ready(timeout=60)
-        yield PgStack(chat, env, log_dir)
+        yield PgStack(started, env, log_dir)
     finally:
         for proc in reversed(started):
             proc.stop()
@@ -98,6 +110,6 @@ def test_a_turn_killed_with_its_process_is_marked_interrupted_at_the_next_start(
         pg.chat.process.kill()
         reader.until(None)
     pg.chat.process.wait(10)
-    pg.chat = start_service("chat", pg.env, pg.log_dir, port=pg.chat.port)
+    pg.restart_chat()
     stored = wait_message(pg_client, chat_id, reader.start["message"]["id"])
     assert stored["status"] == "error" and "Interrupted" in stored["error"]["content"]
