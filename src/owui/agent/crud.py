@@ -13,8 +13,6 @@ from owui.agent.models import Function, Tool, UserValves
 from owui.core.errors import NotFoundError
 from owui.core.tokens import Claims
 
-PUBLIC_GRANT = {"principal_type": "user", "principal_id": "*", "permission": "read"}
-
 
 def can_read_tool(user: Claims, tool: Tool) -> bool:
     if user.is_admin or tool.user_id == user.sub:

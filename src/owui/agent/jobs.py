@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from owui.agent.models import Task, WorkflowRun
-from owui.core.background import cancel_and_wait
+from owui.core.background import cancel_and_wait, every
 from owui.core.db import Database
 from owui.core.errors import DomainError
 from owui.core.runners import boot, pid_alive, runner, runner_dead
@@ -51,10 +51,11 @@ class Jobs:
         self.on_interrupted = tuple(on_interrupted)
         self.local: dict[str, tuple[JobModel, asyncio.Task[Exception | None]]] = {}
         self._beat: asyncio.Task[None] | None = None
+        self._beats = 0
 
     async def start(self) -> None:
         await self.sweep()
-        self._beat = asyncio.create_task(self._beat_forever())
+        self._beat = every(HEARTBEAT, self._tick, name="job heartbeat")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._beat)
@@ -101,18 +102,14 @@ class Jobs:
                                   .values(updated_at=time.time(), **values))
             await session.commit()
 
-    async def _beat_forever(self) -> None:
-        beats = 0
-        while True:
-            await asyncio.sleep(HEARTBEAT)
-            beats += 1
-            try:
-                if self.local:
-                    await self.beat()
-                if beats % SWEEP_EVERY == 0:
-                    await self.sweep()
-            except Exception:  # a database hiccup must not end the heartbeat
-                log.exception("job heartbeat failed")
+    async def _tick(self) -> None:
+        """Beat for the jobs running here; every SWEEP_EVERY beats, sweep (one after the
+        other: on SQLite they would wait for each other's writes anyway)."""
+        self._beats += 1
+        if self.local:
+            await self.beat()
+        if self._beats % SWEEP_EVERY == 0:
+            await self.sweep()
 
     async def beat(self) -> None:
         now = time.time()

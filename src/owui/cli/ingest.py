@@ -18,7 +18,7 @@ class IngestError(Exception):
 
 
 def _files(paths: list[Path]) -> list[Path]:
-    from owui.retrieval.filetypes import KINDS, extension
+    from owui.core.filetypes import KINDS, extension
 
     found: list[Path] = []
     for path in paths:

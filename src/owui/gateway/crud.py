@@ -6,11 +6,11 @@ import hashlib
 import secrets
 import time
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.config import Role
-from owui.gateway.models import ApiKey, Revocation, User, now_epoch
+from owui.gateway.models import ApiKey, Revocation, User
 
 API_KEY_PREFIX = "sk-"
 
@@ -57,12 +57,6 @@ async def list_users(session: AsyncSession, *, query: str | None, order_by: str,
 
 async def count_admins(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).where(User.role == "admin")) or 0)
-
-
-async def touch_user(session: AsyncSession, user_id: str) -> None:
-    await session.execute(update(User).where(User.id == user_id)
-                          .values(last_active_at=now_epoch()))
-    await session.commit()
 
 
 def hash_api_key(key: str) -> str:

@@ -6,19 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-SOURCE_EXTENSIONS = frozenset({
-    "py", "js", "mjs", "ts", "tsx", "jsx", "java", "kt", "c", "h", "cc", "cpp", "hpp", "cs",
-    "go", "rs", "rb", "php", "swift", "scala", "sh", "bash", "sql", "css", "scss", "xml",
-    "yaml", "yml", "toml", "ini", "cfg", "r", "lua", "pl", "ex", "exs", "hs", "vue", "svelte",
-})
-TEXT_EXTENSIONS = frozenset({"txt", "text", "log", "rst"})
-KINDS: dict[str, str] = {
-    **{ext: "text" for ext in TEXT_EXTENSIONS},
-    **{ext: "source" for ext in SOURCE_EXTENSIONS},
-    "md": "markdown", "markdown": "markdown",
-    "html": "html", "htm": "html",
-    "pdf": "pdf", "docx": "docx", "csv": "csv", "json": "json",
-}
+from owui.core.filetypes import KINDS, extension
+
 CONTENT_TYPES = {"pdf": "application/pdf", "markdown": "text/markdown", "html": "text/html",
                  "csv": "text/csv", "json": "application/json",
                  "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
@@ -43,10 +32,6 @@ def safe_filename(name: str | None) -> str:
                    if unicodedata.category(ch)[0] != "C")
     name = re.sub(r"\s+", " ", name).strip().lstrip(".")
     return name[-255:] or "upload"
-
-
-def extension(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def kind_of(name: str) -> FileKind:

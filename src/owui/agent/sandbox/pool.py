@@ -14,7 +14,7 @@ from typing import Any
 from owui.agent.jobs import boot, pid_alive
 from owui.agent.sandbox.kernels import ExecutionTimeout, Kernel, KernelDied
 from owui.agent.sandbox.launch import Limits, SandboxUnavailable, bwrap_command
-from owui.core.background import cancel_and_wait
+from owui.core.background import cancel_and_wait, every
 from owui.core.config import Settings
 from owui.core.errors import ConflictError, ForbiddenError, RequestTimeoutError, UnavailableError
 
@@ -61,7 +61,9 @@ class KernelPool:
             except SandboxUnavailable as exc:
                 self._unavailable = str(exc)
                 log.warning("code execution is unavailable: %s", exc)
-        self._reaper = asyncio.create_task(self._reap_forever())
+        # A quarter of the idle timeout, within [0.25 s, 30 s]: idle sessions go soon after.
+        period = min(max(self.settings.code_execution_idle_timeout / 4, 0.25), 30.0)
+        self._reaper = every(period, self.reap, name="reaping idle code sessions")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._reaper)
@@ -178,12 +180,3 @@ class KernelPool:
             log.info("reaping idle code session %s", kernel.key[1])
             await self._close(kernel)
         return len(idle)
-
-    async def _reap_forever(self) -> None:
-        period = min(max(self.settings.code_execution_idle_timeout / 4, 0.25), 30.0)
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await self.reap()
-            except Exception:  # the reaper must outlive any one failure
-                log.exception("reaping code sessions failed")
