@@ -26,6 +26,7 @@ from owui.core.config import Settings, get_settings
 from owui.core.db import Database
 from owui.core.errors import document_errors, install_error_handlers
 from owui.core.http import create_client
+from owui.core.jsonbody import JsonBodyCheck
 from owui.core.logging import configure_logging
 from owui.core.middleware import RequestContextMiddleware
 from owui.core.migrate import at_head, run_migrations
@@ -47,6 +48,7 @@ def create_service_app(
     middleware: Iterable[Middleware] = (),
     cors: bool = False,
     request_context: bool = True,
+    check_json: bool = True,
     openapi_url: str | None = "/openapi.json",
 ) -> FastAPI:
     settings = settings or get_settings()
@@ -89,9 +91,12 @@ def create_service_app(
     app.include_router(health_router(name))
     for router in routers:
         app.include_router(router)
-    # Added innermost first: requests pass CORS, then the request id, then auth.
+    # Added innermost first: requests pass CORS, then the request id, then auth, then the
+    # JSON body check (so that every route and raw fast path gets only JSON it can hold).
     for item in middleware:
         app.add_middleware(item.cls, *item.args, **item.kwargs)
+    if check_json:
+        app.add_middleware(JsonBodyCheck, limit=int(settings.max_json_size))
     if authenticate:
         app.add_middleware(TokenAuthMiddleware, secret=settings.jwt_secret,
                            public_paths=PUBLIC_PATHS | frozenset(public_paths))

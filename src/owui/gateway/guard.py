@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
-from starlette.types import Message, Receive, Scope
+from starlette.types import Receive, Scope
 
 from owui.core.asgi import header
+from owui.core.jsonbody import MalformedJson, is_json, loads
+from owui.core.jsonbody import replay as replay  # moved to core; dispatch's import follows
 
 ACCEPTED_TYPES = frozenset({
     "application/json", "application/x-ndjson", "multipart/form-data",
@@ -24,10 +25,6 @@ class BodyRejected(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
-
-
-def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -74,32 +71,19 @@ async def checked_body(scope: Scope, receive: Receive, max_body: int,
         raise BodyRejected(413, f"The request body ({length} bytes) exceeds the limit of "
                                 f"{max_body} bytes.")
     media_type = (header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
-    if media_type and media_type not in ACCEPTED_TYPES and not _is_json(media_type):
+    if media_type and media_type not in ACCEPTED_TYPES and not is_json(media_type):
         raise BodyRejected(415, f"Content-Type {media_type!r} is not accepted; send "
                                 "application/json, multipart/form-data, "
                                 "application/x-www-form-urlencoded or YAML.")
-    if _is_json(media_type):
+    if is_json(media_type):
         body = await read_all(receive, max_json)
         if body.strip():
-            try:
-                json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise BodyRejected(400, f"Malformed JSON body: {exc}") from None
+            try:  # the services' own check (core.jsonbody), here before anything is forwarded
+                loads(body)
+            except MalformedJson as exc:
+                raise BodyRejected(400, str(exc)) from None
         return body
     if length is not None and length <= BUFFER_LIMIT:
         return await read_all(receive, max_body)
     return None
 
-
-def replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands over an already-read body, then defers to the real one."""
-    sent = False
-
-    async def receive_again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return receive_again
