@@ -39,7 +39,8 @@ recursively; extra keys are fine. The reference is, per operation, one of:
   there, `Path` and `SameSite` with the same values.
 
 Failure messages name the operation and list every JSON path that is missing or of the wrong type,
-all at once.
+all at once. An operation of a later issue (`pending`) that is not served yet (404) is reported
+as an expected failure naming that issue, never skipped; once served it is checked in full.
 """
 
 from __future__ import annotations
@@ -346,6 +347,9 @@ class Operation:
     label: str = ""  # tells apart two calls of one operation (with or without a token, ...)
     status: int = 200
     layout: Layout = Layout()
+    # The issue that brings an operation not served yet: while it answers 404 the test says so
+    # as an expected failure naming that issue; once it answers, it is checked in full.
+    pending: str = ""
 
     @property
     def name(self) -> str:

@@ -109,7 +109,47 @@ def world(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
             "chat": {"title": "a pinned chat", "models": [MODEL]}}))
         _ok(client.post(f"/api/v1/chats/{pinned['id']}/pin", headers=headers))
         _ok(client.post("/api/v1/folders/", headers=headers, json={"name": "Projects"}))
+        _workspace(world)
         yield world
+
+
+TOOL_SOURCE = '''"""
+title: Clock
+"""
+
+
+class Tools:
+    def now(self) -> str:
+        """The time."""
+        return "noon"
+'''
+FILTER_SOURCE = '''"""
+title: Pass-through
+"""
+
+
+class Filter:
+    def inlet(self, body: dict) -> dict:
+        return body
+'''
+
+
+def _workspace(world: World) -> None:
+    """One of each thing the lists above show, so that no list is compared empty: a tool, a
+    filter function, a model preset and a knowledge collection, all the admin's."""
+    post, headers = world.client.post, world.bearer()
+    _ok(post("/api/v1/tools/create", headers=headers, json={
+        "id": "clock", "name": "Clock", "content": TOOL_SOURCE, "access_grants": [],
+        "meta": {"description": "Tells the time"}}))
+    _ok(post("/api/v1/functions/create", headers=headers, json={
+        "id": "pass_through", "name": "Pass-through", "content": FILTER_SOURCE,
+        "meta": {"description": "Changes nothing"}}))
+    _ok(post("/api/v1/models/create", headers=headers, json={
+        "id": "gpt-fake-helper", "base_model_id": MODEL, "name": "Helper",
+        "params": {"system": "Be brief."}, "access_grants": [],
+        "meta": {"description": "A preset", "tags": [{"name": "demo"}]}}))
+    _ok(post("/api/v1/knowledge/create", headers=headers, json={
+        "name": "Docs", "description": "Manuals", "access_grants": []}))
 
 
 @contextmanager
@@ -163,6 +203,13 @@ def _first_turn(world: World, session_id: str | None) -> str:
                 return chat_id
         time.sleep(0.2)
     raise AssertionError(f"the answer of the first turn ({chat_id}) was not stored in 60 s")
+
+
+def _fresh_user(world: World) -> dict[str, str]:
+    """A new account's bearer header (one that has saved nothing)."""
+    account = _ok(world.client.post("/api/v1/auths/signup", json={
+        "name": "Cy", "email": f"cy-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}))
+    return {"Authorization": f"Bearer {account['token']}"}
 
 
 def _get(path: str, **params: str) -> Callable[[World], httpx.Response]:
@@ -268,17 +315,21 @@ OPERATIONS: list[Operation] = [
     # ---- pages (operations table, `page` rows) ----------------------------------------------
     Operation("GET", "/api/v1/functions/list", "agent", Schema(), _get("/api/v1/functions/list")),
     Operation("GET", "/api/v1/tools/list", "agent", Schema(), _get("/api/v1/tools/list")),
-    Operation("GET", "/api/v1/notes/search", "chat", Schema(), _get("/api/v1/notes/search")),
-    Operation("GET", "/api/v1/prompts/list", "chat", Schema(), _get("/api/v1/prompts/list")),
-    Operation("GET", "/api/v1/prompts/tags", "chat", Schema(), _get("/api/v1/prompts/tags")),
+    Operation("GET", "/api/v1/notes/search", "chat", Schema(), _get("/api/v1/notes/search"),
+              pending="issue 17 (notes)"),
+    Operation("GET", "/api/v1/prompts/list", "chat", Schema(), _get("/api/v1/prompts/list"),
+              pending="issue 17 (prompts)"),
+    Operation("GET", "/api/v1/prompts/tags", "chat", Schema(), _get("/api/v1/prompts/tags"),
+              pending="issue 17 (prompts)"),
     Operation("GET", "/api/v1/auths/admin/config", "gateway",
               Shape({"SHOW_ADMIN_DETAILS": True, "ENABLE_SIGNUP": True,
                      "DEFAULT_USER_ROLE": "pending", "JWT_EXPIRES_IN": "4w",
                      "ENABLE_COMMUNITY_SHARING": True, "ENABLE_MESSAGE_RATING": True},
                     "Open WebUI's admin config: the long-standing keys its general settings "
                     "page reads (a subset)"),
-              _get("/api/v1/auths/admin/config")),
-    Operation("GET", "/api/v1/groups/", "gateway", Schema(), _get("/api/v1/groups/")),
+              _get("/api/v1/auths/admin/config"), pending="issue 18 (administration)"),
+    Operation("GET", "/api/v1/groups/", "gateway", Schema(), _get("/api/v1/groups/"),
+              pending="issue 18 (groups)"),
     Operation("GET", "/api/v1/users/", "gateway", Schema(), _get("/api/v1/users/")),
     Operation("GET", "/api/v1/models/list", "inference", Schema(), _get("/api/v1/models/list")),
     Operation("GET", "/api/v1/models/tags", "inference", Schema(), _get("/api/v1/models/tags")),
@@ -296,5 +347,16 @@ def test_every_operation_is_in_open_webuis_document() -> None:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: o.name)
 def test_answers_as_open_webui(world: World, operation: Operation) -> None:
-    problems = problems_of(operation, operation.call(world))
+    response = operation.call(world)
+    if operation.pending and response.status_code == 404:
+        pytest.xfail(f"{operation.name} is not served yet: {operation.pending}")
+    problems = problems_of(operation, response)
     assert not problems, report(operation, problems)
+
+
+def test_settings_of_a_fresh_user_are_null(world: World) -> None:
+    """Beyond the shape (the schema allows an object too): Open WebUI answers null for a user
+    who never saved settings, and the issue asks the same."""
+    answer = world.client.get("/api/v1/users/user/settings", headers=_fresh_user(world))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() is None, answer.text
