@@ -10,16 +10,16 @@ from starlette.middleware import Middleware
 from owui.core.service import create_service_app
 from owui.inference.models import InferenceBase
 from owui.inference.routes import calls, connections, models, ollama
-from owui.inference.service import Inference
+from owui.inference.runtime import Runtime
 
 
 async def _start(app: FastAPI) -> None:
-    app.state.inference = Inference(app.state.settings, app.state.db.sessions)
-    await app.state.inference.start()
+    app.state.runtime = Runtime(app.state.settings, app.state.db.sessions)
+    await app.state.runtime.start()
 
 
 async def _stop(app: FastAPI) -> None:
-    await app.state.inference.stop()
+    await app.state.runtime.stop()
 
 
 app = create_service_app(
@@ -29,5 +29,6 @@ app = create_service_app(
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],
     on_shutdown=[_stop],
-    middleware=[Middleware(calls.FastCalls)],
+    middleware=[Middleware(calls.CallRoutes)],
 )
+calls.document_calls(app)

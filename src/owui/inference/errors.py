@@ -14,6 +14,19 @@ _TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permi
           429: "rate_limit_error"}
 
 
+# The document of `problem`, for the routes that answer with it.
+PROBLEM_SCHEMA_NAME = "CallProblem"
+PROBLEM_SCHEMA = {
+    "title": PROBLEM_SCHEMA_NAME, "type": "object", "required": ["detail", "error"],
+    "properties": {
+        "detail": {"title": "Detail", "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}]},
+        "error": {"title": "Error", "type": "object", "required": ["message", "type", "code"],
+                  "properties": {"message": {"type": "string"}, "type": {"type": "string"},
+                                 "code": {"type": "integer"}}}}}
+
+
 def _message(detail: object) -> str:
     if isinstance(detail, list):  # validation errors: "body.temperature: too large; ..."
         return "; ".join(".".join(str(p) for p in e.get("loc", ())) + f": {e.get('msg')}"
@@ -27,6 +40,7 @@ def problem(status: int, detail: object) -> dict[str, Any]:
 
 
 async def send_problem(send: Send, status: int, detail: object) -> None:
+    """The problem, for a call that answers on the ASGI channel itself (calls.ProviderCall)."""
     payload = json.dumps(problem(status, detail)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),

@@ -7,7 +7,7 @@ from typing import Any
 from owui.core.tokens import Claims
 from owui.inference.catalog import Listed
 from owui.inference.presets import PresetView, can_read, can_write
-from owui.inference.service import Inference
+from owui.inference.runtime import Runtime
 
 
 def _base_entry(listed: Listed) -> dict[str, Any]:
@@ -39,9 +39,9 @@ def _preset_entry(preset: PresetView, base: dict[str, Any], user: Claims) -> dic
     return entry
 
 
-def _connections(inference: Inference, user: Claims) -> list[dict[str, Any]]:
+def _connections(runtime: Runtime, user: Claims) -> list[dict[str, Any]]:
     out = []
-    for upstream in inference.catalog.enabled():
+    for upstream in runtime.catalog.enabled():
         item: dict[str, Any] = {"id": upstream.id, "provider": upstream.config.provider,
                                 "name": upstream.config.name, "status": upstream.status}
         if user.is_admin:
@@ -50,11 +50,11 @@ def _connections(inference: Inference, user: Claims) -> list[dict[str, Any]]:
     return out
 
 
-async def model_list(inference: Inference, user: Claims, refresh: bool) -> dict[str, Any]:
-    inference.sync_soon()
-    await inference.catalog.refresh(force=refresh)
-    entries = {listed.id: _base_entry(listed) for listed in inference.catalog.listing()}
-    presets = await inference.presets.current()
+async def model_list(runtime: Runtime, user: Claims, refresh: bool) -> dict[str, Any]:
+    runtime.sync_soon()
+    await runtime.catalog.refresh(force=refresh)
+    entries = {listed.id: _base_entry(listed) for listed in runtime.catalog.listing()}
+    presets = await runtime.presets.current()
     for preset in presets.values():
         base = entries.get(preset.base)
         if base is None or not preset.is_active or not can_read(preset, user):
@@ -62,5 +62,5 @@ async def model_list(inference: Inference, user: Claims, refresh: bool) -> dict[
         # With no base model id, the record renames the base model of its own id.
         entries[preset.id] = _preset_entry(preset, base, user)
     return {"object": "list", "data": list(entries.values()),
-            "connections": _connections(inference, user)}
+            "connections": _connections(runtime, user)}
 

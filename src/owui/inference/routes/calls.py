@@ -1,42 +1,49 @@
 """OpenAI-compatible calls: `/api/v1/inference/*` and Open WebUI's `/openai/*`.
 
-The two calls (chat completions, embeddings) are also served by `FastCalls`, a raw ASGI layer
-inside the token check that answers them before FastAPI's routing: same code, same answers,
-a fraction of the cost per request (bench/inference.py). The routes stay for the API document
-and for any request that the fast layer does not take.
+Chat completions and embeddings are the hot path (every turn of every chat): `CallRoutes`, raw
+ASGI inside the token check, answers them before FastAPI's router, which would cost them as
+much again as the rest of the stack does (bench/inference.py; ARCHITECTURE.md has the figures).
+They are declared once, in `CALLS`: path, summary, and the pydantic form that both checks the
+body and documents it (`document_calls` writes them into the service's OpenAPI document). The
+body goes on to the provider as it came: the form only checks it.
+
+Their errors answer in both shapes the clients read (`errors.problem`): owui's `{"detail"}`
+and OpenAI's `{"error"}`, which the openai SDK puts in its exceptions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from owui.core.asgi import send_error
 from owui.core.auth import CurrentUser
-from owui.core.errors import not_found_response
+from owui.core.errors import DomainError
 from owui.core.tokens import Claims
 from owui.inference.calls import JsonCall, ProviderCall, StreamCall
-from owui.inference.errors import send_problem
+from owui.inference.errors import PROBLEM_SCHEMA, PROBLEM_SCHEMA_NAME, send_problem
 from owui.inference.listing import model_list
 from owui.inference.presets import apply_preset
 from owui.inference.providers.base import Provider, UpstreamRequest
+from owui.inference.routes.bodies import check, parse_body, read_body
+from owui.inference.runtime import Runtime, RuntimeDep
 from owui.inference.schemas import ChatCompletionRequest, EmbeddingsRequest
-from owui.inference.service import Inference, check, inference_of, json_body, parse_body
 
 router = APIRouter(tags=["inference"])
 PREFIXES = ("/api/v1/inference", "/openai")
-Prepare = Callable[[Inference, dict[str, Any], Claims], Awaitable[ProviderCall]]
 
 
-async def prepare_chat(inference: Inference, body: dict[str, Any],
+async def prepare_chat(runtime: Runtime, body: dict[str, Any], form: ChatCompletionRequest,
                        user: Claims) -> ProviderCall:
-    form = check(ChatCompletionRequest, body)
-    resolved = await inference.resolve(form.model, user)
+    resolved = await runtime.resolve(form.model, user)
     preset = resolved.preset
 
     def build(provider: Provider, model: str) -> UpstreamRequest:
@@ -45,18 +52,17 @@ async def prepare_chat(inference: Inference, body: dict[str, Any],
 
     if form.stream:
         include_usage = bool((form.stream_options or {}).get("include_usage"))
-        return StreamCall(resolved.targets, build, inference.wait, include_usage)
+        return StreamCall(resolved.targets, build, runtime.wait, include_usage)
 
     async def read(provider: Provider, response: aiohttp.ClientResponse, _model: str) -> bytes:
         return await provider.chat_json(response, form.model)
 
-    return JsonCall(resolved.targets, build, inference.wait, read)
+    return JsonCall(resolved.targets, build, runtime.wait, read)
 
 
-async def prepare_embeddings(inference: Inference, body: dict[str, Any],
+async def prepare_embeddings(runtime: Runtime, body: dict[str, Any], form: EmbeddingsRequest,
                              user: Claims) -> ProviderCall:
-    form = check(EmbeddingsRequest, body)
-    resolved = await inference.resolve(form.model, user)
+    resolved = await runtime.resolve(form.model, user)
     encoding = form.encoding_format or "float"
 
     def build(provider: Provider, model: str) -> UpstreamRequest:
@@ -65,14 +71,94 @@ async def prepare_embeddings(inference: Inference, body: dict[str, Any],
     async def read(provider: Provider, response: aiohttp.ClientResponse, _model: str) -> bytes:
         return await provider.embeddings_json(response, form.model, encoding)
 
-    return JsonCall(resolved.targets, build, inference.wait, read)
+    return JsonCall(resolved.targets, build, runtime.wait, read)
 
 
-def _body_doc(form: type[Any]) -> dict[str, Any]:
-    schema = form.model_json_schema()
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call served by `CallRoutes`: the form checks the body and is its document."""
+
+    summary: str
+    form: type[BaseModel]
+    prepare: Callable[[Runtime, dict[str, Any], Any, Claims], Awaitable[ProviderCall]]
+    answers: tuple[str, ...] = ("application/json",)
+
+
+CALLS = {
+    "chat/completions": Call("Chat completion (OpenAI-compatible; SSE when stream is true)",
+                             ChatCompletionRequest, prepare_chat,
+                             ("application/json", "text/event-stream")),
+    "embeddings": Call("Embeddings (OpenAI-compatible)", EmbeddingsRequest, prepare_embeddings),
+}
+ROUTES = {f"{prefix}/{name}": call for prefix in PREFIXES for name, call in CALLS.items()}
+
+
+class CallRoutes:
+    """Raw ASGI, inside the token check: serves the paths of ROUTES (POST; 405 otherwise) and
+    passes everything else on to FastAPI."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = ROUTES.get(scope["path"]) if scope["type"] == "http" else None
+        if call is None:
+            await self.app(scope, receive, send)
+        elif scope["method"] != "POST":
+            await send_error(send, 405, "Method Not Allowed", [(b"allow", b"POST")])
+        else:
+            await serve(call, scope, receive, send)
+
+
+async def serve(call: Call, scope: Scope, receive: Receive, send: Send) -> None:
+    """Read and check the body, pick the connections, then the provider call answers for
+    itself. The errors of the steps before it are mapped here, once."""
+    state = scope["app"].state
+    try:
+        body = parse_body(await read_body(receive, int(state.settings.max_json_size)))
+        form = check(call.form, body)
+        # The token check put the caller's claims in the scope; the runtime is the one
+        # runtime_of gives the routes.
+        answer = await call.prepare(state.runtime, body, form, scope["state"]["user"])
+    except DomainError as exc:
+        await send_problem(send, exc.status, exc.detail)
+        return
+    except RequestValidationError as exc:
+        await send_problem(send, 422, [{k: e[k] for k in ("loc", "msg", "type") if k in e}
+                                       for e in exc.errors()])
+        return
+    await answer(scope, receive, send)
+
+
+# The document of CALLS
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}}}}
+
+
+def _operation(path: str, call: Call) -> dict[str, Any]:
+    schema = call.form.model_json_schema()
     # Nested models inlined: in an OpenAPI document `#/$defs/...` would point at its root.
     schema = _inline(schema, schema.pop("$defs", {}))
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    return {
+        "tags": ["inference"], "summary": call.summary,
+        "operationId": path.strip("/").replace("/", "_") + "_post",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+        "responses": {
+            "200": {"description": "The provider's answer, translated to OpenAI's.",
+                    "content": {kind: {"schema": {}} for kind in call.answers}},
+            "400": _problem("Malformed JSON body, or a request the provider cannot take."),
+            "404": _problem("No connection serves the model."),
+            "413": _problem("The request body is too large."),
+            "422": _problem("The body does not fit the form (each bad field named)."),
+            "429": _problem("The provider is rate limiting."),
+            "502": _problem("The provider failed or refused its credentials."),
+            "503": _problem("Every connection serving the model is unreachable or busy."),
+            "504": _problem("The provider did not answer in time."),
+        },
+    }
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -86,73 +172,27 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
-async def models(request: Request, user: CurrentUser, refresh: bool = False) -> JSONResponse:
+def document_calls(app: FastAPI) -> None:
+    """Adds the operations of CALLS to the app's OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = generate()
+            doc.setdefault("components", {}).setdefault("schemas", {})[
+                PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
+            for path, call in ROUTES.items():
+                doc["paths"][path] = {"post": _operation(path, call)}
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def models(runtime: RuntimeDep, user: CurrentUser, refresh: bool = False) -> JSONResponse:
     """Every connection's models merged, with the presets the caller may use."""
-    return JSONResponse(await model_list(inference_of(request), user, refresh))
+    return JSONResponse(await model_list(runtime, user, refresh))
 
-
-async def chat_completions(request: Request, user: CurrentUser) -> Response:
-    return await prepare_chat(inference_of(request), await json_body(request), user)
-
-
-async def embeddings(request: Request, user: CurrentUser) -> Response:
-    return await prepare_embeddings(inference_of(request), await json_body(request), user)
-
-
-_NO_MODEL = not_found_response("No connection serves the model.")
 
 for prefix in PREFIXES:
     router.add_api_route(f"{prefix}/models", models, methods=["GET"],
                          summary="List models", response_class=JSONResponse)
-    router.add_api_route(f"{prefix}/chat/completions", chat_completions, methods=["POST"],
-                         summary="Chat completion (OpenAI-compatible; SSE when stream is true)",
-                         openapi_extra=_body_doc(ChatCompletionRequest), responses=_NO_MODEL)
-    router.add_api_route(f"{prefix}/embeddings", embeddings, methods=["POST"],
-                         summary="Embeddings (OpenAI-compatible)",
-                         openapi_extra=_body_doc(EmbeddingsRequest), responses=_NO_MODEL)
-
-FAST: dict[str, Prepare] = {
-    **{f"{prefix}/chat/completions": prepare_chat for prefix in PREFIXES},
-    **{f"{prefix}/embeddings": prepare_embeddings for prefix in PREFIXES},
-}
-
-
-async def _read(receive: Receive, limit: int) -> bytes:
-    body = bytearray()
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise HTTPException(400, "The client went away before its request was read.")
-        body += message.get("body", b"")
-        if len(body) > limit:
-            raise HTTPException(413, f"The request body is larger than {limit} bytes.")
-        more = message.get("more_body", False)
-    return bytes(body)
-
-
-class FastCalls:
-    """Raw ASGI, inside the token check: answers the calls in FAST without FastAPI's router."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        prepare = FAST.get(scope["path"]) if scope["type"] == "http" else None
-        if prepare is None or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        app = scope["app"]
-        try:
-            body = parse_body(await _read(receive, int(app.state.settings.max_json_size)))
-            call = await prepare(app.state.inference, body, scope["state"]["user"])
-        except HTTPException as exc:
-            await send_problem(send, exc.status_code, exc.detail)
-            return
-        except RequestValidationError as exc:
-            await send_problem(send, 422, [{k: e[k] for k in ("loc", "msg", "type") if k in e}
-                                           for e in exc.errors()])
-            return
-        await call(scope, receive, send)
-
-

@@ -6,25 +6,26 @@ import asyncio
 import importlib
 import time
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 
 from owui.core.auth import AdminUser
+from owui.core.config import Settings
 from owui.core.service import Session
 from owui.inference import crud
 from owui.inference.models import Connection
+from owui.inference.runtime import Runtime, RuntimeDep
 from owui.inference.schemas import (
     ConnectionForm,
     ConnectionModel,
     ConnectionTest,
     ConnectionUpdate,
 )
-from owui.inference.service import inference_of
 
 router = APIRouter(prefix="/api/v1/inference/connections", tags=["connections"])
 
 
-def _model(request: Request, row: Connection) -> ConnectionModel:
-    upstream = inference_of(request).catalog.upstreams.get(row.id)
+def _model(runtime: Runtime, row: Connection) -> ConnectionModel:
+    upstream = runtime.catalog.upstreams.get(row.id)
     return ConnectionModel(
         id=row.id, provider=row.provider, url=row.url, name=row.name,  # type: ignore[arg-type]
         prefix_id=row.prefix_id, enabled=row.enabled, source=row.source,  # type: ignore[arg-type]
@@ -43,66 +44,65 @@ async def _get(session: Session, connection_id: str) -> Connection:
     return row
 
 
-async def _changed(request: Request) -> None:
+async def _changed(runtime: Runtime) -> None:
     """Apply the stored set at once, and ask the changed connections for their models."""
-    inference = inference_of(request)
-    await inference.reload_connections()
-    await inference.catalog.refresh()
+    await runtime.reload_connections()
+    await runtime.catalog.refresh()
 
 
 @router.get("", response_model=list[ConnectionModel])
-async def list_connections(request: Request, session: Session,
+async def list_connections(runtime: RuntimeDep, session: Session,
                            _admin: AdminUser) -> list[ConnectionModel]:
-    return [_model(request, row) for row in await crud.list_connections(session)]
+    return [_model(runtime, row) for row in await crud.list_connections(session)]
 
 
 @router.post("", response_model=ConnectionModel, status_code=status.HTTP_201_CREATED)
-async def add_connection(form: ConnectionForm, request: Request, session: Session,
+async def add_connection(form: ConnectionForm, runtime: RuntimeDep, session: Session,
                          _admin: AdminUser) -> ConnectionModel:
     row = await crud.add_connection(session, form)
-    await _changed(request)
-    return _model(request, row)
+    await _changed(runtime)
+    return _model(runtime, row)
 
 
 @router.post("/test", response_model=ConnectionTest)
 async def test_new_connection(form: ConnectionForm, _admin: AdminUser,
-                              request: Request) -> ConnectionTest:
+                              runtime: RuntimeDep) -> ConnectionTest:
     """Try a connection before adding it."""
-    return await _test(request, form.provider, form.url, form.api_key)
+    return await _test(runtime.settings, form.provider, form.url, form.api_key)
 
 
 @router.get("/{connection_id}", response_model=ConnectionModel)
-async def get_connection(connection_id: str, request: Request, session: Session,
+async def get_connection(connection_id: str, runtime: RuntimeDep, session: Session,
                          _admin: AdminUser) -> ConnectionModel:
-    return _model(request, await _get(session, connection_id))
+    return _model(runtime, await _get(session, connection_id))
 
 
 @router.patch("/{connection_id}", response_model=ConnectionModel)
-async def update_connection(connection_id: str, form: ConnectionUpdate, request: Request,
+async def update_connection(connection_id: str, form: ConnectionUpdate, runtime: RuntimeDep,
                             session: Session, _admin: AdminUser) -> ConnectionModel:
     row = await crud.update_connection(session, await _get(session, connection_id), form)
-    await _changed(request)
-    return _model(request, row)
+    await _changed(runtime)
+    return _model(runtime, row)
 
 
 @router.delete("/{connection_id}")
-async def delete_connection(connection_id: str, request: Request, session: Session,
+async def delete_connection(connection_id: str, runtime: RuntimeDep, session: Session,
                             _admin: AdminUser) -> dict[str, bool]:
     await crud.delete_connection(session, await _get(session, connection_id))
-    await _changed(request)
+    await _changed(runtime)
     return {"deleted": True}
 
 
 @router.post("/{connection_id}/test", response_model=ConnectionTest)
-async def test_connection(connection_id: str, request: Request, session: Session,
+async def test_connection(connection_id: str, runtime: RuntimeDep, session: Session,
                           _admin: AdminUser) -> ConnectionTest:
     """List the connection's models with the provider's official client."""
     row = await _get(session, connection_id)
-    return await _test(request, row.provider, row.url, row.api_key)
+    return await _test(runtime.settings, row.provider, row.url, row.api_key)
 
 
-async def _test(request: Request, provider: str, url: str, api_key: str | None) -> ConnectionTest:
-    settings = request.app.state.settings
+async def _test(settings: Settings, provider: str, url: str,
+                api_key: str | None) -> ConnectionTest:
     start = time.perf_counter()
     try:
         names = await _list_with_sdk(provider, url, api_key, settings.upstream_connect_timeout)

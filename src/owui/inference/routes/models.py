@@ -17,6 +17,7 @@ from owui.inference import crud
 from owui.inference.listing import model_list
 from owui.inference.models import Preset
 from owui.inference.presets import can_read, can_write
+from owui.inference.runtime import RuntimeDep, runtime_of
 from owui.inference.schemas import (
     ModelAccessGrantsForm,
     ModelAccessListResponse,
@@ -25,17 +26,16 @@ from owui.inference.schemas import (
     ModelIdForm,
     ModelModel,
 )
-from owui.inference.service import inference_of
 
 router = APIRouter(tags=["models"])
 _NO_PRESET = not_found_response("No such model preset (or not yours).")
 PAGE_SIZE = 30
 
 
-async def merged_models(request: Request, user: CurrentUser,
+async def merged_models(runtime: RuntimeDep, user: CurrentUser,
                         refresh: bool = False) -> JSONResponse:
     """Every model the caller may use (provider models and presets), as Open WebUI lists them."""
-    return JSONResponse(await model_list(inference_of(request), user, refresh))
+    return JSONResponse(await model_list(runtime, user, refresh))
 
 
 for path in ("/api/models", "/api/v1/models"):
@@ -70,7 +70,7 @@ async def _writable(session: Session, model_id: str, user: Claims) -> Preset:
 
 
 async def _changed(request: Request) -> None:
-    await inference_of(request).presets.reload()
+    await (await runtime_of(request)).presets.reload()
 
 
 def _check_grants(form_grants: list[object] | None, user: Claims) -> None:

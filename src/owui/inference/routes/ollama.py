@@ -21,7 +21,8 @@ from owui.inference.calls import PassThrough
 from owui.inference.catalog import Target, exposed_id
 from owui.inference.presets import PresetView, with_system
 from owui.inference.providers.base import Provider, UpstreamRequest, dumps
-from owui.inference.service import Inference, inference_of, json_body
+from owui.inference.routes.bodies import json_body
+from owui.inference.runtime import Runtime, runtime_of
 from owui.inference.translate import options_from
 from owui.inference.upstreams import Upstream
 
@@ -30,12 +31,12 @@ PREFIXES = ("/ollama", "/api/v1/inference/ollama")
 UrlIdx = Query(default=None, ge=0, description="Position of the Ollama connection to use.")
 
 
-def _connections(inference: Inference) -> list[Upstream]:
-    return inference.catalog.enabled("ollama")
+def _connections(runtime: Runtime) -> list[Upstream]:
+    return runtime.catalog.enabled("ollama")
 
 
-def _at(inference: Inference, url_idx: int) -> Upstream:
-    upstreams = _connections(inference)
+def _at(runtime: Runtime, url_idx: int) -> Upstream:
+    upstreams = _connections(runtime)
     if url_idx >= len(upstreams):
         raise HTTPException(404, f"url_idx {url_idx}: there are {len(upstreams)} enabled "
                                  "Ollama connections.")
@@ -60,11 +61,11 @@ async def _by_model(request: Request, user: CurrentUser, path: str,
     model = body.get("model") or body.get("name")
     if not isinstance(model, str) or not model:
         raise HTTPException(422, "model: a model name is required.")
-    inference = inference_of(request)
+    runtime = await runtime_of(request)
     if url_idx is not None:
-        targets, preset = [Target(_at(inference, url_idx), model)], None
+        targets, preset = [Target(_at(runtime, url_idx), model)], None
     else:
-        resolved = await inference.resolve(model, user, provider="ollama")
+        resolved = await runtime.resolve(model, user, provider="ollama")
         targets, preset = resolved.targets, resolved.preset
     sent = _native_preset(body, preset, path) if preset else body
     key = "model" if "model" in body else "name"
@@ -72,15 +73,15 @@ async def _by_model(request: Request, user: CurrentUser, path: str,
     def build(_provider: Provider, upstream_model: str) -> UpstreamRequest:
         return UpstreamRequest("POST", path, dumps({**sent, key: upstream_model}))
 
-    return PassThrough(targets, build, inference.wait)
+    return PassThrough(targets, build, runtime.wait)
 
 
 async def _at_index(request: Request, method: str, path: str, url_idx: int | None) -> Response:
-    inference = inference_of(request)
-    upstream = _at(inference, url_idx or 0)
+    runtime = await runtime_of(request)
+    upstream = _at(runtime, url_idx or 0)
     body = await request.body() if method != "GET" else None
     request_spec = UpstreamRequest(method, path, body or None)
-    return PassThrough([Target(upstream, "")], lambda _p, _m: request_spec, inference.wait)
+    return PassThrough([Target(upstream, "")], lambda _p, _m: request_spec, runtime.wait)
 
 
 async def _gather_json(upstreams: list[Upstream], path: str, wait: float) -> list[Any]:
@@ -107,10 +108,10 @@ async def tags(request: Request, user: CurrentUser, url_idx: int | None = UrlIdx
     """Every Ollama connection's models, merged; `urls` gives the positions serving each."""
     if url_idx is not None:
         return await _at_index(request, "GET", "/api/tags", url_idx)
-    inference = inference_of(request)
-    await inference.catalog.refresh()
+    runtime = await runtime_of(request)
+    await runtime.catalog.refresh()
     merged: dict[str, dict[str, Any]] = {}
-    for position, upstream in enumerate(_connections(inference)):
+    for position, upstream in enumerate(_connections(runtime)):
         if upstream.status != "ok":
             continue
         for model in upstream.models:
@@ -126,8 +127,8 @@ async def version(request: Request, user: CurrentUser,
     """The lowest version among the Ollama connections, as Open WebUI answers."""
     if url_idx is not None:
         return await _at_index(request, "GET", "/api/version", url_idx)
-    inference = inference_of(request)
-    answers = await _gather_json(_connections(inference), "/api/version", inference.wait)
+    runtime = await runtime_of(request)
+    answers = await _gather_json(_connections(runtime), "/api/version", runtime.wait)
     versions = [str(a["version"]) for a in answers if isinstance(a, dict) and a.get("version")]
     if not versions:
         raise HTTPException(503, "No Ollama connection answered.")
@@ -136,8 +137,8 @@ async def version(request: Request, user: CurrentUser,
 
 async def ps(request: Request, user: CurrentUser) -> Response:
     """Models loaded in memory, across every Ollama connection."""
-    inference = inference_of(request)
-    answers = await _gather_json(_connections(inference), "/api/ps", inference.wait)
+    runtime = await runtime_of(request)
+    answers = await _gather_json(_connections(runtime), "/api/ps", runtime.wait)
     return JSONResponse({"models": [m for a in answers if isinstance(a, dict)
                                     for m in a.get("models") or []]})
 

@@ -1,28 +1,26 @@
-"""The service's state at run time: connections, their models, presets; and the body checks
-shared by the routes."""
+"""What the inference service keeps while it runs (`Runtime`, built whole at start-up by
+app.py: connections, their models, presets), and the dependency routes use to reach it
+(`runtime_of`, `RuntimeDep`)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated
 
-from fastapi import HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from owui.core.config import Settings
+from owui.core.errors import NotFoundError
 from owui.core.tokens import Claims
 from owui.inference import crud
 from owui.inference.catalog import Catalog, Target
 from owui.inference.presets import Presets, PresetView
 
-Form = TypeVar("Form", bound=BaseModel)
 log = logging.getLogger("owui.inference")
 # Other replicas' changes to connections and presets are read again after this many seconds.
 SYNC_AFTER = 5.0
@@ -34,7 +32,7 @@ class Resolved:
     preset: PresetView | None
 
 
-class Inference:
+class Runtime:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -91,35 +89,14 @@ class Inference:
         if provider is not None:
             targets = [t for t in targets if t.upstream.config.provider == provider]
         if not targets:
-            raise HTTPException(404, f"Model {model_id!r} is not served by any connection; "
-                                     "GET /api/v1/inference/models lists those that are.")
+            raise NotFoundError(f"Model {model_id!r} is not served by any connection; "
+                                "GET /api/v1/inference/models lists those that are.")
         return Resolved(targets, preset)
 
 
-def inference_of(request: Request) -> Inference:
-    return request.app.state.inference
+# Dependencies are async: FastAPI runs a sync one in a thread.
+async def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    return parse_body(await request.body())
-
-
-def parse_body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise HTTPException(400, f"Malformed JSON body: {exc}") from None
-    if not isinstance(body, dict):
-        raise HTTPException(422, "The body must be a JSON object.")
-    return body
-
-
-def check(form: type[Form], body: dict[str, Any]) -> Form:
-    """Validate a body that is then sent on as it is; 422 names each bad field."""
-    try:
-        return form.model_validate(body)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
-                                      for e in exc.errors(include_url=False)]) from None
-
-
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]

@@ -1,0 +1,62 @@
+"""Request bodies of the routes that send them on to a provider: read (bounded), parsed as a
+JSON object, checked against a form; the body itself goes on as it came."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.types import Receive
+
+from owui.core.errors import BadRequestError, DomainError, InvalidError
+
+Form = TypeVar("Form", bound=BaseModel)
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body from the ASGI channel, refused as soon as it passes `limit` bytes."""
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BadRequestError("The client went away before its request was read.")
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
+        more = message.get("more_body", False)
+    return bytes(body)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    return parse_body(await request.body())
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequestError(f"Malformed JSON body: {exc}") from None
+    except RecursionError:  # the standard parser recurses once per bracket
+        raise BadRequestError("Malformed JSON body: nested too deeply.") from None
+    if not isinstance(body, dict):
+        raise InvalidError("The body must be a JSON object.")
+    return body
+
+
+def check(form: type[Form], body: dict[str, Any]) -> Form:
+    """Validate a body that is then sent on as it is; 422 names each bad field."""
+    try:
+        return form.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in exc.errors(include_url=False)]) from None
+    except RecursionError:  # nested deeper than the validator follows
+        raise BadRequestError("The body is nested too deeply.") from None
