@@ -29,7 +29,8 @@ async def _echo(request: web.Request) -> web.Response:
 
 async def _status(request: web.Request) -> web.Response:
     status = int(request.match_info["status"])
-    return web.json_response({"detail": f"said {status}"}, status=status)
+    return web.json_response({"detail": f"said {status}"}, status=status,
+                             headers={"Retry-After": "7"})
 
 
 async def _events(_request: web.Request) -> web.Response:
@@ -91,6 +92,8 @@ async def test_statuses_mapped_once(upstream: Settings, status: int, kind: type,
     assert caught.value.status == answered
     assert caught.value.service == "agent"
     assert f"said {status}" in caught.value.detail
+    # Retry-After passed on where it means something to the caller (the service is busy).
+    assert caught.value.headers == ({"Retry-After": "7"} if answered == 503 else None)
 
 
 async def test_timeout_and_unreachable(upstream: Settings) -> None:

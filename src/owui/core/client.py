@@ -195,7 +195,11 @@ class ServiceClient:
             async with http.request(method, self.base_url + path, data=data, params=params,
                                     headers=headers) as response:
                 if response.status >= 300:
-                    raise self._refused(response.status, await response.read())
+                    error = self._refused(response.status, await response.read())
+                    retry_after = response.headers.get("Retry-After")
+                    if retry_after is not None and error.status in (429, 503):
+                        error.headers = {"Retry-After": retry_after}  # the caller waits too
+                    raise error
                 yield response
         except TimeoutError:  # before ClientError: aiohttp's timeouts are both
             raise ServiceTimeout(self.service, 504,
