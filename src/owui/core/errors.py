@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -97,8 +98,12 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     for error in errors:
         if error.get("type") == "json_invalid":
             return _json(400, f"Malformed JSON body: {error.get('ctx', {}).get('error', '')}")
-    return _json(422, [{k: v for k, v in e.items() if k in ("loc", "msg", "type")}
-                       for e in errors])
+    return _json(422, validation_detail(errors))
+
+
+def validation_detail(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """The 422 `detail` of pydantic's errors: where, what, which kind (not the input back)."""
+    return [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
 
 
 async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from owui.core.asgi import send_error
 from owui.core.auth import CurrentUser
-from owui.core.errors import DomainError
+from owui.core.errors import DomainError, validation_detail
 from owui.core.tokens import Claims
 from owui.inference.calls import JsonCall, ProviderCall, StreamCall
 from owui.inference.errors import PROBLEM_SCHEMA, PROBLEM_SCHEMA_NAME, send_problem
@@ -124,8 +124,7 @@ async def serve(call: Call, scope: Scope, receive: Receive, send: Send) -> None:
         await send_problem(send, exc.status, exc.detail)
         return
     except RequestValidationError as exc:
-        await send_problem(send, 422, [{k: e[k] for k in ("loc", "msg", "type") if k in e}
-                                       for e in exc.errors()])
+        await send_problem(send, 422, validation_detail(exc.errors()))
         return
     await answer(scope, receive, send)
 
