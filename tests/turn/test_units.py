@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi import HTTPException
 
 from owui.agent.schemas import RunForm
 from owui.chat.turns import context
 from owui.chat.turns.events import openai_encoder, ours
 from owui.chat.turns.forms import TurnForm, from_openwebui
+from owui.core.errors import DomainError
 
 
 def _message(role: str, chars: int, tag: str = "") -> dict:
@@ -80,16 +80,16 @@ def test_openwebui_body_becomes_a_turn() -> None:
     ({"messages": [{"role": "user", "content": "x"}]}, "model"),
 ])
 def test_bad_openwebui_bodies_are_422_naming_the_field(body: dict, words: str) -> None:
-    with pytest.raises(HTTPException) as caught:
+    with pytest.raises(DomainError) as caught:
         from_openwebui(body)
-    assert caught.value.status_code == 422 and words in caught.value.detail
+    assert caught.value.status == 422 and words in caught.value.detail
 
 
 def test_turn_form_checks() -> None:
-    with pytest.raises(HTTPException) as caught:
+    with pytest.raises(DomainError) as caught:
         TurnForm(model="m").check()  # neither a message nor one to answer again
-    assert caught.value.status_code == 422
-    with pytest.raises(HTTPException) as caught:
+    assert caught.value.status == 422
+    with pytest.raises(DomainError) as caught:
         TurnForm(model="m", content="x", params={"tools": []}).check()
     assert "tools" in caught.value.detail
     regenerate = TurnForm(model="m", parentId="u1")
@@ -104,7 +104,7 @@ def test_agent_attachments_from_open_webui_items() -> None:
                    features={"web_search": True})
     assert form.attachments() == (["k1"], ["f0", "f1"])
     assert form.wants_web_search()
-    with pytest.raises(HTTPException):
+    with pytest.raises(DomainError):
         RunForm(model="m", messages=[{"role": "user", "content": "q"}],
                 files=[{"type": "file"}]).attachments()
 

@@ -1,8 +1,9 @@
-"""Sizes the chat service accepts; past them a request gets 413 or 422 naming the field."""
+"""Sizes the chat service accepts; past them a request gets 413 (errors.TooLarge) or 422 naming
+the field."""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, status
+from owui.chat.errors import InvalidChat
 
 MAX_TITLE_CHARS = 1_000
 MAX_CONTENT_CHARS = 500_000
@@ -16,22 +17,10 @@ MAX_SEARCH_CHARS = 500
 PAGE_SIZE = 60
 
 
-class InvalidChat(HTTPException):
-    """What a client sent cannot be stored; `detail` says what and where."""
-
-
-def too_large(field: str, size: int, limit: int, unit: str = "characters") -> InvalidChat:
-    return InvalidChat(status.HTTP_413_CONTENT_TOO_LARGE,
-                       f"{field} is {size:,} {unit}; the limit is {limit:,}.")
-
-
-def invalid(detail: str, status_code: int = status.HTTP_422_UNPROCESSABLE_CONTENT) -> InvalidChat:
-    return InvalidChat(status_code, detail)
-
-
 def check_title(title: object, field: str = "chat.title") -> str:
     if not isinstance(title, str):
-        raise invalid(f"{field} must be a string.")
+        raise InvalidChat(f"{field} must be a string.")
     if len(title) > MAX_TITLE_CHARS:
-        raise invalid(f"{field} is {len(title):,} characters; the limit is {MAX_TITLE_CHARS:,}.")
+        raise InvalidChat(f"{field} is {len(title):,} characters; "
+                          f"the limit is {MAX_TITLE_CHARS:,}.")
     return title

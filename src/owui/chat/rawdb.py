@@ -408,7 +408,8 @@ class RawPool:
 
 
 async def raw_connection(request: Request) -> AsyncIterator[RawConnection]:
-    async with request.app.state.raw.acquire() as connection:
+    # The pool is the chat Runtime's (runtime.py, which imports this module).
+    async with request.app.state.runtime.raw.acquire() as connection:
         yield connection
 
 

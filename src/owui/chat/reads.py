@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, status
-
+from owui.chat.errors import ChatNotFound, FolderNotFound, ShareNotFound
 from owui.chat.rawdb import RawConnection, RawPool
 from owui.chat.tree import MessageIn, chat_object, children_of, message_out
 from owui.chat.views import chat_response
@@ -62,10 +61,6 @@ class MessageRow(MessageIn):
     chat_id: str
 
 
-def not_found(chat_id: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"No chat {chat_id!r}.")
-
-
 def _chat(conn: RawConnection, row: Sequence[Any]) -> ChatRow:
     decode = conn.decode_json
     return ChatRow(row[0], row[1], row[2], row[3], decode(row[4]) or {}, row[5],
@@ -98,7 +93,7 @@ async def find_chat(conn: RawConnection, chat_id: str, user_id: str | None) -> C
 async def require_chat(conn: RawConnection, chat_id: str, user_id: str | None) -> ChatRow:
     row = await find_chat(conn, chat_id, user_id)
     if row is None:
-        raise not_found(chat_id)
+        raise ChatNotFound(chat_id)
     return row
 
 
@@ -204,7 +199,7 @@ async def read_share(conn: RawConnection, share_id: str) -> dict[str, Any]:
     found = await conn.fetch("SELECT chat_id, title, current_message_id, message_cut"
                              " FROM shares WHERE id = :id", {"id": share_id})
     if not found:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No shared chat {share_id!r}.")
+        raise ShareNotFound(share_id)
     chat_id, title, current, cut = found[0]
     row = await require_chat(conn, chat_id, None)
     row.id, row.title, row.share_id = share_id, title, share_id
@@ -262,4 +257,4 @@ async def require_folder(conn: RawConnection, folder_id: str, user_id: str) -> N
     found = await conn.fetch("SELECT 1 FROM folders WHERE id = :id AND user_id = :user_id",
                              {"id": folder_id, "user_id": user_id})
     if not found:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No folder {folder_id!r}.")
+        raise FolderNotFound(folder_id)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, status
-
 from owui.chat.crud.tags import tag_id
-from owui.chat.limits import MAX_TAG_NAME_CHARS, InvalidChat
+from owui.chat.errors import BadChat, InvalidChat
+from owui.chat.limits import MAX_TAG_NAME_CHARS
 from owui.chat.rawdb import RawConnection
 from owui.chat.responses import dumps
 from owui.chat.schemas import ChatImportForm
@@ -23,12 +22,10 @@ from owui.chat.writes import NewChat, insert_chats, new_chat
 def _tags(meta: dict[str, Any] | None, where: str) -> dict[str, str]:
     tags = (meta or {}).get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise InvalidChat(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                          f"{where}.meta.tags must be a list of strings.")
+        raise InvalidChat(f"{where}.meta.tags must be a list of strings.")
     found = {tag_id(t): t for t in tags if t.strip() and tag_id(t) != "none"}
     if any(len(t) > MAX_TAG_NAME_CHARS for t in found):
-        raise InvalidChat(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                          f"{where}.meta.tags: a tag is longer than {MAX_TAG_NAME_CHARS}.")
+        raise InvalidChat(f"{where}.meta.tags: a tag is longer than {MAX_TAG_NAME_CHARS}.")
     return found
 
 
@@ -36,10 +33,9 @@ def prepare(user_id: str, index: int, form: ChatImportForm, folders: set[str]) -
     where = f"chats[{index}]"
     try:
         parsed = parse_chat(form.chat)
-    except InvalidChat as exc:
+    except BadChat as exc:
         # Everything wrong in an import file is the file's fault: 422, naming the chat.
-        raise InvalidChat(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{where}: {exc.detail}"
-                          ) from None
+        raise InvalidChat(f"{where}: {exc.detail}") from None
     if parsed.current_id is None and parsed.messages:
         wanted = form.current_message_id
         parsed.current_id = wanted if any(m.id == wanted for m in parsed.messages) else None
@@ -55,7 +51,7 @@ async def import_chats(conn: RawConnection, user_id: str, forms: list[ChatImport
     """Stores the chats; returns their ChatResponses as a JSON array, built one chat at a
     time so that a large import never holds them all as objects at once."""
     if not forms:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "chats: nothing to import.")
+        raise InvalidChat("chats: nothing to import.")
     params: dict[str, Any] = {"user_id": user_id}
     wanted = conn.in_list("folders", sorted({f.folder_id for f in forms if f.folder_id}), params)
     folders = {row[0] for row in await conn.fetch(

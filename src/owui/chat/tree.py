@@ -14,16 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import status
-
+from owui.chat.errors import BrokenTree, InvalidChat, TooLarge
 from owui.chat.limits import (
     MAX_CONTENT_CHARS,
     MAX_MESSAGE_ID_CHARS,
     MAX_MESSAGES_PER_CHAT,
     MAX_ROLE_CHARS,
     check_title,
-    invalid,
-    too_large,
 )
 
 CORE_KEYS = frozenset({"id", "parentId", "childrenIds", "role", "content", "model", "timestamp"})
@@ -63,9 +60,9 @@ def _is_int(value: object) -> bool:
 
 def _check_message_id(value: object, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise invalid(f"{where}: a message id must be a non-empty string.")
+        raise InvalidChat(f"{where}: a message id must be a non-empty string.")
     if len(value) > MAX_MESSAGE_ID_CHARS:
-        raise invalid(f"{where}: message id is longer than {MAX_MESSAGE_ID_CHARS} characters.")
+        raise InvalidChat(f"{where}: message id is longer than {MAX_MESSAGE_ID_CHARS} characters.")
     return value
 
 
@@ -73,22 +70,22 @@ def parse_message(raw: object, key: str | None = None) -> MessageIn:
     """One message of `history.messages` (under `key`), checked; misfits go to `extra`."""
     where = f"message {key!r}" if key is not None else "message"
     if not isinstance(raw, dict):
-        raise invalid(f"{where} must be an object.")
+        raise InvalidChat(f"{where} must be an object.")
     message_id = _check_message_id(raw.get("id", key), where)
     if key is not None and message_id != key:
-        raise invalid(f"{where} has id {message_id!r}; history.messages keys must be ids.")
+        raise InvalidChat(f"{where} has id {message_id!r}; history.messages keys must be ids.")
     where = f"message {message_id!r}"
     parent = raw.get("parentId")
     if parent is not None:
         _check_message_id(parent, f"{where}: parentId")
     role = raw.get("role")
     if not isinstance(role, str) or not role or len(role) > MAX_ROLE_CHARS:
-        raise invalid(f"{where}: role must be a string of 1 to {MAX_ROLE_CHARS} characters.")
+        raise InvalidChat(f"{where}: role must be a string of 1 to {MAX_ROLE_CHARS} characters.")
     extra = {k: v for k, v in raw.items() if k not in CORE_KEYS}
     content = raw.get("content", "")
     if isinstance(content, str):
         if len(content) > MAX_CONTENT_CHARS:
-            raise too_large(f"{where}: content", len(content), MAX_CONTENT_CHARS)
+            raise TooLarge(f"{where}: content", len(content), MAX_CONTENT_CHARS)
     else:
         extra["content"], content = content, ""
     model = raw.get("model")
@@ -104,14 +101,14 @@ def order_messages(messages: dict[str, MessageIn],
                    hints: dict[str, list[object]]) -> list[MessageIn]:
     """Parents before children; siblings in the order of the parent's `childrenIds` hint.
 
-    Raises 400 for a parent that is not in the chat and for a cycle.
+    Raises BrokenTree for a parent that is not in the chat and for a cycle.
     """
     children: dict[str | None, list[str]] = {}
     for message in messages.values():
         parent = message.parent_id
         if parent is not None and parent not in messages:
-            raise invalid(f"message {message.id!r} has parentId {parent!r}, which is not a "
-                          "message of this chat.", status.HTTP_400_BAD_REQUEST)
+            raise BrokenTree(f"message {message.id!r} has parentId {parent!r}, which is not "
+                             "a message of this chat.")
         children.setdefault(parent, []).append(message.id)
     ordered: list[MessageIn] = []
     stack = list(reversed(children.get(None, [])))
@@ -129,30 +126,29 @@ def order_messages(messages: dict[str, MessageIn],
     if len(ordered) < len(messages):
         placed = {m.id for m in ordered}
         stuck = next(m for m in messages if m not in placed)
-        raise invalid(f"the message tree has a cycle through message {stuck!r}.",
-                      status.HTTP_400_BAD_REQUEST)
+        raise BrokenTree(f"the message tree has a cycle through message {stuck!r}.")
     return ordered
 
 
 def _history_messages(history: object) -> tuple[dict[str, object], object]:
     if not isinstance(history, dict):
-        raise invalid("chat.history must be an object with messages and currentId.")
+        raise InvalidChat("chat.history must be an object with messages and currentId.")
     raw = history.get("messages") or {}
     if not isinstance(raw, dict):
-        raise invalid("chat.history.messages must be an object keyed by message id.")
+        raise InvalidChat("chat.history.messages must be an object keyed by message id.")
     return raw, history.get("currentId")
 
 
 def _legacy_messages(items: object) -> tuple[dict[str, object], object]:
     """A chat with only Open WebUI's old flat `messages` list: a chain, unless parents given."""
     if not isinstance(items, list):
-        raise invalid("chat.messages must be a list.")
+        raise InvalidChat("chat.messages must be a list.")
     chained = not any(isinstance(m, dict) and "parentId" in m for m in items)
     raw: dict[str, object] = {}
     previous = None
     for index, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise invalid(f"chat.messages[{index}] must be an object with a string id.")
+            raise InvalidChat(f"chat.messages[{index}] must be an object with a string id.")
         raw[item["id"]] = {**item, "parentId": previous} if chained else item
         previous = item["id"]
     return raw, previous
@@ -168,14 +164,13 @@ def parse_chat(chat: dict[str, Any]) -> ChatIn:
     else:
         return ChatIn(title, data, None, None)
     if len(raw) > MAX_MESSAGES_PER_CHAT:
-        raise too_large("chat.history.messages", len(raw), MAX_MESSAGES_PER_CHAT, "messages")
+        raise TooLarge("chat.history.messages", len(raw), MAX_MESSAGES_PER_CHAT, "messages")
     messages = {key: parse_message(value, key) for key, value in raw.items()}
     hints = {key: value.get("childrenIds") or [] for key, value in raw.items()
              if isinstance(value, dict) and isinstance(value.get("childrenIds"), list)}
     ordered = order_messages(messages, hints)
     if current is not None and (not isinstance(current, str) or current not in messages):
-        raise invalid(f"chat.history.currentId {current!r} is not a message of this chat.",
-                      status.HTTP_400_BAD_REQUEST)
+        raise BrokenTree(f"chat.history.currentId {current!r} is not a message of this chat.")
     return ChatIn(title, data, ordered, current)
 
 

@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import HTTPException, status
-
+from owui.chat.errors import ChatNotFound, MessageTaken, NotInTree
 from owui.chat.models import new_id, now
 from owui.chat.rawdb import RawConnection, encode_json
-from owui.chat.reads import ChatRow, not_found
+from owui.chat.reads import ChatRow
 from owui.chat.tree import ChatIn, MessageIn, chat_object, message_out
 from owui.chat.views import chat_response
 
@@ -114,17 +113,14 @@ async def append(conn: RawConnection, chat_id: str, user_id: str, message: Messa
         {"chat_id": chat_id, "user_id": user_id, "id": message.id,
          "parent_id": message.parent_id})
     if not found:
-        raise not_found(chat_id)
+        raise ChatNotFound(chat_id)
     current, taken, parent = found[0]
     if taken is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"Chat {chat_id!r} already has a message {message.id!r}.")
+        raise MessageTaken(chat_id, message.id)
     if not parent_given:
         message.parent_id = current
     elif message.parent_id is not None and parent is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"parentId {message.parent_id!r} is not a message of chat "
-                            f"{chat_id!r}.")
+        raise NotInTree(f"parentId {message.parent_id!r} is not a message of chat {chat_id!r}.")
     stamp = now()
     await conn.execute(INSERT_MESSAGE, _message_row(chat_id, message, stamp))
     if make_current:

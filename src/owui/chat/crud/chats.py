@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.chat.crud import messages as message_rows
 from owui.chat.crud import tags as tag_rows
+from owui.chat.errors import ChatNotFound
 from owui.chat.models import Chat, now
-from owui.chat.reads import not_found
 from owui.chat.tree import ChatIn
 
 COLUMNS = (Chat.id, Chat.user_id, Chat.title, Chat.data, Chat.current_message_id, Chat.pinned)
@@ -24,7 +24,7 @@ async def require_chat(session: AsyncSession, chat_id: str, user_id: str) -> Row
     row = (await session.execute(select(*COLUMNS).where(Chat.id == chat_id,
                                                         Chat.user_id == user_id))).first()
     if row is None:
-        raise not_found(chat_id)
+        raise ChatNotFound(chat_id)
     return row
 
 
@@ -39,7 +39,7 @@ async def set_fields(session: AsyncSession, chat_id: str, user_id: str,
     result = await session.execute(update(Chat).where(Chat.id == chat_id, Chat.user_id == user_id)
                                    .values(**values))
     if result.rowcount == 0:
-        raise not_found(chat_id)
+        raise ChatNotFound(chat_id)
 
 
 async def set_all(session: AsyncSession, user_id: str, **values: Any) -> None:

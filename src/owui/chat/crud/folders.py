@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, status
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.chat.errors import FolderCycle, FolderNameTaken, FolderNotFound
 from owui.chat.models import Chat, Folder
-
-
-def not_found(folder_id: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"No folder {folder_id!r}.")
 
 
 async def require(session: AsyncSession, folder_id: str, user_id: str) -> Folder:
     folder = await session.scalar(select(Folder).where(Folder.id == folder_id,
                                                        Folder.user_id == user_id))
     if folder is None:
-        raise not_found(folder_id)
+        raise FolderNotFound(folder_id)
     return folder
 
 
@@ -37,8 +33,7 @@ async def check_name_free(session: AsyncSession, user_id: str, parent_id: str | 
     if except_id is not None:
         statement = statement.where(Folder.id != except_id)
     if await session.scalar(statement.limit(1)) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"A folder named {name!r} already exists there.")
+        raise FolderNameTaken(name)
 
 
 async def create(session: AsyncSession, user_id: str, *, name: str, parent_id: str | None,
@@ -65,9 +60,7 @@ async def move(session: AsyncSession, folder: Folder, parent_id: str | None) -> 
     if parent_id is not None:
         await require(session, parent_id, folder.user_id)
         if parent_id in await subtree_ids(session, folder.id, folder.user_id):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                                f"Folder {folder.id!r} cannot move into itself or one of its "
-                                "subfolders.")
+            raise FolderCycle(folder.id)
     await check_name_free(session, folder.user_id, parent_id, folder.name, except_id=folder.id)
     folder.parent_id = parent_id
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from fastapi import HTTPException, status
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.chat.errors import MessageNotFound
 from owui.chat.models import Message, now
 from owui.chat.tree import MessageIn
 
@@ -57,8 +57,7 @@ async def set_content(session: AsyncSession, chat_id: str, message_id: str, cont
         update(Message).where(Message.chat_id == chat_id, Message.id == message_id)
         .values(content=content, updated_at=now()))
     if result.rowcount == 0:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"Chat {chat_id!r} has no message {message_id!r}.")
+        raise MessageNotFound(chat_id, message_id)
 
 
 async def delete_branch(session: AsyncSession, chat_id: str, message_id: str
@@ -69,8 +68,7 @@ async def delete_branch(session: AsyncSession, chat_id: str, message_id: str
                                                  table.c.id == message_id))
     found = (await session.execute(parent_id)).first()
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"Chat {chat_id!r} has no message {message_id!r}.")
+        raise MessageNotFound(chat_id, message_id)
     down = (select(table.c.id).where(table.c.chat_id == chat_id, table.c.id == message_id)
             .cte("down", recursive=True))
     child = table.alias("child")

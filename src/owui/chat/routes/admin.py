@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from owui.chat import reads
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json, json_array
 from owui.chat.routes.paging import Page, bounds
+from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatResponse, ChatTitleIdResponse, SortBy, SortDir
 from owui.core.auth import AdminUser
 
@@ -31,9 +32,9 @@ async def user_chat_list(user_id: str, conn: Raw, _admin: AdminUser, page: Page 
 
 
 @router.get("/all/db", response_model=list[ChatResponse])
-async def all_chats(request: Request, _admin: AdminUser) -> StreamingResponse:
+async def all_chats(runtime: RuntimeDep, _admin: AdminUser) -> StreamingResponse:
     """Every chat of every user, written as it is read."""
-    return json_array(reads.batches(request.app.state.raw, "1 = 1", {}))
+    return json_array(reads.batches(runtime.raw, "1 = 1", {}))
 
 
 @router.get("/admin/{id}", response_model=ChatResponse)

@@ -9,6 +9,7 @@ from sqlalchemy import not_
 from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
+from owui.chat.errors import ChatNotFound
 from owui.chat.limits import MAX_TITLE_CHARS
 from owui.chat.models import Chat, now
 from owui.chat.rawdb import Raw
@@ -43,7 +44,7 @@ async def update_chat(id: str, form: ChatForm, session: Session, conn: Raw,
 @router.delete("/{id}", response_model=bool)
 async def delete_chat(id: str, session: Session, user: CurrentUser) -> Json:
     if not await chat_rows.delete_chats(session, user.sub, [id]):
-        raise reads.not_found(id)
+        raise ChatNotFound(id)
     await session.commit()
     return Json(True)
 

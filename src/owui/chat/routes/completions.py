@@ -6,26 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, HTTPException, Request, status
+from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
 from owui.chat import reads
+from owui.chat.errors import MessageNotFound
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
+from owui.chat.runtime import RuntimeDep
 from owui.chat.turns import store
 from owui.chat.turns.events import openai_completion, openai_encoder, ours
 from owui.chat.turns.flow import begin_stored, begin_unstored
 from owui.chat.turns.forms import TurnForm, from_openwebui
 from owui.chat.turns.respond import respond
-from owui.chat.turns.running import Turns
 from owui.core.auth import CurrentUser, UserToken
-from owui.core.errors import error_response
+from owui.core.errors import ConflictError, error_response
 
 router = APIRouter(tags=["completions"])
-
-
-def turns_of(request: Request) -> Turns:
-    return request.app.state.turns
 
 # What a turn answers besides 200: its own refusals, and the agent's, passed on as they are.
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -47,25 +44,23 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.post("/api/v1/chats/{id}/completions", response_class=Response,
              responses=TURN_RESPONSES,
              summary="A chat turn: store the message, stream the answer (SSE), store it")
-async def chat_completion(id: str, form: TurnForm, request: Request, conn: Raw,
+async def chat_completion(id: str, form: TurnForm, runtime: RuntimeDep, conn: Raw,
                           user: CurrentUser, token: UserToken) -> Response:
-    turns = turns_of(request)
-    begun = await begin_stored(turns, conn, id, user, token, form)
+    begun = await begin_stored(runtime.turns, conn, id, user, token, form)
     return await respond(begun, form.stream, ours, lambda message: message)
 
 
 @router.post("/api/chat/completions", response_class=Response, responses=TURN_RESPONSES,
              summary="Open WebUI's chat completion (a chat turn)")
-async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, token: UserToken,
-                               body: dict[str, Any] = Body(...)) -> Response:
+async def openwebui_completion(runtime: RuntimeDep, conn: Raw, user: CurrentUser,
+                               token: UserToken, body: dict[str, Any] = Body(...)) -> Response:
     form, chat_id, messages = from_openwebui(body)
-    turns = turns_of(request)
     if chat_id is None:
-        begun = begin_unstored(turns, user, token, form, messages)
+        begun = begin_unstored(runtime.turns, user, token, form, messages)
     else:
         system = [{"role": "system", "content": m.get("content")} for m in messages
                   if isinstance(m, dict) and m.get("role") == "system"]
-        begun = await begin_stored(turns, conn, chat_id, user, token, form, system,
+        begun = await begin_stored(runtime.turns, conn, chat_id, user, token, form, system,
                                    reuse_user_message=True)
     message_id = begun.turn.message_id
     return await respond(begun, form.stream,
@@ -76,20 +71,17 @@ async def openwebui_completion(request: Request, conn: Raw, user: CurrentUser, t
 @router.post("/api/v1/chats/{id}/messages/{message_id}/stop",
              responses={409: error_response("Another replica of the chat service writes it.")},
              summary="Stop an answer being written; what was written is kept, as stopped")
-async def stop(id: str, message_id: str, request: Request, conn: Raw,
+async def stop(id: str, message_id: str, runtime: RuntimeDep, conn: Raw,
                user: CurrentUser) -> Json:
     await reads.require_chat(conn, id, user.sub)
-    turns = turns_of(request)
-    turn = turns.get(id, message_id)
+    turn = runtime.turns.get(id, message_id)
     if turn is not None:
-        await turns.stop_turn(turn)
+        await runtime.turns.stop_turn(turn)
         return Json(turn.message)
     message = await store.read_message(conn, id, message_id)
     if message is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"Chat {id!r} has no message {message_id!r}.")
+        raise MessageNotFound(id, message_id)
     if message.get("status") == "pending":
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"Message {message_id!r} is being written by another replica of "
+        raise ConflictError(f"Message {message_id!r} is being written by another replica of "
                             "the chat service; send the stop there, or wait for it to end.")
     return Json(message)  # already ended: stopping it again changes nothing

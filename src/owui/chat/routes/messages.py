@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import messages as message_rows
-from owui.chat.limits import MAX_CONTENT_CHARS, too_large
+from owui.chat.errors import TooLarge
+from owui.chat.limits import MAX_CONTENT_CHARS
 from owui.chat.models import new_id, now
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
@@ -48,7 +49,7 @@ async def append_message(id: str, form: MessageForm, conn: Raw, user: CurrentUse
 async def update_message(id: str, message_id: str, form: MessageContentForm, session: Session,
                          conn: Raw, user: CurrentUser) -> Json:
     if len(form.content) > MAX_CONTENT_CHARS:
-        raise too_large("content", len(form.content), MAX_CONTENT_CHARS)
+        raise TooLarge("content", len(form.content), MAX_CONTENT_CHARS)
     await chat_rows.require_chat(session, id, user.sub)
     await message_rows.set_content(session, id, message_id, form.content)
     await chat_rows.touch(session, id)

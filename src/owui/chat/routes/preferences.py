@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from owui.chat.crud import preferences
-from owui.chat.limits import MAX_SETTINGS_BYTES, too_large
+from owui.chat.errors import TooLarge
+from owui.chat.limits import MAX_SETTINGS_BYTES
 from owui.chat.responses import Json, dumps
 from owui.chat.schemas import Preferences, PreferencesForm, UserSettings
 from owui.core.auth import CurrentUser
@@ -20,7 +21,7 @@ router = APIRouter(tags=["preferences"])
 def _check_size(settings: dict[str, Any]) -> None:
     size = len(dumps(settings))
     if size > MAX_SETTINGS_BYTES:
-        raise too_large("settings", size, MAX_SETTINGS_BYTES, "bytes")
+        raise TooLarge("settings", size, MAX_SETTINGS_BYTES, "bytes")
 
 
 def _view(settings: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 from owui.chat import reads, writes
 from owui.chat.crud.tags import tag_id
@@ -10,6 +10,7 @@ from owui.chat.rawdb import Raw, RawConnection
 from owui.chat.responses import Json
 from owui.chat.schemas import ChatTitleIdResponse, TagFilterForm, TagForm, TagModel
 from owui.core.auth import CurrentUser
+from owui.core.errors import BadRequestError
 
 router = APIRouter(prefix="/api/v1/chats", tags=["tags"])
 TAGGED = "c.id IN (SELECT chat_id FROM chat_tags WHERE user_id = :user_id AND tag_id = :tag)"
@@ -18,8 +19,8 @@ TAGGED = "c.id IN (SELECT chat_id FROM chat_tags WHERE user_id = :user_id AND ta
 def _checked_id(name: str) -> str:
     tag = tag_id(name)
     if not tag or tag == "none":
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"Tag name {name!r} is not allowed: give a name other than 'None'.")
+        raise BadRequestError(f"Tag name {name!r} is not allowed: give a name other than "
+                              "'None'.")
     return tag
 
 

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from owui.chat import reads, transfer
 from owui.chat.rawdb import Raw
 from owui.chat.responses import ndjson
+from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatResponse, ChatsImportForm
 from owui.core.auth import CurrentUser
 
@@ -19,8 +20,8 @@ router = APIRouter(prefix="/api/v1/chats", tags=["import and export"])
             responses={200: {"content": {"application/x-ndjson": {}},
                              "description": "One ChatResponse per line, every chat of the "
                                             "caller's, archived ones too."}})
-async def export_chats(request: Request, user: CurrentUser) -> StreamingResponse:
-    return ndjson(reads.batches(request.app.state.raw, "c.user_id = :user_id",
+async def export_chats(runtime: RuntimeDep, user: CurrentUser) -> StreamingResponse:
+    return ndjson(reads.batches(runtime.raw, "c.user_id = :user_id",
                                 {"user_id": user.sub}))
 
 

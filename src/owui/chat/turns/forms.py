@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, status
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
-from owui.chat.limits import MAX_CONTENT_CHARS, MAX_MESSAGE_ID_CHARS, too_large
+from owui.chat.errors import InvalidChat, TooLarge
+from owui.chat.limits import MAX_CONTENT_CHARS, MAX_MESSAGE_ID_CHARS
 from owui.chat.models import new_id, now
 from owui.chat.tree import MessageIn, parse_message
 
@@ -56,15 +56,13 @@ class TurnForm(BaseModel):
 
     def check(self) -> None:
         if self.regenerate() and not self.parent_id:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                "Give 'content' (the user's message), or 'parent_id' naming the "
-                                "user message to answer again.")
+            raise InvalidChat("Give 'content' (the user's message), or 'parent_id' naming the "
+                              "user message to answer again.")
         if isinstance(self.content, str) and len(self.content) > MAX_CONTENT_CHARS:
-            raise too_large("content", len(self.content), MAX_CONTENT_CHARS)
+            raise TooLarge("content", len(self.content), MAX_CONTENT_CHARS)
         reserved = _RESERVED & set(self.params)
         if reserved:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                f"params may not set {sorted(reserved)}: the turn sets them.")
+            raise InvalidChat(f"params may not set {sorted(reserved)}: the turn sets them.")
 
     def attachments(self) -> list[dict[str, Any]]:
         """Open WebUI's `files` items, with the collections and files named apart added."""
@@ -78,22 +76,18 @@ class TurnForm(BaseModel):
         return value if isinstance(value, int) and value > 0 else None
 
 
-def _invalid(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
-
-
 def from_openwebui(body: dict[str, Any]) -> tuple[TurnForm, str | None, list[dict[str, Any]]]:
     """Open WebUI's body: (the form, the chat id or None, the messages it sent). The last of
     `messages` is the user's new message; `id` is the assistant message's id."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
-        raise _invalid("'messages' must be a non-empty list of messages, the user's last.")
+        raise InvalidChat("'messages' must be a non-empty list of messages, the user's last.")
     last = messages[-1]
     if last.get("role") != "user":
-        raise _invalid("The last of 'messages' must be the user's message (role 'user').")
+        raise InvalidChat("The last of 'messages' must be the user's message (role 'user').")
     chat_id = body.get("chat_id")
     if chat_id is not None and not isinstance(chat_id, str):
-        raise _invalid("'chat_id' must be a string.")
+        raise InvalidChat("'chat_id' must be a string.")
     params = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
     params.update(body.get("params") if isinstance(body.get("params"), dict) else {})
     system = params.pop("system", None)  # Open WebUI's `params.system`: the system prompt
@@ -110,10 +104,10 @@ def from_openwebui(body: dict[str, Any]) -> tuple[TurnForm, str | None, list[dic
     try:
         form = TurnForm.model_validate(fields)
     except ValidationError as exc:
-        raise _invalid("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+        raise InvalidChat("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                                  for e in exc.errors()[:10])) from None
     if form.content is None:
-        raise _invalid("The user's message has no 'content'.")
+        raise InvalidChat("The user's message has no 'content'.")
     form.check()
     return form, chat_id, messages
 

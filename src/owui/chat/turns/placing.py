@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, status
-
 from owui.chat import reads
+from owui.chat.errors import MessageTaken, NotInTree
 from owui.chat.rawdb import RawConnection
 from owui.chat.tree import MessageIn, message_out
 from owui.chat.turns.forms import Ask
@@ -70,20 +69,16 @@ async def roles(conn: RawConnection, chat_id: str, ids: list[str]) -> dict[str, 
 
 
 def check_place(chat_id: str, new: list[MessageIn], known: dict[str, str]) -> None:
-    """400/409 naming what does not fit the chat's tree: the first new message's parent must
-    be a message of the chat (a user message, for an answer given again); the ids are new."""
+    """Raises what does not fit the chat's tree: the first new message's parent must be a
+    message of the chat (a user message, for an answer given again); the ids are new."""
     taken = [m.id for m in new if m.id in known]
     if taken:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"Chat {chat_id!r} already has a message {taken[0]!r}.")
+        raise MessageTaken(chat_id, taken[0])
     first = new[0]
     if first.parent_id is None:
         return
     if first.role == "assistant" and known.get(first.parent_id) != "user":
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"To answer again, parent_id must be a user message of chat "
-                            f"{chat_id!r}; {first.parent_id!r} is not.")
+        raise NotInTree(f"To answer again, parent_id must be a user message of chat "
+                        f"{chat_id!r}; {first.parent_id!r} is not.")
     if first.parent_id not in known:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"parent_id {first.parent_id!r} is not a message of chat "
-                            f"{chat_id!r}.")
+        raise NotInTree(f"parent_id {first.parent_id!r} is not a message of chat {chat_id!r}.")

@@ -19,14 +19,12 @@ import weakref
 from collections.abc import Awaitable
 from typing import Any
 
-import aiohttp
-import httpx
-
-from owui.chat.agent_client import AgentError, run_events
+from owui.chat.clients.agent import AgentClient
 from owui.chat.rawdb import Job, RawConnection, RawPool
 from owui.chat.turns import store
 from owui.chat.turns.turn import Turn
-from owui.core.background import cancel_and_wait
+from owui.core.background import cancel_and_wait, every
+from owui.core.client import ServiceError, ServiceFailed
 from owui.core.config import Settings
 
 log = logging.getLogger("owui.chat.turns")
@@ -37,12 +35,10 @@ SWEEP_EVERY = 300.0
 class Turns:
     """The turns this process runs, and the work that keeps their messages right."""
 
-    def __init__(self, settings: Settings, pool: RawPool, http: aiohttp.ClientSession,
-                 client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, pool: RawPool, agent: AgentClient) -> None:
         self.settings = settings
         self.pool = pool
-        self.http = http  # the agent's runs
-        self.client = client  # other calls (the title)
+        self.agent = agent
         self.running: dict[Key, Turn] = {}
         self.locks: weakref.WeakValueDictionary[str, asyncio.Lock] = \
             weakref.WeakValueDictionary()
@@ -51,7 +47,8 @@ class Turns:
 
     async def start(self) -> None:
         await self.sweep()
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="chat-turn-sweeper")
+        # a database hiccup must not end the sweeps: `every` logs it and goes on
+        self._sweeper = every(SWEEP_EVERY, self.sweep, name="sweeping interrupted chat turns")
 
     async def stop(self) -> None:
         """Stop every running turn, each stored as interrupted, before the writer stops."""
@@ -64,14 +61,6 @@ class Turns:
     async def sweep(self) -> None:
         running = set(self.running)
         await self.write(lambda writer: store.interrupt_dead(writer, running))
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_EVERY)
-            try:
-                await self.sweep()
-            except Exception:  # a database hiccup must not end the sweeps
-                log.exception("sweeping interrupted chat turns failed")
 
     def lock(self, chat_id: str) -> asyncio.Lock:
         """The chat's lock (alive while someone holds or waits for it)."""
@@ -135,19 +124,21 @@ class Turns:
 
     async def _drive(self, turn: Turn) -> None:
         try:
-            async for event in run_events(self.http, self.settings, turn.token, turn.body):
-                turn.events += 1
-                turn.apply(event)
-                if event.get("type") != "done":
-                    turn.publish(event)
-                if not turn.first.done():
-                    turn.first.set_result(None)
+            async with contextlib.aclosing(self.agent.run(turn.token, turn.body)) as events:
+                async for event in events:
+                    turn.events += 1
+                    turn.apply(event)
+                    if event.get("type") != "done":
+                        turn.publish(event)
+                    if not turn.first.done():
+                        turn.first.set_result(None)
             if turn.status == "pending":
-                raise AgentError(502, "The agent service ended the answer without finishing it.")
+                raise ServiceFailed("agent", 502,
+                                    "The agent service ended the answer without finishing it.")
         except asyncio.CancelledError:
             turn.status = "stopped" if turn.stop_requested else "error"
             turn.error = None if turn.stop_requested else store.INTERRUPTED
-        except AgentError as exc:
+        except ServiceError as exc:
             turn.status, turn.error, turn.error_status = "error", exc.detail, exc.status
         except Exception as exc:  # whatever it was, the message must not stay pending
             log.exception("chat turn %s failed", turn.message_id)

@@ -9,9 +9,10 @@ import logging
 import time
 from typing import Any
 
+from owui.chat.errors import ChatNotFound
 from owui.chat.models import now
 from owui.chat.rawdb import RawConnection, encode_json
-from owui.chat.reads import MESSAGE_SELECT, not_found
+from owui.chat.reads import MESSAGE_SELECT
 from owui.chat.tree import MessageIn, message_out
 from owui.chat.turns.placing import check_place, roles
 from owui.chat.writes import INSERT_MESSAGE, _message_row
@@ -33,7 +34,7 @@ async def begin(conn: RawConnection, chat_id: str, user_id: str, new: list[Messa
     found = await conn.fetch(f"SELECT 1 FROM chats WHERE id = :id AND user_id = :user_id{lock}",
                              {"id": chat_id, "user_id": user_id})
     if not found:
-        raise not_found(chat_id)
+        raise ChatNotFound(chat_id)
     ids = [m.id for m in new] + ([new[0].parent_id] if new[0].parent_id else [])
     check_place(chat_id, new, await roles(conn, chat_id, ids))
     stamp = now()

@@ -13,7 +13,6 @@ from owui.chat.rawdb import RawConnection
 from owui.chat.turns.running import Turns
 from owui.chat.turns.turn import Turn
 from owui.chat.writes import DEFAULT_TITLE, add_tags
-from owui.core.http import call_service
 
 log = logging.getLogger("owui.chat.turns")
 MAX_TAGS = 5
@@ -34,14 +33,7 @@ def titler(turns: Turns, chat_id: str, user_id: str) -> Callable[[Turn], Awaitab
 async def _task(turns: Turns, turn: Turn, kind: str, exchange: list[dict[str, Any]]) -> Any:
     """One of the agent's tasks (title, tags); a failure is logged and gives None."""
     try:
-        response = await call_service(turns.client, turns.settings, "agent", "POST",
-                                      f"/api/v1/tasks/{kind}/completions", turn.token,
-                                      json={"model": turn.model, "messages": exchange})
-        if response.status_code != 200:
-            log.warning("the %s task of chat %s failed: %s %s", kind, turn.chat_id,
-                        response.status_code, response.text[:300])
-            return None
-        return response.json().get(kind)
+        return await turns.agent.task(kind, turn.token, turn.model, exchange)
     except Exception as exc:  # a title is a nicety: never let it break anything
         log.warning("the %s task of chat %s failed: %s", kind, turn.chat_id, exc)
         return None

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from owui.chat.agent_client import AgentError
+from owui.chat.clients.agent import run_error
 from owui.chat.turns.events import Event
 
 
@@ -82,8 +82,7 @@ class Turn:
             self.usage = event.get("usage") or {}
             self.finish_reason = event.get("finish_reason")
         elif kind == "error":
-            raise AgentError(int(event.get("status") or 502),
-                             str(event.get("detail") or "The run failed."))
+            raise run_error(event)
 
     def final_extra(self) -> dict[str, Any]:
         extra: dict[str, Any] = {**self.extra, "done": True, "status": self.status}

@@ -1,0 +1,1 @@
+"""The chat service's calls to other services, one module per service called."""

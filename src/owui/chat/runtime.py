@@ -1,0 +1,47 @@
+"""What the chat service keeps while it runs (`Runtime`, built whole at start-up by app.py),
+and the dependency routes use to reach it (`runtime_of`, `RuntimeDep`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from owui.chat.clients.agent import AgentClient
+from owui.chat.rawdb import RawPool
+from owui.chat.search import index_messages
+from owui.chat.turns.running import Turns
+from owui.core.config import Settings
+from owui.core.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    raw: RawPool  # driver connections for the hot paths (rawdb.py)
+    agent: AgentClient
+    turns: Turns  # the turns this process runs
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database) -> Runtime:
+        raw = RawPool(db.engine, housekeeping=index_messages)
+        agent = AgentClient(settings)
+        return cls(settings, raw, agent, Turns(settings, raw, agent))
+
+    async def start(self) -> None:
+        await self.raw.start()
+        # Pending answers a dead process left become errors before anything is served.
+        await self.turns.start()
+
+    async def stop(self) -> None:
+        await self.turns.stop()  # running answers stored as interrupted, before the writer goes
+        await self.raw.stop()
+
+
+# Dependencies are async: FastAPI runs a sync one in a thread.
+async def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
