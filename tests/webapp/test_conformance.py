@@ -10,6 +10,7 @@ OPERATIONS."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import time
 import uuid
@@ -37,8 +38,10 @@ from tests.support.conformance import (
 )
 from tests.support.fullstack import FullStack, full_stack
 from tests.support.procs import closed_port
+from tests.webapp.fake_build import write_build
 
 MODEL = "gpt-fake"
+PRESET = "gpt-fake-helper"
 PASSWORD = "correct-horse"
 # What the sign-up form sends as `profile_image_url`: an image made in the browser (a 1x1 PNG).
 INITIALS_IMAGE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlE"
@@ -68,11 +71,24 @@ class World:
     def get(self, path: str, **params: str) -> httpx.Response:
         return self.client.get(path, params=params, headers=self.bearer())
 
+    def image(self, path: str, **params: str) -> httpx.Response:
+        """As `<img>` loads it: the cookie, redirects followed."""
+        return self.client.get(path, params=params, headers=self.cookie(), follow_redirects=True)
+
 
 def _ok(response: httpx.Response) -> dict:
     assert response.status_code == 200, (response.request.method, response.request.url,
                                          response.status_code, response.text[:500])
     return response.json()
+
+
+def _web_app(root: Path) -> Path:
+    """A stand-in of the installed web app (the default pictures are in its static folder)."""
+    write_build(root)
+    picture = base64.b64decode(INITIALS_IMAGE.partition(",")[2])
+    for name in ("favicon.png", "user.png"):
+        (root / "static" / name).write_bytes(picture)
+    return root
 
 
 def _no_cookies() -> CookieJar:
@@ -85,8 +101,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
     data: Path = tmp_path_factory.mktemp("conformance-data")
     logs: Path = tmp_path_factory.mktemp("conformance-logs")
     # No Ollama answers: the model menu asks for its version all the same.
+    build = _web_app(tmp_path_factory.mktemp("conformance-webapp"))
     with full_stack(jwt_secret, data, logs, DEFAULT_USER_ROLE="user",
-                    OLLAMA_BASE_URLS=f"http://127.0.0.1:{closed_port()}") as stack, \
+                    OLLAMA_BASE_URLS=f"http://127.0.0.1:{closed_port()}",
+                    FRONTEND_BUILD_DIR=str(build / "frontend"),
+                    STATIC_DIR=str(build / "static")) as stack, \
             httpx.Client(base_url=stack.gateway, timeout=60, cookies=_no_cookies()) as client:
         answers = {"config before any account": client.get("/api/config")}
         signup = client.post("/api/v1/auths/signup", json={
@@ -145,9 +164,10 @@ def _workspace(world: World) -> None:
         "id": "pass_through", "name": "Pass-through", "content": FILTER_SOURCE,
         "meta": {"description": "Changes nothing"}}))
     _ok(post("/api/v1/models/create", headers=headers, json={
-        "id": "gpt-fake-helper", "base_model_id": MODEL, "name": "Helper",
+        "id": PRESET, "base_model_id": MODEL, "name": "Helper",
         "params": {"system": "Be brief."}, "access_grants": [],
-        "meta": {"description": "A preset", "tags": [{"name": "demo"}]}}))
+        "meta": {"description": "A preset", "tags": [{"name": "demo"}],
+                 "profile_image_url": INITIALS_IMAGE}}))
     _ok(post("/api/v1/knowledge/create", headers=headers, json={
         "name": "Docs", "description": "Manuals", "access_grants": []}))
 
@@ -281,17 +301,17 @@ OPERATIONS: list[Operation] = [
               _get("/api/v1/folders/shared")),
     Operation("GET", "/api/v1/notes/pinned", "chat", Schema(), _get("/api/v1/notes/pinned")),
     Operation("GET", "/api/v1/users/{user_id}/profile/image", "gateway", Image(),
-              lambda w: w.client.get(f"/api/v1/users/{w.user_id}/profile/image",
-                                     headers=w.cookie()),
+              lambda w: w.image(f"/api/v1/users/{w.user_id}/profile/image"),
               label="set at sign-up, the cookie"),
     Operation("GET", "/api/v1/users/{user_id}/profile/image", "gateway", Image(),
-              lambda w: w.client.get(f"/api/v1/users/{w.plain_user_id}/profile/image",
-                                     headers=w.cookie()),
+              lambda w: w.image(f"/api/v1/users/{w.plain_user_id}/profile/image"),
               label="none set: the default image"),
     Operation("GET", "/api/v1/models/model/profile/image", "inference", Image(),
-              lambda w: w.client.get("/api/v1/models/model/profile/image",
-                                     params={"id": MODEL}, headers=w.cookie()),
-              label="the cookie"),
+              lambda w: w.image("/api/v1/models/model/profile/image", id=MODEL),
+              label="a provider's model: the default image"),
+    Operation("GET", "/api/v1/models/model/profile/image", "inference", Image(),
+              lambda w: w.image("/api/v1/models/model/profile/image", id=PRESET),
+              label="a preset's own image"),
     # ---- the chat page ----------------------------------------------------------------------
     Operation("POST", "/api/chat/completions", "chat",
               Sample("POST /api/chat/completions -> response"), lambda w: w.answers["turn"],

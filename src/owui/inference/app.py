@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 
 from owui.core.service import create_service_app
 from owui.inference.models import InferenceBase
-from owui.inference.routes import calls, connections, models, ollama
+from owui.inference.routes import calls, connections, model_images, models, ollama, openai_config
 from owui.inference.runtime import Runtime
 
 
@@ -24,7 +24,8 @@ async def _stop(app: FastAPI) -> None:
 
 app = create_service_app(
     "inference",
-    routers=[connections.router, calls.router, ollama.router, models.router],
+    routers=[connections.router, calls.router, ollama.router, openai_config.router,
+             model_images.router, models.router],
     metadata=InferenceBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],
