@@ -31,6 +31,7 @@ from fastapi.openapi.utils import (
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("owui.errors")
@@ -115,6 +116,13 @@ async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONRespon
     return _json(409, "This conflicts with something already stored.")
 
 
+async def _changed_meanwhile(request: Request, exc: StaleDataError) -> JSONResponse:
+    # The row went (or changed) between reading and writing it: a request at the same time.
+    log.info("concurrent change on %s %s: %s", request.method, request.url.path, exc)
+    return _json(409, "This was changed or deleted by another request at the same time; "
+                      "read it again.")
+
+
 # Seconds a client is asked to wait when the database is down (a restart takes a few).
 DATABASE_RETRY_AFTER = 5
 
@@ -159,6 +167,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(StaleDataError, _changed_meanwhile)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(OverflowError, _too_large)
