@@ -1,0 +1,146 @@
+"""What a person does in Open WebUI 0.12.4's web app, as Playwright steps.
+
+The selectors are the app's own words and ids, read from the rendered page: placeholders
+("Enter Your Email"), button names ("Sign in", "Create Admin Account", "Get started", "Stop",
+"Okay, Let's Go!"), aria labels ("Select a model", "Open User Profile Menu", "Send message") and
+element ids (`#chat-input`, `#send-message-button`, `#response-content-container`). Every wait
+is on what the page shows, never on time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, Response, expect
+
+# A chat URL: /c/<chat id>.
+CHAT_URL = re.compile(r"/c/([0-9a-f-]{36})$")
+
+
+def watch(page: Page) -> list[str]:
+    """Every 4xx/5xx answer the page gets, as `STATUS METHOD URL: body`, for the failure
+    report. The What's New dialog is closed whenever it covers what a step wants to click."""
+    failures: list[str] = []
+
+    def record(response: Response) -> None:
+        if response.status >= 400:
+            try:
+                body = response.text()[:300]
+            except Exception:  # a body the browser already dropped (navigation)
+                body = ""
+            failures.append(f"{response.status} {response.request.method} {response.url}: "
+                            f"{body}")
+
+    page.on("response", record)
+    page.add_locator_handler(page.get_by_role("button", name="Okay, Let's Go!"),
+                             lambda button: button.click())
+    return failures
+
+
+def chat_input(page: Page) -> Locator:
+    return page.locator("#chat-input")
+
+
+def wait_for_chat_page(page: Page) -> None:
+    """Signed in and the chat page ready for typing."""
+    expect(chat_input(page)).to_be_visible()
+    expect(chat_input(page)).to_be_editable()
+
+
+def onboard(page: Page, name: str, email: str, password: str) -> None:
+    """The first visit to an owui without accounts: Get started, then Create Admin Account."""
+    page.goto("/")
+    page.get_by_role("button", name="Get started").click()
+    expect(page.get_by_role("button", name="Create Admin Account")).to_be_visible()
+    page.get_by_placeholder("Enter Your Full Name").fill(name)
+    page.get_by_placeholder("Enter Your Email").fill(email)
+    page.get_by_placeholder("Enter Your Password").fill(password)
+    page.get_by_role("button", name="Create Admin Account").click()
+    wait_for_chat_page(page)
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    page.goto("/auth")
+    page.get_by_placeholder("Enter Your Email").fill(email)
+    page.get_by_placeholder("Enter Your Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    wait_for_chat_page(page)
+
+
+def sign_up(page: Page, name: str, email: str, password: str) -> None:
+    """A new account from the sign-in page's "Sign up" link."""
+    page.goto("/auth")
+    page.get_by_role("button", name="Sign up", exact=True).click()
+    expect(page.get_by_role("button", name="Create Account")).to_be_visible()
+    page.get_by_placeholder("Enter Your Full Name").fill(name)
+    page.get_by_placeholder("Enter Your Email").fill(email)
+    page.get_by_placeholder("Enter Your Password").fill(password)
+    page.get_by_role("button", name="Create Account").click()
+    wait_for_chat_page(page)
+
+
+def open_sidebar(page: Page) -> None:
+    """The sidebar (chat list, user menu), folded away in a fresh browser."""
+    if page.get_by_role("button", name="Close Sidebar").is_visible():
+        return
+    page.get_by_role("button", name="Open Sidebar").filter(visible=True).first.click()
+    expect(page.get_by_role("button", name="Close Sidebar")).to_be_visible()
+
+
+def sign_out(page: Page) -> None:
+    """From the user menu: the "User menu" button of the folded sidebar, or the profile picture
+    ("Open User Profile Menu") at the foot of the open one."""
+    page.get_by_label(re.compile(r"^(User menu|Open User Profile Menu)$")) \
+        .filter(visible=True).first.click()
+    page.get_by_text("Sign Out", exact=True).click()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+
+
+def pick_model(page: Page, model: str) -> None:
+    """The model menu at the top of the chat: open it, search, choose."""
+    page.get_by_role("button", name=re.compile(r"^(Select a model|Selected model: )")).first.click()
+    page.get_by_placeholder("Search a model").fill(model)
+    page.get_by_role("option", name=f"Select {model} model", exact=True).click()
+    expect(page.get_by_role("button", name=f"Selected model: {model}").first).to_be_visible()
+
+
+def send(page: Page, text: str) -> None:
+    chat_input(page).fill(text)
+    page.locator("#send-message-button").click()
+
+
+def answer(page: Page) -> Locator:
+    """The text of the newest answer."""
+    return page.locator(".chat-assistant #response-content-container").last
+
+
+def answer_text(page: Page) -> str:
+    return " ".join(answer(page).inner_text().split())
+
+
+def wait_for_more_text(page: Page, than: str) -> str:
+    """Waits until the newest answer is longer than `than` (it is streaming) and returns it."""
+    page.wait_for_function(
+        """length => {
+            const all = document.querySelectorAll('.chat-assistant #response-content-container');
+            const last = all[all.length - 1];
+            return !!last && last.innerText.trim().length > length;
+        }""", arg=len(than))
+    return answer_text(page)
+
+
+def wait_for_word(page: Page, word: str) -> None:
+    expect(answer(page)).to_contain_text(word)
+
+
+def expected_answer(words: int) -> str:
+    """What the stand-in provider answers in full (tests/fakes/openai.py)."""
+    return " ".join(f"word{i}" for i in range(words))
+
+
+def chat_id(page: Page) -> str:
+    """The chat the page shows, from its URL (the app moves to /c/<id> once a turn starts)."""
+    expect(page).to_have_url(CHAT_URL)
+    found = CHAT_URL.search(page.url)
+    assert found is not None
+    return found[1]
