@@ -10,8 +10,10 @@ recursively; extra keys are fine. The reference is, per operation, one of:
   operation's response schema in the API document (where it has one), which gives the type of
   what the sample cannot show (a null). The rules, where the sample holds
     an object: every key of it must be in owui's object, each value compared by these rules.
-      Under an id-keyed object (`maps`: message ids, version numbers) the keys are data, not
-      fields: each of owui's values is compared with the sample's first value instead;
+      Under an object whose keys are data (`maps`: message ids, version numbers, changelog
+      sections) only the keys named as its fields are required; each of owui's values is
+      compared with the sample's value under the same key, else with the sample's first value
+      of the same JSON type (a kind of value the sample does not show is not compared);
     a list: each of owui's items is compared with the sample's first item (or, where `variants`
       names a field such as `role`, with the sample's first item of the same kind; an item of a
       kind the sample does not show is not compared). A list the sample fills must not come back
@@ -209,6 +211,12 @@ def check_schema(actual: Any, schema: dict[str, Any], path: str = "$") -> list[s
     if "allOf" in schema:
         return [p for part in schema["allOf"] for p in check_schema(actual, part, path)]
     branches = _branches(schema)
+    if len(branches) > 1:
+        allowed = [_schema_types(b) for b in branches]
+        got = json_type(actual)
+        if all(types and not any(_type_fits(got, t) for t in types) for types in allowed):
+            wanted = " or ".join(sorted(set().union(*allowed)))
+            return [f"{path}: {wanted} expected, got {got} {_show(actual)}"]
     best: list[str] | None = None
     for branch in branches:
         problems = _check_branch(actual, branch, path)
@@ -266,7 +274,7 @@ class Layout:
     """Where a sample's containers hold data rather than fields (patterns: `$.a.b`, list items
     as `[*]`, map values as `.*`)."""
 
-    maps: frozenset[str] = frozenset()
+    maps: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pattern: its field keys
     variants: dict[str, str] = field(default_factory=dict)
 
 
@@ -284,8 +292,7 @@ def compare(actual: Any, expected: Any, schema: dict[str, Any] | None,
     if not _type_fits(got, want):
         return [f"{path}: {want} expected, got {got} {_show(actual)}"]
     if want == "object" and pattern in layout.maps:
-        return _compare_items(list(actual.items()), list(expected.values()), schema, layout,
-                              path, pattern, lambda key: f"{path}.{key}", ".*")
+        return _compare_map(actual, expected, layout.maps[pattern], layout, path, pattern)
     if want == "object":
         problems: list[str] = []
         for key, value in expected.items():
@@ -298,29 +305,59 @@ def compare(actual: Any, expected: Any, schema: dict[str, Any] | None,
     if want == "array":
         if expected and not actual:
             return [f"{path}: empty list, where Open WebUI's has items (nothing to compare)"]
-        return _compare_items(list(enumerate(actual)), expected, schema, layout, path, pattern,
-                              lambda index: f"{path}[{index}]", "[*]")
+        return _compare_items(actual, expected, schema, layout, path, pattern)
     return []
 
 
-def _compare_items(actual: list[tuple[Any, Any]], expected: list[Any],
-                   schema: dict[str, Any] | None, layout: Layout, path: str, pattern: str,
-                   item_path: Callable[[Any], str], step: str) -> list[str]:
+def _compare_map(actual: dict[str, Any], expected: dict[str, Any], fields: tuple[str, ...],
+                 layout: Layout, path: str, pattern: str) -> list[str]:
+    """An object whose keys are data (ids, versions, section names) besides a few `fields`:
+    the fields must be there; every other value is compared with the sample's value under the
+    same key, else with its first value of the same JSON type (none: a kind the sample does not
+    show, not compared)."""
+    problems = [f"{path}.{key}: missing ({json_type(expected[key])})" for key in fields
+                if key in expected and key not in actual]
+    kind = layout.variants.get(pattern)
+    for key, value in actual.items():
+        if key in expected:
+            reference = expected[key]
+        else:
+            found = _reference_for(value, [v for k, v in expected.items() if k not in fields],
+                                   kind)
+            if found is None:
+                continue
+            reference = found
+        problems += compare(value, reference, None, layout, f"{path}.{key}", pattern + ".*")
+    return problems
+
+
+def _reference_for(item: Any, candidates: list[Any], kind: str | None) -> Any:
+    """The first candidate of the item's JSON type (and, with `kind`, of its kind); None if
+    there is none."""
+    for candidate in candidates:
+        if json_type(candidate) != json_type(item):
+            continue
+        if kind is not None and not (isinstance(item, dict)
+                                     and candidate.get(kind) == item.get(kind)):
+            continue
+        return candidate
+    return None
+
+
+def _compare_items(actual: list[Any], expected: list[Any], schema: dict[str, Any] | None,
+                   layout: Layout, path: str, pattern: str) -> list[str]:
+    """A list's items, each against the sample's first item (of its kind, with `variants`)."""
     if not expected:
         return []
     kind = layout.variants.get(pattern)
-    item_schema = _child(schema, 0) if step == "[*]" else None
+    item_schema = _child(schema, 0)
     problems: list[str] = []
-    for key, item in actual:
-        reference = expected[0]
-        if kind is not None:
-            same = [e for e in expected if isinstance(e, dict) and isinstance(item, dict)
-                    and e.get(kind) == item.get(kind)]
-            if not same:
-                continue  # a kind of item the sample does not show
-            reference = same[0]
-        problems += compare(item, reference, item_schema, layout, item_path(key),
-                            pattern + step)
+    for index, item in enumerate(actual):
+        reference = _reference_for(item, expected, kind) if kind else expected[0]
+        if kind and reference is None:
+            continue  # a kind of item the sample does not show
+        problems += compare(item, reference, item_schema, layout, f"{path}[{index}]",
+                            pattern + "[*]")
     return problems
 
 
