@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from owui.chat.models import ChatBase
+from owui.chat.realtime import server as realtime
 from owui.chat.routes import (
     admin,
     chats,
@@ -32,9 +33,12 @@ async def start(app: FastAPI) -> None:
     runtime = Runtime.build(app.state.settings, app.state.db)
     app.state.runtime = runtime
     await runtime.start()
+    app.state.realtime = realtime.Realtime(app.state.settings, runtime.raw)
+    app.state.realtime.start()
 
 
 async def stop(app: FastAPI) -> None:
+    await app.state.realtime.stop()  # sockets still open closed cleanly
     await app.state.runtime.stop()
 
 
@@ -46,3 +50,4 @@ app = create_service_app(
     on_startup=[start],
     on_shutdown=[stop],
 )
+app.mount("/ws/socket.io", realtime.mount)  # socket.io for the web app (realtime/)
