@@ -11,8 +11,9 @@ from typing import Any
 
 from owui.chat.errors import ChatNotFound, FolderNotFound, ShareNotFound
 from owui.chat.rawdb import RawConnection, RawPool
+from owui.chat.schemas import ChatResponse, ChatTitleIdResponse, MessageResponse, TagModel
 from owui.chat.tree import MessageIn, chat_object, children_of, message_out
-from owui.chat.views import chat_response
+from owui.chat.views import chat_response, tag_models, title_ids
 
 CHAT_SELECT = (
     "SELECT c.pk, c.id, c.user_id, c.title, c.data, c.current_message_id, c.meta, c.variables,"
@@ -125,7 +126,7 @@ async def tags_of(conn: RawConnection, chat_ids: Sequence[str]) -> dict[str, lis
 
 
 async def full_chats(conn: RawConnection, rows: Sequence[ChatRow], cut: int | None = None
-                     ) -> list[dict[str, Any]]:
+                     ) -> list[ChatResponse]:
     """Open WebUI's ChatResponse of each row: two more queries, whatever the number of rows."""
     ids = [row.id for row in rows]
     by_chat: dict[str, list[MessageRow]] = {chat_id: [] for chat_id in ids}
@@ -138,21 +139,21 @@ async def full_chats(conn: RawConnection, rows: Sequence[ChatRow], cut: int | No
             for row in rows]
 
 
-async def read_chat(conn: RawConnection, chat_id: str, user_id: str | None) -> dict[str, Any]:
+async def read_chat(conn: RawConnection, chat_id: str, user_id: str | None) -> ChatResponse:
     return (await full_chats(conn, [await require_chat(conn, chat_id, user_id)]))[0]
 
 
-async def all_messages(conn: RawConnection, chat_id: str) -> list[dict[str, Any]]:
+async def all_messages(conn: RawConnection, chat_id: str) -> list[MessageResponse]:
     rows = await messages_of(conn, [chat_id])
     children = children_of(rows)
     return [message_out(row, children.get(row.id, [])) for row in rows]
 
 
-async def branch(conn: RawConnection, chat_id: str, leaf: str | None) -> list[dict[str, Any]]:
+async def branch(conn: RawConnection, chat_id: str, leaf: str | None) -> list[MessageResponse]:
     """Root to `leaf`, each message with its children, in one query (a recursive CTE)."""
     if leaf is None:
         return []
-    path: list[dict[str, Any]] = []
+    path: list[MessageResponse] = []
     depth = None
     for row in await conn.fetch(BRANCH, {"chat_id": chat_id, "leaf": leaf,
                                          "max_depth": MAX_DEPTH}):
@@ -168,7 +169,7 @@ async def list_titles(conn: RawConnection, user_id: str, *, archived: bool | Non
                       pinned: bool | None = None, in_folders: bool = True,
                       conditions: Sequence[str] = (), params: dict[str, Any] | None = None,
                       sort_by: str = "updated_at", sort_dir: str = "desc", offset: int = 0,
-                      limit: int | None = None) -> list[dict[str, Any]]:
+                      limit: int | None = None) -> list[ChatTitleIdResponse]:
     """Open WebUI's ChatTitleIdResponse items, newest first unless asked otherwise.
 
     `conditions` are SQL over `c` (the chats row) whose parameters are in `params`."""
@@ -190,11 +191,10 @@ async def list_titles(conn: RawConnection, user_id: str, *, archived: bool | Non
     if limit is not None:
         sql += " LIMIT :limit OFFSET :offset"
         values["limit"] = limit
-    return [{"id": r[0], "title": r[1], "updated_at": r[2], "created_at": r[3]}
-            for r in await conn.fetch(sql, values)]
+    return title_ids(await conn.fetch(sql, values))
 
 
-async def read_share(conn: RawConnection, share_id: str) -> dict[str, Any]:
+async def read_share(conn: RawConnection, share_id: str) -> ChatResponse:
     """The shared chat as it stood when shared; a ChatResponse whose id is the share id."""
     found = await conn.fetch("SELECT chat_id, title, current_message_id, message_cut"
                              " FROM shares WHERE id = :id", {"id": share_id})
@@ -213,7 +213,7 @@ async def read_share(conn: RawConnection, share_id: str) -> dict[str, Any]:
 
 
 async def batches(pool: RawPool, where: str, params: dict[str, Any], size: int = 100
-                  ) -> AsyncIterator[list[dict[str, Any]]]:
+                  ) -> AsyncIterator[list[ChatResponse]]:
     """ChatResponses of the chats matching `where`, oldest first, `size` at a time; each batch
     on a connection taken for it alone, so a slow reader holds none."""
     after = 0
@@ -229,7 +229,7 @@ async def batches(pool: RawPool, where: str, params: dict[str, Any], size: int =
 
 
 async def user_tags(conn: RawConnection, user_id: str, chat_id: str | None = None
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[TagModel]:
     """Open WebUI's TagModel items: all of the user's, or those of one chat."""
     sql = "SELECT t.id, t.name, t.meta FROM tags t"
     params: dict[str, Any] = {"user_id": user_id}
@@ -238,8 +238,7 @@ async def user_tags(conn: RawConnection, user_id: str, chat_id: str | None = Non
                 " AND ct.chat_id = :chat_id")
         params["chat_id"] = chat_id
     rows = await conn.fetch(sql + " WHERE t.user_id = :user_id ORDER BY t.id", params)
-    return [{"id": r[0], "name": r[1], "user_id": user_id, "meta": conn.decode_json(r[2])}
-            for r in rows]
+    return tag_models(rows, user_id, conn.decode_json)
 
 
 def escape_like(text: str) -> str:

@@ -1,10 +1,17 @@
-"""Request and response bodies, in Open WebUI's shapes (names as in its API document)."""
+"""Request and response bodies, in Open WebUI's shapes (names as in its API document).
+
+Requests are pydantic models: FastAPI checks them. Responses are TypedDicts: each is both the
+type of the dict that views.py builds (and the routes return as it is, serialized by orjson,
+never validated again) and, as `response_model`, the source of the route's OpenAPI schema, so
+a response shape is defined once (tests/chat/test_shapes.py holds the builders to it).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's own only from Python 3.12
 
 from owui.chat.limits import MAX_FOLDER_NAME_CHARS, MAX_TAG_NAME_CHARS, MAX_TITLE_CHARS
 
@@ -32,23 +39,23 @@ class ChatsImportForm(BaseModel):
     chats: list[ChatImportForm]
 
 
-class ChatResponse(BaseModel):
+class ChatResponse(TypedDict):
     id: str
     user_id: str
     title: str
-    chat: JsonObject
+    chat: JsonObject  # Open WebUI's chat object: title, history {messages, currentId}, ...
     updated_at: int
     created_at: int
-    share_id: str | None = None
+    share_id: str | None
     archived: bool
-    pinned: bool | None = False
-    meta: JsonObject = Field(default_factory=dict)
-    variables: JsonObject = Field(default_factory=dict)
-    folder_id: str | None = None
-    current_message_id: str | None = None
+    pinned: bool
+    meta: JsonObject  # with `tags`, the chat's tag ids
+    variables: JsonObject
+    folder_id: str | None
+    current_message_id: str | None
 
 
-class ChatTitleIdResponse(BaseModel):
+class ChatTitleIdResponse(TypedDict):
     id: str
     title: str
     updated_at: int
@@ -67,11 +74,11 @@ class ShareChatForm(BaseModel):
     share_mode: Literal["continue"] | None = None
 
 
-class SharedChatResponse(BaseModel):
+class SharedChatResponse(TypedDict):
     id: str
     chat_id: str
     title: str
-    share_id: str | None = None
+    share_id: str | None
     updated_at: int
     created_at: int
 
@@ -85,11 +92,11 @@ class TagFilterForm(TagForm):
     limit: int | None = Field(50, ge=1, le=1000)
 
 
-class TagModel(BaseModel):
+class TagModel(TypedDict):
     id: str
     name: str
     user_id: str
-    meta: JsonObject | None = None
+    meta: JsonObject | None
 
 
 class MessageForm(BaseModel):
@@ -112,8 +119,10 @@ class MessageContentForm(BaseModel):
     content: str
 
 
-class MessageResponse(BaseModel):
-    model_config = ConfigDict(extra="allow")
+@with_config(ConfigDict(extra="allow"))
+class MessageResponse(TypedDict):
+    """A message of `history.messages`: these keys, `model` and `timestamp` when it has them,
+    and whatever else the client stored with it (tree.message_out)."""
 
     id: str
     parentId: str | None
@@ -147,29 +156,31 @@ class FolderParentIdForm(BaseModel):
     parent_id: str | None = None
 
 
-class FolderModel(BaseModel):
+class FolderModel(TypedDict):
     id: str
-    parent_id: str | None = None
+    parent_id: str | None
     user_id: str
     name: str
-    meta: JsonObject | None = None
-    data: JsonObject | None = None
-    is_expanded: bool = False
+    meta: JsonObject | None
+    data: JsonObject | None
+    is_expanded: bool
     created_at: int
     updated_at: int
 
 
-class FolderNameIdResponse(BaseModel):
+class FolderNameIdResponse(TypedDict):
     id: str
     name: str
-    meta: JsonObject | None = None
-    parent_id: str | None = None
-    is_expanded: bool = False
+    meta: JsonObject | None
+    parent_id: str | None
+    is_expanded: bool
     created_at: int
     updated_at: int
 
 
 class UserSettings(BaseModel):
+    """The settings document: the update's body, and (as stored) what both routes answer."""
+
     model_config = ConfigDict(extra="allow")
 
     ui: JsonObject | None = Field(default_factory=dict)
@@ -184,7 +195,7 @@ class PreferencesForm(BaseModel):
     ui: JsonObject | None = None
 
 
-class Preferences(BaseModel):
+class Preferences(TypedDict):
     default_model: str | None
     system_prompt: str | None
     params: JsonObject

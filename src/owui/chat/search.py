@@ -19,6 +19,7 @@ from typing import Any
 from owui.chat.crud.tags import tag_id
 from owui.chat.rawdb import RawConnection
 from owui.chat.reads import escape_like, list_titles
+from owui.chat.schemas import ChatTitleIdResponse
 
 _WORD = re.compile(r"\w+")
 MAX_TERMS = 16
@@ -71,7 +72,7 @@ def _prefix(dialect: str, term: str) -> str:
 
 
 async def search(conn: RawConnection, user_id: str, raw: str, offset: int, limit: int
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[ChatTitleIdResponse]:
     query = parse(raw)
     conditions: list[str] = []
     params: dict[str, Any] = {}

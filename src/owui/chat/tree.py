@@ -22,6 +22,7 @@ from owui.chat.limits import (
     MAX_ROLE_CHARS,
     check_title,
 )
+from owui.chat.schemas import MessageResponse
 
 CORE_KEYS = frozenset({"id", "parentId", "childrenIds", "role", "content", "model", "timestamp"})
 CHAT_ROW_KEYS = frozenset({"title", "history", "messages"})
@@ -177,7 +178,7 @@ def parse_chat(chat: dict[str, Any]) -> ChatIn:
 # Out
 
 
-def message_out(message: MessageIn, children: list[str]) -> dict[str, Any]:
+def message_out(message: MessageIn, children: list[str]) -> MessageResponse:
     out: dict[str, Any] = {"id": message.id, "parentId": message.parent_id,
                            "childrenIds": children, "role": message.role,
                            "content": message.content}

@@ -1,12 +1,26 @@
-"""Response shapes built from rows: Open WebUI's ChatResponse, TagModel, FolderModel, ..."""
+"""Every response the chat service answers, built from rows as the dict of its shape in
+schemas.py (Open WebUI's ChatResponse, ChatTitleIdResponse, TagModel, FolderModel, ...); the
+routes return these dicts as they are (orjson, no second validation). Messages are built by
+tree.message_out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from owui.chat.schemas import (
+    ChatResponse,
+    ChatTitleIdResponse,
+    FolderModel,
+    FolderNameIdResponse,
+    Preferences,
+    SharedChatResponse,
+    TagModel,
+)
 
 
 def chat_response(chat: Any, body: dict[str, Any], tags: list[str], share_id: str | None
-                  ) -> dict[str, Any]:
+                  ) -> ChatResponse:
     """`chat`: a chats row (attributes); `body`: the assembled Open WebUI chat object."""
     return {
         "id": chat.id, "user_id": chat.user_id, "title": chat.title, "chat": body,
@@ -17,14 +31,39 @@ def chat_response(chat: Any, body: dict[str, Any], tags: list[str], share_id: st
     }
 
 
-def folder_model(folder: Any) -> dict[str, Any]:
+def title_ids(rows: Iterable[Sequence[Any]]) -> list[ChatTitleIdResponse]:
+    """Rows of (id, title, updated_at, created_at)."""
+    return [{"id": r[0], "title": r[1], "updated_at": r[2], "created_at": r[3]} for r in rows]
+
+
+def tag_models(rows: Iterable[Sequence[Any]], user_id: str,
+               decode: Callable[[Any], Any]) -> list[TagModel]:
+    """Rows of (id, name, meta as stored); `decode` reads the stored JSON."""
+    return [{"id": r[0], "name": r[1], "user_id": user_id, "meta": decode(r[2])} for r in rows]
+
+
+def shared_chats(rows: Iterable[Any]) -> list[SharedChatResponse]:
+    """Shares rows (attributes id, chat_id, title, updated_at, created_at)."""
+    return [{"id": r.id, "chat_id": r.chat_id, "title": r.title, "share_id": r.id,
+             "updated_at": r.updated_at, "created_at": r.created_at} for r in rows]
+
+
+def folder_model(folder: Any) -> FolderModel:
     return {"id": folder.id, "parent_id": folder.parent_id, "user_id": folder.user_id,
             "name": folder.name, "meta": folder.meta, "data": folder.data,
             "is_expanded": folder.is_expanded, "created_at": folder.created_at,
             "updated_at": folder.updated_at}
 
 
-def folder_name_id(folder: Any) -> dict[str, Any]:
+def folder_name_id(folder: Any) -> FolderNameIdResponse:
     return {"id": folder.id, "name": folder.name, "meta": folder.meta,
             "parent_id": folder.parent_id, "is_expanded": folder.is_expanded,
             "created_at": folder.created_at, "updated_at": folder.updated_at}
+
+
+def preferences(settings: dict[str, Any]) -> Preferences:
+    """The chat fields of a settings document (where Open WebUI keeps them: `ui.*`)."""
+    ui = settings.get("ui") or {}
+    models = ui.get("models") or []
+    return {"default_model": models[0] if models else None, "system_prompt": ui.get("system"),
+            "params": ui.get("params") or {}, "ui": ui}

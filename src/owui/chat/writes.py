@@ -11,6 +11,7 @@ from owui.chat.errors import ChatNotFound, MessageTaken, NotInTree
 from owui.chat.models import new_id, now
 from owui.chat.rawdb import RawConnection, encode_json
 from owui.chat.reads import ChatRow
+from owui.chat.schemas import ChatResponse, MessageResponse
 from owui.chat.tree import ChatIn, MessageIn, chat_object, message_out
 from owui.chat.views import chat_response
 
@@ -38,7 +39,7 @@ class NewChat:
     messages: list[MessageIn]
     tags: dict[str, str] = field(default_factory=dict)  # tag id -> name; listed sorted
 
-    def response(self) -> dict[str, Any]:
+    def response(self) -> ChatResponse:
         body = chat_object(self.row.title, self.row.data, self.messages,
                            self.row.current_message_id)
         return chat_response(self.row, body, sorted(self.tags), None)
@@ -102,7 +103,7 @@ async def touch(conn: RawConnection, chat_id: str) -> None:
 
 
 async def append(conn: RawConnection, chat_id: str, user_id: str, message: MessageIn, *,
-                 parent_given: bool, make_current: bool) -> dict[str, Any]:
+                 parent_given: bool, make_current: bool) -> MessageResponse:
     """One new row, and the chat's updated_at and current id: the chat is not rewritten.
     A write job: its checks read inside the transaction that writes."""
     found = await conn.fetch(

@@ -7,13 +7,13 @@ current message; sharing again moves the cut. Revoking deletes the link: it then
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.chat.crud import messages as message_rows
 from owui.chat.models import Share, new_id, now
+from owui.chat.schemas import SharedChatResponse
+from owui.chat.views import shared_chats
 
 
 async def share(session: AsyncSession, chat: Row) -> str:
@@ -39,9 +39,9 @@ async def unshare(session: AsyncSession, user_id: str, chat_id: str | None) -> i
 
 
 async def list_mine(session: AsyncSession, user_id: str, offset: int, limit: int
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[SharedChatResponse]:
     rows = await session.execute(
         select(Share.id, Share.chat_id, Share.title, Share.updated_at, Share.created_at)
         .where(Share.user_id == user_id)
         .order_by(Share.updated_at.desc(), Share.id).offset(offset).limit(limit))
-    return [{**row._mapping, "share_id": row.id} for row in rows]
+    return shared_chats(rows)

@@ -12,6 +12,7 @@ from owui.chat.errors import TooLarge
 from owui.chat.limits import MAX_SETTINGS_BYTES
 from owui.chat.responses import Json, dumps
 from owui.chat.schemas import Preferences, PreferencesForm, UserSettings
+from owui.chat.views import preferences as preferences_view
 from owui.core.auth import CurrentUser
 from owui.core.service import Session
 
@@ -22,13 +23,6 @@ def _check_size(settings: dict[str, Any]) -> None:
     size = len(dumps(settings))
     if size > MAX_SETTINGS_BYTES:
         raise TooLarge("settings", size, MAX_SETTINGS_BYTES, "bytes")
-
-
-def _view(settings: dict[str, Any]) -> dict[str, Any]:
-    ui = settings.get("ui") or {}
-    models = ui.get("models") or []
-    return {"default_model": models[0] if models else None, "system_prompt": ui.get("system"),
-            "params": ui.get("params") or {}, "ui": ui}
 
 
 @router.get("/api/v1/users/user/settings", response_model=UserSettings)
@@ -47,7 +41,7 @@ async def update_settings(form: UserSettings, session: Session, user: CurrentUse
 
 @router.get("/api/v1/chats/preferences", response_model=Preferences)
 async def get_preferences(session: Session, user: CurrentUser) -> Json:
-    return Json(_view(await preferences.get(session, user.sub)))
+    return Json(preferences_view(await preferences.get(session, user.sub)))
 
 
 @router.post("/api/v1/chats/preferences", response_model=Preferences)
@@ -65,4 +59,4 @@ async def set_preferences(form: PreferencesForm, session: Session, user: Current
     _check_size(ui)
     settings = await preferences.merge(session, user.sub, {"ui": ui})
     await session.commit()
-    return Json(_view(settings))
+    return Json(preferences_view(settings))

@@ -13,6 +13,7 @@ from owui.chat.errors import ChatNotFound
 from owui.chat.models import now
 from owui.chat.rawdb import RawConnection, encode_json
 from owui.chat.reads import MESSAGE_SELECT
+from owui.chat.schemas import MessageResponse
 from owui.chat.tree import MessageIn, message_out
 from owui.chat.turns.placing import check_place, roles
 from owui.chat.writes import INSERT_MESSAGE, _message_row
@@ -88,7 +89,7 @@ async def interrupt_dead(conn: RawConnection, running: set[tuple[str, str]]) -> 
 
 
 async def read_message(conn: RawConnection, chat_id: str, message_id: str
-                       ) -> dict[str, Any] | None:
+                       ) -> MessageResponse | None:
     found = await conn.fetch(f"{MESSAGE_SELECT} WHERE chat_id = :chat_id AND id = :id",
                              {"chat_id": chat_id, "id": message_id})
     if not found:
