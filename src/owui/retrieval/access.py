@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.core.errors import ForbiddenError, NotFoundError
 from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.models import AccessGrant, File, Knowledge
@@ -48,9 +48,9 @@ async def knowledge_for(session: AsyncSession, user: Claims, knowledge_id: str, 
                         write: bool = False) -> Knowledge:
     knowledge = await crud.get_knowledge(session, knowledge_id)
     if knowledge is None or not await can_read(session, user, knowledge):
-        raise HTTPException(404, f"Knowledge collection '{knowledge_id}' not found.")
+        raise NotFoundError(f"Knowledge collection '{knowledge_id}' not found.")
     if write and not await can_write(session, user, knowledge):
-        raise HTTPException(403, "You may read this knowledge collection but not change it.")
+        raise ForbiddenError("You may read this knowledge collection but not change it.")
     return knowledge
 
 
@@ -68,9 +68,9 @@ async def file_for(session: AsyncSession, user: Claims, file_id: str, *,
                    write: bool = False) -> File:
     file = await crud.get_file(session, file_id)
     if file is None or not await can_read_file(session, user, file):
-        raise HTTPException(404, f"File '{file_id}' not found.")
+        raise NotFoundError(f"File '{file_id}' not found.")
     if write and not (user.is_admin or file.user_id == user.sub):
-        raise HTTPException(403, "Only the file's owner or an admin may change it.")
+        raise ForbiddenError("Only the file's owner or an admin may change it.")
     return file
 
 
@@ -94,7 +94,7 @@ async def _resolve_one(session: AsyncSession, user: Claims, name: str) -> str:
     collection = await crud.get_collection(session, user.sub, name)
     if collection is not None:
         return collection.key
-    raise HTTPException(404, f"Collection '{name}' not found.")
+    raise NotFoundError(f"Collection '{name}' not found.")
 
 
 async def file_keys(session: AsyncSession, user: Claims, file_ids: Sequence[str]) -> list[str]:

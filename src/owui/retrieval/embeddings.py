@@ -16,13 +16,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-import httpx
 import numpy as np
 
+from owui.core.client import ServiceFailed
 from owui.core.config import Settings
-from owui.core.errors import UpstreamError
-from owui.core.http import call_service
+from owui.core.errors import UnavailableError
 from owui.retrieval.chunking import model_dir
+from owui.retrieval.clients.inference import InferenceClient
 
 log = logging.getLogger("owui.retrieval.embeddings")
 Progress = Callable[[int], Awaitable[None]]
@@ -40,7 +40,7 @@ class Embedder(Protocol):
     async def close(self) -> None: ...
 
 
-class EmbeddingUnavailable(RuntimeError):
+class EmbeddingUnavailable(UnavailableError):
     """The model could not be loaded; the message says why."""
 
 
@@ -139,9 +139,8 @@ def _encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
 class RemoteEmbedder:
     """The inference service's /embeddings on behalf of the user (their token)."""
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
-        self.settings = settings
-        self.client = client
+    def __init__(self, settings: Settings, inference: InferenceClient) -> None:
+        self.inference = inference
         self.name = settings.embedding_model
         self.batch_size = settings.rag_embedding_batch_size
 
@@ -168,20 +167,13 @@ class RemoteEmbedder:
     async def _call(self, batch: list[str], token: str | None) -> np.ndarray:
         if not token:
             raise EmbeddingUnavailable("Remote embeddings need the user's token.")
-        response = await call_service(self.client, self.settings, "inference", "POST",
-                                      "/api/v1/inference/embeddings", token,
-                                      json={"model": self.name, "input": batch})
-        if response.status_code != 200:
-            raise UpstreamError("inference", 502, f"The inference service refused the "
-                                f"embeddings request ({response.status_code}): "
-                                f"{response.text[:300]}")
+        rows = await self.inference.embed(token, self.name, batch)
         try:
-            rows = sorted(response.json()["data"], key=lambda item: item["index"])
-            vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UpstreamError("inference", 502, f"Malformed embeddings answer: {exc}") from None
-        if vectors.shape[0] != len(batch):
-            raise UpstreamError("inference", 502, "The embeddings answer has the wrong count.")
+            vectors = np.asarray(rows, dtype=np.float32)
+        except (ValueError, TypeError) as exc:  # ragged, or not numbers
+            raise ServiceFailed("inference", 502, f"Malformed embeddings answer: {exc}") from None
+        if vectors.ndim != 2:
+            raise ServiceFailed("inference", 502, "Malformed embeddings answer: not vectors.")
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
 
@@ -189,7 +181,7 @@ class RemoteEmbedder:
         return None
 
 
-def create_embedder(settings: Settings, client: httpx.AsyncClient) -> Embedder:
+def create_embedder(settings: Settings, inference: InferenceClient) -> Embedder:
     if settings.embedding_engine in ("ollama", "openai"):
-        return RemoteEmbedder(settings, client)
+        return RemoteEmbedder(settings, inference)
     return LocalEmbedder(settings.rag_embedding_batch_size, settings.rag_embedding_threads)

@@ -14,6 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from owui.core.config import Settings
 from owui.core.errors import UpstreamError
 from owui.retrieval import crud
 from owui.retrieval.access import file_key
@@ -21,9 +24,9 @@ from owui.retrieval.embeddings import EmbeddingUnavailable
 from owui.retrieval.extract import ExtractionError, extract_file
 from owui.retrieval.filetypes import kind_of
 from owui.retrieval.models import File, Job
-from owui.retrieval.pipeline import chunk_sections, embed_and_store, sections_text
-from owui.retrieval.runtime import Runtime
-from owui.retrieval.storage import StorageError
+from owui.retrieval.pipeline import Pipeline, sections_text
+from owui.retrieval.storage import Storage, StorageError
+from owui.retrieval.tasks import Tasks
 from owui.retrieval.vectors import VectorStoreError
 
 log = logging.getLogger("owui.retrieval.jobs")
@@ -36,13 +39,19 @@ class JobFailed(Exception):
 
 
 class Jobs:
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                 storage: Storage, pipeline: Pipeline, tasks: Tasks, tmp_dir: Path) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.storage = storage
+        self.pipeline = pipeline
+        self.tasks = tasks
+        self.tmp_dir = tmp_dir
         self.slot = asyncio.Semaphore(2)
         self.done: dict[str, asyncio.Event] = {}
 
     async def create_file_job(self, file: File, user_id: str) -> Job:
-        async with self.rt.sessions() as session:
+        async with self.sessions() as session:
             job = Job(user_id=user_id, kind="file", file_id=file.id, collection=file_key(file.id))
             session.add(job)
             await session.flush()
@@ -54,7 +63,7 @@ class Jobs:
 
     def submit(self, job_id: str, file_id: str, token: str | None) -> asyncio.Event:
         event = self.done.setdefault(job_id, asyncio.Event())
-        self.rt.spawn(self._run(job_id, file_id, token, event), f"ingest-{file_id}")
+        self.tasks.spawn(self._run(job_id, file_id, token, event), f"ingest-{file_id}")
         return event
 
     async def wait(self, job_id: str, limit: float) -> Job | None:
@@ -66,7 +75,7 @@ class Jobs:
             if event is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), max(0.0, deadline - time.monotonic()))
-            async with self.rt.sessions() as session:
+            async with self.sessions() as session:
                 job = await crud.get_job(session, job_id)
             if job is None or job.status in ("completed", "failed"):
                 return job
@@ -78,15 +87,15 @@ class Jobs:
         """Jobs cut short by a stop or crash run again from the start (their file is stored).
         With several replicas on one database, each would take them up: the work is then
         done twice, with the same result, since a file's rows are replaced, not appended."""
-        async with self.rt.sessions() as session:
+        async with self.sessions() as session:
             unfinished = await crud.unfinished_jobs(session)
         for job in unfinished:
-            if job.kind == "file" and job.file_id and self.rt.settings.embedding_engine in (
+            if job.kind == "file" and job.file_id and self.settings.embedding_engine in (
                     "", "sentence-transformers"):
                 log.info("resuming ingestion job %s", job.id)
                 self.submit(job.id, job.file_id, None)
             else:
-                async with self.rt.sessions() as session:
+                async with self.sessions() as session:
                     await crud.update_job(session, job.id, status="failed",
                                           error="Interrupted by a restart of the service.")
 
@@ -116,37 +125,37 @@ class Jobs:
             await self._fail(job_id, file_id, f"Processing failed: {exc.__class__.__name__}")
 
     async def _process(self, job_id: str, file_id: str, token: str | None) -> None:
-        rt = self.rt
-        async with rt.sessions() as session:
+        async with self.sessions() as session:
             file = await crud.get_file(session, file_id)
         if file is None:
             raise JobFailed("The file was deleted before it was processed.")
         sections = await self._extract(file)
-        chunks = await chunk_sections(rt, sections)
+        chunks = await self.pipeline.chunk(sections)
         await self._update(job_id, stage="embedding", total=len(chunks), done=0)
         meta = {"name": file.filename, "source": file.filename, "file_id": file.id}
-        stored = await embed_and_store(rt, file_key(file.id), file.id, chunks, meta,
-                                       token=token, progress=self._progress(job_id))
+        stored = await self.pipeline.embed_and_store(file_key(file.id), file.id, chunks, meta,
+                                                     token=token,
+                                                     progress=self._progress(job_id))
         await self._update(job_id, stage="indexing", done=stored)
         await self._finish(job_id, file, sections_text(sections), stored)
 
     async def _extract(self, file: File) -> list:
         kind = kind_of(file.filename).kind
-        with tempfile.TemporaryDirectory(dir=self.rt.tmp_dir) as directory:
+        with tempfile.TemporaryDirectory(dir=self.tmp_dir) as directory:
             local = Path(directory) / "document"
-            await self.rt.storage.fetch(file.path, local)
+            await self.storage.fetch(file.path, local)
             return await asyncio.to_thread(extract_file, local, kind)
 
     async def _finish(self, job_id: str, file: File, content: str, stored: int) -> None:
         """Copy the rows into the file's collections, unless the file went meanwhile; the job
         and the file then read as completed together (one commit), never one before the other."""
-        rt = self.rt
-        async with rt.sessions() as session:
+        store = self.pipeline.store
+        async with self.sessions() as session:
             if await crud.get_file(session, file.id) is None:
                 raise JobFailed("The file was deleted while it was processed.")
             for knowledge_id in await crud.knowledge_ids_of_file(session, file.id):
-                await rt.store.delete(collection=knowledge_id, file_id=file.id)
-                await rt.store.copy(file_key(file.id), knowledge_id, file.id)
+                await store.delete(collection=knowledge_id, file_id=file.id)
+                await store.copy(file_key(file.id), knowledge_id, file.id)
             await crud.update_job(session, job_id, commit=False, status="completed",
                                   stage="done", done=stored)
             await crud.set_file_status(session, file.id, "completed", content=content)
@@ -164,16 +173,16 @@ class Jobs:
         return report
 
     async def _update(self, job_id: str, **values: object) -> None:
-        async with self.rt.sessions() as session:
+        async with self.sessions() as session:
             await crud.update_job(session, job_id, **values)
 
     async def _fail(self, job_id: str, file_id: str, reason: str) -> None:
         """Nothing half-indexed stays behind; the job and the file say why."""
         try:
-            await self.rt.store.delete(file_id=file_id)
+            await self.pipeline.store.delete(file_id=file_id)
         except VectorStoreError as exc:
             reason = f"{reason} (cleaning up also failed: {exc})"
-        async with self.rt.sessions() as session:
+        async with self.sessions() as session:
             await crud.update_job(session, job_id, status="failed", stage="failed", error=reason)
             if await crud.get_file(session, file_id) is not None:
                 await crud.set_file_status(session, file_id, "failed", error=reason)

@@ -1,83 +1,91 @@
-"""Everything the routes share, made once at start: stores, embedder, chunker, jobs."""
+"""What the retrieval service keeps while it runs (`Runtime`, built whole at start-up by
+app.py: stores, embedder, pipeline, jobs, background tasks), and the dependency routes use to
+reach it (`runtime_of`, `RuntimeDep`)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Annotated
 
 import httpx
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from owui.core.background import every
 from owui.core.config import Settings
+from owui.retrieval import crud
 from owui.retrieval.chunking import Chunker
-from owui.retrieval.embeddings import Embedder
-from owui.retrieval.storage import Storage
-from owui.retrieval.vectors import VectorStore
+from owui.retrieval.clients.inference import InferenceClient
+from owui.retrieval.embeddings import Embedder, create_embedder
+from owui.retrieval.jobs import Jobs
+from owui.retrieval.pipeline import Pipeline
+from owui.retrieval.storage import Storage, create_storage
+from owui.retrieval.tasks import Tasks
+from owui.retrieval.vectors import VectorStore, create_store
 
-if TYPE_CHECKING:
-    from owui.retrieval.jobs import Jobs
-
-log = logging.getLogger("owui.retrieval")
-MAINTAIN_DELAY = 2.0
+SWEEP_EVERY = 300.0  # seconds between sweeps of expired temporary collections
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Runtime:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient  # web search engines and pages
     storage: Storage
     store: VectorStore
     embedder: Embedder
-    chunker: Chunker
+    pipeline: Pipeline
+    jobs: Jobs
+    tasks: Tasks
     tmp_dir: Path
-    jobs: Jobs = field(init=False)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    ingesting: int = 0  # documents being embedded and written right now
-    _maintenance: asyncio.Task[None] | None = None
+
+    @classmethod
+    def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession],
+              http: httpx.AsyncClient) -> Runtime:
+        """Raises ValueError, StorageError or VectorStoreError on a setting that cannot work."""
+        chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+        storage = create_storage(settings)
+        store = create_store(settings)
+        embedder = create_embedder(settings, InferenceClient(settings))
+        tmp_dir = settings.owui_data_dir / "tmp" / "retrieval"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tasks = Tasks()
+        pipeline = Pipeline(chunker, embedder, store, tasks)
+        jobs = Jobs(settings, sessions, storage, pipeline, tasks, tmp_dir)
+        return cls(settings, sessions, http, storage, store, embedder, pipeline, jobs, tasks,
+                   tmp_dir)
 
     @property
     def max_file_size(self) -> int:
         return int(self.settings.rag_file_max_size * 1024 * 1024)
 
-    def spawn(self, coro: object, name: str) -> asyncio.Task[None]:
-        """A background task that is kept referenced and cancelled at shutdown."""
-        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
+    async def start(self) -> None:
+        if self.settings.rag_embedding_model_preload:
+            # Else both load on first use, so an idle service stays small (~100 MB, not ~700).
+            await self.store.start()
+            self.embedder.start()
+        self.tasks.spawn(self.jobs.resume(), "resume-jobs")
+        self.tasks.keep(every(SWEEP_EVERY, self._sweep, name="sweep-expired", now=True))
 
-    def request_maintenance(self) -> None:
-        """Fold new rows into the store's indexes soon, once, whatever the number of calls."""
-        if self._maintenance is None or self._maintenance.done():
-            self._maintenance = self.spawn(self._maintain(), "vector-maintenance")
-
-    async def _maintain(self) -> None:
-        # Index upkeep competes with embedding for the cores: wait for a quiet moment. New
-        # rows are searchable meanwhile (LanceDB scans what its indexes do not cover yet).
-        quiet = False
-        while not quiet:
-            await asyncio.sleep(MAINTAIN_DELAY)
-            quiet = self.ingesting == 0
-        try:
-            await self.store.maintain()
-        except Exception:  # upkeep failing must not take anything else down
-            log.exception("vector store maintenance failed")
+    async def _sweep(self) -> None:
+        """Temporary collections (web searches) go when they expire."""
+        async with self.sessions() as session:
+            for collection in await crud.expired_collections(session, time.time()):
+                await self.store.delete(collection=collection.key)
+                await session.delete(collection)
+            await session.commit()
 
     async def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.tasks.close()
         await self.embedder.close()
         await self.store.close()
 
 
-def runtime(request: Request) -> Runtime:
-    return request.app.state.retrieval
+# Dependencies are async: FastAPI runs a sync one in a thread.
+async def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]

@@ -9,16 +9,18 @@ import asyncio
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from owui.core.config import Settings
+from owui.core.errors import UnavailableError
 
 CHUNK = 256 * 1024
 
 
-class StorageError(RuntimeError):
-    """The file store failed; the message names it."""
+class StorageError(UnavailableError):
+    """The file store failed (503); the message names it."""
 
 
 class Storage(Protocol):
@@ -85,38 +87,42 @@ class S3Storage:
             config=Config(retries={"max_attempts": 3, "mode": "standard"},
                           connect_timeout=5, read_timeout=60))
 
-    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    @contextmanager
+    def _failures(self, key: str | None) -> Iterator[None]:
+        """The S3 client's errors as StorageError, naming the object (or the bucket)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+            yield
         except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"S3 bucket {self.bucket}: {exc}") from exc
+            where = f"S3 object {key} in bucket {self.bucket}" if key else \
+                f"S3 bucket {self.bucket}"
+            raise StorageError(f"{where}: {exc}") from exc
+
+    async def _call(self, key: str | None, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._failures(key):
+            return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def put(self, key: str, source: Path) -> None:
-        await self._call(self.client.upload_file, str(source), self.bucket, key)
+        await self._call(key, self.client.upload_file, str(source), self.bucket, key)
         await asyncio.to_thread(_unlink, source)
 
     async def fetch(self, key: str, target: Path) -> None:
-        await self._call(self.client.download_file, self.bucket, key, str(target))
+        await self._call(key, self.client.download_file, self.bucket, key, str(target))
 
     def iter_bytes(self, key: str) -> Iterator[bytes]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
+        with self._failures(key):
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        except (BotoCoreError, ClientError) as exc:
-            raise StorageError(f"S3 object {key}: {exc}") from exc
         try:
             yield from body.iter_chunks(CHUNK)
         finally:
             body.close()
 
     async def delete(self, key: str) -> None:
-        await self._call(self.client.delete_object, Bucket=self.bucket, Key=key)
+        await self._call(key, self.client.delete_object, Bucket=self.bucket, Key=key)
 
     async def check(self) -> None:
-        await self._call(self.client.head_bucket, Bucket=self.bucket)
+        await self._call(None, self.client.head_bucket, Bucket=self.bucket)
 
 
 def create_storage(settings: Settings) -> Storage:

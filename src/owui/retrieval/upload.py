@@ -12,13 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from owui.core.errors import BadRequestError, DomainError
 from owui.retrieval.filetypes import SNIFF_BYTES, FileKind, UnsupportedFile, check_head, kind_of
 from owui.retrieval.filetypes import safe_filename as clean_name
 
 METADATA_LIMIT = 64 * 1024
+
+
+class UploadTooLarge(DomainError):
+    status = 413
+
+
+class UnsupportedUpload(DomainError):
+    status = 415
 
 
 @dataclass
@@ -61,7 +70,7 @@ class _Receiver:
         self.digest = hashlib.sha256()
         self.head = b""
         self.metadata = b""
-        self.error: HTTPException | None = None
+        self.error: DomainError | None = None
 
     def on_part_begin(self) -> None:
         self.part = _Part()
@@ -90,7 +99,7 @@ class _Receiver:
         try:
             self.kind = kind_of(self.file_name)
         except UnsupportedFile as exc:
-            self.error = HTTPException(415, str(exc))
+            self.error = UnsupportedUpload(str(exc))
             return
         fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
         self.handle, self.path = os.fdopen(fd, "wb"), Path(name)
@@ -102,7 +111,7 @@ class _Receiver:
         if self.part.field == "metadata":
             self.metadata += chunk
             if len(self.metadata) > METADATA_LIMIT:
-                self.error = HTTPException(413, "The 'metadata' field is over 64 KiB.")
+                self.error = UploadTooLarge("The 'metadata' field is over 64 KiB.")
         elif self.part.field == "file" and self.handle is not None:
             self._write(chunk)
 
@@ -110,8 +119,8 @@ class _Receiver:
         self.size += len(chunk)
         if self.size > self.max_size:
             mb = self.max_size / 1024 / 1024
-            self.error = HTTPException(413, f"The file is over the {mb:g} MB limit "
-                                            "(RAG_FILE_MAX_SIZE).")
+            self.error = UploadTooLarge(f"The file is over the {mb:g} MB limit "
+                                        "(RAG_FILE_MAX_SIZE).")
             return
         if len(self.head) < SNIFF_BYTES:
             self.head += chunk[:SNIFF_BYTES - len(self.head)]
@@ -125,7 +134,7 @@ class _Receiver:
         try:
             check_head(self.kind, self.head)
         except UnsupportedFile as exc:
-            self.error = HTTPException(415, str(exc))
+            self.error = UnsupportedUpload(str(exc))
 
     def on_part_end(self) -> None:
         if self.part.field == "file" and self.handle is not None and not self.handle.closed:
@@ -144,7 +153,7 @@ class _Receiver:
 def _boundary(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
-        raise HTTPException(400, "Send the file as multipart/form-data in the field 'file'.")
+        raise BadRequestError("Send the file as multipart/form-data in the field 'file'.")
     return options[b"boundary"]
 
 
@@ -162,21 +171,21 @@ async def receive_upload(request: Request, tmp_dir: Path, max_size: int) -> Uplo
                 raise receiver.error
         parser.finalize()
         return _finish(receiver)
-    except HTTPException:
+    except DomainError:
         receiver.cleanup()
         raise
     except Exception as exc:  # the multipart parser's own errors: malformed body
         receiver.cleanup()
-        raise HTTPException(400, f"Malformed multipart body: {exc}") from None
+        raise BadRequestError(f"Malformed multipart body: {exc}") from None
 
 
 def _finish(receiver: _Receiver) -> Upload:
     if receiver.error is not None:
         raise receiver.error
     if receiver.path is None or receiver.kind is None or receiver.file_name is None:
-        raise HTTPException(400, "No file in the upload: send it in the multipart field 'file'.")
+        raise BadRequestError("No file in the upload: send it in the multipart field 'file'.")
     if receiver.size == 0:
-        raise HTTPException(400, f"The file '{receiver.file_name}' is empty.")
+        raise BadRequestError(f"The file '{receiver.file_name}' is empty.")
     return Upload(receiver.path, receiver.file_name, receiver.kind, receiver.size,
                   receiver.digest.hexdigest(), receiver.file_type, _metadata(receiver.metadata))
 
@@ -187,7 +196,7 @@ def _metadata(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except ValueError:
-        raise HTTPException(400, "The 'metadata' field is not valid JSON.") from None
+        raise BadRequestError("The 'metadata' field is not valid JSON.") from None
     if not isinstance(value, dict):
-        raise HTTPException(400, "The 'metadata' field must be a JSON object.")
+        raise BadRequestError("The 'metadata' field must be a JSON object.")
     return value

@@ -1,22 +1,16 @@
-"""What several route modules need: the caller's token, and file deletion."""
+"""What several route modules need: file deletion."""
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.core.tokens import bearer_token
 from owui.retrieval.models import File
 from owui.retrieval.runtime import Runtime
 from owui.retrieval.storage import StorageError
 
 log = logging.getLogger("owui.retrieval")
-
-
-def token_of(request: Request) -> str | None:
-    return bearer_token(request.headers.get("authorization"))
 
 
 async def delete_file(rt: Runtime, session: AsyncSession, file: File) -> None:

@@ -9,22 +9,21 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.service import Session
 from owui.retrieval import crud
 from owui.retrieval.access import file_for
 from owui.retrieval.models import File, new_id
-from owui.retrieval.routes.common import delete_file, token_of
-from owui.retrieval.runtime import Runtime, runtime
+from owui.retrieval.routes.common import delete_file
+from owui.retrieval.runtime import Runtime, RuntimeDep
 from owui.retrieval.schemas import file_view, job_view
 from owui.retrieval.storage import StorageError
 from owui.retrieval.upload import receive_upload
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
-Rt = Annotated[Runtime, Depends(runtime)]
 WAIT_FOR_PROCESSING = 600.0
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {
@@ -33,7 +32,8 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
 
 
 @router.post("/", openapi_extra=UPLOAD_BODY)
-async def upload_file(request: Request, user: CurrentUser, session: Session, rt: Rt,
+async def upload_file(request: Request, user: CurrentUser, token: UserToken, session: Session,
+                      rt: RuntimeDep,
                       process: bool = True, process_in_background: bool = True,
                       ) -> dict[str, Any]:
     upload = await receive_upload(request, rt.tmp_dir, rt.max_file_size)
@@ -52,7 +52,7 @@ async def upload_file(request: Request, user: CurrentUser, session: Session, rt:
     await session.commit()
     if process:
         job = await rt.jobs.create_file_job(file, user.sub)
-        rt.jobs.submit(job.id, file.id, token_of(request))
+        rt.jobs.submit(job.id, file.id, token)
         if not process_in_background:
             await _wait(rt, job.id)
     await session.refresh(file)
@@ -79,7 +79,7 @@ async def get_file(file_id: str, user: CurrentUser, session: Session) -> dict[st
 
 
 @router.get("/{file_id}/content")
-async def get_content(file_id: str, user: CurrentUser, session: Session, rt: Rt,
+async def get_content(file_id: str, user: CurrentUser, session: Session, rt: RuntimeDep,
                       attachment: bool = False) -> StreamingResponse:
     file = await file_for(session, user, file_id)
     disposition = "attachment" if attachment else "inline"
@@ -108,7 +108,7 @@ def _first_and_rest(rt: Runtime, key: str) -> Any:
 
 
 @router.get("/{file_id}/process/status")
-async def process_status(file_id: str, user: CurrentUser, session: Session, rt: Rt,
+async def process_status(file_id: str, user: CurrentUser, session: Session, rt: RuntimeDep,
                          stream: bool = False) -> Any:
     file = await file_for(session, user, file_id)
     if not stream:
@@ -147,7 +147,7 @@ async def _status_events(rt: Runtime, file_id: str) -> AsyncIterator[str]:
 
 @router.delete("/{file_id}")
 async def remove_file(file_id: str, user: CurrentUser, session: Session,
-                      rt: Rt) -> dict[str, str]:
+                      rt: RuntimeDep) -> dict[str, str]:
     file = await file_for(session, user, file_id, write=True)
     await delete_file(rt, session, file)
     return {"message": "File deleted successfully"}

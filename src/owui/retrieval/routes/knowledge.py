@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.access import can_write, file_for, file_key, knowledge_for
 from owui.retrieval.models import Knowledge
-from owui.retrieval.routes.common import delete_file, token_of
-from owui.retrieval.runtime import Runtime, runtime
+from owui.retrieval.routes.common import delete_file
+from owui.retrieval.runtime import RuntimeDep
 from owui.retrieval.schemas import (
     KnowledgeFileIdForm,
     KnowledgeForm,
@@ -25,7 +25,6 @@ from owui.retrieval.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
-Rt = Annotated[Runtime, Depends(runtime)]
 WAIT_FOR_PROCESSING = 600.0
 
 
@@ -86,13 +85,13 @@ async def update_knowledge(knowledge_id: str, form: KnowledgeForm, user: Current
 
 
 @router.post("/{knowledge_id}/file/add")
-async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, request: Request,
-                   user: CurrentUser, session: Session, rt: Rt) -> dict[str, Any]:
+async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, token: UserToken,
+                   user: CurrentUser, session: Session, rt: RuntimeDep) -> dict[str, Any]:
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
     file = await file_for(session, user, form.file_id)
     if file.status == "stored":  # uploaded with process=false: process it now
         job = await rt.jobs.create_file_job(file, user.sub)
-        rt.jobs.submit(job.id, file.id, token_of(request))
+        rt.jobs.submit(job.id, file.id, token)
         await session.refresh(file)
     if file.status == "pending" and file.job_id:
         await rt.jobs.wait(file.job_id, WAIT_FOR_PROCESSING)
@@ -111,14 +110,14 @@ async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, request: Reques
             await session.rollback()
             raise HTTPException(400, f"File '{file.id}' has no indexed content to add.")
         await session.commit()
-        rt.request_maintenance()
+        rt.pipeline.request_maintenance()
     await session.refresh(knowledge)
     return await _full_view(session, user, knowledge)
 
 
 @router.post("/{knowledge_id}/file/remove")
 async def remove_file(knowledge_id: str, form: KnowledgeFileIdForm, user: CurrentUser,
-                      session: Session, rt: Rt, delete_file_too: Annotated[
+                      session: Session, rt: RuntimeDep, delete_file_too: Annotated[
                           bool, Query(alias="delete_file")] = True) -> dict[str, Any]:
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
     file = await file_for(session, user, form.file_id)
@@ -133,7 +132,7 @@ async def remove_file(knowledge_id: str, form: KnowledgeFileIdForm, user: Curren
 
 @router.delete("/{knowledge_id}/delete")
 async def delete_knowledge(knowledge_id: str, user: CurrentUser, session: Session,
-                           rt: Rt) -> bool:
+                           rt: RuntimeDep) -> bool:
     knowledge = await knowledge_for(session, user, knowledge_id)
     if not (user.is_admin or knowledge.user_id == user.sub):
         raise HTTPException(403, "Only the owner or an admin may delete a knowledge collection.")

@@ -4,12 +4,12 @@ process/web/search), our search with sources, the RAG context, and ingestion job
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.errors import not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -17,10 +17,8 @@ from owui.retrieval import crud
 from owui.retrieval.access import file_keys, named_key, resolve
 from owui.retrieval.extract import Section
 from owui.retrieval.models import Collection
-from owui.retrieval.pipeline import chunk_sections, embed_and_store
 from owui.retrieval.rag import build, last_user_message
-from owui.retrieval.routes.common import token_of
-from owui.retrieval.runtime import Runtime, runtime
+from owui.retrieval.runtime import Runtime, RuntimeDep
 from owui.retrieval.schemas import (
     ProcessTextForm,
     QueryCollectionsForm,
@@ -37,11 +35,10 @@ from owui.retrieval.web.service import web_search
 
 router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"])
 _NOT_FOUND = not_found_response("A named collection or file does not exist (or is not yours).")
-Rt = Annotated[Runtime, Depends(runtime)]
 
 
 @router.get("/")
-async def status(rt: Rt, user: CurrentUser) -> dict[str, Any]:
+async def status(rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
     settings = rt.settings
     engine = settings.embedding_engine or "sentence-transformers"
     return {"status": True, "embedding_engine": engine,
@@ -53,28 +50,28 @@ async def status(rt: Rt, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.post("/query/doc", responses=_NOT_FOUND)
-async def query_doc(form: QueryDocForm, request: Request, user: CurrentUser, session: Session,
-                    rt: Rt) -> dict[str, Any]:
-    return await _query(rt, request, session, user, [form.collection_name], form)
+async def query_doc(form: QueryDocForm, token: UserToken, user: CurrentUser, session: Session,
+                    rt: RuntimeDep) -> dict[str, Any]:
+    return await _query(rt, token, session, user, [form.collection_name], form)
 
 
 @router.post("/query/collection", responses=_NOT_FOUND)
-async def query_collection(form: QueryCollectionsForm, request: Request, user: CurrentUser,
-                           session: Session, rt: Rt) -> dict[str, Any]:
-    return await _query(rt, request, session, user, form.collection_names, form)
+async def query_collection(form: QueryCollectionsForm, token: UserToken, user: CurrentUser,
+                           session: Session, rt: RuntimeDep) -> dict[str, Any]:
+    return await _query(rt, token, session, user, form.collection_names, form)
 
 
-async def _query(rt: Runtime, request: Request, session: AsyncSession, user: Claims,
+async def _query(rt: Runtime, token: str, session: AsyncSession, user: Claims,
                  names: list[str], form: QueryForm) -> dict[str, Any]:
     keys = await resolve(session, user, names)
     hits = await search(rt, keys, form.query, k=form.k, r=form.r,
-                        mode=pick_mode(rt, form.hybrid), token=token_of(request))
+                        mode=pick_mode(rt, form.hybrid), token=token)
     return owui_result(hits)
 
 
 @router.post("/search", responses=_NOT_FOUND)
-async def search_sources(form: SearchForm, request: Request, user: CurrentUser,
-                         session: Session, rt: Rt) -> dict[str, Any]:
+async def search_sources(form: SearchForm, token: UserToken, user: CurrentUser,
+                         session: Session, rt: RuntimeDep) -> dict[str, Any]:
     if not form.collection_names and not form.file_ids:
         raise HTTPException(422, "Name at least one collection in 'collection_names' or file "
                                  "in 'file_ids'.")
@@ -82,22 +79,22 @@ async def search_sources(form: SearchForm, request: Request, user: CurrentUser,
     keys += await file_keys(session, user, form.file_ids)
     mode = pick_mode(rt, None, form.mode)
     hits = await search(rt, keys, form.query, k=form.k, r=form.r, mode=mode,
-                        token=token_of(request))
+                        token=token)
     return {"mode": mode, "hits": [hit_view(hit) for hit in hits]}
 
 
 @router.post("/process/text")
-async def process_text(form: ProcessTextForm, request: Request, user: CurrentUser,
-                       session: Session, rt: Rt) -> dict[str, Any]:
+async def process_text(form: ProcessTextForm, token: UserToken, user: CurrentUser,
+                       session: Session, rt: RuntimeDep) -> dict[str, Any]:
     name = form.collection_name or hashlib.sha256(form.content.encode()).hexdigest()[:63]
     collection = await _text_collection(session, user, name)
-    chunks = await chunk_sections(rt, [Section(form.content)])
+    chunks = await rt.pipeline.chunk([Section(form.content)])
     if not chunks:
         raise HTTPException(422, "The 'content' has no text to index.")
     text_id = "text-" + hashlib.sha256(form.name.encode()).hexdigest()[:24]
-    count = await embed_and_store(rt, collection.key, text_id, chunks,
-                                  {"name": form.name, "source": form.name},
-                                  token=token_of(request))
+    count = await rt.pipeline.embed_and_store(collection.key, text_id, chunks,
+                                              {"name": form.name, "source": form.name},
+                                              token=token)
     return {"status": True, "collection_name": name, "name": form.name, "chunks": count}
 
 
@@ -112,10 +109,10 @@ async def _text_collection(session: Session, user: Claims, name: str) -> Collect
 
 
 @router.post("/process/web/search")
-async def process_web_search(form: WebSearchForm, request: Request, user: CurrentUser,
-                             session: Session, rt: Rt) -> dict[str, Any]:
+async def process_web_search(form: WebSearchForm, token: UserToken, user: CurrentUser,
+                             session: Session, rt: RuntimeDep) -> dict[str, Any]:
     result = await web_search(rt, session, user, form.queries, k=form.k,
-                              mode=pick_mode(rt, form.hybrid), token=token_of(request))
+                              mode=pick_mode(rt, form.hybrid), token=token)
     return {"status": True, "collection_names": [result.name], "filenames": result.loaded,
             "items": [item.view() for item in result.items], "errors": result.errors,
             "loaded_count": len(result.loaded),
@@ -124,8 +121,8 @@ async def process_web_search(form: WebSearchForm, request: Request, user: Curren
 
 
 @router.post("/rag")
-async def rag_context(form: RagForm, request: Request, user: CurrentUser, session: Session,
-                      rt: Rt) -> dict[str, Any]:
+async def rag_context(form: RagForm, token: UserToken, user: CurrentUser, session: Session,
+                      rt: RuntimeDep) -> dict[str, Any]:
     query = last_user_message([m.model_dump() for m in form.messages]).strip()
     if not query:
         raise HTTPException(422, "The messages have no user message with text to search for.")
@@ -134,7 +131,6 @@ async def rag_context(form: RagForm, request: Request, user: CurrentUser, sessio
     if not keys and not form.web_search:
         raise HTTPException(422, "Attach a collection or file, or ask for web_search.")
     mode = pick_mode(rt, form.hybrid)
-    token = token_of(request)
     hits: list[Hit] = []
     if keys:
         hits = await search(rt, keys, query, k=form.k, r=form.r, mode=mode, token=token)

@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from owui.core.errors import UnavailableError
 from owui.retrieval.vectors.fusion import fuse
 
 Mode = str  # vector | text | hybrid
 
 
-class VectorStoreError(RuntimeError):
+class VectorStoreError(UnavailableError):
     """The vector store failed or is misconfigured; the message names it."""
 
 

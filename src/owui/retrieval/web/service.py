@@ -9,15 +9,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.core.errors import BadRequestError, InvalidError
 from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.access import named_key
 from owui.retrieval.extract import Section, html_to_text
 from owui.retrieval.models import Collection
-from owui.retrieval.pipeline import chunk_sections, embed_and_store
 from owui.retrieval.runtime import Runtime
 from owui.retrieval.search import Mode, search
 from owui.retrieval.vectors import Hit
@@ -95,10 +94,10 @@ async def web_search(rt: Runtime, session: AsyncSession, user: Claims, queries: 
     problem = engines.check_engine(rt.settings)
     if problem or not rt.settings.web_search_engine:
         why = problem or "set WEB_SEARCH_ENGINE"
-        raise HTTPException(400, f"Web search is not configured ({why}).")
+        raise BadRequestError(f"Web search is not configured ({why}).")
     queries = [q.strip() for q in queries if q.strip()]
     if not queries:
-        raise HTTPException(422, "Give at least one non-empty query in 'queries'.")
+        raise InvalidError("Give at least one non-empty query in 'queries'.")
     found = await asyncio.gather(*(engines.search(rt.settings, rt.http, q,
                                                   rt.settings.web_search_result_count)
                                    for q in queries))
@@ -107,13 +106,13 @@ async def web_search(rt: Runtime, session: AsyncSession, user: Claims, queries: 
     collection = await _collection(session, user, queries)
     result = WebResult(collection.name, collection.key, items, errors=errors)
     for item, page in pages:
-        chunks = await chunk_sections(rt, _page_sections(page, item.title))
+        chunks = await rt.pipeline.chunk(_page_sections(page, item.title))
         if not chunks:
             result.errors.append({"url": page.url, "error": "no text on the page"})
             continue
         file_id = "web-" + hashlib.sha256(page.url.encode()).hexdigest()[:24]
         meta: dict[str, Any] = {"title": item.title}
-        await embed_and_store(rt, collection.key, file_id, chunks, meta, token=token)
+        await rt.pipeline.embed_and_store(collection.key, file_id, chunks, meta, token=token)
         result.loaded.append(page.url)
     if result.loaded:
         for query in queries:
