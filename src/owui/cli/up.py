@@ -79,8 +79,9 @@ def up(
     ] + extra
     banner = (f"starting {len(children)} services, profile {chosen.name}, "
               f"data in {env['OWUI_DATA_DIR']}")
+    gateway_url = next(c.url for c in children if c.name == "gateway")
     supervisor = Supervisor(children, ready_timeout=ready_timeout, started_at=started_at,
-                            banner=banner, footer=webapp_line(env, children[0].url),  # the gateway comes first
+                            banner=banner, footer=webapp_line(env, gateway_url),
                             use_fork_server=fork_server)
     try:
         code = asyncio.run(supervisor.run())

@@ -56,3 +56,9 @@ class ApiKeys:
         refresh_at = now + min(CACHE_SECONDS, MINTED_TOKEN_LIFETIME.total_seconds() / 2)
         self._cache[digest] = _Minted(api_key.id, claims, token, claims.iat, refresh_at)
         return claims, token
+
+    def key_id_of(self, key: str) -> str | None:
+        """The id of a key `resolve` accepted (its minted token is short-lived; the key is
+        what a long-lived socket is checked against)."""
+        minted = self._cache.get(crud.hash_api_key(key))
+        return minted.key_id if minted else None

@@ -16,19 +16,20 @@ from owui.core.asgi import header
 from owui.core.middleware import RequestContextMiddleware
 from owui.core.service import cors_options, create_service_app
 from owui.gateway import openapi
-from owui.gateway.dispatch import Gateway, GatewayMiddleware
+from owui.gateway.dispatch import GatewayMiddleware
 from owui.gateway.models import GatewayBase
-from owui.gateway.routes import auths, docs, users
+from owui.gateway.routes import app_meta, auths, configs, docs, users
+from owui.gateway.runtime import Runtime
 
 
 async def _start(app: FastAPI) -> None:
-    app.state.gateway = Gateway.create(app.state.settings, app.state.db.sessions)
-    await app.state.gateway.start()
+    app.state.runtime = Runtime.create(app.state.settings, app.state.db.sessions)
+    await app.state.runtime.start()
     app.state.api_document = openapi.for_gateway(app)
 
 
 async def _stop(app: FastAPI) -> None:
-    await app.state.gateway.stop()
+    await app.state.runtime.stop()
 
 
 class GatewayApp:
@@ -50,13 +51,14 @@ class GatewayApp:
 
 api = create_service_app(
     "gateway",
-    routers=[auths.router, users.router, docs.router],
+    routers=[auths.router, users.router, configs.router, app_meta.router, docs.router],
     metadata=GatewayBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],
     on_shutdown=[_stop],
     authenticate=False,
     request_context=False,
+    check_json=False,  # the front door (guard.checked_body) checks every body first
     openapi_url=None,  # docs.router serves the merged document instead
 )
 app = GatewayApp(api)

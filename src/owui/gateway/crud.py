@@ -23,6 +23,10 @@ async def get_user(session: AsyncSession, user_id: str) -> User | None:
     return await session.get(User, user_id)
 
 
+async def any_user(session: AsyncSession) -> bool:
+    return await session.scalar(select(User.id).limit(1)) is not None
+
+
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == normalize_email(email)))
 

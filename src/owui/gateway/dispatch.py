@@ -1,126 +1,179 @@
 """The gateway's front door, as raw ASGI: authenticate, rate-limit, check the body, then
-forward to a service or hand over to the gateway's own routes."""
+forward to a service or hand over to the gateway's own routes.
+
+Paths outside the API (`/`, `/static/*`, `/_app/*`, ...) are the web app's files, served
+without a token and without rate limits (a page load fetches a hundred of them). The public
+app routes (`/api/config`, `/api/version`, `/api/changelog`) take a credential when one is
+good and answer without one. Every other path needs a credential: the bearer header, or the
+web app's `token` cookie (then a state-changing request must come from the app's own origin).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from owui.core.asgi import header, send_error
 from owui.core.auth import PENDING_DETAIL, PUBLIC_PATHS, pending_blocked
-from owui.core.config import Settings
-from owui.core.tokens import Claims, InvalidToken, TokenVerifier, bearer_token
-from owui.gateway.api_keys import ApiKeys
-from owui.gateway.crud import API_KEY_PREFIX
-from owui.gateway.guard import BodyRejected, checked_body, replay
-from owui.gateway.proxy import Proxy, is_identity_header
-from owui.gateway.ratelimit import RateLimiter
-from owui.gateway.revocations import Revocations
+from owui.core.jsonbody import replay
+from owui.core.tokens import Claims
+from owui.gateway.credentials import (
+    CROSS_SITE_DETAIL,
+    SAFE_METHODS,
+    Credential,
+    credential_of,
+    same_origin,
+)
+from owui.gateway.guard import BodyRejected, checked_body
+from owui.gateway.proxy import is_identity_header
+from owui.gateway.runtime import Runtime
+from owui.gateway.sockets import reject
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auths/signin", "/api/v1/auths/signup"})
+APP_PUBLIC_PATHS = frozenset({"/api/config", "/api/version", "/api/changelog"})
+# Everything under these is the API (locked); any other path is the web app's.
+API_PREFIXES = ("/api", "/ollama", "/openai", "/ws", "/oauth")
 _CHALLENGE = [(b"www-authenticate", b"Bearer")]
-
-
-@dataclass
-class Gateway:
-    """What the front door needs, made at start-up."""
-
-    settings: Settings
-    revocations: Revocations
-    api_keys: ApiKeys
-    limiter: RateLimiter
-    proxy: Proxy
-    verifier: TokenVerifier
-
-    @classmethod
-    def create(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Gateway:
-        revocations = Revocations(sessions, settings.revocation_sync_interval)
-        return cls(settings, revocations, ApiKeys(sessions, settings.jwt_secret, revocations),
-                   RateLimiter(settings), Proxy(settings), TokenVerifier(settings.jwt_secret))
-
-    async def start(self) -> None:
-        await self.revocations.start()
-        await self.proxy.start()
-
-    async def stop(self) -> None:
-        await self.revocations.stop()
-        await self.proxy.close()
-
-    async def authenticate(self, token: str) -> tuple[Claims, str] | None:
-        """The caller's claims and the token to send upstream, or None when refused."""
-        if token.startswith(API_KEY_PREFIX):
-            return await self.api_keys.resolve(token)
-        try:
-            claims = self.verifier.verify(token)
-        except InvalidToken:
-            return None
-        if self.revocations.is_revoked(claims):
-            return None
-        return claims, token
+_REFUSED = "Invalid, expired or revoked credentials."
 
 
 class GatewayMiddleware:
-    """In front of the gateway's own FastAPI app, whose state holds the `Gateway`."""
+    """In front of the gateway's own FastAPI app, whose state holds the `Runtime`."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        kind = scope["type"]
+        if kind == "websocket":
+            await self._socket(self.app.state.runtime, scope, receive, send)
+            return
+        path = scope["path"]
+        if kind != "http" or path in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        gateway: Gateway = self.app.state.gateway
-        path = scope["path"]
-        token = bearer_token(header(scope, b"authorization"))
+        runtime: Runtime = self.app.state.runtime
+        if not path.startswith(API_PREFIXES):
+            await runtime.webapp(scope, receive, send)
+            return
+        credential = credential_of(scope)
+        if path in APP_PUBLIC_PATHS:
+            await self._public(runtime, scope, receive, send, credential)
+            return
         claims = upstream_token = None
-        if token is not None:
-            found = await gateway.authenticate(token)
+        if credential is not None:
+            found = await runtime.authenticate(credential.token)
             if found is None:
-                await send_error(send, 401, "Invalid, expired or revoked credentials.",
-                                 _CHALLENGE)
+                await send_error(send, 401, _REFUSED, _CHALLENGE)
                 return
             claims, upstream_token = found
+            if credential.from_cookie and scope["method"] not in SAFE_METHODS and not \
+                    same_origin(scope, runtime.settings.cors_allow_origins):
+                await send_error(send, 403, CROSS_SITE_DETAIL)
+                return
         elif path not in SIGN_IN_PATHS:
             await send_error(send, 401, "Not authenticated.", _CHALLENGE)
             return
-        if await self._limited(gateway, scope, send, claims):
+        if await self._limited(runtime, scope, send, claims):
             return
         if claims is not None and pending_blocked(claims, path):
             await send_error(send, 403, PENDING_DETAIL)
             return
         try:
-            body = await checked_body(scope, receive, int(gateway.settings.max_body_size),
-                                      int(gateway.settings.max_json_size))
+            body = await checked_body(scope, receive, int(runtime.settings.max_body_size),
+                                      int(runtime.settings.max_json_size))
         except BodyRejected as exc:
             await send_error(send, exc.status, exc.detail)
             return
-        route = gateway.proxy.route(path)
+        route = runtime.proxy.route(path)
         if route is not None and route.base_url is not None:
             assert upstream_token is not None
-            await gateway.proxy.forward(scope, receive, send, route, upstream_token, body,
+            await runtime.proxy.forward(scope, receive, send, route, upstream_token, body,
                                         header(scope, b"content-length"))
             return
-        scope["headers"] = [(k, v) for k, v in scope["headers"] if not is_identity_header(k)
-                            or k in (b"authorization", b"content-length", b"host")]
-        state = scope.setdefault("state", {})
-        state["user"], state["token"] = claims, upstream_token
+        self._own_route_scope(scope, claims, upstream_token)
         await self.app(scope, replay(body, receive) if body else receive, send)
 
-    async def _limited(self, gateway: Gateway, scope: Scope, send: Send,
+    async def _public(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send,
+                      credential: Credential | None) -> None:
+        """A public app route: the caller's claims when the credential is good, else none."""
+        found = await runtime.authenticate(credential.token) if credential else None
+        claims, token = found if found else (None, None)
+        if await self._limited(runtime, scope, send, claims):
+            return
+        self._own_route_scope(scope, claims, token)
+        await self.app(scope, receive, send)
+
+    async def _socket(self, runtime: Runtime, scope: Scope, receive: Receive,
+                      send: Send) -> None:
+        """A WebSocket upgrade: only to a service's socket path, and only authenticated."""
+        route = runtime.proxy.route(scope["path"])
+        if route is None or route.base_url is None:
+            await reject(scope, send, 404, f"No socket at {scope['path']}.")
+            return
+        credential = credential_of(scope) or _query_token(scope)
+        found = await runtime.authenticate(credential.token) if credential else None
+        if found is None:
+            await reject(scope, send, 401, _REFUSED if credential else "Not authenticated.",
+                         _CHALLENGE)
+            return
+        claims, token = found
+        assert credential is not None
+        if credential.from_cookie and not same_origin(scope, runtime.settings.cors_allow_origins):
+            await reject(scope, send, 403, CROSS_SITE_DETAIL)
+            return
+        if pending_blocked(claims, scope["path"]):
+            await reject(scope, send, 403, PENDING_DETAIL)
+            return
+        retry_after = await _retry_after(runtime, scope, claims)
+        if retry_after is not None:
+            await reject(scope, send, 429, f"Too many requests; retry in {retry_after} s.",
+                         [(b"retry-after", str(retry_after).encode())])
+            return
+        key_id = runtime.api_keys.key_id_of(credential.token) if token != credential.token \
+            else None
+        await runtime.sockets.serve(scope, receive, send, claims, token, key_id)
+
+    @staticmethod
+    def _own_route_scope(scope: Scope, claims: Claims | None, token: str | None) -> None:
+        """What the gateway's own routes see: no identity header from outside, the
+        credential (wherever it came from) as the bearer, the claims in the state."""
+        headers = [(k, v) for k, v in scope["headers"] if not is_identity_header(k)
+                   or k in (b"content-length", b"host")]
+        if token is not None:
+            headers.append((b"authorization", b"Bearer " + token.encode()))
+        scope["headers"] = headers
+        state = scope.setdefault("state", {})
+        state["user"], state["token"] = claims, token
+
+    async def _limited(self, runtime: Runtime, scope: Scope, send: Send,
                        claims: Claims | None) -> bool:
-        limiter = gateway.limiter
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
-        checks = [(limiter.default, f"user:{claims.sub}" if claims else f"addr:{address}")]
-        if scope["path"] in SIGN_IN_PATHS:
-            checks.append((limiter.signin, f"signin:{address}"))
-        for item, key in checks:
-            retry_after = await limiter.retry_after(item, key)
-            if retry_after is not None:
-                await send_error(send, 429, f"Too many requests; retry in {retry_after} s.",
-                                 [(b"retry-after", str(retry_after).encode())])
-                return True
-        return False
+        retry_after = await _retry_after(runtime, scope, claims)
+        if retry_after is None:
+            return False
+        await send_error(send, 429, f"Too many requests; retry in {retry_after} s.",
+                         [(b"retry-after", str(retry_after).encode())])
+        return True
+
+
+async def _retry_after(runtime: Runtime, scope: Scope, claims: Claims | None) -> int | None:
+    limiter = runtime.limiter
+    client = scope.get("client")
+    address = client[0] if client else "unknown"
+    checks = [(limiter.default, f"user:{claims.sub}" if claims else f"addr:{address}")]
+    if scope["path"] in SIGN_IN_PATHS:
+        checks.append((limiter.signin, f"signin:{address}"))
+    for item, key in checks:
+        retry_after = await limiter.retry_after(item, key)
+        if retry_after is not None:
+            return retry_after
+    return None
+
+
+def _query_token(scope: Scope) -> Credential | None:
+    """`?token=...` on a socket upgrade, for a client that holds no cookie."""
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return Credential(values[0], from_cookie=False) if values and values[0] else None
+

@@ -28,6 +28,14 @@ class User(GatewayBase):
     created_at: Mapped[float] = mapped_column(Float, default=time.time, index=True)
     updated_at: Mapped[int] = mapped_column(Integer, default=now_epoch, onupdate=now_epoch)
     last_active_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
+    # The profile the web app shows and edits (Open WebUI's fields); timezone is the browser's.
+    bio: Mapped[str | None] = mapped_column(Text, nullable=True)
+    gender: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    date_of_birth: Mapped[str | None] = mapped_column(String(10), nullable=True)  # YYYY-MM-DD
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status_emoji: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ApiKey(GatewayBase):

@@ -21,7 +21,8 @@ from fastapi import FastAPI
 from owui.core.auth import PUBLIC_PATHS
 from owui.core.errors import ERROR_SCHEMA, ERROR_SCHEMA_NAME, error_response
 from owui.core.services import SERVICES
-from owui.gateway.dispatch import SIGN_IN_PATHS, Gateway
+from owui.gateway.dispatch import APP_PUBLIC_PATHS, SIGN_IN_PATHS
+from owui.gateway.runtime import Runtime
 
 Document = dict[str, Any]
 SCHEME = "bearer"
@@ -205,13 +206,13 @@ class ApiDocument:
 
 def for_gateway(api: FastAPI) -> ApiDocument:
     """The merged document of a started gateway: its routing table decides who owns a path."""
-    gateway: Gateway = api.state.gateway
+    runtime: Runtime = api.state.runtime
     settings = api.state.settings
 
     def owner(path: str) -> str:
-        route = gateway.proxy.route(path)
+        route = runtime.proxy.route(path)
         return route.service if route is not None else "gateway"
 
     backends = {s.name: settings.service_url(s.name) for s in SERVICES if s.url_variable}
     return ApiDocument(api.openapi, backends, owner, api.state.http,
-                       PUBLIC_PATHS | SIGN_IN_PATHS)
+                       PUBLIC_PATHS | SIGN_IN_PATHS | APP_PUBLIC_PATHS)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from owui.core.background import cancel_and_wait
+from owui.core.background import cancel_and_wait, every
 from owui.core.tokens import Claims
 from owui.gateway import crud
 from owui.gateway.models import Revocation
@@ -23,9 +24,14 @@ _OVERLAP = 10.0
 
 
 class Revocations:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], interval: float) -> None:
+    """`on_change` is called after every sync and every revocation made here (the gateway
+    closes the sockets of revoked tokens with it)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], interval: float,
+                 on_change: Callable[[Revocations], object] = lambda _: None) -> None:
         self.sessions = sessions
         self.interval = interval
+        self.on_change = on_change
         self.jtis: dict[str, float] = {}
         self.user_cutoffs: dict[str, float] = {}
         self.api_keys: dict[str, float] = {}
@@ -55,6 +61,7 @@ class Revocations:
                                         issued_before=issued_before)
         await session.commit()
         self.apply(row)
+        self.on_change(self)
 
     async def sync(self) -> None:
         started = time.time()
@@ -64,6 +71,7 @@ class Revocations:
             self.apply(row)
         self._synced_at = started
         self._prune(started)
+        self.on_change(self)
 
     def _prune(self, now: float) -> None:
         for table in (self.jtis, self.api_keys):
@@ -74,15 +82,8 @@ class Revocations:
         async with self.sessions() as session:
             await crud.prune_revocations(session)
         await self.sync()
-        self._task = asyncio.create_task(self._run(), name="revocation-sync")
+        # A database hiccup is logged by `every` and does not stop future syncs.
+        self._task = every(self.interval, self.sync, name="revocation sync")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.sync()
-            except Exception:  # a database hiccup must not stop future syncs
-                log.exception("revocation sync failed")

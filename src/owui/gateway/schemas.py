@@ -63,6 +63,22 @@ class SessionUserResponse(BaseModel):
     permissions: dict[str, object] | None = None
 
 
+class SessionUserInfoResponse(SessionUserResponse):
+    """`GET /api/v1/auths/`: the session and the user's profile (Open WebUI's fields)."""
+
+    bio: str | None = None
+    gender: str | None = None
+    date_of_birth: str | None = None
+    timezone: str | None = None
+    status_emoji: str | None = None
+    status_message: str | None = None
+    status_expires_at: int | None = None
+
+
+class UpdateTimezoneForm(BaseModel):
+    timezone: str = Field(min_length=1, max_length=64)
+
+
 class UserListResponse(BaseModel):
     users: list[UserModel]
     total: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from functools import cache
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from owui.core.auth import CurrentUser
 from owui.core.errors import not_found_response
@@ -13,19 +13,22 @@ from owui.core.passwords import hash_in_thread, hash_password, verify_in_thread
 from owui.core.service import Session
 from owui.core.tokens import issue_token
 from owui.gateway import crud
-from owui.gateway.dispatch import Gateway
+from owui.gateway.credentials import COOKIE, is_secure
 from owui.gateway.models import User
+from owui.gateway.runtime import runtime_of
 from owui.gateway.schemas import (
     ApiKeyCreate,
     ApiKeyInfo,
     ApiKeyResponse,
     CreatedApiKey,
+    SessionUserInfoResponse,
     SessionUserResponse,
     SigninForm,
     SignupForm,
     UpdatePasswordForm,
+    UpdateTimezoneForm,
 )
-from owui.gateway.users_view import session_user
+from owui.gateway.users_view import session_user, session_user_info
 
 router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
 _BAD_CREDENTIALS = "The email or password is incorrect."
@@ -38,14 +41,14 @@ def _dummy_hash() -> str:
     return hash_password("owui-timing-equaliser")
 
 
-def _gateway(request: Request) -> Gateway:
-    return request.app.state.gateway
-
-
-def _sign_in(request: Request, user: User) -> SessionUserResponse:
-    settings = request.app.state.settings
+def _sign_in(request: Request, response: Response, user: User) -> SessionUserResponse:
+    """A new token, also as the web app's httpOnly cookie (its <img> and socket requests
+    carry no header); Secure when the request came over HTTPS (see credentials.py)."""
+    settings = runtime_of(request).settings
     token, expires_at = issue_token(settings.jwt_secret, user.id, user.role,  # type: ignore[arg-type]
                                     settings.jwt_expires)
+    response.set_cookie(COOKIE, token, max_age=max(0, expires_at - int(time.time())), path="/",
+                        httponly=True, samesite="lax", secure=is_secure(request.scope))
     return session_user(user, token, expires_at)
 
 
@@ -57,7 +60,8 @@ async def _current(session: Session, user: CurrentUser) -> User:
 
 
 @router.post("/signup", response_model=SessionUserResponse)
-async def signup(form: SignupForm, request: Request, session: Session) -> SessionUserResponse:
+async def signup(form: SignupForm, request: Request, response: Response,
+                 session: Session) -> SessionUserResponse:
     # Hashed before the database is touched: a session holds a pooled connection from its
     # first query on, and a burst of sign-ups waiting for the hasher held them all (the
     # pool ran dry and every other request of the gateway failed).
@@ -68,11 +72,13 @@ async def signup(form: SignupForm, request: Request, session: Session) -> Sessio
                                   password_hash=password_hash,
                                   role=request.app.state.settings.default_user_role,
                                   profile_image_url=form.profile_image_url)
-    return _sign_in(request, user)
+    runtime_of(request).accounts.created()
+    return _sign_in(request, response, user)
 
 
 @router.post("/signin", response_model=SessionUserResponse)
-async def signin(form: SigninForm, request: Request, session: Session) -> SessionUserResponse:
+async def signin(form: SigninForm, request: Request, response: Response,
+                 session: Session) -> SessionUserResponse:
     user = await crud.get_user_by_email(session, form.email)
     await session.commit()  # the read is over: its connection goes back while the hash is checked
     matches, new_hash = await verify_in_thread(
@@ -83,18 +89,33 @@ async def signin(form: SigninForm, request: Request, session: Session) -> Sessio
         user.password_hash = new_hash
     user.last_active_at = int(time.time())
     await session.commit()
-    return _sign_in(request, user)
+    return _sign_in(request, response, user)
 
 
-@router.get("/", response_model=SessionUserResponse)
-async def me(request: Request, session: Session, user: CurrentUser) -> SessionUserResponse:
+@router.get("/", response_model=SessionUserInfoResponse)
+async def me(request: Request, session: Session, user: CurrentUser) -> SessionUserInfoResponse:
     found = await _current(session, user)
-    return session_user(found, request.scope["state"]["token"], user.exp)
+    return session_user_info(found, request.scope["state"]["token"], user.exp)
 
 
 @router.post("/signout")
-async def signout(request: Request, session: Session, user: CurrentUser) -> dict[str, bool]:
-    await _gateway(request).revocations.revoke(session, "jti", user.jti, expires_at=user.exp)
+async def signout(request: Request, response: Response, session: Session,
+                  user: CurrentUser) -> dict[str, bool]:
+    """Revokes the token (its open sockets are closed with it) and clears the cookie."""
+    await runtime_of(request).revocations.revoke(session, "jti", user.jti, expires_at=user.exp)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=is_secure(request.scope))
+    return {"status": True}
+
+
+@router.post("/update/timezone")
+async def update_timezone(form: UpdateTimezoneForm, session: Session,
+                          user: CurrentUser) -> dict[str, bool]:
+    """The browser's timezone, sent by the web app on every load."""
+    found = await _current(session, user)
+    if found.timezone != form.timezone:
+        found.timezone = form.timezone
+        await session.commit()
     return {"status": True}
 
 
@@ -168,5 +189,5 @@ async def _revoke_keys(request: Request, session: Session, key_ids: list[str]) -
         return
     expires_at = time.time() + 3600
     for key_id in key_ids:
-        await _gateway(request).revocations.revoke(session, "api_key", key_id,
+        await runtime_of(request).revocations.revoke(session, "api_key", key_id,
                                                    expires_at=expires_at)

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse, RedirectResponse
 
-from owui.core.auth import AdminUser
+from owui.core.auth import AdminUser, CurrentUser
 from owui.core.passwords import hash_in_thread
 from owui.core.service import Session
 from owui.gateway import crud
-from owui.gateway.dispatch import Gateway
 from owui.gateway.models import User
+from owui.gateway.runtime import runtime_of
 from owui.gateway.schemas import UserListResponse, UserModel, UserUpdateForm
 from owui.gateway.users_view import user_model
+from owui.gateway.webapp.build import INSTALL_HINT
+from owui.gateway.webapp.files import default_user_image
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 PAGE_SIZE = 30
+# Open WebUI's fixed words under /api/v1/users that owui does not serve: never an id.
+FIXED_WORDS = frozenset({"all", "search", "groups", "permissions", "default", "usage", "user"})
 
 
 async def _get(session: Session, user_id: str) -> User:
+    if user_id in FIXED_WORDS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"/api/v1/users/{user_id} is not served by owui.")
     user = await crud.get_user(session, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user {user_id!r}.")
@@ -29,10 +39,10 @@ async def _get(session: Session, user_id: str) -> User:
 
 async def _cut_off_tokens(request: Request, session: Session, user_id: str) -> None:
     """Tokens issued before now stop working: the user signs in again with their new role."""
-    gateway: Gateway = request.app.state.gateway
-    settings = request.app.state.settings
+    runtime = runtime_of(request)
+    settings = runtime.settings
     now = time.time()
-    await gateway.revocations.revoke(session, "user", user_id, issued_before=now,
+    await runtime.revocations.revoke(session, "user", user_id, issued_before=now,
                                      expires_at=now + settings.jwt_expires.total_seconds())
 
 
@@ -53,6 +63,32 @@ async def list_users(
 @router.get("/{user_id}", response_model=UserModel)
 async def get_user(user_id: str, session: Session, _admin: AdminUser) -> UserModel:
     return user_model(await _get(session, user_id))
+
+
+@router.get("/{user_id}/profile/image", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "The image."},
+                       302: {"description": "The image is at another address."}})
+async def get_profile_image(user_id: str, request: Request, session: Session,
+                            _user: CurrentUser) -> Response:
+    """A user's image (any signed-in user may see it, as in Open WebUI): a URL they set, an
+    image they uploaded (a data: URL), else the web app's default `user.png`."""
+    user = await _get(session, user_id)
+    stored = user.profile_image_url or ""
+    if stored.startswith(("https://", "http://")):
+        return RedirectResponse(stored, status.HTTP_302_FOUND)
+    if stored.startswith("data:image/") and ";base64," in stored:
+        media_type, _, data = stored[len("data:"):].partition(";base64,")
+        try:
+            return Response(base64.b64decode(data, validate=True), media_type=media_type,
+                            headers={"Cache-Control": "no-cache"})
+        except (binascii.Error, ValueError):
+            pass  # a damaged upload: the default image instead
+    default = default_user_image(runtime_of(request).webapp.build)
+    if default is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"User {user_id!r} has set no profile image, and the web app that "
+                            f"holds the default one is not installed: {INSTALL_HINT}.")
+    return FileResponse(default, headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/{user_id}/update", response_model=UserModel)

@@ -1,0 +1,91 @@
+"""The gateway's runtime state, built whole at start-up: `runtime_of(request)` in the routes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from owui.core.config import Settings
+from owui.core.tokens import Claims, InvalidToken, TokenVerifier
+from owui.gateway import crud
+from owui.gateway.api_keys import ApiKeys
+from owui.gateway.crud import API_KEY_PREFIX
+from owui.gateway.proxy import Proxy
+from owui.gateway.ratelimit import RateLimiter
+from owui.gateway.revocations import Revocations
+from owui.gateway.sockets import SocketProxy
+from owui.gateway.webapp.build import locate
+from owui.gateway.webapp.files import WebApp
+
+log = logging.getLogger("owui.gateway")
+
+
+class Accounts:
+    """Whether any account exists (the web app's onboarding), read until one does."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self._exist = False
+
+    async def exist(self) -> bool:
+        if not self._exist:
+            async with self.sessions() as session:
+                self._exist = await crud.any_user(session)
+        return self._exist
+
+    def created(self) -> None:
+        self._exist = True
+
+
+@dataclass(frozen=True, eq=False)
+class Runtime:
+    settings: Settings
+    revocations: Revocations
+    api_keys: ApiKeys
+    limiter: RateLimiter
+    proxy: Proxy
+    verifier: TokenVerifier
+    sockets: SocketProxy
+    webapp: WebApp
+    accounts: Accounts
+
+    @classmethod
+    def create(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Runtime:
+        proxy = Proxy(settings)
+        sockets = SocketProxy(proxy, int(settings.max_json_size))
+        revocations = Revocations(sessions, settings.revocation_sync_interval,
+                                  on_change=sockets.close_revoked)
+        api_keys = ApiKeys(sessions, settings.jwt_secret, revocations)
+        build = locate(settings.owui_data_dir, settings.frontend_build_dir, settings.static_dir)
+        if not build.ready:
+            log.warning("%s", build.problem)
+        return cls(settings, revocations, api_keys, RateLimiter(settings), proxy,
+                   TokenVerifier(settings.jwt_secret), sockets, WebApp(build), Accounts(sessions))
+
+    async def start(self) -> None:
+        await self.proxy.start()
+        await self.revocations.start()
+
+    async def stop(self) -> None:
+        await self.revocations.stop()
+        await self.sockets.close_all()
+        await self.proxy.close()
+
+    async def authenticate(self, token: str) -> tuple[Claims, str] | None:
+        """The caller's claims and the token to send upstream, or None when refused."""
+        if token.startswith(API_KEY_PREFIX):
+            return await self.api_keys.resolve(token)
+        try:
+            claims = self.verifier.verify(token)
+        except InvalidToken:
+            return None
+        if self.revocations.is_revoked(claims):
+            return None
+        return claims, token
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
