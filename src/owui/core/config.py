@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     agent_tool_timeout: float = Field(default=60.0, gt=0)
     task_model: str | None = None
     # Chat turns: the context, in tokens, that a turn's history is trimmed to when the request
-    # names none (see owui/chat/context.py for the policy).
+    # names none (see owui/chat/turns/context.py for the policy).
     chat_context_tokens: int = Field(default=8192, ge=256, le=10_000_000)
     enable_code_execution: bool = True
     code_execution_sandbox: Literal["bwrap", "none"] = "bwrap"
