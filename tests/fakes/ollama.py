@@ -63,7 +63,7 @@ async def _refusal(request: Request, call: bool = True) -> JSONResponse | None:
 async def _body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # Ollama refuses what it cannot read, never a 500
         return {}
     return body if isinstance(body, dict) else {}
 
