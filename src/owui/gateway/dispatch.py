@@ -33,6 +33,7 @@ SIGN_IN_PATHS = frozenset({"/api/v1/auths/signin", "/api/v1/auths/signup"})
 APP_PUBLIC_PATHS = frozenset({"/api/config", "/api/version", "/api/changelog"})
 # Everything under these is the API (locked); any other path is the web app's.
 API_PREFIXES = ("/api", "/ollama", "/openai", "/ws", "/oauth")
+SOCKETS = "/ws/"  # the only paths a WebSocket may be opened to (socket.io, at chat)
 _CHALLENGE = [(b"www-authenticate", b"Bearer")]
 _REFUSED = "Invalid, expired or revoked credentials."
 
@@ -108,7 +109,7 @@ class GatewayMiddleware:
                       send: Send) -> None:
         """A WebSocket upgrade: only to a service's socket path, and only authenticated."""
         route = runtime.proxy.route(scope["path"])
-        if route is None or route.base_url is None:
+        if route is None or route.base_url is None or not scope["path"].startswith(SOCKETS):
             await reject(scope, send, 404, f"No socket at {scope['path']}.")
             return
         credential = credential_of(scope) or _query_token(scope)
