@@ -1,13 +1,12 @@
-"""One pooled httpx client per service, for calls to other services and providers."""
+"""One pooled httpx client per service (`app.state.http`), for HTTP outside owui: providers,
+web search engines, the gateway's fetch of each service's OpenAPI document. Calls between owui
+services use core.client (aiohttp) instead."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import httpx
 
 from owui.core.config import Settings
-from owui.core.errors import UpstreamError
 
 
 def create_client(settings: Settings) -> httpx.AsyncClient:
@@ -15,17 +14,3 @@ def create_client(settings: Settings) -> httpx.AsyncClient:
                             connect=settings.upstream_connect_timeout)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     return httpx.AsyncClient(timeout=timeout, limits=limits)
-
-
-async def call_service(client: httpx.AsyncClient, settings: Settings, service: str,
-                       method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
-    """Call another service on behalf of a user (their token), naming it when it fails."""
-    url = settings.service_url(service) + path
-    headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-    try:
-        return await client.request(method, url, headers=headers, **kwargs)
-    except httpx.TimeoutException:
-        raise UpstreamError(service, 504, f"The {service} service timed out.") from None
-    except httpx.TransportError:
-        raise UpstreamError(service, 503, f"The {service} service is unreachable at "
-                                          f"{settings.service_url(service)}.") from None
