@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from owui.core.background import cancel_and_wait
 from owui.core.config import Settings
 from owui.core.errors import NotFoundError
 from owui.core.tokens import Claims
@@ -55,8 +56,7 @@ class Runtime:
             upstream.refresh()
 
     async def stop(self) -> None:
-        if self._syncing is not None:
-            self._syncing.cancel()
+        await cancel_and_wait(self._syncing)
         await self.catalog.close()
 
     def sync_soon(self) -> None:

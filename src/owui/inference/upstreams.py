@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from owui.core.background import cancel_and_wait
 from owui.core.config import Settings
 from owui.inference.providers import PROVIDERS
 from owui.inference.providers.base import ProviderModel, UpstreamRequest, error_message
@@ -130,8 +131,6 @@ class Upstream:
         self.fetched_at = time.monotonic()
 
     async def close(self) -> None:
-        if self._refreshing is not None:
-            self._refreshing.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._refreshing
+        with contextlib.suppress(Exception):  # whatever the last refresh raised, close
+            await cancel_and_wait(self._refreshing)
         await self.session.close()

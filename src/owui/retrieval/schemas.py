@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from owui.retrieval.models import AccessGrant, File, Job, Knowledge
+from owui.retrieval.web.engines import MAX_QUERY
 
 NAME = Field(min_length=1, max_length=200)
 
@@ -75,7 +76,8 @@ class ProcessTextForm(BaseModel):
 
 
 class WebSearchForm(BaseModel):
-    queries: list[str] = Field(min_length=1, max_length=10)
+    queries: list[Annotated[str, Field(max_length=MAX_QUERY)]] = Field(min_length=1,
+                                                                     max_length=10)
     k: int | None = Field(default=None, ge=1, le=50)
     hybrid: bool | None = None
 

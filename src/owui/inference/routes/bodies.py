@@ -3,7 +3,6 @@ JSON object, checked against a form; the body itself goes on as it came."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive
 
 from owui.core.errors import BadRequestError, DomainError, InvalidError
+from owui.core.jsonbody import MalformedJson, loads
 
 Form = TypeVar("Form", bound=BaseModel)
 
@@ -40,12 +40,11 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
+    # The parser of the edge check (core.jsonbody), which has refused what it refuses already.
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequestError(f"Malformed JSON body: {exc}") from None
-    except RecursionError:  # the standard parser recurses once per bracket
-        raise BadRequestError("Malformed JSON body: nested too deeply.") from None
+        body = loads(raw)
+    except MalformedJson as exc:
+        raise BadRequestError(str(exc)) from None
     if not isinstance(body, dict):
         raise InvalidError("The body must be a JSON object.")
     return body
@@ -58,5 +57,3 @@ def check(form: type[Form], body: dict[str, Any]) -> Form:
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
                                       for e in exc.errors(include_url=False)]) from None
-    except RecursionError:  # nested deeper than the validator follows
-        raise BadRequestError("The body is nested too deeply.") from None

@@ -12,6 +12,9 @@ from owui.core.config import Settings
 from owui.core.errors import UpstreamError
 
 ENGINES = ("searxng", "brave", "tavily")
+# The longest query sent to an engine: longer is not a search query, and SearXNG's and Brave's
+# go in the URL, which servers (and httpx) refuse past a few KB.
+MAX_QUERY = 2_000
 
 
 @dataclass(frozen=True)

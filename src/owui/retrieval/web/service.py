@@ -95,7 +95,8 @@ async def web_search(rt: Runtime, session: AsyncSession, user: Claims, queries: 
     if problem or not rt.settings.web_search_engine:
         why = problem or "set WEB_SEARCH_ENGINE"
         raise BadRequestError(f"Web search is not configured ({why}).")
-    queries = [q.strip() for q in queries if q.strip()]
+    # A RAG query is the user's last message, which may be longer than any search query.
+    queries = [q.strip()[:engines.MAX_QUERY] for q in queries if q.strip()]
     if not queries:
         raise InvalidError("Give at least one non-empty query in 'queries'.")
     found = await asyncio.gather(*(engines.search(rt.settings, rt.http, q,
