@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.browser import pages
 from tests.support.fullstack import FullStack, full_stack
@@ -34,11 +42,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
-# The stand-in provider's answer: WORDS chunks, TOKEN_DELAY seconds apart (6 s by default:
-# long enough to reload or stop in the middle, short enough to wait for the end).
+# The stand-in provider's answer: WORDS chunks, TOKEN_DELAY seconds apart (8 s by default:
+# long enough to reload (2-3 s here) or stop in the middle, short enough to wait for the end).
 TOKEN_DELAY = float(os.environ.get("BROWSER_TOKEN_DELAY") or 0.05)
-WORDS = int(os.environ.get("BROWSER_WORDS") or 120)
+WORDS = int(os.environ.get("BROWSER_WORDS") or 160)
+# How long an answer may take to stream in full: generous, the machine is shared and Chromium
+# renders the markdown again for every chunk.
+ANSWER_MS = int(max(30.0, WORDS * TOKEN_DELAY * 6) * 1000)
 PASSWORD = "correct-horse-battery"
+# Waits on what the page shows: a step that does not happen within this fails.
+expect.set_options(timeout=20_000)
 
 
 @dataclass
@@ -186,7 +199,8 @@ def _keep_evidence(nodeid: str, step: Steps, context: BrowserContext,
     """A screenshot (and the HTML) of every page of the failed test, named after the step
     that failed, and the failing requests, printed."""
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", nodeid)
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # an earlier run's evidence would mislead
+    folder.mkdir(parents=True)
     for number, each in enumerate(context.pages):
         suffix = f"-page{number}" if number else ""
         path = folder / f"{step.label}{suffix}.png"

@@ -129,8 +129,8 @@ def wait_for_more_text(page: Page, than: str) -> str:
     return answer_text(page)
 
 
-def wait_for_word(page: Page, word: str) -> None:
-    expect(answer(page)).to_contain_text(word)
+def wait_for_word(page: Page, word: str, timeout_ms: float | None = None) -> None:
+    expect(answer(page)).to_contain_text(re.compile(rf"\b{word}\b"), timeout=timeout_ms)
 
 
 def expected_answer(words: int) -> str:
