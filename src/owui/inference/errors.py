@@ -14,10 +14,12 @@ _TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permi
           429: "rate_limit_error"}
 
 
-# The document of `problem`, for the routes that answer with it.
+# The document of `problem`, for the routes that answer with it. `error` is not required: a
+# body that is not JSON at all is refused before the route, by the frame's edge check
+# (core.jsonbody), with `{"detail"}` alone.
 PROBLEM_SCHEMA_NAME = "CallProblem"
 PROBLEM_SCHEMA = {
-    "title": PROBLEM_SCHEMA_NAME, "type": "object", "required": ["detail", "error"],
+    "title": PROBLEM_SCHEMA_NAME, "type": "object", "required": ["detail"],
     "properties": {
         "detail": {"title": "Detail", "anyOf": [
             {"type": "string"},
