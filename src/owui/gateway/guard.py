@@ -8,7 +8,6 @@ from starlette.types import Receive, Scope
 
 from owui.core.asgi import header
 from owui.core.jsonbody import MalformedJson, is_json, loads
-from owui.core.jsonbody import replay as replay  # moved to core; dispatch's import follows
 
 ACCEPTED_TYPES = frozenset({
     "application/json", "application/x-ndjson", "multipart/form-data",
