@@ -9,13 +9,17 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
 from owui.core.tokens import issue_token
-from tests.conftest import bearer
+from tests.conftest import bearer, signup
+from tests.support.fullstack import OPENAI_MODELS, FullStack, full_stack
 from tests.support.procs import Proc, start_service
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @dataclass
@@ -44,5 +48,74 @@ def alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alone]:
     proc = start_service("chat", env, tmp_path_factory.mktemp("realtime-logs"))
     try:
         yield Alone(proc, secret)
+    finally:
+        proc.stop()
+
+
+@dataclass
+class Stack:
+    """All five services, the fakes, Redis on a channel of this run's own."""
+
+    full: FullStack
+    data_dir: Path
+    log_dir: Path
+
+    @property
+    def gateway(self) -> str:
+        return self.full.gateway
+
+    @property
+    def chat(self) -> str:
+        return self.full.url("chat")
+
+    @property
+    def fakes(self) -> dict[str, str]:
+        return {name: proc.url for name, proc in self.full.fakes.items()}
+
+
+@dataclass
+class Account:
+    id: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("realtime-data")
+    log_dir = tmp_path_factory.mktemp("realtime-stack-logs")
+    channel = f"owui-socketio-test-{uuid.uuid4().hex}"
+    models = {"FAKE_MODELS": f"{OPENAI_MODELS};gpt-fake-slow"}  # slow: to stop mid-answer
+    with full_stack(secrets.token_urlsafe(32), data_dir, log_dir, models, REDIS_URL=REDIS_URL,
+                    WEBSOCKET_REDIS_CHANNEL=channel, OWUI_ACCESS_LOG="false") as full:
+        yield Stack(full, data_dir, log_dir)
+
+
+def _account(stack: Stack, name: str) -> Account:
+    email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@realtime.test"
+    answer = signup(stack.gateway, name=name, email=email)
+    return Account(str(answer["id"]), str(answer["token"]))
+
+
+@pytest.fixture(scope="session")
+def ada(stack: Stack) -> Account:
+    return _account(stack, "Ada")
+
+
+@pytest.fixture(scope="session")
+def bea(stack: Stack) -> Account:
+    return _account(stack, "Bea")
+
+
+@pytest.fixture(scope="session")
+def second_chat(stack: Stack) -> Iterator[str]:
+    """Another replica of the chat service, on the same database and Redis channel."""
+    chat = stack.full.services["chat"]
+    proc = start_service("chat", dict(chat.env), stack.log_dir)
+    try:
+        yield proc.url
     finally:
         proc.stop()

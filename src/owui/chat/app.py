@@ -18,15 +18,17 @@ from owui.chat.routes import (
     shared_folders,
     shares,
     tags,
+    tasks,
     transfer,
 )
 from owui.chat.runtime import Runtime
+from owui.chat.turns.webapp import WebTurns
 from owui.core.service import create_service_app
 
 # Fixed paths (`/search`, `/all/tags`, `/share/{id}`, ...) before `/{id}`, which matches them too.
 ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags.router,
            shares.router, completions.router, messages.router, chats.router, notes.router,
-           shared_folders.router, folders.router]
+           shared_folders.router, folders.router, tasks.router]
 
 
 async def start(app: FastAPI) -> None:
@@ -35,6 +37,7 @@ async def start(app: FastAPI) -> None:
     await runtime.start()
     app.state.realtime = realtime.Realtime(app.state.settings, runtime.raw)
     app.state.realtime.start()
+    app.state.webturns = WebTurns(runtime.turns)  # the web app's turns (routes/tasks.py)
 
 
 async def stop(app: FastAPI) -> None:

@@ -24,7 +24,7 @@ SERVICES: tuple[Service, ...] = (
             ("/api/v1/retrieval", "/api/v1/files", "/api/v1/knowledge")),
     Service("chat", 8004, "CHAT_SERVICE_URL",
             ("/api/v1/chats", "/api/v1/folders", "/api/v1/users/user/settings",
-             "/api/chat/completions", "/api/v1/notes", "/ws/socket.io")),
+             "/api/chat/completions", "/api/tasks", "/api/v1/notes", "/ws/socket.io")),
 )
 
 BY_NAME: dict[str, Service] = {s.name: s for s in SERVICES}

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from owui.chat import reads
 from owui.chat.errors import MessageNotFound
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
+from owui.chat.routes import tasks
 from owui.chat.runtime import RuntimeDep
 from owui.chat.turns import store
 from owui.chat.turns.events import openai_completion, openai_encoder, ours
@@ -53,7 +54,10 @@ async def chat_completion(id: str, form: TurnForm, runtime: RuntimeDep, conn: Ra
 @router.post("/api/chat/completions", response_class=Response, responses=TURN_RESPONSES,
              summary="Open WebUI's chat completion (a chat turn)")
 async def openwebui_completion(runtime: RuntimeDep, conn: Raw, user: CurrentUser,
-                               token: UserToken, body: dict[str, Any] = Body(...)) -> Response:
+                               token: UserToken, request: Request,
+                               body: dict[str, Any] = Body(...)) -> Response:
+    if body.get("session_id") is not None:  # the web app's: answered at once, heard on sockets
+        return await tasks.webapp_turn(request, conn, user, token, body)
     form, chat_id, messages = from_openwebui(body)
     if chat_id is None:
         begun = begin_unstored(runtime.turns, user, token, form, messages)

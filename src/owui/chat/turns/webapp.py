@@ -1,0 +1,220 @@
+"""Open WebUI 0.12's web-app turn: `POST /api/chat/completions` with `session_id`.
+
+The app sends no `messages` (the history is the chat's, in the store) but the new user message
+(`user_message`, with the id it chose), the assistant message's id (`id`), its parent
+(`parent_id`) and `chat_id` (none for a new chat, which is made here first). The turn is begun
+through the same pipeline as every turn (flow.begin_stored: place, history, trim, run, store),
+the request answered at once with `{status, task_ids, chat_id}`, and the turn's events go to
+the user's sockets (webapp_events.py) instead of an SSE stream. The task id is the assistant
+message's id: the turns table (store.py), shared by every replica, knows the running ones.
+
+Only model parameters of `params` reach the provider (MODEL_PARAMS): the app's own keys, top
+level or in `params`, are the app's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from owui.chat import reads, writes
+from owui.chat.clients.agent import run_error
+from owui.chat.errors import InvalidChat, NotInTree
+from owui.chat.limits import MAX_MESSAGE_ID_CHARS
+from owui.chat.rawdb import RawConnection
+from owui.chat.tree import parse_chat
+from owui.chat.turns.flow import begin_stored
+from owui.chat.turns.forms import TurnForm
+from owui.chat.turns.respond import Begun
+from owui.chat.turns.running import Turns
+from owui.core.tokens import Claims
+
+log = logging.getLogger("owui.chat.turns")
+ID = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
+# What of `params` is a model parameter (OpenAI's, and the Ollama options the inference service
+# translates); the rest (`function_calling`, `stream_response`, `custom_params`, ...) is the
+# app's. `system` is the system prompt, taken apart.
+MODEL_PARAMS = frozenset({
+    "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
+    "frequency_penalty", "presence_penalty", "logit_bias", "reasoning_effort",
+    "response_format", "n", "logprobs", "top_logprobs",
+    "num_ctx", "top_k", "min_p", "num_predict", "repeat_penalty", "repeat_last_n", "mirostat",
+    "mirostat_eta", "mirostat_tau", "tfs_z", "typical_p", "num_keep", "num_batch", "num_gpu",
+    "num_thread", "use_mmap", "use_mlock", "keep_alive", "think"})
+# How long the request waits for the run to be refused (an unknown model, a tool not the
+# user's: the agent says so at once) before it answers: a refused turn answers its error, and
+# a chat made for it is removed; past this, an error ends the turn as a socket event.
+REFUSAL_WAIT = 3.0
+
+
+class UserMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str = Field(min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
+    parentId: str | None = Field(None, max_length=MAX_MESSAGE_ID_CHARS)
+    content: str | list[dict[str, Any]]
+    files: list[dict[str, Any]] | None = None
+
+
+class BackgroundTasks(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    title_generation: bool = False
+    tags_generation: bool = False
+    follow_up_generation: bool = False
+
+
+class WebAppBody(BaseModel):
+    """The app's body (`Chat.svelte`, `sendMessageSocket`); keys not read here are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1, max_length=300)
+    session_id: str = Field(min_length=1, max_length=256)
+    chat_id: str | None = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
+    id: str | None = ID
+    parent_id: str | None = Field(None, max_length=MAX_MESSAGE_ID_CHARS)
+    user_message: UserMessage
+    messages: list[dict[str, Any]] | None = Field(None, max_length=10_000)
+    params: dict[str, Any] | None = None
+    files: list[dict[str, Any]] | None = Field(None, max_length=100)
+    tool_ids: list[str] | None = Field(None, max_length=64)
+    filter_ids: list[str] | None = Field(None, max_length=64)
+    features: dict[str, Any] | None = None
+    folder_id: str | None = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
+    background_tasks: BackgroundTasks | None = None
+
+    def form(self) -> TurnForm:
+        """The turn as our form: the user's message under `parent_id`, the answer `id`."""
+        params = self.params or {}
+        system = params.get("system")
+        fields: dict[str, Any] = {
+            "model": self.model, "content": self.user_message.content,
+            "parent_id": self.parent_id if "parent_id" in self.model_fields_set
+            else self.user_message.parentId,
+            "user_message_id": self.user_message.id, "message_id": self.id,
+            "files": self.files or self.user_message.files or [],
+            "tool_ids": self.tool_ids or [], "filter_ids": self.filter_ids or [],
+            "features": self.features or {},
+            "web_search": bool((self.features or {}).get("web_search")),
+            "params": {k: v for k, v in params.items() if k in MODEL_PARAMS},
+            "system": system if isinstance(system, str) and system else None}
+        try:
+            return TurnForm.model_validate(fields)
+        except ValidationError as exc:
+            raise InvalidChat(_errors(exc)) from None
+
+    def system_messages(self) -> list[dict[str, Any]]:
+        """The app sends no history for a stored chat; a system prompt may come as messages."""
+        return [{"role": "system", "content": m.get("content")} for m in self.messages or ()
+                if isinstance(m, dict) and m.get("role") == "system"]
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:10])
+
+
+def read_body(body: dict[str, Any]) -> WebAppBody:
+    try:
+        return WebAppBody.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidChat(_errors(exc)) from None
+
+
+@dataclass
+class WebTurn:
+    """A web-app turn: its answer being written, then the work after it (title, follow-ups,
+    tags), all heard on the user's sockets; listed by /api/tasks until it has all ended."""
+
+    task_id: str
+    chat_id: str
+    user_id: str
+    token: str
+    user_message_id: str
+    folder_id: str | None
+    title: str  # the chat's title as the turn began
+    new_chat: bool  # made for this turn: titled and tagged once answered
+    tasks: BackgroundTasks
+    begun: Begun
+    stopped: bool = False  # stopped by the user: the work after the answer is not done
+
+
+class WebTurns:
+    """The web-app turns this process runs, by task id."""
+
+    def __init__(self, turns: Turns) -> None:
+        self.turns = turns
+        self.running: dict[str, WebTurn] = {}
+
+    def of_chat(self, chat_id: str) -> list[WebTurn]:
+        return [t for t in self.running.values() if t.chat_id == chat_id]
+
+    async def stop(self, web: WebTurn) -> None:
+        """The answer stops where it is (stored as written, stopped); the work after it is
+        not done. The relay still says so on the sockets."""
+        web.stopped = True
+        await self.turns.stop_turn(web.begun.turn)
+
+
+async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: str,
+                       body: WebAppBody) -> WebTurn:
+    """The turn begun, in the chat named or a new one; a refusal (bad input, a parent not in
+    the chat, another user's chat, a run refused at once) raises, leaving nothing stored but
+    what the turn pipeline stores of a refused run in an existing chat."""
+    form = body.form()
+    form.check()  # before a new chat is made for it
+    if body.chat_id is None:
+        if form.parent_id is not None:
+            raise NotInTree(f"parent_id {form.parent_id!r} is not a message of the new chat.")
+        if body.folder_id is not None:
+            await reads.require_folder(conn, body.folder_id, user.sub)
+        chat = writes.new_chat(user.sub, parse_chat({"title": writes.DEFAULT_TITLE,
+                                                     "models": [body.model]}),
+                               folder_id=body.folder_id)
+        await conn.write(lambda writer: writes.insert_chats(writer, [chat]))
+        chat_id, folder_id, title, new = chat.row.id, body.folder_id, chat.row.title, True
+    else:
+        row = await reads.require_chat(conn, body.chat_id, user.sub)
+        chat_id, folder_id, title, new = row.id, row.folder_id, row.title, False
+    begun: Begun | None = None
+    try:
+        begun = await begin_stored(turns, conn, chat_id, user, token, form,
+                                   body.system_messages(), reuse_user_message=True)
+        # The title and tags are this turn's work after the answer (webapp_events.py), in
+        # the order the app hears them: not the pipeline's own titler as well. Set before
+        # the turn can end: no await since its first write.
+        begun.turn.after = None
+        with contextlib.suppress(TimeoutError):
+            if await asyncio.wait_for(begun.refused(), REFUSAL_WAIT):
+                begun.stop_listening()
+                turn = begun.turn
+                raise run_error({"status": turn.error_status, "detail": turn.error})
+    except BaseException:  # refused, or the client gone before it heard of the new chat
+        if new:
+            if begun is not None and begun.turn.task is not None:
+                begun.turn.task.cancel()
+            await _drop_chat(turns, chat_id, user.sub)
+        raise
+    tasks = body.background_tasks or BackgroundTasks()
+    return WebTurn(begun.turn.message_id, chat_id, user.sub, token, body.user_message.id,
+                   folder_id, title, new, tasks, begun)
+
+
+async def _drop_chat(turns: Turns, chat_id: str, user_id: str) -> None:
+    """A chat made for a turn that was refused goes again, with whatever the turn wrote."""
+    async def job(writer: RawConnection) -> None:
+        params = {"chat_id": chat_id}
+        await writer.execute("DELETE FROM turns WHERE chat_id = :chat_id", params)
+        await writer.execute("DELETE FROM messages WHERE chat_id = :chat_id", params)
+        await writer.execute("DELETE FROM chats WHERE id = :chat_id AND user_id = :user_id",
+                             {**params, "user_id": user_id})
+
+    try:
+        await turns.write(job)
+    except Exception:  # the chat stays, empty or with the refused turn: logged, not hidden
+        log.exception("removing chat %s after its first turn was refused failed", chat_id)

@@ -1,0 +1,195 @@
+"""A web-app turn heard on the user's sockets, in the order and shapes Open WebUI 0.12 sends
+them (its samples: `openwebui-0.12.4-samples.json`):
+
+    chat:list             {chat_id, folder_id}        (message_id: the user's message)
+    chat:active           {active: true, folder_id}
+    chat:title            the user's message           (a new chat: its title until titled)
+    response:completion   the opening chunk, then one `response.output_text.delta` a token
+    status                retrieval's and tools' progress, as they come
+    chat:completion       {sources}                    when retrieval found some
+    chat:completion       the closing chunk            (finish_reason, usage)
+    chat:list             again, the answer stored
+    chat:completion       {done, output, title}        or {error} when the turn failed
+    chat:message:follow_ups {follow_ups}               when asked for
+    chat:tags             [names]                      a new chat, when asked for
+    chat:active           {active: false, folder_id}
+
+The title, follow-ups and tags come from the agent's tasks, as the pipeline's own titler does,
+and are stored: the title unless the user renamed the chat meanwhile, the follow-ups on the
+answer (`followUps`), the tags on the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from owui.chat.rawdb import RawConnection, encode_json
+from owui.chat.realtime.emitter import Emitter
+from owui.chat.turns.events import Event
+from owui.chat.turns.running import Turns
+from owui.chat.turns.title import _apply as store_title_and_tags
+from owui.chat.turns.turn import Turn
+from owui.chat.turns.webapp import WebTurn, WebTurns
+
+log = logging.getLogger("owui.chat.turns")
+MAX_FOLLOW_UPS = 5
+MAX_TITLE_CHARS = 200
+
+
+class Relay:
+    """One web turn's events to its user's sockets, then the work after the answer."""
+
+    def __init__(self, web: WebTurn, turns: Turns, emitter: Emitter) -> None:
+        self.web = web
+        self.turns = turns
+        self.emitter = emitter
+        turn = web.begun.turn
+        self.turn = turn
+        self.item_id = f"msg_{uuid.uuid4().hex[:24]}"
+        self.head = {"id": f"chatcmpl-{turn.message_id}", "object": "chat.completion.chunk",
+                     "created": int(time.time()), "model": turn.model}
+        self.usage: dict[str, Any] | None = None
+
+    async def emit(self, kind: str, data: Any, message_id: str | None = None) -> None:
+        web = self.web
+        await self.emitter.emit(web.user_id, web.chat_id, message_id or self.turn.message_id,
+                                kind, data)
+
+    def _where(self, **data: Any) -> dict[str, Any]:
+        return {**data, "folder_id": self.web.folder_id}
+
+    async def run(self) -> None:
+        web = self.web
+        await self.emit("chat:list", {"chat_id": web.chat_id, "folder_id": web.folder_id},
+                        web.user_message_id)
+        await self.emit("chat:active", self._where(active=True))
+        if web.new_chat:
+            await self.emit("chat:title", _provisional_title(self.turn))
+        await self.emit("response:completion", {**self.head, "choices": [
+            {"index": 0, "delta": {"role": "assistant", "content": ""},
+             "finish_reason": None}]})
+        ended: Event = {"type": "error", "detail": "The turn ended without an answer."}
+        async for event in web.begun.events():
+            if event["type"] in ("done", "error"):
+                ended = event
+                break
+            await self.relay(event)
+        try:
+            if ended["type"] == "error":
+                await self.emit("chat:completion", {"error": {"content": ended.get("detail")},
+                                                    "done": True})
+            else:
+                await self.answered()
+        finally:
+            await self.emit("chat:active", self._where(active=False))
+
+    async def relay(self, event: Event) -> None:
+        """One of the run's events (turn.py applied it to the message already)."""
+        kind = event["type"]
+        if kind == "token":
+            await self.emit("response:completion", {
+                "type": "response.output_text.delta", "item_id": self.item_id,
+                "output_index": 0, "content_index": 0, "delta": event.get("content") or ""})
+        elif kind == "status":
+            emitted = event.get("event") or {}
+            await self.emit("status", emitted.get("data") or emitted)
+        elif kind == "citations":
+            await self.emit("chat:completion", {"sources": event.get("sources") or []})
+        elif kind == "tool_call":
+            await self.emit("status", {"action": "tool_call", "name": event.get("name"),
+                                       "description": f"Calling {event.get('name')}",
+                                       "done": False})
+        elif kind == "tool_result":
+            call = next((c for c in self.turn.tool_calls if c["id"] == event.get("id")), {})
+            await self.emit("status", {"action": "tool_call", "name": call.get("name"),
+                                       "description": f"Called {call.get('name')}",
+                                       "error": bool(event.get("error")), "done": True})
+        elif kind == "usage":
+            self.usage = event.get("usage")
+
+    async def answered(self) -> None:
+        web, turn = self.web, self.turn
+        finish = "length" if turn.finish_reason == "step_limit" else "stop"
+        closing = {**self.head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
+        await self.emit("chat:completion", {**closing, **({"usage": self.usage}
+                                                          if self.usage else {})})
+        works = web.new_chat and not web.stopped and turn.status == "done"
+        exchange = [turn.body["messages"][-1], {"role": "assistant", "content": turn.content}]
+        title = web.title
+        if works and web.tasks.title_generation:
+            generated = await self._task("title", exchange)
+            if isinstance(generated, str) and generated.strip():
+                title = generated.strip()[:MAX_TITLE_CHARS]
+                await store_title_and_tags(self.turns, web.chat_id, web.user_id, title, None)
+        await self.emit("chat:list", {"chat_id": web.chat_id, "folder_id": web.folder_id})
+        await self.emit("chat:completion", {"done": True, "output": self.output(),
+                                            "title": title})
+        if turn.status == "done" and not web.stopped and web.tasks.follow_up_generation:
+            follow_ups = await self._task("follow_up", [*turn.body["messages"], exchange[1]])
+            if isinstance(follow_ups, list):
+                kept = [f for f in follow_ups if isinstance(f, str) and f.strip()]
+                kept = kept[:MAX_FOLLOW_UPS]
+                await self._store_follow_ups(kept)
+                await self.emit("chat:message:follow_ups", {"follow_ups": kept})
+        if works and web.tasks.tags_generation:
+            tags = await self._task("tags", exchange)
+            if isinstance(tags, list):
+                names = [t.strip() for t in tags if isinstance(t, str) and t.strip()]
+                await store_title_and_tags(self.turns, web.chat_id, web.user_id, None, names)
+                await self.emit("chat:tags", names)
+
+    def output(self) -> list[dict[str, Any]]:
+        """The answer as Open WebUI 0.12's `output` items (the Responses API's message)."""
+        status = "completed" if self.turn.status == "done" else "incomplete"
+        return [{"type": "message", "id": self.item_id, "status": status, "role": "assistant",
+                 "content": [{"type": "output_text", "text": self.turn.content}]}]
+
+    async def _task(self, kind: str, messages: list[dict[str, Any]]) -> Any:
+        """One of the agent's tasks; a failure is logged and gives None (a nicety)."""
+        turn = self.turn
+        try:
+            return await self.turns.agent.task(kind, turn.token, turn.model, messages)
+        except Exception as exc:
+            log.warning("the %s task of chat %s failed: %s", kind, turn.chat_id, exc)
+            return None
+
+    async def _store_follow_ups(self, follow_ups: list[str]) -> None:
+        chat_id, message_id = self.web.chat_id, self.turn.message_id
+
+        async def job(writer: RawConnection) -> None:
+            params = {"chat_id": chat_id, "id": message_id}
+            rows = await writer.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id"
+                                      " AND id = :id", params)
+            if rows:
+                extra = {**(writer.decode_json(rows[0][0]) or {}), "followUps": follow_ups}
+                await writer.execute("UPDATE messages SET extra = :extra WHERE chat_id ="
+                                     " :chat_id AND id = :id",
+                                     {**params, "extra": encode_json(extra)})
+
+        await self.turns.write(job)
+
+
+def _provisional_title(turn: Turn) -> str:
+    """Open WebUI titles a new chat with the user's message until it is titled."""
+    content = turn.body["messages"][-1].get("content") if turn.body.get("messages") else ""
+    if isinstance(content, list):
+        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "").strip()[:MAX_TITLE_CHARS]
+
+
+def launch(webturns: WebTurns, web: WebTurn, emitter: Emitter) -> None:
+    """The relay in the turns' background work (cancelled when the service stops); the turn is
+    listed by /api/tasks until its relay has ended."""
+    webturns.running[web.task_id] = web
+    relay = Relay(web, webturns.turns, emitter)
+
+    async def run() -> None:
+        try:
+            await relay.run()
+        finally:
+            webturns.running.pop(web.task_id, None)
+
+    webturns.turns.spawn(run())
