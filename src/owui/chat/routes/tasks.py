@@ -17,7 +17,7 @@ from owui.chat.realtime.emitter import Emitter
 from owui.chat.responses import Json
 from owui.chat.runtime import RuntimeDep
 from owui.chat.turns import webapp_events
-from owui.chat.turns.webapp import WebTurns, begin_webapp, read_body
+from owui.chat.turns.webapp import WebTurns, abandon, begin_webapp, read_body, refusal
 from owui.core.auth import CurrentUser
 from owui.core.errors import ConflictError, NotFoundError, error_response
 from owui.core.tokens import Claims
@@ -42,7 +42,15 @@ async def webapp_turn(request: Request, conn: RawConnection, user: Claims, token
     webturns: WebTurns = request.app.state.webturns
     emitter: Emitter = request.app.state.realtime.emitter
     web = await begin_webapp(runtime.turns, conn, user, token, read_body(body))
-    webapp_events.launch(webturns, web, emitter)
+    relay = webapp_events.launch(webturns, web, emitter)  # a known chat's events flow at once
+    try:
+        await refusal(web)  # an unknown model answers 404, as without session_id
+    except BaseException:
+        if web.new_chat:  # its relay waits for the answer: nothing was heard of it
+            relay.cancel()
+        await abandon(runtime.turns, web)
+        raise
+    web.answered.set()
     return Json({"status": True, "task_ids": [web.task_id], "chat_id": web.chat_id})
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -142,6 +142,9 @@ class WebTurn:
     tasks: BackgroundTasks
     begun: Begun
     stopped: bool = False  # stopped by the user: the work after the answer is not done
+    # Set once the request answered: the relay of a new chat waits for it, since the app
+    # knows the chat's id only from the answer.
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class WebTurns:
@@ -164,8 +167,8 @@ class WebTurns:
 async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: str,
                        body: WebAppBody) -> WebTurn:
     """The turn begun, in the chat named or a new one; a refusal (bad input, a parent not in
-    the chat, another user's chat, a run refused at once) raises, leaving nothing stored but
-    what the turn pipeline stores of a refused run in an existing chat."""
+    the chat, another user's chat) raises, leaving nothing stored (see `refusal` and
+    `abandon` for a run refused at once)."""
     form = body.form()
     form.check()  # before a new chat is made for it
     if body.chat_id is None:
@@ -181,28 +184,38 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
     else:
         row = await reads.require_chat(conn, body.chat_id, user.sub)
         chat_id, folder_id, title, new = row.id, row.folder_id, row.title, False
-    begun: Begun | None = None
     try:
         begun = await begin_stored(turns, conn, chat_id, user, token, form,
                                    body.system_messages(), reuse_user_message=True)
-        # The title and tags are this turn's work after the answer (webapp_events.py), in
-        # the order the app hears them: not the pipeline's own titler as well. Set before
-        # the turn can end: no await since its first write.
-        begun.turn.after = None
-        with contextlib.suppress(TimeoutError):
-            if await asyncio.wait_for(begun.refused(), REFUSAL_WAIT):
-                begun.stop_listening()
-                turn = begun.turn
-                raise run_error({"status": turn.error_status, "detail": turn.error})
-    except BaseException:  # refused, or the client gone before it heard of the new chat
+    except BaseException:  # refused: the chat made for it goes again
         if new:
-            if begun is not None and begun.turn.task is not None:
-                begun.turn.task.cancel()
             await _drop_chat(turns, chat_id, user.sub)
         raise
+    # The title and tags are this turn's work after the answer (webapp_events.py), in the
+    # order the app hears them: not the pipeline's own titler as well. Set before the turn
+    # can end: there was no await since its first write.
+    begun.turn.after = None
     tasks = body.background_tasks or BackgroundTasks()
     return WebTurn(begun.turn.message_id, chat_id, user.sub, token, body.user_message.id,
                    folder_id, title, new, tasks, begun)
+
+
+async def refusal(web: WebTurn) -> None:
+    """Raises the run's refusal when the agent refuses it at once (within REFUSAL_WAIT)."""
+    begun = web.begun
+    with contextlib.suppress(TimeoutError):
+        if await asyncio.wait_for(begun.refused(), REFUSAL_WAIT):
+            turn = begun.turn
+            raise run_error({"status": turn.error_status, "detail": turn.error})
+
+
+async def abandon(turns: Turns, web: WebTurn) -> None:
+    """A turn refused (or whose client went away) before the app heard of it: a chat made
+    for it goes, the run with it; in an existing chat the pipeline stores it as it ends."""
+    if web.new_chat:
+        if web.begun.turn.task is not None:
+            web.begun.turn.task.cancel()
+        await _drop_chat(turns, web.chat_id, web.user_id)
 
 
 async def _drop_chat(turns: Turns, chat_id: str, user_id: str) -> None:

@@ -21,6 +21,7 @@ answer (`followUps`), the tags on the chat.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -180,16 +181,25 @@ def _provisional_title(turn: Turn) -> str:
     return str(content or "").strip()[:MAX_TITLE_CHARS]
 
 
-def launch(webturns: WebTurns, web: WebTurn, emitter: Emitter) -> None:
-    """The relay in the turns' background work (cancelled when the service stops); the turn is
-    listed by /api/tasks until its relay has ended."""
+def launch(webturns: WebTurns, web: WebTurn, emitter: Emitter) -> asyncio.Task[None]:
+    """The relay, in the turns' background work (cancelled when the service stops); the turn
+    is listed by /api/tasks until its relay has ended. A new chat's relay waits until the
+    request has answered (`web.answered`); in a known chat it speaks at once."""
     webturns.running[web.task_id] = web
     relay = Relay(web, webturns.turns, emitter)
 
     async def run() -> None:
         try:
+            if web.new_chat:
+                await web.answered.wait()
             await relay.run()
+        except Exception:  # the turn itself is stored all the same
+            log.exception("relaying the web-app turn %s failed", web.task_id)
         finally:
             webturns.running.pop(web.task_id, None)
 
-    webturns.turns.spawn(run())
+    task = asyncio.create_task(run(), name=f"webapp-turn-{web.task_id}")
+    background = webturns.turns.background
+    background.add(task)
+    task.add_done_callback(background.discard)
+    return task
