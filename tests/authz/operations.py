@@ -15,10 +15,13 @@ from typing import Any
 import httpx
 
 from owui.core.auth import require_admin
+from owui.gateway.dispatch import APP_PUBLIC_PATHS
 
 SKIPPED_PATHS = frozenset({"/healthz", "/readyz"})
 # Sign-up makes an account; it is public by design and tested on its own (tests/test_auth.py).
-PUBLIC = frozenset({("POST", "/api/v1/auths/signup"), ("POST", "/api/v1/auths/signin")})
+PUBLIC = frozenset({("POST", "/api/v1/auths/signup"), ("POST", "/api/v1/auths/signin"),
+                    # The web app's public routes (tests/webapp/test_session.py).
+                    *(("GET", path) for path in APP_PUBLIC_PATHS)})
 # Ends the caller's own session: sent last, so that the caller's other requests still count.
 SESSION_ENDING = frozenset({("POST", "/api/v1/auths/signout")})
 

@@ -12,12 +12,14 @@ import httpx
 import pytest
 
 from owui.core.services import SERVICES
-from owui.gateway.routes import auths, users
+from owui.gateway.dispatch import APP_PUBLIC_PATHS
+from owui.gateway.routes import app_meta, auths, configs, users
 from tests.openapi.conftest import ApiStack
 from tests.support.procs import closed_port, start_service
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-PUBLIC = {"/healthz", "/readyz", "/api/v1/auths/signin", "/api/v1/auths/signup"}
+PUBLIC = {"/healthz", "/readyz", "/api/v1/auths/signin", "/api/v1/auths/signup",
+          *APP_PUBLIC_PATHS}  # the web app's /api/config, /api/version, /api/changelog
 Operations = set[tuple[str, str]]
 
 
@@ -36,7 +38,7 @@ def operations(doc: dict[str, Any]) -> Operations:
 def gateway_routes() -> Operations:
     """The gateway's own routes, from its routers (plus its health checks)."""
     found = {("/healthz", "get"), ("/readyz", "get")}
-    for router in (auths.router, users.router):
+    for router in (auths.router, users.router, configs.router, app_meta.router):
         found |= {(route.path, method.lower()) for route in router.routes
                   for method in getattr(route, "methods", ())}
     return found
