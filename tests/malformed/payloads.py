@@ -104,8 +104,12 @@ def instance(schema: dict[str, Any], components: dict[str, Any], string: Any, nu
         return [instance(schema.get("items", {}), components, string, number, depth + 1)]
     properties = schema.get("properties")
     if properties:
+        # Optional references to other resources are left out: a poisoned `folder_id` stops
+        # the request at a 404 before the poisoned title is ever stored.
+        required = set(schema.get("required", ()))
         return {name: instance(sub, components, string, number, depth + 1)
-                for name, sub in properties.items()}
+                for name, sub in properties.items()
+                if name in required or not name.endswith(("_id", "_ids"))}
     # A free-form object or an untyped value: the keys routes commonly read.
     return {key: string for key in FREE_FORM_KEYS}
 
@@ -163,7 +167,7 @@ CORE = [
     Payload("lone_surrogate", poisoned(LONE_SURROGATE)),
     Payload("lone_low_surrogate", poisoned(Raw(b'"a\\udc00b"'))),
     Payload("lone_surrogate_key", raw(b'{"\\ud800": 1, "title": "x"}')),
-    Payload("nul_escaped", poisoned("a\x00b"), rejected=False),
+    Payload("nul_escaped", poisoned("a\x00b")),
     Payload("nul_raw", poisoned(Raw(b'"a\x00b"'))),
     Payload("number_1e400", poisoned("x", Raw(b"1e400"))),
     Payload("number_400_digits", poisoned("x", Raw(b"1" + b"0" * 400))),

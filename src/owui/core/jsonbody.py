@@ -5,6 +5,8 @@ The standard library's parser takes what nothing downstream can hold: lone surro
 `NaN` and `Infinity` (not JSON), numbers past a double (`1e400` becomes `inf`), a byte order
 mark; and it recurses once per level, so 100,000 brackets raise `RecursionError`, a 500.
 orjson refuses all of these with one `JSONDecodeError` (it stops at 1,024 levels), faster.
+One more is refused here: `\u0000` in a string, which JSON allows but PostgreSQL's text
+cannot hold (a 500 from every service that stores strings, on the server profile).
 
 `JsonBodyCheck` runs that parse on every JSON body before a route (or a raw-ASGI fast path)
 sees it, and answers 400 naming the fault, or 413 past the size limit: every service rejects
@@ -13,6 +15,7 @@ malformed JSON the same way, whoever parses the body afterwards.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -29,12 +32,22 @@ class BodyTooLarge(ValueError):
     """A body past the size limit; the message gives the limit."""
 
 
+# `\u0000` as an escape, not the text `\\u0000` (an escaped backslash, then "u0000").
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def loads(raw: bytes | str) -> Any:
     """The value of a JSON text, refusing what `MalformedJson` describes."""
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise MalformedJson(f"Malformed JSON body: {exc}") from None
+    data = raw.encode() if isinstance(raw, str) else raw
+    # The substring test costs next to nothing; the exact match runs only when it hits.
+    if b"\\u0000" in data and _NUL_ESCAPE.search(data):
+        raise MalformedJson("Malformed JSON body: a string holds the NUL character (\\u0000), "
+                            "which cannot be stored; remove it.")
+    return value
 
 
 def loads_object(raw: bytes | str) -> dict[str, Any]:
