@@ -10,8 +10,8 @@ from their `X-Forwarded-*` headers before the gateway sees the request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
+from typing import NamedTuple
 
 from starlette.types import Scope
 
@@ -27,8 +27,7 @@ CROSS_SITE_DETAIL = ("A request that changes state with the session cookie must 
                      "clients send the token as 'Authorization: Bearer ...'.")
 
 
-@dataclass(frozen=True, slots=True)
-class Credential:
+class Credential(NamedTuple):  # a tuple: made on every request, cheaper than a dataclass
     token: str
     from_cookie: bool
 
