@@ -1,18 +1,35 @@
 # One image for all five services: `docker run IMAGE serve SERVICE --host 0.0.0.0`.
-# Build: docker build -t owui:latest .
-FROM python:3.12-slim AS build
+# Build: `owui image build` (docker or podman), or `docker build -t owui:latest .`.
+# Build arguments, so that the image depends on no one registry or index:
+#   BASE                 the image both stages start from: any Debian-like image with python3
+#                        and its venv module (default: the official Python image; point it at a
+#                        private registry's copy, or a Debian base made with debootstrap).
+#   PIP_INDEX_URL        the package index (pip's own variable; default: PyPI).
+#   PIP_EXTRA_INDEX_URL  further indexes, space-separated: e.g. PyTorch's CPU-only index
+#                        https://download.pytorch.org/whl/cpu, which leaves CUDA's gigabytes
+#                        out (no service uses a GPU).
+# A machine behind a TLS-intercepting proxy, or with its own pip configuration, passes them
+# with `--build-arg` and mounts (`podman build -v`), never by editing this file.
+ARG BASE=python:3.12-slim
+
+FROM ${BASE} AS build
+ARG PIP_INDEX_URL=
+ARG PIP_EXTRA_INDEX_URL=
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY profiles ./profiles
-# torch from the CPU-only index: the CUDA build would add gigabytes that no service uses.
-RUN pip install --no-cache-dir build \
- && python -m build --wheel --outdir /wheels \
- && python -m venv /opt/owui \
- && /opt/owui/bin/pip install --no-cache-dir \
-      --extra-index-url https://download.pytorch.org/whl/cpu /wheels/owui-*.whl
+# A venv: a Debian base's own Python is externally managed (PEP 668) and may lack pip.
+# An empty argument is unset, so that pip keeps its default (or the machine's configuration).
+RUN [ -n "$PIP_INDEX_URL" ] || unset PIP_INDEX_URL; \
+    [ -n "$PIP_EXTRA_INDEX_URL" ] || unset PIP_EXTRA_INDEX_URL; \
+    set -e \
+ && python3 -m venv /opt/owui \
+ && /opt/owui/bin/pip install --no-cache-dir --upgrade pip \
+ && /opt/owui/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
+ && /opt/owui/bin/pip install --no-cache-dir /wheels/owui-*.whl
 
-FROM python:3.12-slim
+FROM ${BASE}
 # bubblewrap: the agent's code sandbox; nothing else beyond the Python base.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bubblewrap \
@@ -29,7 +46,8 @@ ENV PATH=/opt/owui/bin:$PATH \
     HF_HUB_OFFLINE=1
 USER owui
 WORKDIR /data
-VOLUME ["/data"]
+# No VOLUME: an image volume becomes an anonymous volume per container that `compose down -v`
+# leaves behind; the manifests mount the named volumes a service keeps data in.
 EXPOSE 8000 8001 8002 8003 8004
 ENTRYPOINT ["owui"]
 CMD ["serve", "gateway", "--host", "0.0.0.0"]

@@ -37,19 +37,57 @@ def test_runs_owui_serve_as_a_non_root_user() -> None:
     assert "--uid 10001" in stage["RUN"]  # the uid the Kubernetes manifests run as
 
 
-def test_installs_the_package_from_a_wheel_in_a_slim_two_stage_build() -> None:
+def arguments() -> dict[str, str]:
+    """ARG name to its default ('' when none)."""
+    return {arg.split("=", 1)[0]: arg.split("=", 1)[1] if "=" in arg else ""
+            for op, arg in instructions() if op == "ARG"}
+
+
+def test_installs_the_package_from_a_wheel_in_a_two_stage_build_on_any_base() -> None:
     steps = instructions()
     froms = [arg for op, arg in steps if op == "FROM"]
-    assert len(froms) == 2 and all("slim" in image for image in froms)
-    build_run = next(arg for op, arg in steps if op == "RUN" and "build --wheel" in arg)
-    assert "pip install" in build_run and "owui-*.whl" in build_run
-    assert "download.pytorch.org/whl/cpu" in build_run  # no CUDA wheels in the image
+    # The base is a build argument (a private registry, a Debian made by debootstrap); its
+    # default stays the official slim Python image.
+    assert froms == ["${BASE} AS build", "${BASE}"]
+    assert arguments()["BASE"].startswith("python:") and "slim" in arguments()["BASE"]
+    build_run = next(arg for op, arg in steps if op == "RUN" and "pip wheel" in arg)
+    assert "python3 -m venv /opt/owui" in build_run  # a Debian Python is externally managed
+    assert "/opt/owui/bin/pip install" in build_run and "owui-*.whl" in build_run
     copied = [arg.split()[0] for op, arg in steps if op == "COPY" and "--from" not in arg]
     for source in copied:
         assert (REPO / source).exists(), source
     ignored = (REPO / ".dockerignore").read_text().splitlines()
     assert ignored[1] == "*" and {f"!{s.rstrip('/')}/" if (REPO / s).is_dir() else f"!{s}"
                                   for s in copied} <= set(ignored)
+
+
+def test_the_package_index_is_a_build_argument_never_written_in() -> None:
+    assert {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"} <= set(arguments())
+    assert arguments()["PIP_INDEX_URL"] == arguments()["PIP_EXTRA_INDEX_URL"] == ""
+    text = "\n".join(arg for _, arg in instructions())
+    assert "--index-url" not in text and "download.pytorch.org" not in text
+    assert "VOLUME" not in dict(final_stage())  # no anonymous volumes left by `down -v`
+
+
+def test_owui_image_build_passes_base_index_and_mounts(tmp_path: Path) -> None:
+    from tests.deploy.conftest import run_cli
+
+    code, out, err = run_cli("image", "build", "--dry-run", "--tool", "podman", "-t", "o:1",
+                             "--base", "debian-python:12", "--extra-index-url",
+                             "https://download.pytorch.org/whl/cpu", "--volume",
+                             "/etc/pip.conf:/etc/pip.conf:ro", "--ulimit", "nofile=1024:1024")
+    assert code == 0, err
+    assert out.split()[1:] == [
+        "build", "--tag", "o:1", "--file", str(REPO / "Dockerfile"),
+        "--build-arg", "BASE=debian-python:12",
+        "--build-arg", "PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu",
+        "--volume", "/etc/pip.conf:/etc/pip.conf:ro", "--ulimit", "nofile=1024:1024",
+        str(REPO)]
+    code, _, err = run_cli("image", "build", "--dry-run", "--context", str(tmp_path))
+    assert code == 1 and f"no Dockerfile in {tmp_path}" in err
+    code, _, err = run_cli("image", "build", "--tool", "docker", "--volume", "/a:/a",
+                           env={"PATH": str(tmp_path)})
+    assert code == 1 and "docker is not installed or not on PATH" in err
 
 
 def test_the_wheel_carries_the_profiles(tmp_path: Path) -> None:

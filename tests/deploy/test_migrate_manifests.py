@@ -1,4 +1,6 @@
-"""Migrations run once in the rendered deployments: a Job (k8s), a one-shot service (Compose)."""
+"""Migrations run once per deploy: a Job (k8s); in Compose each service at its start, under
+PostgreSQL's advisory lock (podman-compose cannot wait for a one-shot service), waiting for
+PostgreSQL rather than exiting."""
 
 from __future__ import annotations
 
@@ -37,15 +39,14 @@ def test_k8s_has_the_migrate_job_and_deployments_do_not_migrate(rendered, profil
 
 
 @pytest.mark.parametrize("profile", ["server", "ha"])
-def test_compose_services_wait_for_the_migrate_service(rendered, profile: str) -> None:
+def test_compose_services_migrate_at_start_and_wait_for_postgres(rendered, profile: str) -> None:
     doc = yaml.safe_load((rendered["compose", profile] / "docker-compose.yml").read_text())
-    migrate = doc["services"]["migrate"]
-    assert migrate["command"] == ["migrate"] and migrate["restart"] == "no"
-    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert "migrate" not in doc["services"]
     for name in NAMES:
-        assert migrate["environment"][f"DATABASE_URL_{name.upper()}"].endswith(f"/owui_{name}")
         service = doc["services"][name]
-        assert service["depends_on"]["migrate"] == {
-            "condition": "service_completed_successfully"}
-        assert service["environment"]["OWUI_MIGRATE_ON_START"] == "false"
-        assert service["image"] == migrate["image"]
+        environment = service["environment"]
+        assert "OWUI_MIGRATE_ON_START" not in environment  # the default: migrate at start
+        assert float(environment["OWUI_DATABASE_WAIT"]) >= 60
+        # Start order (and, under Docker Compose, the stores' health); never an exited service.
+        assert service["depends_on"] == {store: {"condition": "service_healthy"}
+                                         for store in ("postgres", "chroma", "redis")}

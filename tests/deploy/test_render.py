@@ -125,7 +125,14 @@ def test_compose_publishes_only_the_gateway(rendered, profile: str) -> None:
         assert env["DATABASE_URL"].endswith(f"@postgres:5432/owui_{service}")
         assert env["VECTOR_DB"] == "chroma" and env["CHROMA_HTTP_URL"] == "http://chroma:8000"
         assert env["JWT_SECRET_KEY"].startswith("${JWT_SECRET_KEY:?")
-    assert "CREATE DATABASE owui_chat;" in doc["configs"]["postgres-initdb"]["content"]
+    # The init SQL is a file beside the Compose file, bind-mounted (podman-compose does not
+    # mount inline `configs: content:`).
+    assert "configs" not in doc
+    assert "./postgres-initdb.sql:/docker-entrypoint-initdb.d/owui.sql:ro" in doc["services"][
+        "postgres"]["volumes"]
+    assert "CREATE DATABASE owui_chat;" in (folder / "postgres-initdb.sql").read_text()
+    for service in NAMES:  # podman-compose runs replicas only with mode: replicated
+        assert doc["services"][service]["deploy"]["mode"] == "replicated"
     secrets_file = folder / ".env"
     assert secrets_file.stat().st_mode & 0o077 == 0
     assert "JWT_SECRET_KEY=" in secrets_file.read_text()
@@ -164,3 +171,26 @@ def test_reference_manifests_match_render(folder: str) -> None:
     hint = (f"re-render: owui render {target} --profile {profile} --without-secrets "
             f"-o {folder}")
     assert on_disk == expected, hint
+
+
+def test_images_named_on_the_command_line(tmp_path: Path) -> None:
+    code, _, err = run_cli("render", "compose", "-o", str(tmp_path / "c"),
+                           "--image", "owui=registry.example/owui:1.0",
+                           "--image", "postgres=registry.example/postgres:17",
+                           "--image", "redis=registry.example/redis:7",
+                           "--image", "chroma=registry.example/chroma:1")
+    assert code == 0, err
+    doc = yaml.safe_load((tmp_path / "c" / "docker-compose.yml").read_text())
+    images = {name: body["image"] for name, body in doc["services"].items()}
+    assert images == {"postgres": "registry.example/postgres:17",
+                      "chroma": "registry.example/chroma:1",
+                      "redis": "registry.example/redis:7",
+                      **{name: "registry.example/owui:1.0" for name in NAMES}}
+    files = render_files(Target.k8s, "server", images={"owui": "r/o:2", "postgres": "r/p:1"})
+    assert "image: r/o:2" in files["20-gateway.yaml"] and "image: r/p:1" in files[
+        "10-postgres.yaml"]
+    code, _, err = run_cli("render", "compose", "-o", str(tmp_path / "d"),
+                           "--image", "mysql=x:1")
+    assert code == 1 and "unknown image mysql" in err and "owui, postgres" in err
+    code, _, err = run_cli("render", "compose", "-o", str(tmp_path / "d"), "--image", "owui")
+    assert code == 1 and "expected NAME=REF" in err

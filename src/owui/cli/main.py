@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 import owui
-from owui.cli import deploy, ingest, migrate, profile_cmd, render, serve, status, ui, up, users
+from owui.cli import (
+    deploy,
+    image,
+    ingest,
+    migrate,
+    profile_cmd,
+    render,
+    serve,
+    status,
+    ui,
+    up,
+    users,
+)
 
 app = typer.Typer(
     name="owui",
@@ -44,6 +56,7 @@ app.add_typer(profile_cmd.app, name="profiles")
 app.command()(ingest.ingest)
 app.command()(migrate.migrate)
 app.add_typer(ui.app, name="ui")
+app.add_typer(image.app, name="image")
 
 
 def main() -> None:

@@ -109,6 +109,9 @@ class Deploy(_Strict):
 
 
 _STORE_VARIABLES = {"VECTOR_DB": "vectors", "STORAGE_PROVIDER": "files"}
+# The images a deployment runs, by the name `owui render --image NAME=REF` gives them: owui's
+# own is deploy.image, each store's deploy.<store>.image.
+IMAGE_NAMES = ("owui", "postgres", "chroma", "qdrant", "redis")
 
 
 class Profile(_Strict):
@@ -136,6 +139,21 @@ class Profile(_Strict):
                 raise ValueError(f"env.{variable} is {self.env[variable]!r} but "
                                  f"stores.{store} is {chosen!r}; set one of them")
         return self
+
+    def with_images(self, images: dict[str, str]) -> Profile:
+        """The profile with some images named anew (a private registry, a local build)."""
+        unknown = sorted(set(images) - set(IMAGE_NAMES))
+        if unknown:
+            raise ProfileError(f"unknown image {', '.join(unknown)}; the images are "
+                               f"{', '.join(IMAGE_NAMES)}")
+        deploy = self.deploy
+        changes: dict[str, object] = {}
+        for name, reference in images.items():
+            if name == "owui":
+                changes["image"] = reference
+            else:
+                changes[name] = getattr(deploy, name).model_copy(update={"image": reference})
+        return self.model_copy(update={"deploy": deploy.model_copy(update=changes)})
 
     def store_env(self) -> dict[str, str]:
         """The variables that follow from `stores`, under the profile's own `env`."""

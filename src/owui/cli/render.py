@@ -29,15 +29,32 @@ SecretsOption = Annotated[bool, typer.Option(
     "--secrets/--without-secrets",
     help="Write the Secret (k8s) or .env (compose); without, supply them yourself "
          "(for manifests kept in version control).")]
+ImageOption = Annotated[list[str] | None, typer.Option(
+    "--image", metavar="NAME=REF",
+    help="Run this image instead of the profile's (repeatable): owui, postgres, chroma, "
+         "qdrant or redis, e.g. --image owui=registry.example/owui:1.0.",
+    show_default=False)]
 SECRET_FILES = frozenset({".env", "00-secrets.yaml"})
 
 
+def parse_images(items: list[str] | None) -> dict[str, str]:
+    """NAME=REF pairs; raises ProfileError naming a malformed one."""
+    images: dict[str, str] = {}
+    for item in items or ():
+        name, _, reference = item.partition("=")
+        if not name or not reference:
+            raise ProfileError(f"--image {item!r}: expected NAME=REF, e.g. owui=owui:1.0")
+        images[name] = reference
+    return images
+
+
 def render_files(target: Target, profile_name: str, jwt_secret_key: str | None = None,
-                 with_secrets: bool = True) -> dict[str, str]:
+                 with_secrets: bool = True,
+                 images: dict[str, str] | None = None) -> dict[str, str]:
     """File name to text. Raises ProfileError or RenderError with a message for the user."""
     from owui.cli.manifests import common
 
-    profile = load_profile(profile_name)
+    profile = load_profile(profile_name).with_images(images or {})
     secrets = common.Secrets.make(jwt_secret_key) if with_secrets else None
     if jwt_secret_key is not None and len(jwt_secret_key) < 32:
         raise common.RenderError("JWT_SECRET_KEY: use at least 32 characters")
@@ -63,11 +80,12 @@ def write_files(files: dict[str, str], out: Path) -> None:
 
 
 def build(target: Target, profile: str, jwt_secret_key: str | None,
-          with_secrets: bool) -> dict[str, str]:
+          with_secrets: bool, images: list[str] | None = None) -> dict[str, str]:
     from owui.cli.manifests.common import RenderError
 
     try:
-        return render_files(target, profile, jwt_secret_key, with_secrets)
+        return render_files(target, profile, jwt_secret_key, with_secrets,
+                            parse_images(images))
     except (ProfileError, RenderError) as exc:
         raise fail(str(exc)) from None
 
@@ -79,9 +97,10 @@ def render(
     profile: ProfileOption = "server",
     jwt_secret_key: JwtOption = None,
     with_secrets: SecretsOption = True,
+    image: ImageOption = None,
 ) -> None:
     """Write Kubernetes manifests or a docker-compose.yml for a profile."""
-    files = build(target, profile, jwt_secret_key, with_secrets)
+    files = build(target, profile, jwt_secret_key, with_secrets, image)
     try:
         write_files(files, out)
     except OSError as exc:

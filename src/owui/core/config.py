@@ -177,6 +177,9 @@ class Settings(BaseSettings):
     owui_access_log: bool = True
     # False where a separate step (`owui migrate`, a Kubernetes Job) migrates once.
     owui_migrate_on_start: bool = True
+    # Seconds a starting service waits for its database to answer (0: exit at once, with why);
+    # the Compose file sets it, since its services may start before PostgreSQL.
+    owui_database_wait: float = Field(default=0.0, ge=0)
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -61,7 +61,8 @@ def create_service_app(
         app.state.not_ready = None
         migrate_here = settings.owui_migrate_on_start or migrations is None
         if migrations is not None and metadata is not None and migrate_here:
-            await _migrate(app.state.db, migrations, metadata, name)
+            await _migrate(app.state.db, migrations, metadata, name,
+                           settings.owui_database_wait)
         app.state.http = create_client(settings)
         waiter = None
         if migrate_here:
@@ -118,13 +119,32 @@ class StartupError(RuntimeError):
     """The service cannot start; the message says what to fix."""
 
 
-async def _migrate(db: Database, migrations: Path, metadata: MetaData, name: str) -> None:
-    try:
-        await run_migrations(db, migrations, metadata, name)
-    except (OSError, SQLAlchemyError) as exc:
-        shown = make_url(db.url).render_as_string(hide_password=True)
-        raise StartupError(f"The {name} service cannot open its database {shown}: {exc}. "
-                           "Check DATABASE_URL (or OWUI_DATA_DIR for SQLite).") from None
+def _not_up_yet(exc: BaseException) -> bool:
+    """Refused, unresolvable, or PostgreSQL starting up or shutting down (SQLSTATE 57P)."""
+    return (isinstance(exc, OSError | OperationalError | InterfaceError)
+            or str(getattr(getattr(exc, "orig", None), "sqlstate", "")).startswith("57P"))
+
+
+async def _migrate(db: Database, migrations: Path, metadata: MetaData, name: str,
+                   wait: float = 0.0) -> None:
+    """Migrate; a database not up yet is waited for up to `wait` seconds (OWUI_DATABASE_WAIT),
+    rather than exiting into a restart policy's loop."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            await run_migrations(db, migrations, metadata, name)
+            return
+        except (OSError, SQLAlchemyError) as exc:
+            if not _not_up_yet(exc) or asyncio.get_running_loop().time() > deadline:
+                raise _cannot_open(db, name, exc) from None
+            log.warning("%s: waiting for its database: %s", name, exc)
+            await asyncio.sleep(2)
+
+
+def _cannot_open(db: Database, name: str, exc: BaseException) -> StartupError:
+    shown = make_url(db.url).render_as_string(hide_password=True)
+    return StartupError(f"The {name} service cannot open its database {shown}: {exc}. "
+                        "Check DATABASE_URL (or OWUI_DATA_DIR for SQLite).")
 
 
 SCHEMA_NOT_AT_HEAD = "database schema not at head: run owui migrate"

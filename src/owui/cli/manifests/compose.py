@@ -1,4 +1,12 @@
-"""A docker-compose.yml (and the .env with its secrets) from a profile."""
+"""A docker-compose.yml (and the .env with its secrets) from a profile.
+
+One layout for Docker Compose and podman-compose (1.6, with podman 4.3) alike, which differ:
+podman-compose ignores `condition: service_healthy`, does not mount inline `configs: content:`,
+and cannot start a service that depends on an exited container. So there is no one-shot
+migrate service: each service migrates its own database at start, under a PostgreSQL advisory
+lock (two replicas starting at once never race), and waits for PostgreSQL if it is not up yet;
+the init SQL is a file beside the Compose file, bind-mounted; `depends_on` only orders the
+start (and, under Docker Compose, waits for the stores' health checks)."""
 
 from __future__ import annotations
 
@@ -23,6 +31,8 @@ from owui.core.services import SERVICES, Service
 Obj = dict[str, Any]
 COMPOSE_FILE = "docker-compose.yml"
 ENV_FILE = ".env"  # read by `docker compose` for the ${...} below; holds the secrets
+DATABASE_WAIT = "120"  # seconds; PostgreSQL's first start (initdb, the init SQL) takes a few
+INITDB_FILE = "postgres-initdb.sql"  # one database per service, made on PostgreSQL's first start
 NETWORK = "owui"
 # The image has Python but no curl; 127.0.0.1 since the service listens on every interface.
 READY_CHECK = ("import sys, urllib.request; "
@@ -33,7 +43,10 @@ def render(profile: Profile, secrets: Secrets | None) -> dict[str, str]:
     """File name to text; the .env only when `secrets` is given."""
     from owui.cli.manifests.common import dump
 
-    files = {COMPOSE_FILE: dump([compose(profile)])}
+    doc = compose(profile)
+    files = {COMPOSE_FILE: dump([doc])}
+    if "postgres" in doc["services"]:
+        files[INITDB_FILE] = initdb_sql()
     if secrets is not None:
         files[ENV_FILE] = env_file(profile, secrets)
     return files
@@ -75,14 +88,10 @@ def compose(profile: Profile) -> Obj:
         volumes["redis"] = {}
     if profile.stores.files == "local":
         volumes["files"] = {}
-    services["migrate"] = migrate(profile, backing)
     for service in SERVICES:
         services[service.name] = owui_service(profile, service, backing)
-    doc: Obj = {"name": "owui", "services": services, "networks": {NETWORK: {}},
-                "volumes": volumes}
-    if "postgres" in services:
-        doc["configs"] = {"postgres-initdb": {"content": initdb_sql()}}
-    return doc
+    return {"name": "owui", "services": services, "networks": {NETWORK: {}},
+            "volumes": volumes}
 
 
 def _environment(profile: Profile) -> Obj:
@@ -97,24 +106,12 @@ def _depends_on(backing: list[str]) -> Obj:
     return {name: {"condition": "service_healthy"} for name in backing}
 
 
-def migrate(profile: Profile, backing: list[str]) -> Obj:
-    """One-shot `owui migrate` (every service's database); the services wait for it."""
-    environment = _environment(profile)
-    for service in SERVICES:
-        environment[f"DATABASE_URL_{service.name.upper()}"] = database_url(
-            profile, service.name, _required("POSTGRES_PASSWORD"), "postgres")
-    body: Obj = {"image": profile.deploy.image, "command": ["migrate"], "restart": "no",
-                 "environment": environment, "networks": [NETWORK]}
-    if "postgres" in backing:
-        body["depends_on"] = _depends_on(["postgres"])
-    return body
-
-
 def owui_service(profile: Profile, service: Service, backing: list[str]) -> Obj:
     environment = _environment(profile)
     environment["DATABASE_URL"] = database_url(
         profile, service.name, _required("POSTGRES_PASSWORD"), "postgres")
-    environment["OWUI_MIGRATE_ON_START"] = "false"  # the migrate service did it, once
+    # Migrated at start (advisory lock); PostgreSQL may start after the service: wait for it.
+    environment["OWUI_DATABASE_WAIT"] = DATABASE_WAIT
     spec = profile.deploy.service(service.name)
     body: Obj = {
         "image": profile.deploy.image,
@@ -124,14 +121,15 @@ def owui_service(profile: Profile, service: Service, backing: list[str]) -> Obj:
         "healthcheck": _health(["CMD", "python", "-c", READY_CHECK.format(port=service.port)]),
         "networks": [NETWORK],
         # One host port, one gateway: Compose cannot publish a port for several replicas.
-        "deploy": {"replicas": 1 if service.url_variable is None else spec.replicas,
+        # mode: podman-compose honours `replicas` only with it (Docker Compose's default).
+        "deploy": {"mode": "replicated",
+                   "replicas": 1 if service.url_variable is None else spec.replicas,
                    "resources": {"limits": {"cpus": spec.cpu_limit,
                                             "memory": spec.memory_limit}}},
     }
     if service.name == "retrieval" and profile.stores.files == "local":
         body["volumes"] = [f"files:{DATA_DIR}/files"]
-    body["depends_on"] = {**_depends_on(backing),
-                          "migrate": {"condition": "service_completed_successfully"}}
+    body["depends_on"] = _depends_on(backing)
     if service.url_variable is None:  # the gateway: the one door from outside
         body["ports"] = [f"{service.port}:{service.port}"]
     return body
@@ -142,9 +140,8 @@ def postgres(profile: Profile) -> Obj:
         "image": profile.deploy.postgres.image, "restart": "unless-stopped",
         "environment": {"POSTGRES_USER": POSTGRES_USER,
                         "POSTGRES_PASSWORD": _required("POSTGRES_PASSWORD")},
-        "configs": [{"source": "postgres-initdb",
-                     "target": "/docker-entrypoint-initdb.d/owui.sql"}],
-        "volumes": ["postgres:/var/lib/postgresql/data"],
+        "volumes": ["postgres:/var/lib/postgresql/data",
+                    f"./{INITDB_FILE}:/docker-entrypoint-initdb.d/owui.sql:ro"],
         "healthcheck": _health(["CMD", "pg_isready", "-U", POSTGRES_USER, "-d", "postgres"]),
         "networks": [NETWORK],
     }
