@@ -64,3 +64,21 @@ def test_damaged_wheel_and_bad_version(tmp_path: Path) -> None:
     assert not (cache / "open_webui-0.12.4-py3-none-any.whl").exists()
     bad = run_owui("ui", "install", "--version", "../../etc", env=_env(tmp_path))
     assert bad.returncode == 2 and "not a release number" in bad.stderr
+
+
+def test_up_says_where_the_app_is_or_why_there_is_none(tmp_path: Path) -> None:
+    from owui.cli.up import webapp_line
+    from tests.webapp.fake_build import write_build
+
+    data = tmp_path / "data"
+    assert "owui ui install" in webapp_line({"OWUI_DATA_DIR": str(data)}, "http://h:8000")
+    write_build(data / "webapp" / "0.12.4")
+    (data / "webapp" / "current").write_text("0.12.4\n")
+    line = webapp_line({"OWUI_DATA_DIR": str(data)}, "http://h:8000")
+    assert line == "Open WebUI's web app: http://h:8000"
+    own = write_build(tmp_path / "own")
+    assert webapp_line({"OWUI_DATA_DIR": str(tmp_path / "empty"),
+                        "FRONTEND_BUILD_DIR": str(own / "frontend")}, "http://h:8000") == line
+    broken = webapp_line({"OWUI_DATA_DIR": str(data), "FRONTEND_BUILD_DIR": str(tmp_path)},
+                         "http://h:8000")
+    assert "incomplete or broken" in broken and "index.html" in broken
