@@ -5,7 +5,7 @@ The standard library's parser takes what nothing downstream can hold: lone surro
 `NaN` and `Infinity` (not JSON), numbers past a double (`1e400` becomes `inf`), a byte order
 mark; and it recurses once per level, so 100,000 brackets raise `RecursionError`, a 500.
 orjson refuses all of these with one `JSONDecodeError` (it stops at 1,024 levels), faster.
-One more is refused here: `\u0000` in a string, which JSON allows but PostgreSQL's text
+One more is refused here: `\\u0000` in a string, which JSON allows but PostgreSQL's text
 cannot hold (a 500 from every service that stores strings, on the server profile).
 
 `JsonBodyCheck` runs that parse on every JSON body before a route (or a raw-ASGI fast path)
