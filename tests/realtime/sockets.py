@@ -16,9 +16,12 @@ PATH = "ws/socket.io"
 
 class Socket:
     def __init__(self, http: aiohttp.ClientSession | None = None) -> None:
-        self.client = socketio.AsyncClient(reconnection=False, http_session=http)
+        # The client's HTTP session is ours to close, also when the connect was refused
+        # (made in the test's running loop).
+        self.owned = http is None
+        self.http = http or aiohttp.ClientSession()
+        self.client = socketio.AsyncClient(reconnection=False, http_session=self.http)
         self.events: list[dict[str, Any]] = []
-        self.arrived: list[float] = []  # perf_counter of each event's arrival
         self.refusal: Any = None  # what the server said when it refused the connect
         self.client.on("events", self._heard)
         self.client.on("connect_error", self._refused)
@@ -27,7 +30,6 @@ class Socket:
         self.refusal = data
 
     async def _heard(self, payload: dict[str, Any]) -> None:
-        self.arrived.append(time.perf_counter())
         self.events.append(payload)
 
     async def connect(self, base: str, token: str | None, upgrade: str | None = None,
@@ -36,15 +38,25 @@ class Socket:
         default the same as `auth.token`."""
         upgrade = upgrade or token
         headers = {"Authorization": f"Bearer {upgrade}"} if upgrade else {}
-        await self.client.connect(base, headers=headers, auth={"token": token},
-                                  transports=[transport], socketio_path=PATH, wait_timeout=10)
+        try:
+            await self.client.connect(base, headers=headers, auth={"token": token},
+                                      transports=[transport], socketio_path=PATH,
+                                      wait_timeout=10)
+        except BaseException:
+            await self._close_http()
+            raise
         return self
+
+    async def _close_http(self) -> None:
+        if self.owned:
+            await self.http.close()
 
     async def call(self, event: str, data: Any) -> Any:
         return await self.client.call(event, data, timeout=10)
 
     async def close(self) -> None:
         await self.client.disconnect()
+        await self._close_http()
 
     def of(self, chat_id: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("chat_id") == chat_id]

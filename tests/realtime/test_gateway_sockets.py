@@ -4,19 +4,20 @@ refused at connect, and the socket it held closed."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 import socketio
 
 from tests.realtime.conftest import Account, Stack, _account
-from tests.realtime.sockets import Socket, connected
+from tests.realtime.sockets import PATH, Socket, connected
 
 
 async def test_the_token_query_parameter_opens_the_socket(stack: Stack, ada: Account) -> None:
     socket = Socket()
     await socket.client.connect(f"{stack.gateway}?token={ada.token}", auth={"token": ada.token},
-                                transports=["websocket"], socketio_path="ws/socket.io",
-                                wait_timeout=10)
+                                transports=["websocket"], socketio_path=PATH, wait_timeout=10)
     try:
         joined = await socket.call("user-join", {"auth": {"token": ada.token}})
         assert joined["status"] is True and joined["id"] == ada.id
@@ -38,7 +39,9 @@ async def test_a_signed_out_token_is_refused_and_its_socket_closed(stack: Stack)
     socket = await connected(stack.gateway, carol.token)
     async with httpx.AsyncClient(base_url=stack.gateway, headers=carol.headers) as http:
         assert (await http.post("/api/v1/auths/signout")).status_code == 200
-    await socket.client.wait()  # returns once the gateway has closed it (revocation sweep)
+    # The gateway closes it at its next revocation sweep (REVOCATION_SYNC_INTERVAL, 1 s).
+    await asyncio.wait_for(socket.client.wait(), 30)
     assert not socket.client.connected
+    await socket.close()
     with pytest.raises(socketio.exceptions.ConnectionError):
         await Socket().connect(stack.gateway, carol.token)

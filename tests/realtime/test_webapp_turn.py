@@ -87,6 +87,7 @@ async def test_a_turn_is_heard_as_open_webui_sends_it(stack: Stack, ada: Account
     assert user["content"] == REPLY and user["parentId"] is None
     assert reply["parentId"] == user["id"] and reply["content"] == said and reply["done"]
     assert reply["followUps"] == ANSWER["follow_ups"]
+    assert reply["output"] == final["output"] and reply["meta"] == {"task_id": body["id"]}
 
 
 async def test_the_next_turn_in_the_chat_follows_the_answer(stack: Stack, ada: Account) -> None:

@@ -195,6 +195,7 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
     # order the app hears them: not the pipeline's own titler as well. Set before the turn
     # can end: there was no await since its first write.
     begun.turn.after = None
+    begun.turn.extra["meta"] = {"task_id": begun.turn.message_id}  # stored with the answer
     tasks = body.background_tasks or BackgroundTasks()
     return WebTurn(begun.turn.message_id, chat_id, user.sub, token, body.user_message.id,
                    folder_id, title, new, tasks, begun)

@@ -16,7 +16,8 @@ them (its samples: `openwebui-0.12.4-samples.json`):
 
 The title, follow-ups and tags come from the agent's tasks, as the pipeline's own titler does,
 and are stored: the title unless the user renamed the chat meanwhile, the follow-ups on the
-answer (`followUps`), the tags on the chat.
+answer (`followUps`, beside its `output` and `meta.task_id`, as Open WebUI keeps them), the
+tags on the chat.
 """
 
 from __future__ import annotations
@@ -117,10 +118,10 @@ class Relay:
         closing = {**self.head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
         await self.emit("chat:completion", {**closing, **({"usage": self.usage}
                                                           if self.usage else {})})
-        works = web.new_chat and not web.stopped and turn.status == "done"
+        await self._store_on_answer({"output": self.output()})
         exchange = [turn.body["messages"][-1], {"role": "assistant", "content": turn.content}]
         title = web.title
-        if works and web.tasks.title_generation:
+        if self._wanted(web.tasks.title_generation, first_only=True):
             generated = await self._task("title", exchange)
             if isinstance(generated, str) and generated.strip():
                 title = generated.strip()[:MAX_TITLE_CHARS]
@@ -128,14 +129,14 @@ class Relay:
         await self.emit("chat:list", {"chat_id": web.chat_id, "folder_id": web.folder_id})
         await self.emit("chat:completion", {"done": True, "output": self.output(),
                                             "title": title})
-        if turn.status == "done" and not web.stopped and web.tasks.follow_up_generation:
+        if self._wanted(web.tasks.follow_up_generation):
             follow_ups = await self._task("follow_up", [*turn.body["messages"], exchange[1]])
             if isinstance(follow_ups, list):
                 kept = [f for f in follow_ups if isinstance(f, str) and f.strip()]
                 kept = kept[:MAX_FOLLOW_UPS]
-                await self._store_follow_ups(kept)
+                await self._store_on_answer({"followUps": kept})
                 await self.emit("chat:message:follow_ups", {"follow_ups": kept})
-        if works and web.tasks.tags_generation:
+        if self._wanted(web.tasks.tags_generation, first_only=True):
             tags = await self._task("tags", exchange)
             if isinstance(tags, list):
                 names = [t.strip() for t in tags if isinstance(t, str) and t.strip()]
@@ -157,7 +158,15 @@ class Relay:
             log.warning("the %s task of chat %s failed: %s", kind, turn.chat_id, exc)
             return None
 
-    async def _store_follow_ups(self, follow_ups: list[str]) -> None:
+    def _wanted(self, asked: bool, first_only: bool = False) -> bool:
+        """A task the app asked for, while the answer stands (done, not stopped); the title
+        and tags only for a new chat."""
+        web = self.web
+        return (asked and self.turn.status == "done" and not web.stopped
+                and (web.new_chat or not first_only))
+
+    async def _store_on_answer(self, fields: dict[str, Any]) -> None:
+        """Fields added to the stored answer (Open WebUI keeps them on the message)."""
         chat_id, message_id = self.web.chat_id, self.turn.message_id
 
         async def job(writer: RawConnection) -> None:
@@ -165,7 +174,7 @@ class Relay:
             rows = await writer.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id"
                                       " AND id = :id", params)
             if rows:
-                extra = {**(writer.decode_json(rows[0][0]) or {}), "followUps": follow_ups}
+                extra = {**(writer.decode_json(rows[0][0]) or {}), **fields}
                 await writer.execute("UPDATE messages SET extra = :extra WHERE chat_id ="
                                      " :chat_id AND id = :id",
                                      {**params, "extra": encode_json(extra)})
