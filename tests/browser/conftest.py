@@ -15,8 +15,8 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -32,7 +32,7 @@ from playwright.sync_api import (
 
 from tests.browser import pages
 from tests.support.fullstack import FullStack, full_stack
-from tests.support.procs import REPO, Proc, start_service
+from tests.support.procs import REPO, start_service
 
 APP_VERSION = "0.12.4"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,6 +41,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 800}
 ARTIFACTS = Path(__file__).parent / "artifacts"
 # The stand-in provider's answer: WORDS chunks, TOKEN_DELAY seconds apart (8 s by default:
 # long enough to reload (2-3 s here) or stop in the middle, short enough to wait for the end).
@@ -60,7 +61,6 @@ class WebStack:
     app_env: dict[str, str]  # where the gateway finds the installed app
     admin_email: str
     log_dir: Path
-    extra: list[Proc] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -105,23 +105,20 @@ def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStack]:
         answer = httpx.post(f"{stack.gateway}/api/v1/auths/signup",
                             json={"name": "Ada Admin", "email": email, "password": PASSWORD})
         assert answer.status_code == 200, answer.text
-        web = WebStack(stack, app_env, email, log_dir)
-        try:
-            yield web
-        finally:
-            for proc in web.extra:
-                proc.stop()
+        yield WebStack(stack, app_env, email, log_dir)
 
 
 @pytest.fixture
-def fresh_gateway(web_stack: WebStack, tmp_path: Path) -> str:
+def fresh_gateway(web_stack: WebStack, tmp_path: Path) -> Iterator[str]:
     """A gateway with no account yet (its own user database) in front of the same services:
     the app shows its onboarding there."""
     env = {**web_stack.stack.env, **web_stack.app_env, "DEFAULT_USER_ROLE": "user",
            "OWUI_DATA_DIR": str(tmp_path / "gateway")}
     proc = start_service("gateway", env, web_stack.log_dir)
-    web_stack.extra.append(proc)
-    return proc.url
+    try:
+        yield proc.url
+    finally:
+        proc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -156,19 +153,24 @@ def app_url(web_stack: WebStack) -> str:
 
 @pytest.fixture
 def context(browser: Browser, app_url: str) -> Iterator[BrowserContext]:
-    fresh = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 800})
-    fresh.set_default_timeout(20_000)
+    fresh = browser.new_context(base_url=app_url, viewport=VIEWPORT)
     yield fresh
     fresh.close()
 
 
 class Steps:
-    """The step a test is at (`step("reload mid-answer")`): names the failure's screenshot."""
+    """The step a test is at (`step("reload mid-answer")`): names the failure's screenshot.
+    With BROWSER_SCREENSHOTS=all, the page is also kept as each step ends (to look at a run
+    that passed)."""
 
-    def __init__(self) -> None:
-        self.number, self.name = 0, "start"
+    def __init__(self, folder: Path) -> None:
+        self.number, self.name, self.folder = 0, "start", folder
+        self.pages: list[Page] = []  # the test's page, and any it opens in another context
+        self.failures: list[str] = []  # their 4xx/5xx answers and script errors
+        self.keep_all = os.environ.get("BROWSER_SCREENSHOTS") == "all"
 
     def __call__(self, name: str) -> None:
+        self.keep()
         self.number += 1
         self.name = name
         print(f"step {self.number}: {name}")
@@ -177,39 +179,71 @@ class Steps:
     def label(self) -> str:
         return f"{self.number:02d}-" + re.sub(r"[^\w.-]+", "-", self.name).strip("-")
 
+    def screenshot(self, label: str) -> list[Path]:
+        """Each open page as a PNG (and its HTML) named `label`; the files written."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for number, each in enumerate(p for p in self.pages if not p.is_closed()):
+            path = self.folder / f"{label}{f'-page{number}' if number else ''}.png"
+            try:
+                each.screenshot(path=str(path), full_page=True)
+                path.with_suffix(".html").write_text(each.content())
+                written.append(path)
+            except Exception as error:  # a crashed page: say so, keep the test's own error
+                print(f"\nno screenshot of {each.url}: {error}")
+        return written
+
+    def keep(self) -> None:
+        if self.keep_all and self.number:
+            self.screenshot(self.label)
+
 
 @pytest.fixture
-def step() -> Steps:
-    return Steps()
-
-
-@pytest.fixture
-def page(context: BrowserContext, step: Steps, request: pytest.FixtureRequest
-         ) -> Iterator[Page]:
-    opened = context.new_page()
-    failures = pages.watch(opened)
-    yield opened
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        _keep_evidence(request.node.nodeid, step, context, failures)
-
-
-def _keep_evidence(nodeid: str, step: Steps, context: BrowserContext,
-                   failures: list[str]) -> None:
-    """A screenshot (and the HTML) of every page of the failed test, named after the step
-    that failed, and the failing requests, printed."""
-    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", nodeid)
+def step(request: pytest.FixtureRequest) -> Steps:
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
     shutil.rmtree(folder, ignore_errors=True)  # an earlier run's evidence would mislead
-    folder.mkdir(parents=True)
-    for number, each in enumerate(context.pages):
-        suffix = f"-page{number}" if number else ""
-        path = folder / f"{step.label}{suffix}.png"
-        try:
-            each.screenshot(path=str(path), full_page=True)
-            path.with_suffix(".html").write_text(each.content())
-            print(f"\nscreenshot of the failed step: {path} ({each.url})")
-        except Exception as error:  # the page may have crashed: say so, keep the test's error
-            print(f"\nno screenshot of {each.url}: {error}")
-    if failures:
-        (folder / "network.txt").write_text("\n".join(failures) + "\n")
-        print("failing requests:\n  " + "\n  ".join(failures))
+    return Steps(folder)
+
+
+@pytest.fixture
+def another_person(browser: Browser, app_url: str, step: Steps
+                   ) -> Iterator[Callable[[], Page]]:
+    """Opens the app in a browser context of its own (another person's), watched like `page`
+    and closed only after the failure evidence is kept."""
+    opened: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(base_url=app_url, viewport=VIEWPORT)
+        opened.append(context)
+        fresh = context.new_page()
+        pages.watch(fresh, step.failures)
+        step.pages.append(fresh)
+        return fresh
+
+    yield open_page
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, step: Steps, another_person: Callable[[], Page],
+         request: pytest.FixtureRequest) -> Iterator[Page]:
+    opened = context.new_page()
+    pages.watch(opened, step.failures)
+    step.pages.insert(0, opened)
+    yield opened
+    reports = (getattr(request.node, f"report_{when}", None) for when in ("setup", "call"))
+    if any(report is not None and report.failed for report in reports):
+        _keep_evidence(step)
+    else:
+        step.keep()
+
+
+def _keep_evidence(step: Steps) -> None:
+    """A screenshot (and the HTML) of every page of the failed test, named after the step
+    that failed, and the failing requests and script errors, printed."""
+    for path in step.screenshot(step.label):
+        print(f"\nscreenshot of the failed step: {path}")
+    if step.failures:
+        (step.folder / "network.txt").write_text("\n".join(step.failures) + "\n")
+        print("failing requests and script errors:\n  " + "\n  ".join(step.failures))

@@ -17,10 +17,10 @@ from playwright.sync_api import Locator, Page, Response, expect
 CHAT_URL = re.compile(r"/c/([0-9a-f-]{36})$")
 
 
-def watch(page: Page) -> list[str]:
-    """Every 4xx/5xx answer the page gets, as `STATUS METHOD URL: body`, for the failure
-    report. The What's New dialog is closed whenever it covers what a step wants to click."""
-    failures: list[str] = []
+def watch(page: Page, failures: list[str]) -> None:
+    """Every 4xx/5xx answer the page gets (`STATUS METHOD URL: body`) and every uncaught
+    script error, for the failure report. The What's New dialog is closed whenever it covers
+    what a step wants to click."""
 
     def record(response: Response) -> None:
         if response.status >= 400:
@@ -32,9 +32,9 @@ def watch(page: Page) -> list[str]:
                             f"{body}")
 
     page.on("response", record)
+    page.on("pageerror", lambda error: failures.append(f"script error on {page.url}: {error}"))
     page.add_locator_handler(page.get_by_role("button", name="Okay, Let's Go!"),
                              lambda button: button.click())
-    return failures
 
 
 def chat_input(page: Page) -> Locator:

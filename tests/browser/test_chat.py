@@ -39,6 +39,7 @@ def test_an_answer_streams_in_and_completes(signed_in: Page, step: Steps) -> Non
     assert pages.answer_text(page) == pages.expected_answer(WORDS)
     step("the chat is in the list, under the page's URL")
     chat = pages.chat_id(page)
+    pages.open_sidebar(page)
     expect(page.locator(f'a[href="/c/{chat}"]').first).to_be_visible()
 
 
@@ -54,9 +55,10 @@ def test_reload_in_the_middle_of_an_answer_sees_it_finish(signed_in: Page,
     pages.wait_for_chat_page(page)
     assert pages.chat_id(page) == chat
     expect(page.locator(".user-message").last).to_contain_text("Keep going after a reload")
-    step("the reloaded page shows the answer so far, and it grows")
-    so_far = pages.answer_text(page)
+    step("the reloaded page shows the answer so far, from its first word, and it grows")
+    so_far = pages.wait_for_more_text(page, "")
     assert f"word{WORDS - 1}" not in so_far, "the answer ended before the page was back"
+    assert so_far.startswith("word0 word1 word2 word3 word4 word5"), so_far
     pages.wait_for_more_text(page, so_far)
     step("the answer goes on after the reload, to its end")
     pages.wait_for_word(page, f"word{WORDS - 1}", ANSWER_MS)
