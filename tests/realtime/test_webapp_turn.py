@@ -250,3 +250,46 @@ async def test_bad_input_is_refused_and_nothing_is_stored(stack: Stack, ada: Acc
     assert {c["id"] for c in chats_after} - {c["id"] for c in chats_before} == {my_chat}
     assert stranger.status_code == 404 and stop_theirs.status_code == 404
     assert unknown_task.status_code == 404
+
+
+def _heard_of(socket: Socket, chat_id: str, kind: str) -> list[Any]:
+    return [e["data"]["data"] for e in socket.of(chat_id) if e["data"]["type"] == kind]
+
+
+async def test_retrieval_and_tools_are_heard_as_status_and_sources(stack: Stack,
+                                                                   ada: Account) -> None:
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=ada.headers,
+                                 timeout=60) as http:
+        knowledge = (await http.post("/api/v1/knowledge/create", json={
+            "name": "Reactors", "description": "realtime test"})).json()
+        text = b"# Zephyr-9\n\nThe Zephyr-9 reactor is cooled by molten salt.\n"
+        file = (await http.post("/api/v1/files/", files={"file": ("zephyr.md", text)})).json()
+        added = await http.post(f"/api/v1/knowledge/{knowledge['id']}/file/add",
+                                json={"file_id": file["id"]})
+        assert added.status_code == 200, added.text
+    socket = await connected(stack.gateway, ada.token)
+    try:
+        sid = socket.client.get_sid()
+        searched = await send(stack, ada, app_body(
+            sid, "How is the Zephyr-9 cooled?",
+            files=[{"type": "collection", "id": knowledge["id"]}]))
+        tooled = await send(stack, ada, {
+            **app_body(sid, 'call: calculator {"expression": "6 * 7"}', model=AGENT),
+            "tool_ids": ["calculator"]})
+        for answer in (searched, tooled):
+            assert answer.status_code == 200, answer.text
+            await socket.wait_for(active_false(answer.json()["chat_id"]))
+    finally:
+        await socket.close()
+    chat_id = searched.json()["chat_id"]
+    statuses = _heard_of(socket, chat_id, "status")
+    assert statuses[0]["action"] == "knowledge_search" and statuses[-1]["done"]
+    sources = [d["sources"] for d in _heard_of(socket, chat_id, "chat:completion")
+               if "sources" in d]
+    assert sources and sources[0][0]["source"]["name"] == "zephyr.md"
+    chat_id = tooled.json()["chat_id"]
+    statuses = _heard_of(socket, chat_id, "status")
+    assert [(s["name"], s["done"]) for s in statuses] == [("calculator", False),
+                                                          ("calculator", True)]
+    final = [d for d in _heard_of(socket, chat_id, "chat:completion") if d.get("done")]
+    assert final[0]["output"][0]["content"][0]["text"] == "Tool results: 42"
