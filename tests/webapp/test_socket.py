@@ -115,6 +115,15 @@ def test_revoked_tokens_lose_their_sockets(gateway: Proc) -> None:
     with pytest.raises(InvalidStatus):
         _ws(gateway, Cookie=f"token={user['token']}", Origin=origin)
 
+    # An API key's socket carries a short-lived JWT minted for it; deleting the key ends it.
+    key = httpx.post(f"{gateway.url}/api/v1/auths/api_key",
+                     headers=bearer(admin["token"])).json()["api_key"]
+    with _ws(gateway, SOCKET + f"&token={key}") as socket:
+        seen = json.loads(socket.recv(timeout=5))
+        assert seen["authorization"].startswith("Bearer ey") and key not in seen["authorization"]
+        httpx.delete(f"{gateway.url}/api/v1/auths/api_key", headers=bearer(admin["token"]))
+        assert _closed_code(socket, 2) == 4401
+
     # A deleted account and a role change end the sessions, sockets included.
     for change in ("delete", "role"):
         victim = _user(gateway, f"{change}@example.com")

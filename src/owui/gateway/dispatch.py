@@ -24,6 +24,7 @@ from owui.gateway.credentials import (
     credential_of,
     same_origin,
 )
+from owui.gateway.crud import API_KEY_PREFIX
 from owui.gateway.guard import BodyRejected, checked_body
 from owui.gateway.proxy import is_identity_header
 from owui.gateway.runtime import Runtime
@@ -131,8 +132,8 @@ class GatewayMiddleware:
             await reject(scope, send, 429, f"Too many requests; retry in {retry_after} s.",
                          [(b"retry-after", str(retry_after).encode())])
             return
-        key_id = runtime.api_keys.key_id_of(credential.token) if token != credential.token \
-            else None
+        key_id = (runtime.api_keys.key_id_of(credential.token)
+                  if credential.token.startswith(API_KEY_PREFIX) else None)
         await runtime.sockets.serve(scope, receive, send, claims, token, key_id)
 
     @staticmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,12 @@ log = logging.getLogger("owui.gateway.sockets")
 REVOKED = 4401  # an application close code: the credential was revoked or expired
 _GOING_AWAY = 1001
 _UPSTREAM_FAILED = 1011
+# Codes that say a connection ended without a close frame: never sent in one (RFC 6455, 7.4.1).
+_NOT_SENDABLE = frozenset({1005, 1006, 1015})
+
+
+def _sendable(code: int | None, instead: int) -> int:
+    return instead if code is None or code in _NOT_SENDABLE else code
 
 
 @dataclass(eq=False)
@@ -138,7 +145,7 @@ async def _pump(receive: Receive, send: Send, upstream: aiohttp.ClientWebSocketR
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
-                await upstream.close(code=message.get("code", 1000))
+                await upstream.close(code=_sendable(message.get("code"), 1000))
                 return
             if message.get("text") is not None:
                 await upstream.send_str(message["text"])
@@ -153,7 +160,7 @@ async def _pump(receive: Receive, send: Send, upstream: aiohttp.ClientWebSocketR
                 await send({"type": "websocket.send", "bytes": frame.data})
             elif frame.type == aiohttp.WSMsgType.ERROR:
                 break
-        code = upstream.close_code or _UPSTREAM_FAILED
+        code = _sendable(upstream.close_code, _UPSTREAM_FAILED)
         with contextlib.suppress(Exception):  # the client may have gone at the same moment
             await send({"type": "websocket.close", "code": code})
 
@@ -170,8 +177,6 @@ async def reject(scope: Scope, send: Send, status: int, detail: str,
                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
     """Refuse an upgrade with an HTTP answer where the server can send one, else a close."""
     if "websocket.http.response" in scope.get("extensions", {}):
-        import json
-
         body = json.dumps({"detail": detail}).encode()
         await send({"type": "websocket.http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
