@@ -293,3 +293,26 @@ async def test_retrieval_and_tools_are_heard_as_status_and_sources(stack: Stack,
                                                           ("calculator", True)]
     final = [d for d in _heard_of(socket, chat_id, "chat:completion") if d.get("done")]
     assert final[0]["output"][0]["content"][0]["text"] == "Tool results: 42"
+
+
+async def test_a_temporary_chat_is_heard_and_not_stored(stack: Stack, ada: Account) -> None:
+    """`chat_id` `local:...`: the app keeps the chat and sends its messages."""
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=ada.headers,
+                                 timeout=60) as http:
+        before = (await http.get("/api/v1/chats/?page=1")).json()
+    socket = await connected(stack.gateway, ada.token)
+    try:
+        chat_id = f"local:{socket.client.get_sid()}"
+        body = app_body(socket.client.get_sid(), "reply: kept by the app", model=AGENT,
+                        chat_id=chat_id)
+        body["messages"] = [{"role": "user", "content": "reply: kept by the app"}]
+        answer = await send(stack, ada, body)
+        assert answer.status_code == 200 and answer.json()["chat_id"] == chat_id, answer.text
+        await socket.wait_for(active_false(chat_id))
+    finally:
+        await socket.close()
+    final = [d for d in _heard_of(socket, chat_id, "chat:completion") if d.get("done")]
+    assert final[0]["output"][0]["content"][0]["text"] == "kept by the app"
+    async with httpx.AsyncClient(base_url=stack.gateway, headers=ada.headers,
+                                 timeout=60) as http:
+        assert (await http.get("/api/v1/chats/?page=1")).json() == before

@@ -167,6 +167,8 @@ class Relay:
 
     async def _store_on_answer(self, fields: dict[str, Any]) -> None:
         """Fields added to the stored answer (Open WebUI keeps them on the message)."""
+        if self.web.temporary:
+            return
         chat_id, message_id = self.web.chat_id, self.turn.message_id
 
         async def job(writer: RawConnection) -> None:
