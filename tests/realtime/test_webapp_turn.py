@@ -316,3 +316,28 @@ async def test_a_temporary_chat_is_heard_and_not_stored(stack: Stack, ada: Accou
     async with httpx.AsyncClient(base_url=stack.gateway, headers=ada.headers,
                                  timeout=60) as http:
         assert (await http.get("/api/v1/chats/?page=1")).json() == before
+
+
+async def test_regenerate_answers_the_same_user_message_again(stack: Stack,
+                                                              ada: Account) -> None:
+    """The app's regenerate sends the stored user message again with a new answer id."""
+    socket = await connected(stack.gateway, ada.token)
+    try:
+        first = app_body(socket.client.get_sid(), "once more")
+        answer = await send(stack, ada, first)
+        chat_id = answer.json()["chat_id"]
+        await socket.wait_for(active_false(chat_id))
+        again = {**first, "chat_id": chat_id, "id": str(uuid.uuid4())}
+        regenerated = await send(stack, ada, again)
+        assert regenerated.status_code == 200, regenerated.text
+        await socket.wait_for(lambda events: sum(
+            e["chat_id"] == chat_id and e["data"]["type"] == "chat:active"
+            and not e["data"]["data"]["active"] for e in events) == 2)
+    finally:
+        await socket.close()
+    messages = await fetch(f"{stack.gateway}/api/v1/chats/{chat_id}/messages", ada)
+    by_id = {m["id"]: m for m in messages}
+    user_id = first["user_message"]["id"]
+    assert len(messages) == 3
+    assert by_id[first["id"]]["parentId"] == by_id[again["id"]]["parentId"] == user_id
+    assert by_id[again["id"]]["status"] == "done"
