@@ -178,7 +178,27 @@ def test_profile_image_set_by_the_user_and_without_an_app(start_gateway) -> None
     image = httpx.get(f"{url}/api/v1/users/{user['id']}/profile/image",
                       headers=bearer(user["token"]))
     assert image.status_code == 200 and image.content == b"\x89PNG\r\n\x1a\n"
+    assert user["profile_image_url"] == f"/api/v1/users/{user['id']}/profile/image"
     plain = _signup(url, "plain@example.com").json()
     none = httpx.get(f"{url}/api/v1/users/{plain['id']}/profile/image",
                      headers=bearer(plain["token"]))
     assert none.status_code == 404 and "owui ui install" in none.json()["detail"]
+
+    # The account settings: name, image (an address of its own: redirected), the profile.
+    headers = bearer(plain["token"])
+    updated = httpx.post(f"{url}/api/v1/auths/update/profile", headers=headers, json={
+        "name": " Grace ", "profile_image_url": "https://images.example/grace.png",
+        "bio": "Compilers.", "gender": "female", "date_of_birth": "1906-12-09"})
+    assert updated.status_code == 200, updated.text
+    assert updated.json() == {"id": plain["id"], "name": "Grace", "role": plain["role"],
+                              "email": plain["email"],
+                              "profile_image_url": f"/api/v1/users/{plain['id']}/profile/image"}
+    me = httpx.get(f"{url}/api/v1/auths/", headers=headers).json()
+    assert (me["name"], me["bio"], me["gender"], me["date_of_birth"]) == (
+        "Grace", "Compilers.", "female", "1906-12-09")
+    moved = httpx.get(f"{url}/api/v1/users/{plain['id']}/profile/image", headers=headers)
+    assert moved.status_code == 302
+    assert moved.headers["location"] == "https://images.example/grace.png"
+    bad = httpx.post(f"{url}/api/v1/auths/update/profile", headers=headers, json={
+        "name": "G", "profile_image_url": "", "date_of_birth": "not a date"})
+    assert bad.status_code == 422

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -73,6 +74,25 @@ class SessionUserInfoResponse(SessionUserResponse):
     status_emoji: str | None = None
     status_message: str | None = None
     status_expires_at: int | None = None
+
+
+class UpdateProfileForm(BaseModel):
+    """The web app's account settings. An uploaded image comes as a data: URL (the app shrinks
+    it to a small square first)."""
+
+    profile_image_url: str = Field(max_length=2_000_000)
+    name: str = Field(min_length=1, max_length=200)
+    bio: str | None = Field(default=None, max_length=10_000)
+    gender: str | None = Field(default=None, max_length=64)
+    date_of_birth: date | None = None
+
+
+class UserProfileImageResponse(BaseModel):
+    id: str
+    name: str
+    role: Role
+    email: str
+    profile_image_url: str
 
 
 class UpdateTimezoneForm(BaseModel):

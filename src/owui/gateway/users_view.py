@@ -6,16 +6,12 @@ from owui.gateway.models import User
 from owui.gateway.permissions import permissions_of
 from owui.gateway.schemas import SessionUserInfoResponse, SessionUserResponse, UserModel
 
-# Stored for a user who chose no image: the web app then asks the gateway for it by id.
-DEFAULT_IMAGE = "/user.png"
-
 
 def image_url(user: User) -> str:
-    """Where the web app fetches the user's image: by id, unless it is a URL of its own."""
-    stored = user.profile_image_url
-    if not stored or stored == DEFAULT_IMAGE:
-        return f"/api/v1/users/{user.id}/profile/image"
-    return stored
+    """Where the web app fetches the user's image, as Open WebUI answers it: always by id
+    (the route redirects to a URL the user set, or decodes an uploaded data: image), so that
+    no answer carries an uploaded image inline."""
+    return f"/api/v1/users/{user.id}/profile/image"
 
 
 def user_model(user: User) -> UserModel:

@@ -26,9 +26,11 @@ from owui.gateway.schemas import (
     SigninForm,
     SignupForm,
     UpdatePasswordForm,
+    UpdateProfileForm,
     UpdateTimezoneForm,
+    UserProfileImageResponse,
 )
-from owui.gateway.users_view import session_user, session_user_info
+from owui.gateway.users_view import image_url, session_user, session_user_info
 
 router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
 _BAD_CREDENTIALS = "The email or password is incorrect."
@@ -106,6 +108,21 @@ async def signout(request: Request, response: Response, session: Session,
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax",
                            secure=is_secure(request.scope))
     return {"status": True}
+
+
+@router.post("/update/profile", response_model=UserProfileImageResponse)
+async def update_profile(form: UpdateProfileForm, session: Session,
+                         user: CurrentUser) -> UserProfileImageResponse:
+    """Name, image, bio, gender and date of birth, from the web app's account settings."""
+    found = await _current(session, user)
+    found.name = form.name.strip()
+    found.profile_image_url = form.profile_image_url
+    found.bio, found.gender = form.bio, form.gender
+    found.date_of_birth = form.date_of_birth.isoformat() if form.date_of_birth else None
+    await session.commit()
+    return UserProfileImageResponse(id=found.id, name=found.name,
+                                    role=found.role,  # type: ignore[arg-type]
+                                    email=found.email, profile_image_url=image_url(found))
 
 
 @router.post("/update/timezone")
