@@ -1,10 +1,17 @@
 """Open WebUI's own web app, served by owui's gateway, driven in headless Chromium.
 
 One full stack for the session, with the app installed once by the project's own command
-(`owui ui install`, from the wheel cached between runs) and a stand-in provider that streams
-slowly enough to watch an answer grow. Each test gets a fresh browser context. When a test fails,
-a screenshot of the page is kept under tests/browser/artifacts/ (ignored by git) and its path
-printed, with the 4xx/5xx answers the page got.
+(`owui ui install`, from the wheel cached between runs in ~/.cache/owui/wheels) and a stand-in
+provider that streams slowly enough to watch an answer grow. Each test gets a fresh browser
+context. When a test fails, a screenshot and the HTML of each of its pages are kept under
+tests/browser/artifacts/<test>/ (ignored by git), named after the step that failed, with the
+pages' 4xx/5xx answers and script errors in network.txt; the paths are printed.
+
+Chromium is Debian's /usr/bin/chromium (`make test` installs it as root), launched through
+Playwright's executable_path: never `playwright install`, which downloads a browser.
+
+Knobs (environment): BROWSER_SCREENSHOTS=all keeps every step's page of passing tests too;
+BROWSER_WORDS (160) and BROWSER_TOKEN_DELAY (0.05 s) shape the stand-in's answer.
 """
 
 from __future__ import annotations
