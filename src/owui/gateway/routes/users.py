@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from typing import Literal
 
@@ -23,6 +24,7 @@ from owui.gateway.webapp.files import default_user_image
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 PAGE_SIZE = 30
+_IMAGE_TYPE = re.compile(r"^image/[A-Za-z0-9.+-]{1,64}$")
 # Open WebUI's fixed words under /api/v1/users that owui does not serve: never an id.
 FIXED_WORDS = frozenset({"all", "search", "groups", "permissions", "default", "usage", "user"})
 
@@ -76,8 +78,8 @@ async def get_profile_image(user_id: str, request: Request, session: Session,
     stored = user.profile_image_url or ""
     if stored.startswith(("https://", "http://")):
         return RedirectResponse(stored, status.HTTP_302_FOUND)
-    if stored.startswith("data:image/") and ";base64," in stored:
-        media_type, _, data = stored[len("data:"):].partition(";base64,")
+    media_type, _, data = stored.removeprefix("data:").partition(";base64,")
+    if stored.startswith("data:") and _IMAGE_TYPE.match(media_type) and data:
         try:
             return Response(base64.b64decode(data, validate=True), media_type=media_type,
                             headers={"Cache-Control": "no-cache"})
