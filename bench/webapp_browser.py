@@ -13,14 +13,21 @@ start), is read in the page, so Playwright's round trips are not in the figure.
 
 Needs Debian's chromium at /usr/bin/chromium (`make test` installs it) and Playwright for Python
 (the test extra); never `playwright install`.
+
+From another benchmark (bench/webapp.py): `install_webapp(data_dir)` before its services start
+with OWUI_DATA_DIR=data_dir (the gateway then serves the app), then, outside any event loop,
+`time_to_chat_input(gateway_url, email, password, loads).lines()`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
@@ -57,6 +64,14 @@ class LoadTimes:
                 f"min {min(values):.0f}, max {max(values):.0f} (n={len(values)})"
                 for kind, values in (("cold (fresh context)", self.cold_ms),
                                      ("warm (reload)", self.warm_ms))]
+
+
+def install_webapp(data_dir: Path, version: str = "0.12.4") -> None:
+    """`owui ui install` into `data_dir` (from the wheel cached in ~/.cache/owui/wheels, else
+    downloaded once), where a gateway with OWUI_DATA_DIR=data_dir finds it."""
+    subprocess.run([sys.executable, "-m", "owui", "ui", "install", "--version", version],
+                   env={**os.environ, "OWUI_DATA_DIR": str(data_dir)}, check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def launch(driver: Playwright) -> Browser:
