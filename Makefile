@@ -35,7 +35,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	@# The browser tests (tests/browser) drive Debian's chromium through Playwright, launched with
 	@# its executable_path: never `playwright install`, which downloads a browser of its own.
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-		&& (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); } \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		>/dev/null); } \
 		|| echo "note: install chromium (apt-get install chromium) for the browser tests"
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
