@@ -139,7 +139,7 @@ class WebTurn:
     token: str
     user_message_id: str
     folder_id: str | None
-    title: str  # the chat's title as the turn began
+    title: str | None  # the chat's title as the turn began (None: not read yet)
     new_chat: bool  # made for this turn: titled and tagged once answered
     tasks: BackgroundTasks
     begun: Begun
@@ -186,9 +186,9 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
                                folder_id=body.folder_id)
         await conn.write(lambda writer: writes.insert_chats(writer, [chat]))
         chat_id, folder_id, title, new = chat.row.id, body.folder_id, chat.row.title, True
-    else:
-        row = await reads.require_chat(conn, body.chat_id, user.sub)
-        chat_id, folder_id, title, new = row.id, row.folder_id, row.title, False
+    else:  # placing checks it is the user's; its folder and title are read by the relay,
+        # off the path to the first token
+        chat_id, folder_id, title, new = body.chat_id, None, None, False
     try:
         begun = await begin_stored(turns, conn, chat_id, user, token, form,
                                    body.system_messages(), reuse_user_message=True)

@@ -28,17 +28,18 @@ import time
 import uuid
 from typing import Any
 
+from owui.chat import reads
 from owui.chat.rawdb import RawConnection, encode_json
 from owui.chat.realtime.emitter import Emitter
 from owui.chat.turns.events import Event
 from owui.chat.turns.running import Turns
+from owui.chat.turns.title import MAX_TAGS, MAX_TITLE_CHARS
 from owui.chat.turns.title import _apply as store_title_and_tags
 from owui.chat.turns.turn import Turn
 from owui.chat.turns.webapp import WebTurn, WebTurns
 
 log = logging.getLogger("owui.chat.turns")
 MAX_FOLLOW_UPS = 5
-MAX_TITLE_CHARS = 200
 
 
 class Relay:
@@ -65,6 +66,10 @@ class Relay:
 
     async def run(self) -> None:
         web = self.web
+        if web.title is None:  # a stored chat: read while the run begins
+            async with self.turns.pool.acquire() as conn:
+                row = await reads.find_chat(conn, web.chat_id, web.user_id)
+            web.folder_id, web.title = (row.folder_id, row.title) if row else (None, "")
         await self.emit("chat:list", {"chat_id": web.chat_id, "folder_id": web.folder_id},
                         web.user_message_id)
         await self.emit("chat:active", self._where(active=True))
@@ -133,13 +138,13 @@ class Relay:
             follow_ups = await self._task("follow_up", [*turn.body["messages"], exchange[1]])
             if isinstance(follow_ups, list):
                 kept = [f for f in follow_ups if isinstance(f, str) and f.strip()]
-                kept = kept[:MAX_FOLLOW_UPS]
+                kept = kept[:MAX_FOLLOW_UPS]  # what the app shows
                 await self._store_on_answer({"followUps": kept})
                 await self.emit("chat:message:follow_ups", {"follow_ups": kept})
         if self._wanted(web.tasks.tags_generation, first_only=True):
             tags = await self._task("tags", exchange)
             if isinstance(tags, list):
-                names = [t.strip() for t in tags if isinstance(t, str) and t.strip()]
+                names = [t.strip() for t in tags if isinstance(t, str) and t.strip()][:MAX_TAGS]
                 await store_title_and_tags(self.turns, web.chat_id, web.user_id, None, names)
                 await self.emit("chat:tags", names)
 
