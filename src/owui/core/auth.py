@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from owui.core.asgi import header, send_error
 from owui.core.tokens import Claims, InvalidToken, TokenVerifier, bearer_token
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs",
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
                           "/docs/oauth2-redirect", "/redoc"})
 PENDING_ALLOWED_PREFIX = "/api/v1/auths"
 PENDING_DETAIL = "Your account is pending approval by an administrator."

@@ -48,6 +48,20 @@ def parse_duration(value: str) -> timedelta:
 SemicolonList = Annotated[list[str], NoDecode, BeforeValidator(_split_semicolons)]
 
 
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
+# OTEL_TRACES_SAMPLER's values that the OpenTelemetry SDK knows.
+SAMPLERS = frozenset({"always_on", "always_off", "traceidratio", "parentbased_always_on",
+                      "parentbased_always_off", "parentbased_traceidratio"})
+
+
 def _split_positions(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(";")] if value.strip() else []
@@ -171,15 +185,72 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
 
-    # Operations.
-    owui_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    owui_log_format: Literal["json", "text"] = "json"
+    # Operations. Logs: a level for all (OWUI_LOG_LEVEL) and per service
+    # (OWUI_LOG_LEVEL_CHAT=debug); json, text, or auto (text on a terminal, else JSON).
+    owui_log_level: LogLevel = "INFO"
+    owui_log_level_gateway: LogLevel | None = None
+    owui_log_level_inference: LogLevel | None = None
+    owui_log_level_agent: LogLevel | None = None
+    owui_log_level_retrieval: LogLevel | None = None
+    owui_log_level_chat: LogLevel | None = None
+    owui_log_format: Annotated[Literal["json", "text", "auto"], BeforeValidator(_lower)] = "auto"
     owui_access_log: bool = True
+    # Prometheus metrics (core/metrics.py): /metrics on each service's own port, but the
+    # gateway's, which is public; OWUI_METRICS_PORT serves it on a port of its own instead.
+    owui_metrics: bool = True
+    owui_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    owui_metrics_host: str = "127.0.0.1"
+    # OpenTelemetry (core/tracing.py): the standard variables, checked here so that a wrong
+    # one stops the service at start rather than being ignored with a warning.
+    enable_otel: bool = False
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    otel_exporter_otlp_protocol: Literal["http/protobuf"] | None = None
+    otel_exporter_otlp_traces_protocol: Literal["http/protobuf"] | None = None
+    otel_traces_sampler: str | None = None
+    otel_traces_sampler_arg: str | None = None
     # False where a separate step (`owui migrate`, a Kubernetes Job) migrates once.
     owui_migrate_on_start: bool = True
     # Seconds a starting service waits for its database to answer (0: exit at once, with why);
     # the Compose file sets it, since its services may start before PostgreSQL.
     owui_database_wait: float = Field(default=0.0, ge=0)
+
+    @field_validator("otel_traces_sampler")
+    @classmethod
+    def _check_sampler(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in SAMPLERS:
+            raise ValueError(f"unknown sampler; use one of {', '.join(sorted(SAMPLERS))}")
+        return value.strip().lower() if value is not None else None
+
+    @field_validator("otel_traces_sampler_arg")
+    @classmethod
+    def _check_sampler_arg(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        try:
+            ratio = float(value)
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:
+            raise ValueError("use a sampling ratio from 0 to 1, such as 0.1")
+        return value
+
+    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")
+    @classmethod
+    def _check_otlp_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() == "":
+            return None
+        if value is not None and not _is_http_url(value):
+            raise ValueError("use the collector's http(s)://HOST:4318 (OTLP over HTTP)")
+        return value
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return (self.enable_otel or self.otel_exporter_otlp_endpoint is not None
+                or self.otel_exporter_otlp_traces_endpoint is not None)
+
+    def log_level_for(self, service: str) -> str:
+        return getattr(self, f"owui_log_level_{service}", None) or self.owui_log_level
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

@@ -1,4 +1,14 @@
-"""Structured logs: one JSON object a line, carrying the service name and the request id."""
+"""Logs: one JSON object a line for machines, one short line for people.
+
+OWUI_LOG_FORMAT picks: `json`, `text`, or `auto` (the default: text on a terminal, JSON
+otherwise, as in a container or under `owui up`, which reads the JSON and prints the short form
+itself when its own output is a terminal). OWUI_LOG_LEVEL sets the level, OWUI_LOG_LEVEL_<SERVICE>
+(OWUI_LOG_LEVEL_CHAT=debug) one service's. A JSON line carries the service, the request id and,
+while tracing is on, the trace and span ids:
+
+    {"ts": "2026-12-05T01:02:03.456Z", "level": "info", "service": "chat", "logger": "...",
+     "msg": "...", "request_id": "...", "trace_id": "...", "span_id": "...", ...fields}
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,10 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
+
+from owui.core import tracing
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -31,6 +44,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        ids = tracing.current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         fields = getattr(record, "fields", None)
         if fields is not None:  # the hot path (access log): no walk over the record
             entry.update(fields)
@@ -41,19 +57,71 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# ANSI colours by level; the rest of a line stays plain, the ids dim.
+_LEVEL_COLOURS = {"debug": "2", "info": "32", "warning": "33", "error": "31", "critical": "1;31"}
+_DIM = "\033[2m"
+_RESET = "\033[0m"
+# Keys of a JSON line that the short form shows in its own way, or not at all.
+_SHOWN = frozenset({"ts", "level", "service", "logger", "msg", "request_id", "trace_id",
+                    "span_id", "exc", "method", "path", "status", "ms", "taskName"})
+
+
+def render(entry: Mapping[str, object], colour: bool = False) -> str:
+    """The short form of one JSON log line: level, message, a few fields, the ids (shortened:
+    enough to grep for), then the traceback if any."""
+    level = str(entry.get("level", "info"))
+    shown_level = f"{level.upper():7}"
+    if colour:
+        shown_level = f"\033[{_LEVEL_COLOURS.get(level, '0')}m{shown_level}{_RESET}"
+    parts = [shown_level, str(entry.get("msg", ""))]
+    if "ms" in entry:
+        parts.append(f"{entry['ms']} ms")
+    extra = " ".join(f"{k}={v}" for k, v in entry.items() if k not in _SHOWN)
+    if extra:
+        parts.append(extra)
+    ids = []
+    if entry.get("request_id"):
+        ids.append(f"req={str(entry['request_id'])[:12]}")
+    if entry.get("trace_id"):
+        ids.append(f"trace={entry['trace_id']}")
+    if ids:
+        tail = " ".join(ids)
+        parts.append(f"{_DIM}{tail}{_RESET}" if colour else tail)
+    line = " ".join(parts)
+    if entry.get("exc"):
+        line += "\n" + str(entry["exc"])
+    return line
+
+
 class TextFormatter(logging.Formatter):
+    """The short form, for `owui serve` on a terminal (OWUI_LOG_FORMAT=text or auto)."""
+
+    def __init__(self, service: str, colour: bool = False) -> None:
+        super().__init__()
+        self.json = JsonFormatter(service)
+        self.colour = colour
+
     def format(self, record: logging.LogRecord) -> str:
-        request_id = request_id_var.get()
-        prefix = f"[{request_id}] " if request_id else ""
-        line = f"{record.levelname.lower():7} {prefix}{record.getMessage()}"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return line
+        entry = json.loads(self.json.format(record))
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        return f"{stamp} {render(entry, self.colour)}"
 
 
-def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+def wants_text(fmt: str, stream: object) -> bool:
+    """Whether `fmt` (json, text, auto) means the short form on `stream`."""
+    if fmt == "auto":
+        isatty = getattr(stream, "isatty", None)
+        return bool(isatty and isatty())
+    return fmt == "text"
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(service) if fmt == "json" else TextFormatter())
+    if wants_text(fmt, sys.stdout):
+        colour = bool(getattr(sys.stdout, "isatty", None) and sys.stdout.isatty())
+        handler.setFormatter(TextFormatter(service, colour))
+    else:
+        handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -11,18 +11,20 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 import owui
+from owui.core import metrics, tracing
 from owui.core.auth import PUBLIC_PATHS, TokenAuthMiddleware
 from owui.core.client import close_session
-from owui.core.config import Settings, get_settings
+from owui.core.config import Settings, SettingsError, get_settings
 from owui.core.db import Database
 from owui.core.errors import document_errors, install_error_handlers
 from owui.core.http import create_client
@@ -52,12 +54,16 @@ def create_service_app(
     openapi_url: str | None = "/openapi.json",
 ) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(name, settings.owui_log_level, settings.owui_log_format)
+    configure_logging(name, settings.log_level_for(name), settings.owui_log_format)
+    tracing.setup(name, settings)
+    metrics_server = _metrics_server(settings)
     startup_hooks, shutdown_hooks = list(on_startup), list(on_shutdown)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url_for(name))
+        if settings.owui_metrics:
+            metrics.watch_pool(app.state.db.engine.sync_engine, name)
         app.state.not_ready = None
         migrate_here = settings.owui_migrate_on_start or migrations is None
         if migrations is not None and metadata is not None and migrate_here:
@@ -81,15 +87,25 @@ def create_service_app(
             await app.state.http.aclose()
             await close_session()  # calls to other services (core.client)
             await app.state.db.dispose()
+            if metrics_server is not None:
+                metrics_server.close()
+            metrics.process_exited()
+            tracing.shutdown()
 
     # openapi_url None: no built-in /openapi.json and /docs (the gateway serves merged ones).
     app = FastAPI(title=f"owui {name}", version=owui.__version__, lifespan=lifespan,
                   openapi_url=openapi_url)
     app.state.service = name
     app.state.settings = settings
+    # What RequestContextMiddleware hands each finished request to (the gateway builds its
+    # own RequestContextMiddleware and takes it from here).
+    app.state.observe_request = (metrics.RequestMetrics(name).observe
+                                 if settings.owui_metrics else None)
     install_error_handlers(app)
     document_errors(app)
     app.include_router(health_router(name))
+    if settings.owui_metrics and name != PUBLIC_SERVICE:
+        app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
     # Added innermost first: requests pass CORS, then the request id, then auth, then the
@@ -102,10 +118,48 @@ def create_service_app(
         app.add_middleware(TokenAuthMiddleware, secret=settings.jwt_secret,
                            public_paths=PUBLIC_PATHS | frozenset(public_paths))
     if request_context:
-        app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.owui_access_log)
+        app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.owui_access_log,
+                           observe=app.state.observe_request)
     if cors:
         app.add_middleware(CORSMiddleware, **cors_options(settings))
+    if name != PUBLIC_SERVICE:  # the gateway's spans start at its raw front door (front_door)
+        tracing.instrument_app(app)
     return app
+
+
+# The one service whose port is public: it never answers /metrics there (OWUI_METRICS_PORT).
+PUBLIC_SERVICE = "gateway"
+
+
+def front_door(asgi: ASGIApp) -> ASGIApp:
+    """The gateway's outermost layer: server spans around everything it answers or routes."""
+    return tracing.wrap_asgi(asgi, metrics.RequestMetrics(PUBLIC_SERVICE).fallback)
+
+
+def metrics_router() -> APIRouter:
+    router = APIRouter(tags=["health"], include_in_schema=False)
+
+    @router.get("/metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+    return router
+
+
+def _metrics_server(settings: Settings) -> metrics.MetricsServer | None:
+    """/metrics on OWUI_METRICS_PORT when set: bound now, so a taken port stops the start."""
+    problem = metrics.check_multiprocess_dir()
+    if problem is not None:
+        raise SettingsError(f"Invalid configuration:\n  {problem}")
+    if not settings.owui_metrics or settings.owui_metrics_port is None:
+        return None
+    host, port = settings.owui_metrics_host, settings.owui_metrics_port
+    try:
+        return metrics.MetricsServer(host, port)
+    except OSError as exc:
+        raise SettingsError(f"Invalid configuration:\n  OWUI_METRICS_PORT: cannot serve "
+                            f"metrics on {host}:{port}: {exc.strerror or exc} (another "
+                            "process has it? choose another port, or unset it)") from None
 
 
 def cors_options(settings: Settings) -> dict[str, object]:
