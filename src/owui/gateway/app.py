@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from owui.core.asgi import header
 from owui.core.middleware import RequestContextMiddleware
-from owui.core.service import cors_options, create_service_app
+from owui.core.service import cors_options, create_service_app, front_door
 from owui.gateway import openapi
 from owui.gateway.dispatch import GatewayMiddleware
 from owui.gateway.models import GatewayBase
@@ -37,7 +37,8 @@ class GatewayApp:
         self.api = api
         settings = api.state.settings
         self.plain: ASGIApp = RequestContextMiddleware(
-            GatewayMiddleware(api), access_log_enabled=settings.owui_access_log)
+            GatewayMiddleware(api), access_log_enabled=settings.owui_access_log,
+            observe=api.state.observe_request)
         self.with_cors: ASGIApp = CORSMiddleware(self.plain, **cors_options(settings))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -61,4 +62,4 @@ api = create_service_app(
     check_json=False,  # the front door (guard.checked_body) checks every body first
     openapi_url=None,  # docs.router serves the merged document instead
 )
-app = GatewayApp(api)
+app = front_door(GatewayApp(api))  # server spans when tracing is on (core.tracing)
