@@ -9,6 +9,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from owui.core import metrics
 from owui.core.config import Settings
 
 
@@ -30,6 +31,7 @@ class RateLimiter:
         """None when the request may pass; else the seconds to wait."""
         if await self.limiter.hit(item, key):
             return None
+        metrics.RATE_LIMITED.labels("signin" if key.startswith("signin:") else "default").inc()
         stats = await self.limiter.get_window_stats(item, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
