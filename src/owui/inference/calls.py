@@ -24,6 +24,7 @@ import aiohttp
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from owui.core import metrics
 from owui.inference.catalog import Target
 from owui.inference.errors import send_problem
 from owui.inference.providers.base import (
@@ -92,6 +93,7 @@ class ProviderCall(Response, ABC):
         self.started = False
         self.disconnected = False
         self.background = None
+        self.watch: metrics.ProviderWatch  # the attempt's figures (core.metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
@@ -139,10 +141,12 @@ class ProviderCall(Response, ABC):
             await send_problem(send, 400, str(exc))
             return None
         try:
-            async with upstream.open(request, self.query) as response:
-                if response.status >= 400:
-                    return await self._refused(response, upstream, send)
-                return await self.relay(response, target, send)
+            with metrics.provider_call(upstream.label, target.model) as self.watch:
+                async with upstream.open(request, self.query) as response:
+                    if response.status >= 400:
+                        self.watch.failed(str(response.status))
+                        return await self._refused(response, upstream, send)
+                    return await self.relay(response, target, send)
         except (aiohttp.ClientError, TimeoutError, ValueError, StreamBroken) as exc:
             if self.started:
                 raise
@@ -173,6 +177,7 @@ class JsonCall(ProviderCall):
     async def relay(self, response: aiohttp.ClientResponse, target: Target,
                     send: Send) -> Failure | None:
         body = await self.read(target.upstream.provider, response, target.model)
+        self.watch.answer(body)
         self.started = True
         await send({"type": "http.response.start", "status": 200,
                     "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
@@ -194,17 +199,20 @@ class StreamCall(ProviderCall):
         events = target.upstream.provider.chat_stream(response, target.model,
                                                       self.include_usage)
         first = await anext(events, b"")
+        self.watch.first_token()
         self.started = True
         await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-        await _pump(send, first, events)
+        await _pump(send, first, events, self.watch)
         return None
 
 
-async def _pump(send: Send, first: bytes, events: AsyncIterator[bytes]) -> None:
+async def _pump(send: Send, first: bytes, events: AsyncIterator[bytes],
+                watch: metrics.ProviderWatch) -> None:
     tail = first[-2:]
     try:
         await send({"type": "http.response.body", "body": first, "more_body": True})
         async for chunk in events:
+            watch.chunk(chunk)  # the usage event (tokens in and out), when there is one
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             tail = (tail + chunk)[-2:]
     except StreamBroken as exc:
