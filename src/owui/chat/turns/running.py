@@ -23,6 +23,7 @@ from owui.chat.clients.agent import AgentClient
 from owui.chat.rawdb import Job, RawConnection, RawPool
 from owui.chat.turns import store
 from owui.chat.turns.turn import Turn
+from owui.core import metrics
 from owui.core.background import cancel_and_wait, every
 from owui.core.client import ServiceError, ServiceFailed
 from owui.core.config import Settings
@@ -123,11 +124,14 @@ class Turns:
                 await asyncio.shield(turn.task)
 
     async def _drive(self, turn: Turn) -> None:
+        watch = metrics.TurnWatch()
         try:
             async with contextlib.aclosing(self.agent.run(turn.token, turn.body)) as events:
                 async for event in events:
                     turn.events += 1
                     turn.apply(event)
+                    if turn.content:
+                        watch.first_token()
                     if event.get("type") != "done":
                         turn.publish(event)
                     if not turn.first.done():
@@ -144,6 +148,7 @@ class Turns:
             log.exception("chat turn %s failed", turn.message_id)
             turn.status, turn.error = "error", f"The turn failed: {type(exc).__name__}"
         finally:
+            watch.done(turn.status)
             await asyncio.shield(self._end(turn))
 
     async def _end(self, turn: Turn) -> None:
