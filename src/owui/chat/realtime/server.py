@@ -26,6 +26,7 @@ from owui.chat.rawdb import RawPool
 from owui.chat.realtime.auth import Refused, socket_user, token_of, verified
 from owui.chat.realtime.emitter import Emitter
 from owui.chat.realtime.rooms import chat_room, owns_chat, user_room
+from owui.core import metrics
 from owui.core.asgi import send_error
 from owui.core.config import Settings
 from owui.core.tokens import TokenVerifier
@@ -56,6 +57,7 @@ class Realtime:
         self.verifier = TokenVerifier(settings.jwt_secret)
         self.pool = pool
         self.emitter = Emitter(self.sio)
+        self.sio.on("disconnect", self.disconnect)
         for event, handler in (("connect", self.connect), ("user-join", self.user_join),
                                ("heartbeat", self.heartbeat), ("events:chat", self.chat_event)):
             self.sio.on(event, handler)
@@ -100,6 +102,12 @@ class Realtime:
         await self.sio.save_session(sid, {"user_id": claims.sub, "exp": claims.exp,
                                           "last_seen_at": int(time.time())})
         await self.sio.enter_room(sid, user_room(claims.sub))
+        metrics.SOCKETS.inc()
+        metrics.SOCKETS_OPENED.inc()
+
+    async def disconnect(self, sid: str, *_reason: object) -> None:
+        """Called only for sockets whose connect succeeded: the open-sockets gauge."""
+        metrics.SOCKETS.dec()
 
     async def _user_id(self, sid: str) -> str | None:
         with contextlib.suppress(KeyError):
