@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from owui.core import metrics
 from owui.core.config import Settings
 from owui.core.errors import UpstreamError
 from owui.retrieval import crud
@@ -101,10 +102,16 @@ class Jobs:
 
     async def _run(self, job_id: str, file_id: str, token: str | None,
                    event: asyncio.Event) -> None:
+        queued = running = metrics.INGESTION_JOBS.labels("queued")
+        queued.inc()
         try:
             async with self.slot:
+                queued.dec()
+                running = metrics.INGESTION_JOBS.labels("running")
+                running.inc()
                 await self._ingest(job_id, file_id, token)
         finally:
+            running.dec()  # (the queued gauge, when it never ran)
             event.set()
             self.done.pop(job_id, None)
 
@@ -138,6 +145,8 @@ class Jobs:
                                                      progress=self._progress(job_id))
         await self._update(job_id, stage="indexing", done=stored)
         await self._finish(job_id, file, sections_text(sections), stored)
+        metrics.INGESTION_CHUNKS.inc(stored)
+        metrics.INGESTION_FINISHED.labels("done").inc()
 
     async def _extract(self, file: File) -> list:
         kind = kind_of(file.filename).kind
@@ -178,6 +187,7 @@ class Jobs:
 
     async def _fail(self, job_id: str, file_id: str, reason: str) -> None:
         """Nothing half-indexed stays behind; the job and the file say why."""
+        metrics.INGESTION_FINISHED.labels("failed").inc()
         try:
             await self.pipeline.store.delete(file_id=file_id)
         except VectorStoreError as exc:
