@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from owui.core import tracing
 from owui.retrieval.chunking import Chunk, Chunker
 from owui.retrieval.embeddings import Embedder
 from owui.retrieval.extract import Section
@@ -47,8 +48,10 @@ class Pipeline:
     async def _embed_and_store(self, collection: str, file_id: str, chunks: list[Chunk],
                                base_meta: dict[str, Any], *, token: str | None,
                                progress: Progress | None) -> int:
-        vectors = await self.embedder.embed([c.text for c in chunks], token=token,
-                                            progress=progress)
+        with tracing.span("retrieval.embed", **{"owui.embedding.chunks": len(chunks),
+                                                "owui.collection": collection}):
+            vectors = await self.embedder.embed([c.text for c in chunks], token=token,
+                                                progress=progress)
         records = [Record(uuid.uuid4().hex, collection, file_id, chunk.text, vector,
                           {**base_meta, **chunk.meta})
                    for chunk, vector in zip(chunks, vectors, strict=True)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from owui.core import tracing
 from owui.retrieval.runtime import Runtime
 from owui.retrieval.vectors import Hit
 
@@ -24,8 +25,17 @@ async def search(rt: Runtime, keys: Sequence[str], query: str, *, k: int | None 
                  token: str | None = None) -> list[Hit]:
     k = k or rt.settings.rag_top_k
     threshold = rt.settings.rag_relevance_threshold if r is None else r
-    vector = None if mode == "text" else await rt.embedder.embed_query(query, token=token)
-    hits = await rt.store.search(mode, keys, vector, query, k)
+    if mode == "text":
+        vector = None
+    else:
+        with tracing.span("retrieval.embed_query", **{"owui.embedding.model":
+                                                      rt.settings.embedding_model}):
+            vector = await rt.embedder.embed_query(query, token=token)
+    with tracing.span("retrieval.vector_search", **{"owui.search.mode": mode, "owui.search.k": k,
+                      "owui.search.collections": len(keys), "db.system": rt.settings.vector_db}
+                      ) as span:
+        hits = await rt.store.search(mode, keys, vector, query, k)
+        tracing.set_attributes(span, **{"owui.search.hits": len(hits)})
     if mode == "text":  # BM25 scores have no fixed scale: the threshold does not apply
         return hits
     return [hit for hit in hits if hit.score >= threshold]
