@@ -14,6 +14,7 @@ from typing import Any
 from owui.agent.jobs import boot, pid_alive
 from owui.agent.sandbox.kernels import ExecutionTimeout, Kernel, KernelDied
 from owui.agent.sandbox.launch import Limits, SandboxUnavailable, bwrap_command
+from owui.core import tracing
 from owui.core.background import cancel_and_wait, every
 from owui.core.config import Settings
 from owui.core.errors import ConflictError, ForbiddenError, RequestTimeoutError, UnavailableError
@@ -99,7 +100,10 @@ class KernelPool:
             async with kernel.lock:
                 if not kernel.alive:
                     raise ConflictError(f"Code session '{session_id}' was just closed.")
-                reply = await kernel.execute(code, limit)
+                with tracing.span("agent.code_execution", **{
+                        "owui.sandbox": self.sandbox, "owui.code.cold_start": cold,
+                        "owui.code.ephemeral": ephemeral, "owui.code.timeout_s": limit}):
+                    reply = await kernel.execute(code, limit)
         except ExecutionTimeout as exc:
             await self._close(kernel)
             raise RequestTimeoutError(str(exc)) from None
