@@ -3,6 +3,9 @@ same user as the upgrade), the app's events, and a chat's room for its owner onl
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import time
 from datetime import timedelta
 
 import aiohttp
@@ -12,6 +15,7 @@ import socketio
 
 from tests.realtime.conftest import Alone
 from tests.realtime.sockets import PATH, Socket, connected
+from tests.support.procs import start_service
 
 
 async def test_a_valid_token_connects_and_the_app_events_are_answered(alone: Alone) -> None:
@@ -97,3 +101,28 @@ async def test_joining_another_users_chat_gets_nothing(alone: Alone) -> None:
         assert (await socket.call("user-join", {}))["status"] is False
     finally:
         await socket.close()
+
+
+async def test_a_stopping_service_closes_its_sockets(alone: Alone,
+                                                     tmp_path_factory: pytest.TempPathFactory
+                                                     ) -> None:
+    """SIGTERM: the open sockets are closed (the client sees it at once and may reconnect
+    elsewhere) and the process exits cleanly, well inside `owui up`'s 5 s."""
+    env = {**alone.chat.env, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("realtime-stop"))}
+    proc = await asyncio.to_thread(start_service, "chat", env,
+                                   tmp_path_factory.mktemp("realtime-stop-logs"))
+    try:
+        token = alone.token("ivy")
+        sockets = [await connected(proc.url, token) for _ in range(3)]
+        started = time.monotonic()
+        proc.process.send_signal(signal.SIGTERM)
+        for socket in sockets:
+            await asyncio.wait_for(socket.client.wait(), 5)
+        code = await asyncio.to_thread(proc.process.wait, 5)
+        # uvicorn raises the signal again once it has shut down: a clean end reads as -15.
+        assert code in (0, -signal.SIGTERM) and time.monotonic() - started < 5
+        assert "Application shutdown complete" in proc.log()
+    finally:
+        proc.stop()
+        for socket in sockets:
+            await socket.close()
