@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.types import Receive
 
+from owui.core import jsonbody
 from owui.core.errors import BadRequestError, DomainError, InvalidError
-from owui.core.jsonbody import MalformedJson, loads
 
 Form = TypeVar("Form", bound=BaseModel)
 
@@ -21,18 +21,14 @@ class BodyTooLarge(DomainError):
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole body from the ASGI channel, refused as soon as it passes `limit` bytes."""
-    body = bytearray()
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BadRequestError("The client went away before its request was read.")
-        body += message.get("body", b"")
-        if len(body) > limit:
-            raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
-        more = message.get("more_body", False)
-    return bytes(body)
+    """The whole body from the ASGI channel (core.jsonbody's reader), as domain errors."""
+    try:
+        raw = await jsonbody.read_body(receive, limit)
+    except jsonbody.BodyTooLarge as exc:
+        raise BodyTooLarge(str(exc)) from None
+    if raw is None:
+        raise BadRequestError("The client went away before its request was read.")
+    return raw
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -40,10 +36,10 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    # The parser of the edge check (core.jsonbody), which has refused what it refuses already.
+    # The edge check's parser (core.jsonbody): one judgement of what JSON a service takes.
     try:
-        body = loads(raw)
-    except MalformedJson as exc:
+        body = jsonbody.loads(raw)
+    except jsonbody.MalformedJson as exc:
         raise BadRequestError(str(exc)) from None
     if not isinstance(body, dict):
         raise InvalidError("The body must be a JSON object.")
