@@ -341,3 +341,30 @@ async def test_regenerate_answers_the_same_user_message_again(stack: Stack,
     assert len(messages) == 3
     assert by_id[first["id"]]["parentId"] == by_id[again["id"]]["parentId"] == user_id
     assert by_id[again["id"]]["status"] == "done"
+
+
+async def test_a_turn_on_another_replica_is_listed_and_its_stop_sent_there(
+        stack: Stack, ada: Account, second_chat: str) -> None:
+    """The turns table is shared: a reload served by another replica lists the turn; a stop
+    that lands where the turn does not run says where it runs (409), as the chat routes do."""
+    socket = await connected(stack.gateway, ada.token)
+    try:
+        body = app_body(socket.client.get_sid(), "elsewhere", model="gpt-fake-slow")
+        body["params"] = {"max_tokens": 200}
+        async with httpx.AsyncClient(base_url=second_chat, headers=ada.headers,
+                                     timeout=60) as replica:
+            answer = await replica.post("/api/chat/completions", json=body)
+            assert answer.status_code == 200, answer.text
+            chat_id, task_id = answer.json()["chat_id"], answer.json()["task_ids"][0]
+            await socket.wait_for(lambda events: "delta" in kinds(socket.of(chat_id)))
+            async with httpx.AsyncClient(base_url=stack.gateway, headers=ada.headers,
+                                         timeout=60) as http:
+                listed = await http.get(f"/api/tasks/chat/{chat_id}")
+                elsewhere = await http.post(f"/api/tasks/stop/{task_id}")
+            stopped = await replica.post(f"/api/tasks/stop/{task_id}")
+            await socket.wait_for(active_false(chat_id))
+    finally:
+        await socket.close()
+    assert listed.json() == {"task_ids": [task_id]}
+    assert elsewhere.status_code == 409 and "another replica" in elsewhere.json()["detail"]
+    assert stopped.status_code == 200
