@@ -209,8 +209,9 @@ def watch_pool(engine: Any, service: str) -> None:
 
 class MetricsServer:
     """`/metrics` on a port of its own (OWUI_METRICS_PORT), in a thread, so that a public
-    service (the gateway) never answers it on its public port. SO_REUSEPORT lets each worker
-    of a multi-process service bind it; any of them answers for all (multiprocess mode)."""
+    service (the gateway) never answers it on its public port. In multiprocess mode each worker
+    binds it (SO_REUSEPORT) and any of them answers for all; otherwise a second process on the
+    port (another service given the same OWUI_METRICS_PORT) fails to start, with why."""
 
     def __init__(self, host: str, port: int) -> None:
         from wsgiref.simple_server import make_server
@@ -218,7 +219,7 @@ class MetricsServer:
         from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
 
         class Server(ThreadingWSGIServer):
-            allow_reuse_port = True
+            allow_reuse_port = multiprocess_dir() is not None
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
             if environ.get("PATH_INFO") != "/metrics":
@@ -243,7 +244,8 @@ class ProviderWatch:
     """One provider call's figures and span (inference): made as the call starts, told what
     happens; `provider_call` records the duration and outcome when the call ends."""
 
-    __slots__ = ("connection", "failure", "first", "model", "span", "start", "tokens")
+    __slots__ = ("connection", "failure", "first", "model", "partial", "span", "start",
+                 "tokens")
 
     def __init__(self, connection: str, model: str, span: Any) -> None:
         self.connection, self.model, self.span = connection, model, span
@@ -251,6 +253,7 @@ class ProviderWatch:
         self.first: float | None = None
         self.failure: str | None = None
         self.tokens: tuple[int, int] | None = None
+        self.partial = b""
 
     def first_token(self) -> None:
         if self.first is None:
@@ -265,11 +268,18 @@ class ProviderWatch:
         self._usage(body)
 
     def chunk(self, chunk: bytes) -> None:
-        """A streamed chunk: the usage event, when the stream carries one (a cheap test)."""
-        if b'"usage"' in chunk:
-            for line in chunk.split(b"\n"):
-                if line.startswith(b"data: {"):
-                    self._usage(line[6:])
+        """A streamed chunk (as the provider sent it: an event may span two): the usage event,
+        when the stream carries one. Chunks without it cost one substring test."""
+        if self.partial:
+            chunk, self.partial = self.partial + chunk, b""
+        elif b'"usage"' not in chunk and chunk.endswith(b"\n"):
+            return
+        lines = chunk.split(b"\n")
+        if len(lines[-1]) < 65536:
+            self.partial = lines[-1]  # a line cut short: the rest comes with the next chunk
+        for line in lines[:-1]:
+            if line.startswith(b"data:") and b'"usage"' in line:
+                self._usage(line[5:].strip())
 
     def _usage(self, body: bytes) -> None:
         try:
