@@ -209,6 +209,7 @@ class StreamCall(ProviderCall):
 async def _pump(send: Send, first: bytes, events: AsyncIterator[bytes],
                 watch: metrics.ProviderWatch) -> None:
     tail = first[-2:]
+    watch.chunk(first)
     try:
         await send({"type": "http.response.body", "body": first, "more_body": True})
         async for chunk in events:
