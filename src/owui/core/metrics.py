@@ -47,12 +47,33 @@ from prometheus_client import (
 from starlette.types import Scope
 
 from owui.core import tracing
+from owui.core.config import SettingsError
 from owui.core.services import SERVICES
 
 disable_created_metrics()  # the `_created` series double the text and nobody reads them
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_VARIABLE) or None
+
+
+def check_multiprocess_dir() -> str | None:
+    """A problem with PROMETHEUS_MULTIPROC_DIR (named), or None when it is fine or unset."""
+    path = multiprocess_dir()
+    if path is None:
+        return None
+    if not os.path.isdir(path) or not os.access(path, os.W_OK):
+        return (f"{MULTIPROC_VARIABLE}={path} is not a writable directory: create it (empty) "
+                "before the workers start, or unset it for a single process")
+    return None
+
+
+# Checked before any metric is made: in multiprocess mode each one opens its file at once.
+if (_problem := check_multiprocess_dir()) is not None:
+    raise SettingsError(f"Invalid configuration:\n  {_problem}")
 
 # Seconds. Requests include whole streamed answers, hence the long tail.
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -149,21 +170,6 @@ class RequestMetrics:
                 REQUEST_SECONDS.labels(self.service, template, method))
         children[0].inc()
         children[1].observe(seconds)
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_VARIABLE) or None
-
-
-def check_multiprocess_dir() -> str | None:
-    """A problem with PROMETHEUS_MULTIPROC_DIR (named), or None when it is fine or unset."""
-    path = multiprocess_dir()
-    if path is None:
-        return None
-    if not os.path.isdir(path) or not os.access(path, os.W_OK):
-        return (f"{MULTIPROC_VARIABLE}={path} is not a writable directory: create it (empty) "
-                "before the workers start, or unset it for a single process")
-    return None
 
 
 _registry: CollectorRegistry | None = None

@@ -148,9 +148,6 @@ def metrics_router() -> APIRouter:
 
 def _metrics_server(settings: Settings) -> metrics.MetricsServer | None:
     """/metrics on OWUI_METRICS_PORT when set: bound now, so a taken port stops the start."""
-    problem = metrics.check_multiprocess_dir()
-    if problem is not None:
-        raise SettingsError(f"Invalid configuration:\n  {problem}")
     if not settings.owui_metrics or settings.owui_metrics_port is None:
         return None
     host, port = settings.owui_metrics_host, settings.owui_metrics_port
