@@ -4,11 +4,15 @@ requests made, labelled by route template."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import bearer
 from tests.observability.conftest import Observed
+from tests.support.procs import free_port, spawn
 
 
 def samples(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -96,3 +100,28 @@ def test_a_chat_turn_is_counted(observed: Observed, client: httpx.Client) -> Non
     out = [k for k in after_inference if k[0] == "owui_provider_tokens_total"
            and ("model", "gpt-fake") in k[1] and ("direction", "out") in k[1]]
     assert sum(after_inference[k] - before_inference.get(k, 0) for k in out) >= 4
+
+
+def test_several_workers_count_together(tmp_path: Path) -> None:
+    """uvicorn --workers 2 with PROMETHEUS_MULTIPROC_DIR: whichever worker answers the scrape
+    sums what both served (prometheus-client's multiprocess mode)."""
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    port = free_port()
+    proc = spawn([sys.executable, "-m", "uvicorn", "owui.inference.app:app", "--workers", "2",
+                  "--port", str(port)], "workers", port,
+                 {"OWUI_DATA_DIR": str(tmp_path / "data"), "PROMETHEUS_MULTIPROC_DIR":
+                  str(shared), "JWT_SECRET_KEY": "observability-test-secret-0123456789abcdef"},
+                 tmp_path)
+    try:
+        proc.wait_ready(timeout=90, path="/healthz")
+        made = 20
+        with httpx.Client(timeout=10) as http:  # new connections: both workers take some
+            for _ in range(made):
+                assert http.get(proc.url + "/healthz", headers={"Connection": "close"}
+                                ).status_code == 200
+        found = samples(f"{proc.url}/metrics")
+        assert requests_of(found, "inference", "/healthz", "GET", "200") >= made
+        assert len({p.name.split("_")[-1] for p in shared.glob("counter_*.db")}) == 2
+    finally:
+        proc.stop()
