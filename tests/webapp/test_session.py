@@ -202,3 +202,14 @@ def test_profile_image_set_by_the_user_and_without_an_app(start_gateway) -> None
     bad = httpx.post(f"{url}/api/v1/auths/update/profile", headers=headers, json={
         "name": "G", "profile_image_url": "", "date_of_birth": "not a date"})
     assert bad.status_code == 422
+
+
+def test_only_a_trusted_proxy_makes_the_cookie_secure(start_gateway) -> None:
+    """uvicorn's FORWARDED_ALLOW_IPS names the proxies believed: here none, so a client that
+    claims HTTPS itself gets no Secure cookie (nor a forged address for the rate limits)."""
+    gateway = start_gateway(FORWARDED_ALLOW_IPS="10.255.255.1")
+    response = httpx.post(f"{gateway.url}/api/v1/auths/signup",
+                          headers={"X-Forwarded-Proto": "https"},
+                          json={"name": "P", "email": "proxy@example.com", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Secure" not in response.headers["set-cookie"]
