@@ -13,6 +13,13 @@
    services' resident memory at idle (five `owui serve` instead, labelled, if `owui up` is not
    there or fails).
 
+With --observability, instead: what metrics and tracing cost at the gateway (issue 20). Three
+gateways in front of one chat service: metrics on (the default), metrics off (OWUI_METRICS=false),
+and tracing on at 10% sampling (parentbased_traceidratio 0.1, exporting to the stand-in
+collector tests/fakes/otlp.py; metrics off, so the figure is tracing's alone), measured in
+turns within each round at 1 connection (--rounds, default 3: use 15 or more); each gateway's
+median p50 and the median of the per-round paired differences, in µs per request.
+
 Needs wrk (`apt-get install wrk`). Loopback only; every process started here is stopped.
 Figures move with whatever else the machine runs: the table shows the load average at start.
 """
@@ -423,6 +430,80 @@ def print_table(latency: Latency, ttfb: tuple[float, float], runs: list[StartRun
         f"{name} {mb:.0f} / {last.pss_mb[name]:.0f} MB" for name, mb in last.rss_mb.items()))
 
 
+# --observability: metrics on/off and tracing at 10% against off, paired per round
+
+
+OBSERVABILITY_TARGET_US = 20.0  # issue 20: metrics add at most 20 µs per request at p50
+Variants = dict[str, Proc]
+
+
+def start_observed_gateways(procs: Processes, tmp: Path) -> tuple[Variants, str]:
+    env = bench_env(tmp / "data")
+    chat = procs.serve("chat", env)
+    port = free_port()
+    collector = procs.start("otlp", [
+        PYTHON, "-m", "uvicorn", "tests.fakes.otlp:app", "--host", HOST, "--port", str(port),
+        "--log-level", "warning", "--no-access-log"], env, port)
+    chat.wait_ready()
+    collector.wait_ready("/healthz")
+    unused = f"http://{HOST}:{free_port()}"
+    base = {**env, "CHAT_SERVICE_URL": chat.url, "AGENT_SERVICE_URL": unused,
+            "INFERENCE_SERVICE_URL": unused, "RETRIEVAL_SERVICE_URL": unused,
+            "RATE_LIMIT": "100000000/minute", "OWUI_ACCESS_LOG": "false"}
+    variants = {
+        "metrics on": procs.serve("gateway", {**base, "OWUI_METRICS_PORT": str(free_port())}),
+        "metrics off": procs.serve("gateway", {**base, "OWUI_METRICS": "false"}),
+        "tracing 10%": procs.serve("gateway", {
+            **base, "OWUI_METRICS": "false", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1"}),
+    }
+    for proc in variants.values():
+        proc.wait_ready()
+    token = sign_up(variants["metrics on"].url)
+    for proc in variants.values():
+        check_probe(proc.url + PROBE, token)
+    return variants, token
+
+
+def measure_observability(variants: Variants, token: str, duration: int, warmup: int,
+                          rounds: int) -> dict[str, list[float]]:
+    """p50 in µs of each gateway, per round; the order within a round turns each round."""
+    names = list(variants)
+    p50s: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(rounds):
+        order = names[index % len(names):] + names[:index % len(names)]
+        for name in order:
+            progress(f"wrk c=1 {name}, round {index + 1}/{rounds}: {warmup} s warm-up + "
+                     f"{duration} s")
+            result = run_wrk(variants[name].url + PROBE, token, connections=1,
+                             duration=duration, warmup=warmup)
+            p50s[name].append(result.p50_ms * 1000)
+    return p50s
+
+
+def print_observability(p50s: dict[str, list[float]], args: argparse.Namespace,
+                        load: float) -> None:
+    rounds = len(p50s["metrics off"])
+    table = Table(title=f"owui gateway: observability cost, {os.cpu_count()} CPUs, load "
+                        f"{load:.2f} before start, {os.getloadavg()[0]:.2f} at the end; wrk c=1, "
+                        f"{args.warmup} s warm-up + {args.duration} s, {rounds} rounds",
+                  title_justify="left")
+    for column in ("gateway", "p50 median", "paired vs metrics off (median of rounds)",
+                   "target", "met"):
+        table.add_column(column, no_wrap=True)
+    off = p50s["metrics off"]
+    for name, values in p50s.items():
+        if name == "metrics off":
+            table.add_row(name, f"{median(values):.1f} µs", "", "", "")
+            continue
+        added = median([on - base for on, base in zip(values, off, strict=True)])
+        target = f"<= {OBSERVABILITY_TARGET_US:.0f} µs" if name == "metrics on" else ""
+        met = _met(added <= OBSERVABILITY_TARGET_US) if name == "metrics on" else ""
+        table.add_row(name, f"{median(values):.1f} µs", f"{added:+.1f} µs", target, met)
+    Console(width=max(120, Console().width)).print(table)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
@@ -433,6 +514,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--start-runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=2.0,
                         help="seconds to wait after ready before reading memory")
+    parser.add_argument("--observability", action="store_true",
+                        help="only the cost of metrics and of tracing at 10%% at the gateway")
     return parser.parse_args()
 
 
@@ -441,6 +524,15 @@ def main() -> None:
     require_wrk()
     stop_on_sigterm()
     load = load_average()
+    if args.observability:
+        with tempfile.TemporaryDirectory(prefix="owui-bench-") as tmp, \
+                Processes(Path(tmp) / "logs") as procs:
+            progress("starting chat service, stand-in collector, three gateways")
+            variants, token = start_observed_gateways(procs, Path(tmp))
+            p50s = measure_observability(variants, token, args.duration, args.warmup,
+                                         args.rounds)
+        print_observability(p50s, args, load)
+        return
     with tempfile.TemporaryDirectory(prefix="owui-bench-") as tmp, \
             Processes(Path(tmp) / "logs") as procs:
         progress("starting chat service, fake streaming upstream, gateway")
