@@ -33,7 +33,9 @@ def test_a_second_user_sees_nothing_of_the_first(page: Page,
     expect(theirs.get_by_text("Chats", exact=True)).to_be_visible()
     expect(theirs.locator('a[href^="/c/"]')).to_have_count(0)
     step("the first user's chat URL shows them nothing")
-    theirs.goto(f"/c/{chat}")
+    with theirs.expect_response(lambda r: r.url.endswith(f"/api/v1/chats/{chat}")) as asked:
+        theirs.goto(f"/c/{chat}")
+    assert asked.value.status == 404, asked.value.text()
     expect(theirs).not_to_have_url(re.compile(re.escape(chat)))
     pages.wait_for_chat_page(theirs)
     expect(theirs.get_by_text(secret)).to_have_count(0)
