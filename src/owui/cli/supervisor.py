@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -15,6 +16,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
+
+import orjson
 
 from owui.cli.processes import (
     LINE_LIMIT,
@@ -24,6 +27,7 @@ from owui.cli.processes import (
     spawn,
     terminate,
 )
+from owui.core.logging import render, wants_text
 
 if TYPE_CHECKING:
     import httpx
@@ -76,6 +80,14 @@ class Supervisor:
         self._hurry = asyncio.Event()
         self._printer: Printer | None = None
         self._client: httpx.AsyncClient | None = None
+        # The services always log JSON to us; we print it as it is, or in the short form on a
+        # terminal (OWUI_LOG_FORMAT: json, text, auto; see core/logging.py).
+        chosen = (children[0].env if children else os.environ).get("OWUI_LOG_FORMAT", "auto")
+        self.readable = wants_text(chosen.strip().lower(), self.output)
+        self.colour = self.readable and _isatty(self.output)
+        for child in children:
+            if child.forkable:
+                child.env = {**child.env, "OWUI_LOG_FORMAT": "json"}
 
     async def run(self) -> int:
         """Start everything, report, supervise until a signal; the exit code for `owui up`."""
@@ -266,8 +278,18 @@ class Supervisor:
             if not line:
                 return
             text = line.decode("utf-8", "replace").rstrip("\r\n")
+            if self.readable and text.startswith("{"):
+                text = self._readable(text)
             child.tail.append(text)
             self._write(child.name, text, child.colour)
+
+    def _readable(self, text: str) -> str:
+        """A service's JSON line in the short form; anything else as it is."""
+        try:
+            entry = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return text
+        return render(entry, self.colour) if isinstance(entry, dict) else text
 
     def say(self, text: str) -> None:
         self._write(SELF, text, None)
@@ -307,6 +329,13 @@ class Supervisor:
                           "Ctrl-C stops them")
             if self.footer:
                 console.print(self.footer, highlight=False)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 async def _accepting(host: str, port: int) -> bool:
