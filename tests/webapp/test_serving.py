@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 import socket
+import time
+from pathlib import Path
 
 import httpx
 
 from tests.support.procs import Proc
-from tests.webapp.fake_build import APP_JS, FILES, INDEX
+from tests.webapp.fake_build import APP_JS, FILES, INDEX, write_build
 
 HTML = {"Accept": "text/html"}
 
@@ -97,6 +99,16 @@ def test_without_a_build_the_page_says_what_to_do(start_gateway) -> None:
     assert page.status_code == 404 and "owui ui install" in page.text
     assert "owui ui install" in httpx.get(gateway.url + "/static/user.png").json()["detail"]
     assert httpx.get(gateway.url + "/api/config").status_code == 200  # the API works
+
+    # Installed while the gateway runs: served without a restart.
+    data_dir = Path(gateway.env["OWUI_DATA_DIR"])
+    write_build(data_dir / "webapp" / "0.12.4")
+    (data_dir / "webapp" / "current").write_text("0.12.4\n")
+    deadline = time.monotonic() + 5
+    while httpx.get(gateway.url + "/", headers=HTML).status_code != 200:
+        assert time.monotonic() < deadline, "the new build was never served"
+        time.sleep(0.2)
+    assert httpx.get(gateway.url + "/static/user.png").status_code == 200
 
     broken = start_gateway(FRONTEND_BUILD_DIR="/nonexistent/build")
     page = httpx.get(broken.url + "/", headers=HTML)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,11 +60,12 @@ class Runtime:
         revocations = Revocations(sessions, settings.revocation_sync_interval,
                                   on_change=sockets.close_revoked)
         api_keys = ApiKeys(sessions, settings.jwt_secret, revocations)
-        build = locate(settings.owui_data_dir, settings.frontend_build_dir, settings.static_dir)
-        if not build.ready:
-            log.warning("%s", build.problem)
+        webapp = WebApp(partial(locate, settings.owui_data_dir, settings.frontend_build_dir,
+                                settings.static_dir))
+        if not webapp.build.ready:
+            log.warning("%s", webapp.build.problem)
         return cls(settings, revocations, api_keys, RateLimiter(settings), proxy,
-                   TokenVerifier(settings.jwt_secret), sockets, WebApp(build), Accounts(sessions))
+                   TokenVerifier(settings.jwt_secret), sockets, webapp, Accounts(sessions))
 
     async def start(self) -> None:
         await self.proxy.start()

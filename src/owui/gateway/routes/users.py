@@ -85,7 +85,7 @@ async def get_profile_image(user_id: str, request: Request, session: Session,
                             headers={"Cache-Control": "no-cache"})
         except (binascii.Error, ValueError):
             pass  # a damaged upload: the default image instead
-    default = default_user_image(runtime_of(request).webapp.build)
+    default = default_user_image(runtime_of(request).webapp.current())
     if default is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             f"User {user_id!r} has set no profile image, and the web app that "

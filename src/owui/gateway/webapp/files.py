@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import posixpath
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
@@ -29,21 +31,38 @@ _STATUS_DETAIL = {404: "Not Found", 405: "Method Not Allowed", 401: "Not Allowed
 
 
 class WebApp:
-    """Raw ASGI app for the paths that are not the API's."""
+    """Raw ASGI app for the paths that are not the API's.
 
-    def __init__(self, build: Build) -> None:
-        self.build = build
+    A build installed while the gateway runs (`owui ui install` in another terminal) is served
+    without a restart: while there is none, `locate_build` is asked again, at most once a second.
+    """
+
+    def __init__(self, locate_build: Callable[[], Build]) -> None:
+        self.locate_build = locate_build
         self.gzip = GzipCache()
         self.frontend: StaticFiles | None = None
         self.static: StaticFiles | None = None
+        self._located_at = time.monotonic()
+        self.build = self._use(locate_build())
+
+    def _use(self, build: Build) -> Build:
         if build.ready:
             assert build.frontend is not None and build.static is not None
             self.frontend = StaticFiles(directory=build.frontend, check_dir=False)
             self.static = StaticFiles(directory=build.static, check_dir=False)
             self.static.all_directories.append(build.frontend / "static")
+        return build
+
+    def current(self) -> Build:
+        """The build served, looked for again when there is none."""
+        now = time.monotonic()
+        if not self.build.ready and now - self._located_at >= 1.0:
+            self._located_at = now
+            self.build = self._use(self.locate_build())
+        return self.build
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.frontend is None or self.static is None:
+        if not self.current().ready or self.frontend is None or self.static is None:
             await self._missing(scope, receive, send)
             return
         if scope["method"] not in ("GET", "HEAD"):
