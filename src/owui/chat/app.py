@@ -22,7 +22,6 @@ from owui.chat.routes import (
     transfer,
 )
 from owui.chat.runtime import Runtime
-from owui.chat.turns.webapp import WebTurns
 from owui.core.service import create_service_app
 
 # Fixed paths (`/search`, `/all/tags`, `/share/{id}`, ...) before `/{id}`, which matches them too.
@@ -33,15 +32,11 @@ ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags
 
 async def start(app: FastAPI) -> None:
     runtime = Runtime.build(app.state.settings, app.state.db)
-    app.state.runtime = runtime
     await runtime.start()
-    app.state.realtime = realtime.Realtime(app.state.settings, runtime.raw)
-    app.state.realtime.start()
-    app.state.webturns = WebTurns(runtime.turns)  # the web app's turns (routes/tasks.py)
+    app.state.runtime = runtime  # once started: the socket.io mount answers 503 until then
 
 
 async def stop(app: FastAPI) -> None:
-    await app.state.realtime.stop()  # sockets still open closed cleanly
     await app.state.runtime.stop()
 
 

@@ -160,12 +160,13 @@ class Realtime:
 
 
 async def mount(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI app mounted at `/ws/socket.io`: the service's Realtime, once it has started."""
-    realtime: Realtime | None = getattr(scope["app"].state, "realtime", None)
-    if realtime is None:
+    """The ASGI app mounted at `/ws/socket.io`: the service's Realtime, once it has started
+    (chat/runtime.py's `Runtime.realtime`)."""
+    runtime = getattr(scope["app"].state, "runtime", None)
+    if runtime is None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1013})  # try again later
         else:
             await send_error(send, 503, "The chat service is starting.")
         return
-    await realtime.asgi(scope, receive, send)
+    await runtime.realtime.asgi(scope, receive, send)

@@ -15,7 +15,6 @@ from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.routes import tasks
 from owui.chat.runtime import RuntimeDep
-from owui.chat.turns import store
 from owui.chat.turns.events import openai_completion, openai_encoder, ours
 from owui.chat.turns.flow import begin_stored, begin_unstored
 from owui.chat.turns.forms import TurnForm, from_openwebui
@@ -73,19 +72,17 @@ async def openwebui_completion(runtime: RuntimeDep, conn: Raw, user: CurrentUser
 
 
 @router.post("/api/v1/chats/{id}/messages/{message_id}/stop",
-             responses={409: error_response("Another replica of the chat service writes it.")},
+             responses={404: error_response("No such chat or message (or not yours)."),
+                        409: error_response("Another process of the chat service writes it, "
+                                            "and there is no REDIS_URL to reach it.")},
              summary="Stop an answer being written; what was written is kept, as stopped")
 async def stop(id: str, message_id: str, runtime: RuntimeDep, conn: Raw,
                user: CurrentUser) -> Json:
     await reads.require_chat(conn, id, user.sub)
-    turn = runtime.turns.get(id, message_id)
-    if turn is not None:
-        await runtime.turns.stop_turn(turn)
-        return Json(turn.message)
-    message = await store.read_message(conn, id, message_id)
-    if message is None:
-        raise MessageNotFound(id, message_id)
-    if message.get("status") == "pending":
+    stopped = await runtime.stops.stop_anywhere(conn, id, message_id, user.sub)
+    if stopped is None:  # one process, no Redis: the replica writing it is out of reach
         raise ConflictError(f"Message {message_id!r} is being written by another replica of "
                             "the chat service; send the stop there, or wait for it to end.")
-    return Json(message)  # already ended: stopping it again changes nothing
+    if stopped.message is None:
+        raise MessageNotFound(id, message_id)
+    return Json(stopped.message)  # one already ended: stopping it again changes nothing

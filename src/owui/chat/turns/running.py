@@ -5,9 +5,9 @@ A turn runs in a task of its own, not in the request that started it: a client t
 only stops listening, and the answer is stored all the same. Nothing is written per token: the
 message is written at the start (pending) and at the end (done, stopped or error).
 
-Running turns are known to this process only (`Turns.running`): a stop reaches a turn when it
-lands on the replica that runs it. The turns table (store.py) is what every replica shares:
-it tells which pending messages a dead process left behind.
+Running turns are known to this process only (`Turns.running`): a stop that lands on another
+replica reaches the turn through Redis (stops.py). The turns table (store.py) is what every
+replica shares: it tells which pending messages a dead process left behind.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, TypeVar
 
 from owui.chat.clients.agent import AgentClient
 from owui.chat.rawdb import Job, RawConnection, RawPool
@@ -31,6 +31,7 @@ from owui.core.config import Settings
 log = logging.getLogger("owui.chat.turns")
 Key = tuple[str, str]  # (chat id, assistant message id)
 SWEEP_EVERY = 300.0
+T = TypeVar("T")
 
 
 class Turns:
@@ -92,13 +93,12 @@ class Turns:
             raise
         turn.written.set()
 
-    async def write(self, job: Job[None]) -> None:
+    async def write(self, job: Job[T]) -> T:
         """A write of the turns' own: on SQLite straight to the writer (no reader held)."""
         if self.pool.writer is not None:
-            await self.pool.writer.submit(job)
-            return
+            return await self.pool.writer.submit(job)
         async with self.pool.acquire() as conn:
-            await conn.write(job)
+            return await conn.write(job)
 
     def spawn(self, work: Awaitable[Any]) -> None:
         """Background work that outlives its request (the title), kept until it ends; its

@@ -88,6 +88,26 @@ async def interrupt_dead(conn: RawConnection, running: set[tuple[str, str]]) -> 
     return len(dead)
 
 
+async def end_stopped(conn: RawConnection, chat_id: str, message_id: str) -> bool:
+    """A write job: a turn stopped that no live replica runs (stops.py) ends as stopped, with
+    what was stored of it; False when it had ended already (its row gone)."""
+    params = {"chat_id": chat_id, "id": message_id}
+    lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
+    if not await conn.fetch("SELECT 1 FROM turns WHERE chat_id = :chat_id AND message_id = :id"
+                            f"{lock}", params):
+        return False
+    found = await conn.fetch("SELECT content, model, extra FROM messages"
+                             " WHERE chat_id = :chat_id AND id = :id", params)
+    if not found:
+        await conn.execute("DELETE FROM turns WHERE chat_id = :chat_id AND message_id = :id",
+                           params)
+        return True
+    content, model, extra = found[0]
+    extra = {**(conn.decode_json(extra) or {}), "done": True, "status": "stopped"}
+    await finish(conn, chat_id, message_id, content, model, extra)
+    return True
+
+
 async def read_message(conn: RawConnection, chat_id: str, message_id: str
                        ) -> MessageResponse | None:
     found = await conn.fetch(f"{MESSAGE_SELECT} WHERE chat_id = :chat_id AND id = :id",
