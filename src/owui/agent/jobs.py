@@ -59,9 +59,8 @@ class Jobs:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._beat)
-        for _model, task in list(self.local.values()):
-            task.cancel()
-        await asyncio.gather(*(t for _m, t in self.local.values()), return_exceptions=True)
+        await asyncio.gather(*(cancel_and_wait(t) for _m, t in list(self.local.values())),
+                             return_exceptions=True)
 
     def launch(self, model: JobModel, job_id: str, work: Work,
                finish: Finish) -> asyncio.Task[Exception | None]:
@@ -90,9 +89,8 @@ class Jobs:
     async def cancel(self, model: JobModel, job_id: str) -> None:
         local = self.local.get(job_id)
         if local is not None:
-            local[1].cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await local[1]
+            with contextlib.suppress(Exception):  # the job's own failure is stored, not raised
+                await cancel_and_wait(local[1])
             return
         await self.update(model, job_id, cancel_requested=True)
 

@@ -169,6 +169,8 @@ class AgentRun:
                 pending -= event["type"] == "tool_result"
                 yield event
         finally:
+            # Not waited for (unlike a service's background tasks, core.background): a user's
+            # tool may swallow its cancellation, and the run's end must not hang on it.
             for task in tasks:
                 task.cancel()
         for call, outcome in zip(calls, outcomes, strict=True):

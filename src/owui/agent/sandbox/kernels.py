@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from owui.agent.sandbox.launch import Limits, bare_command, bwrap_command, clean_env
+from owui.core.background import cancel_and_wait
 
 START_TIMEOUT = 30.0
 REPLY_LIMIT = 256 * 1024 * 1024  # a reply carries the output and any figures
@@ -148,8 +149,7 @@ class Kernel:
 
     async def close(self) -> None:
         if self.ready is not None and not self.ready.done():
-            self.ready.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.ready
+            with contextlib.suppress(Exception):  # a start that failed as it was cancelled
+                await cancel_and_wait(self.ready)
         await self.kill()
         await asyncio.to_thread(shutil.rmtree, self.workspace, True)
