@@ -181,6 +181,21 @@ async def test_a_reloaded_page_finds_the_turn_and_stop_keeps_what_was_written(
     socket = await connected(stack.gateway, ada.token)
     try:
         chat_id, task_id, _ = await _mid_answer(stack, ada, socket)
+        # The reloaded page: a new socket joins the chat and hears the output so far at once.
+        reloaded = await connected(stack.gateway, ada.token)
+        try:
+            joined = await reloaded.call("events:chat", {"chat_id": chat_id,
+                                                         "data": {"type": "join"}})
+            caught = await reloaded.wait_for(lambda events: any(
+                e["data"]["type"] == "chat:completion" and "output" in e["data"]["data"]
+                for e in events))
+        finally:
+            await reloaded.close()
+        assert joined is True
+        so_far = next(e for e in caught if e["data"]["type"] == "chat:completion")
+        assert so_far["message_id"] == task_id
+        text = so_far["data"]["data"]["output"][0]["content"][0]["text"]
+        assert text.startswith("word0 ")
         async with httpx.AsyncClient(base_url=stack.gateway, headers=ada.headers,
                                      timeout=60) as http:
             running = await http.get(f"/api/tasks/chat/{chat_id}")

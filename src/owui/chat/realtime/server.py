@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import socketio
@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from owui.chat.rawdb import RawPool
 from owui.chat.realtime.auth import Refused, socket_user, token_of, verified
-from owui.chat.realtime.emitter import Emitter
+from owui.chat.realtime.emitter import EVENT, Emitter
 from owui.chat.realtime.rooms import chat_room, owns_chat, user_room
 from owui.core import metrics
 from owui.core.asgi import send_error
@@ -32,6 +32,7 @@ from owui.core.config import Settings
 from owui.core.tokens import TokenVerifier
 
 log = logging.getLogger("owui.chat.realtime")
+CatchUp = Callable[[str, str], list[tuple[str, str, Any]]]  # (user id, chat id) -> events
 MAX_CHAT_ID_CHARS = 128
 # Seconds between pings and the wait for the answer: a socket left by a vanished client goes
 # within a minute; the app's own heartbeat is every 30 s.
@@ -43,7 +44,8 @@ CLOSE_WAIT = 1.0  # seconds the sockets still open at stop have to take their cl
 class Realtime:
     """The server, its handlers and the emitter turns use."""
 
-    def __init__(self, settings: Settings, pool: RawPool) -> None:
+    def __init__(self, settings: Settings, pool: RawPool,
+                 catch_up: CatchUp | None = None) -> None:
         manager = None
         if settings.redis_url:
             manager = socketio.AsyncRedisManager(settings.redis_url,
@@ -57,6 +59,9 @@ class Realtime:
         self.verifier = TokenVerifier(settings.jwt_secret)
         self.pool = pool
         self.emitter = Emitter(self.sio)
+        # What a page that joins a chat hears at once: (message id, event type, data) of the
+        # answers being written in it (the web-app turns', given by chat/runtime.py).
+        self.catch_up = catch_up
         self.sio.on("disconnect", self.disconnect)
         for event, handler in (("connect", self.connect), ("user-join", self.user_join),
                                ("heartbeat", self.heartbeat), ("events:chat", self.chat_event)):
@@ -132,31 +137,35 @@ class Realtime:
             async with self.sio.session(sid) as session:
                 session["last_seen_at"] = int(time.time())
 
-    async def chat_event(self, sid: str, data: object = None, *_rest: object) -> dict[str, Any]:
+    async def chat_event(self, sid: str, data: object = None, *_rest: object) -> bool:
         """`events:chat {chat_id, data: {type: join|leave}}`: into a chat's room, for one's own
-        chats only (another user's answers as a chat that does not exist)."""
+        chats only; acknowledged true or false, as Open WebUI does (the app refreshes the chat
+        after its join). A joined page hears at once what answers of the chat have said so far
+        (`catch_up`), which the store keeps only once they end. Other types (`typing`,
+        `last_read_at`) are not served: false."""
         chat_id = data.get("chat_id") if isinstance(data, dict) else None
         event = data.get("data") if isinstance(data, dict) else None
         kind = event.get("type") if isinstance(event, dict) else None
-        if not isinstance(chat_id, str) or not chat_id or len(chat_id) > MAX_CHAT_ID_CHARS:
-            return {"status": False, "detail": "chat_id must be a chat's id."}
-        if kind not in ("join", "leave"):
-            return {"status": False, "detail": "data.type must be 'join' or 'leave'."}
         user_id = await self._user_id(sid)
-        if user_id is None:
-            return {"status": False, "detail": "Not authenticated."}
+        if (not isinstance(chat_id, str) or not chat_id or len(chat_id) > MAX_CHAT_ID_CHARS
+                or kind not in ("join", "leave") or user_id is None):
+            return False
         if kind == "leave":
             await self.sio.leave_room(sid, chat_room(chat_id))
-            return {"status": True, "chat_id": chat_id}
+            return True
         try:
             owned = await owns_chat(self.pool, user_id, chat_id)
         except Exception:  # the store failing is not the client's fault, nor a crash
             log.exception("checking chat %s for a socket failed", chat_id)
-            return {"status": False, "detail": "The chat store is unavailable; try again."}
+            return False
         if not owned:
-            return {"status": False, "detail": f"No chat {chat_id!r}."}
+            return False
         await self.sio.enter_room(sid, chat_room(chat_id))
-        return {"status": True, "chat_id": chat_id}
+        if self.catch_up is not None:
+            for message_id, kind_said, said in self.catch_up(user_id, chat_id):
+                await self.sio.emit(EVENT, {"chat_id": chat_id, "message_id": message_id,
+                                            "data": {"type": kind_said, "data": said}}, to=sid)
+        return True
 
 
 async def mount(scope: Scope, receive: Receive, send: Send) -> None:

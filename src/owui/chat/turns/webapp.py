@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +149,14 @@ class WebTurn:
     # Set once the request answered: the relay of a new chat waits for it, since the app
     # knows the chat's id only from the answer.
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    item_id: str = field(default_factory=lambda: f"msg_{uuid.uuid4().hex[:24]}")  # `output`'s
+    said: str = ""  # the text the sockets have heard so far (the relay's deltas)
+    speaking: bool = False  # the relay has begun: the app knows the answer
+
+    def output(self, text: str, status: str) -> list[dict[str, Any]]:
+        """The answer as Open WebUI 0.12's `output` items (the Responses API's message)."""
+        return [{"type": "message", "id": self.item_id, "status": status, "role": "assistant",
+                 "content": [{"type": "output_text", "text": text}]}]
 
 
 class WebTurns:
@@ -159,6 +168,13 @@ class WebTurns:
 
     def of_chat(self, chat_id: str) -> list[WebTurn]:
         return [t for t in self.running.values() if t.chat_id == chat_id]
+
+    def catch_up(self, user_id: str, chat_id: str) -> list[tuple[str, str, Any]]:
+        """For a page that joins the chat (a reload mid-answer): each answer's output so far,
+        as the sockets heard it, which the app takes in place of what it had; the deltas
+        that follow add to it."""
+        return [(t.task_id, "chat:completion", {"output": t.output(t.said, "in_progress")})
+                for t in self.of_chat(chat_id) if t.user_id == user_id and t.speaking]
 
     async def stop(self, web: WebTurn) -> None:
         """The answer stops where it is (stored as written, stopped); the work after it is

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Any
 
 from owui.chat import reads
@@ -51,7 +50,6 @@ class Relay:
         self.emitter = emitter
         turn = web.begun.turn
         self.turn = turn
-        self.item_id = f"msg_{uuid.uuid4().hex[:24]}"
         self.head = {"id": f"chatcmpl-{turn.message_id}", "object": "chat.completion.chunk",
                      "created": int(time.time()), "model": turn.model}
         self.usage: dict[str, Any] | None = None
@@ -70,6 +68,7 @@ class Relay:
             async with self.turns.pool.acquire() as conn:
                 row = await reads.find_chat(conn, web.chat_id, web.user_id)
             web.folder_id, web.title = (row.folder_id, row.title) if row else (None, "")
+        web.speaking = True
         await self.emit("chat:list", {"chat_id": web.chat_id, "folder_id": web.folder_id},
                         web.user_message_id)
         await self.emit("chat:active", self._where(active=True))
@@ -97,9 +96,11 @@ class Relay:
         """One of the run's events (turn.py applied it to the message already)."""
         kind = event["type"]
         if kind == "token":
+            delta = event.get("content") or ""
+            self.web.said += delta  # before the emit: a page joining now hears it in its catch-up
             await self.emit("response:completion", {
-                "type": "response.output_text.delta", "item_id": self.item_id,
-                "output_index": 0, "content_index": 0, "delta": event.get("content") or ""})
+                "type": "response.output_text.delta", "item_id": self.web.item_id,
+                "output_index": 0, "content_index": 0, "delta": delta})
         elif kind == "status":
             emitted = event.get("event") or {}
             await self.emit("status", emitted.get("data") or emitted)
@@ -149,10 +150,9 @@ class Relay:
                 await self.emit("chat:tags", names)
 
     def output(self) -> list[dict[str, Any]]:
-        """The answer as Open WebUI 0.12's `output` items (the Responses API's message)."""
+        """The final answer as Open WebUI 0.12's `output` items."""
         status = "completed" if self.turn.status == "done" else "incomplete"
-        return [{"type": "message", "id": self.item_id, "status": status, "role": "assistant",
-                 "content": [{"type": "output_text", "text": self.turn.content}]}]
+        return self.web.output(self.turn.content, status)
 
     async def _task(self, kind: str, messages: list[dict[str, Any]]) -> Any:
         """One of the agent's tasks; a failure is logged and gives None (a nicety)."""
