@@ -113,6 +113,7 @@ def test_unreachable_service_is_503_naming_it(make_gateway, user: dict) -> None:
     response = httpx.get(f"{gw}/api/v1/retrieval/anything", headers=bearer(token))
     assert response.status_code == 503
     assert "retrieval" in response.json()["detail"]
+    assert 1 <= int(response.headers["retry-after"]) <= 5
 
 
 def test_slow_service_is_504_naming_it(make_gateway) -> None:

@@ -160,3 +160,4 @@ def test_unreachable_chat_service_is_a_clear_refusal(start_gateway) -> None:
         _ws(gateway, Authorization=f"Bearer {user['token']}")
     assert refused.value.response.status_code == 503
     assert b"chat" in refused.value.response.body
+    assert 1 <= int(refused.value.response.headers["Retry-After"]) <= 5

@@ -39,7 +39,7 @@ WITH_BODY = {"400": "Malformed JSON body or Content-Length.",
              "413": "The request body is too large.",
              "415": "The Content-Type is not accepted."}
 PROXIED = {"502": "The service behind the gateway failed.",
-           "503": "The service behind the gateway is unreachable.",
+           "503": "The service behind the gateway is unreachable (see Retry-After).",
            "504": "The service behind the gateway did not answer in time."}
 PENDING_ALLOWED = "/api/v1/auths"
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

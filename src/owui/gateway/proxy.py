@@ -33,6 +33,10 @@ _DROP_REQUEST = frozenset({
 _IDENTITY_PREFIXES = (b"x-owui-", b"x-user-")
 _DROP_RESPONSE = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"upgrade",
                             b"proxy-authenticate", b"trailer", b"x-request-id"})
+# Seconds a client is told to wait when a service is unreachable: a container brought back by
+# its restart policy, or a replica restarting, answers again within a few seconds.
+UNREACHABLE_RETRY_AFTER = 3
+RETRY_AFTER_HEADER = (b"retry-after", str(UNREACHABLE_RETRY_AFTER).encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +139,8 @@ class Proxy:
             if exchange.started:
                 log.warning("%s broke off its response: %s", route.service, detail)
             else:
-                await send_error(send, status, detail)
+                await send_error(send, status, detail,
+                                 [RETRY_AFTER_HEADER] if status == 503 else ())
         finally:
             exchange.stop_watching()
 

@@ -24,7 +24,7 @@ from yarl import URL
 
 from owui.core.asgi import header
 from owui.core.tokens import Claims
-from owui.gateway.proxy import Proxy, is_identity_header
+from owui.gateway.proxy import RETRY_AFTER_HEADER, Proxy, is_identity_header
 from owui.gateway.revocations import Revocations
 
 log = logging.getLogger("owui.gateway.sockets")
@@ -101,7 +101,7 @@ class SocketProxy:
             return
         except (aiohttp.ClientError, TimeoutError):
             await reject(scope, send, 503, f"The {route.service} service is unreachable at "
-                                           f"{route.base_url}.")
+                                           f"{route.base_url}.", [RETRY_AFTER_HEADER])
             return
         task = asyncio.current_task()
         assert task is not None
