@@ -156,7 +156,8 @@ def _metrics_server(settings: Settings) -> metrics.MetricsServer | None:
     except OSError as exc:
         raise SettingsError(f"Invalid configuration:\n  OWUI_METRICS_PORT: cannot serve "
                             f"metrics on {host}:{port}: {exc.strerror or exc} (another "
-                            "process has it? choose another port, or unset it)") from None
+                            "process has the port? choose another, or unset it; or check "
+                            "OWUI_METRICS_HOST)") from None
 
 
 def cors_options(settings: Settings) -> dict[str, object]:
