@@ -162,6 +162,8 @@ class Podman:
                        check=False).stdout.split()
         if ids:
             self.run("rm", "-f", "-t", "0", *ids, check=False)
+        if self.run("pod", "exists", f"pod_{project}", check=False).returncode == 0:
+            self.run("pod", "rm", "-f", f"pod_{project}", check=False)  # podman-compose's pod
         volumes = self.run("volume", "ls", "-q", "--filter",
                            f"label=io.podman.compose.project={project}",
                            check=False).stdout.split()

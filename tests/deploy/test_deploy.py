@@ -50,9 +50,17 @@ def test_applies_the_rendered_folder(tmp_path: Path) -> None:
     env = {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
     code, _, err = run_cli("deploy", "--target", "k8s", "--namespace", "ai", env=env)
     assert code == 0, err
-    code, _, err = run_cli("deploy", "--target", "compose", env=env)
+    folder = tmp_path / "deployed"
+    code, _, err = run_cli("deploy", "--target", "compose", "--dir", str(folder), env=env)
     assert code == 0, err
     calls = log.read_text()
     assert "--namespace ai get secret owui-secrets owui-database -o name" in calls
     assert "--namespace ai apply -f /" in calls and "00-secrets.yaml" in calls
-    assert "compose --project-directory /" in calls and "up -d" in calls and ".env" in calls
+    assert f"compose --project-directory {folder}" in calls and "up -d" in calls
+    # The folder stays (the init SQL is bind-mounted from it); its secrets are kept next time.
+    assert {".env", "docker-compose.yml", "postgres-initdb.sql"} <= {
+        p.name for p in folder.iterdir()}
+    secrets = (folder / ".env").read_text()
+    code, out, err = run_cli("deploy", "--target", "compose", "--dir", str(folder), env=env)
+    assert code == 0, err
+    assert "keeping the existing secrets" in out and (folder / ".env").read_text() == secrets
