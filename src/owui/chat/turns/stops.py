@@ -3,15 +3,16 @@
 A turn runs in the process that began it (running.py): a stop that lands on another replica of
 the chat service cannot cancel it there. With `REDIS_URL`, that replica publishes the stop on
 `<WEBSOCKET_REDIS_CHANNEL>:stop` (`{chat_id, message_id, user_id, request_id, reply_to}`);
-every replica listens from start-up, and the one running the turn stops it as a local stop
-does (what was written is kept, status stopped) and answers on the asker's own reply channel
-(`<WEBSOCKET_REDIS_CHANNEL>:stop-reply:<replica>`) with the message as stored. The channels
-share the deployment's socket.io prefix, so one setting keeps deployments (and test runs) on
-one Redis apart.
+every replica listens from start-up, and the one running the turn answers on the asker's own
+reply channel (`<WEBSOCKET_REDIS_CHANNEL>:stop-reply:<replica>`): at once that it runs it, then,
+once stopped as a local stop does (what was written is kept, status stopped), with the message
+as stored. The channels share the deployment's socket.io prefix, so one setting keeps
+deployments (and test runs) on one Redis apart.
 
-No answer within REPLY_WAIT: no live replica runs the turn (its process died with the row in
-the turns table, or it just ended); its row ends here, stopped, with what was stored of it,
-rather than pending until the sweep finds it. Without Redis (one process) a turn this process
+No acknowledgement within ACK_WAIT: no live replica runs the turn (its process died with the
+row in the turns table, or it just ended); its row ends here, stopped, with what was stored of
+it, rather than pending until the sweep finds it. A replica that acknowledged is waited for up
+to STOP_WAIT (a loaded replica is slow, not dead). Without Redis (one process) a turn this process
 does not run is not reachable: `stop` says so (None) and the routes answer 409 as before.
 
 Owners are checked by the routes before a stop (someone else's turn is a 404) and again by the
@@ -26,7 +27,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import redis.asyncio as redis
@@ -39,7 +40,8 @@ from owui.core.background import cancel_and_wait, every
 from owui.core.config import Settings
 
 log = logging.getLogger("owui.chat.turns")
-REPLY_WAIT = 2.0  # seconds the asker waits for the replica running the turn
+ACK_WAIT = 2.0  # seconds the asker waits to hear that a replica runs the turn
+STOP_WAIT = 30.0  # and then for its message, stopped
 RETRY_EVERY = 1.0  # seconds between attempts to listen again when Redis went away
 SUBSCRIBE_WAIT = 5.0  # seconds start-up waits for the first subscription
 
@@ -54,6 +56,15 @@ class Stopped:
     message: Mapping[str, Any] | None
 
 
+@dataclass
+class Asked:
+    """A stop sent to the other replicas: acknowledged, then answered with the message."""
+
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
+    answer: asyncio.Future[Mapping[str, Any] | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
 class Stops:
     """Stops of this replica's turns, and of other replicas' through Redis."""
 
@@ -64,7 +75,7 @@ class Stops:
         prefix = settings.websocket_redis_channel
         self.channel = f"{prefix}:stop"
         self.reply_to = f"{prefix}:stop-reply:{uuid.uuid4().hex}"  # this replica's answers
-        self.waiting: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+        self.waiting: dict[str, Asked] = {}
         self.subscribed = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
 
@@ -85,6 +96,14 @@ class Stops:
         await cancel_and_wait(self._listener)
         if self.redis is not None:
             await self.redis.aclose()
+
+    def runs_here(self, chat_id: str, message_id: str, user_id: str) -> bool:
+        """This process runs the user's turn."""
+        web = self.webturns.running.get(message_id)
+        if web is not None and web.chat_id == chat_id and web.user_id == user_id:
+            return True
+        turn = self.turns.get(chat_id, message_id)
+        return turn is not None and turn.user_id == user_id
 
     async def stop_here(self, chat_id: str, message_id: str, user_id: str
                         ) -> dict[str, Any] | None:
@@ -114,15 +133,25 @@ class Stops:
         if self.redis is None:
             return None
         request_id = uuid.uuid4().hex
-        answer = self.waiting[request_id] = asyncio.get_running_loop().create_future()
+        asked = self.waiting[request_id] = Asked()
         try:
             payload = {"chat_id": chat_id, "message_id": message_id, "user_id": user_id,
                        "request_id": request_id, "reply_to": self.reply_to}
             await self.redis.publish(self.channel, json.dumps(payload))
-            with contextlib.suppress(TimeoutError):
-                return Stopped("replica", await asyncio.wait_for(answer, REPLY_WAIT))
+            try:
+                await asyncio.wait_for(asked.acked.wait(), ACK_WAIT)
+            except TimeoutError:
+                acked = False
+            else:
+                acked = True
+                with contextlib.suppress(TimeoutError):
+                    message = await asyncio.wait_for(asked.answer, STOP_WAIT)
+                    if message is not None:
+                        return Stopped("replica", message)
         finally:
             self.waiting.pop(request_id, None)
+        if acked:  # it ended meanwhile, or is slow to say so: the message as stored
+            return Stopped("replica", await store.read_message(conn, chat_id, message_id))
         # No replica runs it: its row ends here (unless it ended meanwhile), what was stored kept.
         if await conn.write(lambda writer: store.end_stopped(writer, chat_id, message_id)):
             log.warning("no replica answered the stop of chat turn %s: ended as stopped",
@@ -150,9 +179,13 @@ class Stops:
                     self.turns.spawn(self._asked(data))
 
     def _answered(self, data: dict[str, Any]) -> None:
-        waiting = self.waiting.get(str(data.get("request_id")))
-        if waiting is not None and not waiting.done():
-            waiting.set_result(data.get("message"))
+        asked = self.waiting.get(str(data.get("request_id")))
+        if asked is None:  # answered after the asker gave up
+            return
+        asked.acked.set()
+        if "message" in data and not asked.answer.done():
+            message = data["message"]
+            asked.answer.set_result(message if isinstance(message, dict) else None)
 
     async def _asked(self, data: dict[str, Any]) -> None:
         """Another replica's stop: answered only by the replica running the turn."""
@@ -163,9 +196,12 @@ class Stops:
             log.warning("a stop on %r without chat_id, message_id, user_id or reply_to was"
                         " ignored", self.channel)
             return
-        message = await self.stop_here(chat_id, message_id, user_id)  # type: ignore[arg-type]
-        if message is None:
+        if not self.runs_here(chat_id, message_id, user_id):  # type: ignore[arg-type]
             return
         assert self.redis is not None
+        request_id = data.get("request_id")
         await self.redis.publish(reply_to, json.dumps(  # type: ignore[arg-type]
-            {"request_id": data.get("request_id"), "message": message}))
+            {"request_id": request_id}))  # runs here: the asker waits for the stop
+        message = await self.stop_here(chat_id, message_id, user_id)  # type: ignore[arg-type]
+        await self.redis.publish(reply_to, json.dumps(  # type: ignore[arg-type]
+            {"request_id": request_id, "message": message}))
