@@ -2,7 +2,8 @@
 one PostgreSQL database and one Redis (a channel prefix of this run's own), a slow fake provider
 (FAKE_WORDS, FAKE_CHUNK_DELAY). The turn runs on replica A, the stop goes to replica B: B
 answers as for a local stop once A stopped it (what was written kept, status stopped); another
-user's stop is a 404; a turn whose replica died is ended as stopped after B's wait."""
+user's stop is a 404; a turn whose replica died is ended as stopped after B's wait; without
+REDIS_URL the stop of another process's turn stays a 409."""
 
 from __future__ import annotations
 
@@ -167,3 +168,31 @@ def test_a_turn_whose_replica_died_is_ended_as_stopped(
             assert on_b.get(f"/api/tasks/chat/{chat_id}").json() == {"task_ids": []}
     finally:
         doomed.stop()
+
+
+def test_without_redis_a_stop_for_another_process_is_a_conflict(
+        replicas: Replicas, jwt_secret: str, user_id: str) -> None:
+    """One process's deployment (no REDIS_URL): a turn this process does not run is out of
+    reach, and the stop says so (409) as before; the process running it stops it."""
+    env = {k: v for k, v in replicas.chat_env.items() if k != "REDIS_URL"}
+    alone = start_service("chat", env, replicas.log_dir, wait=False)
+    try:
+        alone.wait_ready(timeout=120)
+        with _client(replicas.a.url, jwt_secret, user_id) as on_a, \
+                _client(alone.url, jwt_secret, user_id) as on_alone:
+            chat_id = new_chat(on_a)
+            with on_a.stream("POST", f"/api/v1/chats/{chat_id}/completions",
+                             json=FORM) as response:
+                reader = Reader(response)
+                reader.until("token")
+                message_id = reader.start["message"]["id"]
+                path = f"/api/v1/chats/{chat_id}/messages/{message_id}/stop"
+                refused = on_alone.post(path)
+                task = on_alone.post(f"/api/tasks/stop/{message_id}")
+                stopped = on_a.post(path)
+                reader.until(None)
+        assert refused.status_code == 409 and "another replica" in refused.json()["detail"]
+        assert task.status_code == 409 and "another replica" in task.json()["detail"]
+        assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+    finally:
+        alone.stop()
