@@ -9,6 +9,7 @@ import typer
 
 import owui
 from owui.cli import (
+    certs,
     deploy,
     image,
     ingest,
@@ -57,6 +58,7 @@ app.command()(ingest.ingest)
 app.command()(migrate.migrate)
 app.add_typer(ui.app, name="ui")
 app.add_typer(image.app, name="image")
+app.command()(certs.certs)
 
 
 def main() -> None:

@@ -52,7 +52,9 @@ def serve(
         raise fail(bind_problem(service, host, port, exc)) from None
     try:
         app = _load_app(service)
-        _run(service, app, sock, base_url(host, port))
+        tls = _tls_options(service)
+        url = base_url(host, port)
+        _run(service, app, sock, url.replace("http://", "https://", 1) if tls else url, tls)
     finally:
         sock.close()
 
@@ -69,7 +71,16 @@ def _load_app(service: str) -> Any:
     return module.app
 
 
-def _run(service: str, app: Any, sock: socket.socket, url: str) -> None:
+def _tls_options(service: str) -> dict[str, Any]:
+    """uvicorn's TLS arguments from the settings the app has read (and checked) on import."""
+    from owui.core import tls
+    from owui.core.config import get_settings
+
+    return tls.uvicorn_options(get_settings(), service)
+
+
+def _run(service: str, app: Any, sock: socket.socket, url: str,
+         tls: dict[str, Any] | None = None) -> None:
     import logging
 
     import uvicorn
@@ -95,6 +106,7 @@ def _run(service: str, app: Any, sock: socket.socket, url: str) -> None:
         # aiohttp pools): else uvicorn's 5 s default closes one just as a client reuses it,
         # and the request fails with a reset (a 502 at the gateway under load).
         timeout_keep_alive=75,
+        **(tls or {}),  # SSL_CERTFILE, SSL_KEYFILE, client certificates (core/tls.py)
     )
     server = Server(config)
     server.run(sockets=[sock])

@@ -41,6 +41,7 @@ from owui.core.config import Settings
 from owui.core.errors import UpstreamError
 from owui.core.logging import request_id_var
 from owui.core.sse import data_lines
+from owui.core.tls import client_context
 
 
 class ServiceError(UpstreamError):
@@ -88,8 +89,12 @@ def session(settings: Settings) -> aiohttp.ClientSession:
         # A new loop (tests run apps one loop after another) cannot use the old one's session.
         timeout = aiohttp.ClientTimeout(total=None, connect=settings.upstream_connect_timeout,
                                         sock_read=settings.upstream_read_timeout)
+        # https:// service URLs: verified against OWUI_TLS_CA, with our client certificate
+        # for mutual TLS (core/tls.py); the library's defaults when neither is set.
+        ssl_context = client_context(settings)
         _session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=200, keepalive_timeout=60),
+            connector=aiohttp.TCPConnector(limit=200, keepalive_timeout=60,
+                                           ssl=ssl_context if ssl_context else True),
             timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(), read_bufsize=MAX_LINE // 2)
         _session_loop = loop
     return _session
@@ -204,6 +209,10 @@ class ServiceClient:
         except TimeoutError:  # before ClientError: aiohttp's timeouts are both
             raise ServiceTimeout(self.service, 504,
                                  f"The {self.service} service timed out.") from None
+        except aiohttp.ClientSSLError as exc:  # a ClientConnectorError, but no outage
+            detail = (f"The TLS handshake with the {self.service} service at {self.base_url} "
+                      f"failed: {exc.os_error}. Check OWUI_TLS_CA and its certificate.")
+            raise ServiceFailed(self.service, 502, detail) from None
         except aiohttp.ClientConnectorError:
             detail = f"The {self.service} service is unreachable at {self.base_url}."
             raise ServiceUnavailable(self.service, 503, detail) from None

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, ByteSize, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BeforeValidator,
+    ByteSize,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Role = Literal["admin", "user", "pending"]
@@ -75,6 +83,15 @@ PositionalList = Annotated[list[str], NoDecode, BeforeValidator(_split_positions
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    # TLS (core/tls.py says what each does). Declared before the service URLs: their check
+    # reads OWUI_TLS_CA, and each key's check reads its certificate.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Annotated[Path | None, Field(validate_default=True)] = None
+    owui_tls_ca: Path | None = None
+    owui_tls_client_cert: Path | None = None
+    owui_tls_client_key: Annotated[Path | None, Field(validate_default=True)] = None
+    owui_tls_require_client_cert: bool = False
 
     # Where the services find each other.
     inference_service_url: str = "http://127.0.0.1:8001"
@@ -214,6 +231,64 @@ class Settings(BaseSettings):
     # Seconds a starting service waits for its database to answer (0: exit at once, with why);
     # the Compose file sets it, since its services may start before PostgreSQL.
     owui_database_wait: float = Field(default=0.0, ge=0)
+
+    @field_validator("ssl_certfile", "owui_tls_client_cert", mode="before")
+    @classmethod
+    def _check_certificate(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        from owui.core.tls import check_certificate
+
+        return check_certificate(Path(str(value)))
+
+    @field_validator("owui_tls_ca", mode="before")
+    @classmethod
+    def _check_ca(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        from owui.core.tls import read_certificates
+
+        read_certificates(Path(str(value)))
+        return value
+
+    @field_validator("ssl_keyfile", "owui_tls_client_key", mode="before")
+    @classmethod
+    def _check_key(cls, value: object, info: ValidationInfo) -> object:
+        from owui.core import tls
+
+        cert_field = "ssl_certfile" if info.field_name == "ssl_keyfile" else "owui_tls_client_cert"
+        cert_variable = cert_field.upper()
+        if cert_field not in info.data:  # the certificate was refused: that error says why
+            return None
+        cert = info.data[cert_field]
+        if value is None or value == "":
+            if cert is not None:
+                raise ValueError(f"not set, but {cert_variable} is: set both or neither")
+            return None
+        if cert is None:
+            raise ValueError(f"set, but {cert_variable} is not: set both or neither")
+        key = tls.check_key(Path(str(value)))
+        tls.check_pair(cert, key, cert_variable)
+        return key
+
+    @field_validator("owui_tls_require_client_cert")
+    @classmethod
+    def _check_mutual_tls(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("owui_tls_ca") is None:
+            raise ValueError("needs OWUI_TLS_CA, the CA that signs the services' certificates")
+        if value and info.data.get("ssl_certfile") is None:
+            raise ValueError("needs SSL_CERTFILE and SSL_KEYFILE: a service asks for client "
+                             "certificates only while it serves HTTPS")
+        return value
+
+    @field_validator("inference_service_url", "agent_service_url", "retrieval_service_url",
+                     "chat_service_url")
+    @classmethod
+    def _check_service_url(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("owui_tls_ca") is not None and urlsplit(value).scheme != "https":
+            raise ValueError(f"{value} is plain HTTP, but OWUI_TLS_CA is set: the services "
+                             "speak HTTPS to each other, so use https://")
+        return value
 
     @field_validator("otel_traces_sampler")
     @classmethod

@@ -30,6 +30,7 @@ async def _start(app: FastAPI) -> None:
 
 async def _stop(app: FastAPI) -> None:
     await app.state.runtime.stop()
+    await app.state.api_document.close()
 
 
 class GatewayApp:

@@ -19,8 +19,10 @@ import httpx
 from fastapi import FastAPI
 
 from owui.core.auth import PUBLIC_PATHS
+from owui.core.config import Settings
 from owui.core.errors import ERROR_SCHEMA, ERROR_SCHEMA_NAME, error_response
 from owui.core.services import SERVICES
+from owui.core.tls import client_context
 from owui.gateway.dispatch import APP_PUBLIC_PATHS, SIGN_IN_PATHS
 from owui.gateway.runtime import Runtime
 
@@ -175,6 +177,9 @@ class ApiDocument:
         self._cached: tuple[float, bytes] | None = None
         self._lock = asyncio.Lock()
 
+    async def close(self) -> None:
+        await self.client.aclose()
+
     async def get(self) -> bytes:
         """The document as JSON."""
         async with self._lock:
@@ -204,6 +209,13 @@ class ApiDocument:
         return doc if isinstance(doc, dict) else f"{url} did not answer an OpenAPI document"
 
 
+def services_client(settings: Settings) -> httpx.AsyncClient:
+    """The client for the services' documents: their https:// verified as core.client does
+    (OWUI_TLS_CA, our client certificate), which the providers' client must not be."""
+    context = client_context(settings)
+    return httpx.AsyncClient(verify=context if context else True, trust_env=False)
+
+
 def for_gateway(api: FastAPI) -> ApiDocument:
     """The merged document of a started gateway: its routing table decides who owns a path."""
     runtime: Runtime = api.state.runtime
@@ -214,5 +226,5 @@ def for_gateway(api: FastAPI) -> ApiDocument:
         return route.service if route is not None else "gateway"
 
     backends = {s.name: settings.service_url(s.name) for s in SERVICES if s.url_variable}
-    return ApiDocument(api.openapi, backends, owner, api.state.http,
+    return ApiDocument(api.openapi, backends, owner, services_client(settings),
                        PUBLIC_PATHS | SIGN_IN_PATHS | APP_PUBLIC_PATHS)

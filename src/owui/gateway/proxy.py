@@ -18,6 +18,7 @@ from yarl import URL
 from owui.core.asgi import send_error
 from owui.core.config import Settings
 from owui.core.services import SERVICES
+from owui.core.tls import client_context
 from owui.gateway.guard import BUFFER_LIMIT, BodyRejected, stream_body
 
 log = logging.getLogger("owui.gateway.proxy")
@@ -62,6 +63,7 @@ class Proxy:
         self.max_body = int(settings.max_body_size)
         self.connect_timeout = settings.upstream_connect_timeout
         self.read_timeout = settings.upstream_read_timeout
+        self.ssl_context = client_context(settings)
         self.session: aiohttp.ClientSession | None = None
 
     def route(self, path: str) -> Route | None:
@@ -72,7 +74,10 @@ class Proxy:
         return None
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60, ttl_dns_cache=300)
+        # https:// service URLs verified against OWUI_TLS_CA, our client certificate for
+        # mutual TLS (core/tls.py).
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60, ttl_dns_cache=300,
+                                         ssl=self.ssl_context if self.ssl_context else True)
         timeout = aiohttp.ClientTimeout(total=None, connect=self.connect_timeout,
                                         sock_read=self.read_timeout)
         self.session = aiohttp.ClientSession(
@@ -197,6 +202,9 @@ def _failure(exc: BaseException, route: Route) -> tuple[int, str]:
     cause = exc.__cause__ if isinstance(exc, aiohttp.ClientError) else exc
     if isinstance(cause, BodyRejected):
         return cause.status, cause.detail
+    if isinstance(exc, aiohttp.ClientSSLError):  # a ClientConnectorError, but no outage
+        return 502, (f"The TLS handshake with the {route.service} service at {route.base_url} "
+                     f"failed: {exc.os_error}.")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return 503, f"The {route.service} service is unreachable at {route.base_url}."
     if isinstance(exc, TimeoutError):
