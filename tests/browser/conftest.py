@@ -254,3 +254,8 @@ def _keep_evidence(step: Steps) -> None:
     if step.failures:
         (step.folder / "network.txt").write_text("\n".join(step.failures) + "\n")
         print("failing requests and script errors:\n  " + "\n  ".join(step.failures))
+    if any("ERR_NETWORK_CHANGED" in failure for failure in step.failures):
+        # Chromium drops every request in flight when a network interface comes or goes
+        # (containers starting on this machine); no flag turns that off.
+        print("note: ERR_NETWORK_CHANGED: a network interface changed on this machine while "
+              "the test ran (containers starting?); Chromium dropped its requests. Run again.")

@@ -18,9 +18,9 @@ CHAT_URL = re.compile(r"/c/([0-9a-f-]{36})$")
 
 
 def watch(page: Page, failures: list[str]) -> None:
-    """Every 4xx/5xx answer the page gets (`STATUS METHOD URL: body`) and every uncaught
-    script error, for the failure report. The What's New dialog is closed whenever it covers
-    what a step wants to click."""
+    """Every 4xx/5xx answer the page gets (`STATUS METHOD URL: body`), every request that got
+    no answer at all, and every uncaught script error, for the failure report. The What's New
+    dialog is closed whenever it covers what a step wants to click."""
 
     def record(response: Response) -> None:
         if response.status >= 400:
@@ -32,6 +32,8 @@ def watch(page: Page, failures: list[str]) -> None:
                             f"{body}")
 
     page.on("response", record)
+    page.on("requestfailed", lambda request: failures.append(
+        f"no answer: {request.method} {request.url}: {request.failure}"))
     page.on("pageerror", lambda error: failures.append(f"script error on {page.url}: {error}"))
     page.add_locator_handler(page.get_by_role("button", name="Okay, Let's Go!"),
                              lambda button: button.click())
