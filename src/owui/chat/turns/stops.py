@@ -78,19 +78,19 @@ class Stops:
         self.waiting: dict[str, Asked] = {}
         self.subscribed = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
+        self._listener_failures = 0  # attempts failed in a row (logged once)
+        self._tried = asyncio.Event()  # the first attempt to listen is over, either way
 
     async def start(self) -> None:
         """Listens from now on (again after RETRY_EVERY should Redis go away); waits for the
-        first subscription, so that a stop sent to this replica's turns is heard from its
-        first request."""
+        first attempt, so that a stop sent to this replica's turns is heard from its first
+        request (Redis away: start-up goes on, and listening follows when it is back)."""
         if self.redis is None:
             return
         self._listener = every(RETRY_EVERY, self._listen, name="listening for chat stops",
                                now=True)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.subscribed.wait(), SUBSCRIBE_WAIT)
-        if not self.subscribed.is_set():
-            log.warning("not yet listening for stops on Redis (%s); trying on", self.channel)
+            await asyncio.wait_for(self._tried.wait(), SUBSCRIBE_WAIT)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._listener)
@@ -160,11 +160,28 @@ class Stops:
 
     async def _listen(self) -> None:
         """Listens on the stop channel and this replica's reply channel until Redis goes
-        away (raises: `every` logs it and listens again)."""
+        away (said once, not every RETRY_EVERY while it stays away; `every` listens again)."""
+        try:
+            await self._listen_until_lost()
+        except redis.ConnectionError as exc:
+            if self.subscribed.is_set() or self._listener_failures == 0:
+                log.warning("not listening for chat stops on Redis: %s; trying again", exc)
+            self._listener_failures += 1
+            self.subscribed.clear()
+            self._tried.set()
+        except Exception:  # `every` logs it and tries again; start-up does not wait for it
+            self._tried.set()
+            raise
+
+    async def _listen_until_lost(self) -> None:
         assert self.redis is not None
         async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.subscribe(self.channel, self.reply_to)
+            if self._listener_failures:
+                log.info("listening for chat stops on Redis again")
+            self._listener_failures = 0
             self.subscribed.set()
+            self._tried.set()
             async for item in pubsub.listen():
                 try:
                     data = json.loads(item["data"])
