@@ -57,6 +57,10 @@ class CertSet:
     def exists(self) -> bool:
         return self.ca.is_file() and all(self.cert(n).is_file() for n in NAMES)
 
+    @staticmethod
+    def url(plain: str) -> str:
+        return https(plain)
+
     def service_env(self, service: str) -> dict[str, str]:
         """The variables that make `service` serve and call over TLS with this set."""
         return {"SSL_CERTFILE": str(self.cert(service)), "SSL_KEYFILE": str(self.key(service)),
@@ -94,10 +98,31 @@ def certs(
     typer.echo(f"trust it in a client: curl --cacert {chosen.ca} https://localhost:8000/healthz")
 
 
+def for_up(env: dict[str, str], host: str) -> CertSet:
+    """`owui up --tls`: the set under OWUI_DATA_DIR/tls (made on first use, for `host` too),
+    OWUI_TLS_CA in `env` and every *_SERVICE_URL turned https://; each service's own pair is
+    `service_env`'s."""
+    from owui.core.services import SERVICES
+
+    chosen = CertSet(Path(env["OWUI_DATA_DIR"]) / "tls")
+    if not chosen.exists():
+        make_set(chosen, shared_hosts=() if host in LOOPBACK else (host,))
+    env["OWUI_TLS_CA"] = str(chosen.ca)
+    for service in SERVICES:
+        if service.url_variable:
+            env[service.url_variable] = https(env[service.url_variable])
+    return chosen
+
+
+def https(url: str) -> str:
+    return "https://" + url.removeprefix("http://") if url.startswith("http://") else url
+
+
 def make_set(chosen: CertSet, *, extra_hosts: list[str] | tuple[str, ...] = (),
-             days: int = DEFAULT_DAYS, new_ca: bool = False) -> bool:
-    """Write the CA (unless one is there and not `new_ca`) and every service's certificate;
-    True when the CA was made."""
+             shared_hosts: list[str] | tuple[str, ...] = (), days: int = DEFAULT_DAYS,
+             new_ca: bool = False) -> bool:
+    """Write the CA (unless one is there and not `new_ca`) and every service's certificate
+    (`extra_hosts` on the gateway's, `shared_hosts` on all); True when the CA was made."""
     chosen.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     made = new_ca or not (chosen.ca.is_file() and chosen.ca_key.is_file())
     if made:
@@ -108,7 +133,7 @@ def make_set(chosen: CertSet, *, extra_hosts: list[str] | tuple[str, ...] = (),
     else:
         ca_cert, ca_key = load_ca(chosen)
     for name in NAMES:
-        hosts = [name, *LOOPBACK, *(extra_hosts if name == "gateway" else ())]
+        hosts = [name, *LOOPBACK, *shared_hosts, *(extra_hosts if name == "gateway" else ())]
         key = new_key()
         write_key(chosen.key(name), key)
         write_cert(chosen.cert(name), make_leaf(name, hosts, key, ca_cert, ca_key, days=days))

@@ -46,6 +46,9 @@ def up(
         min=1, max=65535, help="Port of the Chroma server that profiles with "
         "stores.vectors: chroma run, unless CHROMA_HTTP_URL is set (default: after the "
         "services' ports).", show_default=False)] = None,
+    tls: Annotated[bool, typer.Option(
+        "--tls", help="HTTPS everywhere, with the certificates of `owui certs` under "
+        "$OWUI_DATA_DIR/tls (made on first use).")] = False,
 ) -> None:
     """Run all five services, restart any that crash, stop them all on Ctrl-C."""
     started_at = time.monotonic()
@@ -55,6 +58,14 @@ def up(
     except ProfileError as exc:
         raise fail(str(exc)) from None
     env = child_env(chosen, data_dir, host, ports)
+    certs = None
+    if tls:
+        from owui.cli.certs import for_up
+
+        try:
+            certs = for_up(env, client_host(host))
+        except (OSError, ValueError) as exc:
+            raise fail(f"cannot make or read the certificates for --tls: {exc}") from None
     extra = server_children(chosen, env, host, chroma_port or max(ports.values()) + 1)
     problems = busy_ports(host, {**ports, **{c.name: c.address[1] for c in extra}})
     if problems:
@@ -70,8 +81,10 @@ def up(
 
     databases = service_databases(chosen, env)
     children = [
-        Child(name=s.name, env={**env, **databases.get(s.name, {})},
-              url=base_url(host, ports[s.name]),
+        Child(name=s.name, env={**env, **databases.get(s.name, {}),
+                                **(certs.service_env(s.name) if certs else {})},
+              url=certs.url(base_url(host, ports[s.name])) if certs else base_url(
+                  host, ports[s.name]),
               address=(client_host(host), ports[s.name]),
               argv=[sys.executable, "-m", "owui", "serve", s.name,
                     "--host", host, "--port", str(ports[s.name])])
