@@ -84,7 +84,7 @@ def test_a_chat_turn_is_one_trace_across_the_five(observed: Observed,
 
 
 def test_log_lines_carry_the_trace_id(observed: Observed, client: httpx.Client) -> None:
-    response = client.get("/api/v1/chats/")
+    response = client.get("/api/v1/chats/", params={"page": "1", "token": "secret-in-query"})
     assert response.status_code == 200
     request_id = response.headers["x-request-id"]
     deadline = time.monotonic() + 10
@@ -95,4 +95,17 @@ def test_log_lines_carry_the_trace_id(observed: Observed, client: httpx.Client) 
             break
         time.sleep(0.2)
     assert lines, "no log line of the request at the chat service"
-    assert len(lines[0]["trace_id"]) == 32 and len(lines[0]["span_id"]) == 16
+    trace_id = lines[0]["trace_id"]
+    assert len(trace_id) == 32 and len(lines[0]["span_id"]) == 16
+    # The request's spans keep its path, never its query string.
+    deadline = time.monotonic() + 20
+    spans: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        spans = [s for s in collected(observed) if s["trace_id"] == trace_id]
+        if {s["service"] for s in spans} >= {"owui-gateway", "owui-chat"}:
+            break
+        time.sleep(0.3)
+    assert {s["service"] for s in spans} >= {"owui-gateway", "owui-chat"}, spans
+    assert "secret-in-query" not in json.dumps(spans)
+    targets = [s["attributes"].get("http.target") for s in spans if s["kind"] == "server"]
+    assert "/api/v1/chats/" in targets, spans

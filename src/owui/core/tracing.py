@@ -107,6 +107,21 @@ def _without_query(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def _scrub_server_span(span: Any, scope: dict[str, Any]) -> None:
+    """A server span keeps the path but never the query string: a WebSocket upgrade may carry
+    `?token=` there, and any query may hold what a user typed."""
+    if span is None or not span.is_recording():
+        return
+    attributes = getattr(span, "attributes", None) or {}
+    for key in ("http.url", "url.full"):
+        if key in attributes:
+            span.set_attribute(key, _without_query(str(attributes[key])))
+    if "http.target" in attributes:
+        span.set_attribute("http.target", scope.get("path", ""))
+    if "url.query" in attributes:
+        span.set_attribute("url.query", "")
+
+
 def _instrument_clients() -> None:
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -137,7 +152,8 @@ def instrument_app(app: Any) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls=EXCLUDED_URLS,
-                                       exclude_spans=["receive", "send"])
+                                       exclude_spans=["receive", "send"],
+                                       server_request_hook=_scrub_server_span)
 
 
 def wrap_asgi(app: Any, label: Callable[[str], str]) -> Any:
@@ -152,5 +168,6 @@ def wrap_asgi(app: Any, label: Callable[[str], str]) -> Any:
         return (f"{method} {route}" if method else route), {"http.route": route}
 
     return OpenTelemetryMiddleware(app, excluded_urls=EXCLUDED_URLS, default_span_details=details,
-                                   exclude_spans=["receive", "send"])
+                                   exclude_spans=["receive", "send"],
+                                   server_request_hook=_scrub_server_span)
 
