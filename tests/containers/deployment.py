@@ -31,7 +31,7 @@ TEST_ENV = {
     "EMBEDDING_MODEL": "text-embedding-fake",
     "RATE_LIMIT": "1000000/minute",  # the load runs; the sign-in limit stays the default
 }
-FAKE_MODELS = "gpt-fake;gpt-fake-echo;gpt-fake-agent;text-embedding-fake"
+FAKE_MODELS = "gpt-fake;gpt-fake-slow;gpt-fake-echo;gpt-fake-agent;text-embedding-fake"
 
 
 def free_port() -> int:
