@@ -85,6 +85,20 @@ class Redis(Backing):
     storage: str = "1Gi"
 
 
+class Tls(_Strict):
+    """HTTPS for a rendered deployment (core/tls.py and cli/manifests/tls.py): each service
+    serves its own certificate, the services verify each other against the CA."""
+
+    enabled: bool = False
+    mutual: bool = False  # OWUI_TLS_REQUIRE_CLIENT_CERT: only owui's services reach each other
+    # Compose: the folder `owui certs` wrote, beside the Compose file, mounted read-only.
+    certs_dir: str = "./tls"
+    # Kubernetes: a cert-manager Certificate per service (and the Ingress's) from this issuer;
+    # without it, the Secrets owui-tls-<service> (tls.crt, tls.key, ca.crt) are made by hand.
+    cert_manager_issuer: str | None = None
+    cert_manager_issuer_kind: Literal["Issuer", "ClusterIssuer"] = "Issuer"
+
+
 class Deploy(_Strict):
     image: str = "owui:latest"
     ingress_host: str | None = None
@@ -95,6 +109,7 @@ class Deploy(_Strict):
     qdrant: Qdrant = Qdrant()
     milvus: Milvus = Milvus()
     redis: Redis = Redis()
+    tls: Tls = Tls()
 
     def service(self, name: str) -> ServiceDeploy:
         return self.services.get(name) or ServiceDeploy()  # type: ignore[call-overload]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from owui.cli.manifests import tls
 from owui.cli.manifests.common import (
     CHROMA_PORT,
     DATA_DIR,
@@ -132,6 +133,8 @@ def owui_service(profile: Profile, service: Service, backing: list[str]) -> Obj:
     body["depends_on"] = _depends_on(backing)
     if service.url_variable is None:  # the gateway: the one door from outside
         body["ports"] = [f"{service.port}:{service.port}"]
+    if tls.enabled(profile):
+        tls.compose_service(profile, service, body)
     return body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from owui.cli.manifests import tls
 from owui.cli.manifests.common import (
     CHROMA_PORT,
     DATA_DIR,
@@ -54,6 +55,8 @@ def render(profile: Profile, secrets: Secrets | None) -> dict[str, list[Obj]]:
     files: dict[str, list[Obj]] = {"00-config.yaml": [config_map(profile)]}
     if secrets is not None:
         files[SECRET_FILE] = secret_objects(profile, secrets)
+    if tls.enabled(profile) and profile.deploy.tls.cert_manager_issuer:
+        files["05-certificates.yaml"] = tls.certificates(profile, name)
     deploy = profile.deploy
     if not deploy.postgres.external_url:
         files["10-postgres.yaml"] = postgres(deploy.postgres)
@@ -74,8 +77,11 @@ def render(profile: Profile, secrets: Secrets | None) -> dict[str, list[Obj]]:
 
 
 def config_map(profile: Profile) -> Obj:
+    data = service_config(profile, name)
+    if tls.enabled(profile):
+        tls.k8s_config(data)
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("config", CONFIG),
-            "data": service_config(profile, name)}
+            "data": data}
 
 
 def secret_objects(profile: Profile, secrets: Secrets) -> list[Obj]:
@@ -156,8 +162,11 @@ def deployment(profile: Profile, service: Service, spec: ServiceDeploy) -> Obj:
     }
     if files_on_volume:  # a ReadWriteOnce volume: the old pod must let go first
         body["strategy"] = {"type": "Recreate"}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(service.name),
+    made = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(service.name),
             "spec": body}
+    if tls.enabled(profile):
+        tls.k8s_deployment(profile, service, made)
+    return made
 
 
 def migrate_job(profile: Profile) -> Obj:
@@ -296,8 +305,11 @@ def ingress(profile: Profile) -> Obj:
         "service": {"name": name("gateway"), "port": {"number": SERVICES[0].port}}}}]}}
     if profile.deploy.ingress_host:
         rule["host"] = profile.deploy.ingress_host
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta("gateway"),
+    made = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta("gateway"),
             "spec": {"rules": [rule]}}
+    if tls.enabled(profile):
+        tls.k8s_ingress(profile, made)
+    return made
 
 
 def network_policies() -> list[Obj]:
