@@ -5,6 +5,8 @@ inference), and what is refused: a client without a certificate, a certificate o
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -98,3 +100,17 @@ def test_a_server_certificate_of_another_ca_is_refused(tls_stack: TlsStack,
         assert "retry-after" not in response.headers
     finally:
         stray.proc.stop()
+
+
+def test_the_rendered_health_check_passes_mutual_tls(tls_stack: TlsStack) -> None:
+    # The command Compose runs in the chat container, with the mount and port of this stack.
+    from owui.cli.manifests.tls import MOUNT, READY_CHECK
+    from owui.core.services import BY_NAME
+
+    check = READY_CHECK.format(ca=f"{MOUNT}/ca.pem", cert=f"{MOUNT}/chat.pem",
+                               key=f"{MOUNT}/chat-key.pem", port=BY_NAME["chat"].port)
+    check = check.replace(MOUNT, str(tls_stack.certs.folder)).replace(
+        f":{BY_NAME['chat'].port}/", f":{tls_stack.services['chat'].proc.port}/")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
