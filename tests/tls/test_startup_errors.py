@@ -164,7 +164,7 @@ def test_owui_certs_writes_a_ca_and_a_pair_per_service(tmp_path: Path) -> None:
         assert stat.S_IMODE(made.key(name).stat().st_mode) == 0o600
         cert = x509.load_pem_x509_certificate(made.cert(name).read_bytes())
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        assert name in names.get_values_for_type(x509.DNSName)
+        assert {name, f"owui-{name}"} <= set(names.get_values_for_type(x509.DNSName))
         assert "localhost" in names.get_values_for_type(x509.DNSName)
         assert ("owui.example.com" in names.get_values_for_type(x509.DNSName)) == (
             name == "gateway")

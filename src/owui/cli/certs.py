@@ -4,8 +4,9 @@
                                                   trusts it keeps trusting it)
     DIR/<service>.pem, DIR/<service>-key.pem      one per service, made anew each time
 
-Each service's certificate names the service (its Compose host name), localhost, 127.0.0.1
-and ::1, so one set serves `owui up --tls` and the rendered Compose file alike; `--host` adds
+Each service's certificate names the service (its Compose host name), owui-<service> (its
+Kubernetes Service), localhost, 127.0.0.1 and ::1, so one set serves `owui up --tls` and the
+rendered Compose and Kubernetes manifests alike; `--host` adds
 the names the gateway is reached by from outside. Each is good for serving and, in mutual TLS,
 for calling (serverAuth and clientAuth). Keys are ECDSA P-256 (the cheapest handshake), written
 mode 0600 in a folder of mode 0700. Made with the `cryptography` library, no openssl command.
@@ -133,7 +134,8 @@ def make_set(chosen: CertSet, *, extra_hosts: list[str] | tuple[str, ...] = (),
     else:
         ca_cert, ca_key = load_ca(chosen)
     for name in NAMES:
-        hosts = [name, *LOOPBACK, *shared_hosts, *(extra_hosts if name == "gateway" else ())]
+        hosts = [name, f"owui-{name}", *LOOPBACK, *shared_hosts,
+                 *(extra_hosts if name == "gateway" else ())]
         key = new_key()
         write_key(chosen.key(name), key)
         write_cert(chosen.cert(name), make_leaf(name, hosts, key, ca_cert, ca_key, days=days))
