@@ -132,7 +132,8 @@ def check(urls: dict[str, str], token: str, certs: CertSet) -> None:
     answers = {"http": status}
     for name in ("https", "https+mtls"):
         answers[name] = httpx.get(urls[name] + PROBE, headers={"Authorization": f"Bearer {token}"},
-                                  verify=str(certs.ca), timeout=10).status_code
+                                  verify=ssl.create_default_context(cafile=str(certs.ca)),
+                                  timeout=10).status_code
     if set(answers.values()) != {404}:
         raise RuntimeError(f"the probe should be chat's 404 through every gateway: {answers}")
 

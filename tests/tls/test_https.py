@@ -114,3 +114,12 @@ def test_the_rendered_health_check_passes_mutual_tls(tls_stack: TlsStack) -> Non
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_merged_openapi_document_is_fetched_over_mutual_tls(tls_stack: TlsStack) -> None:
+    document = httpx.get(f"{tls_stack.url('gateway')}/openapi.json",
+                         verify=tls_stack.trusted(), timeout=30).json()
+    assert "Left out" not in document["info"]["description"], document["info"]
+    owners = {"/api/v1/chats/": "chat", "/api/v1/knowledge/": "retrieval"}
+    for prefix in owners:
+        assert any(path.startswith(prefix) for path in document["paths"]), prefix
