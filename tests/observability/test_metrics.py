@@ -4,6 +4,7 @@ requests made, labelled by route template."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import bearer
 from tests.observability.conftest import Observed
+from tests.realtime.sockets import Socket
 from tests.support.procs import free_port, spawn
 
 
@@ -125,3 +127,23 @@ def test_several_workers_count_together(tmp_path: Path) -> None:
         assert len({p.name.split("_")[-1] for p in shared.glob("counter_*.db")}) == 2
     finally:
         proc.stop()
+
+
+async def test_socket_io_connections_are_gauged(observed: Observed) -> None:
+    chat = f"{observed.url('chat')}/metrics"
+    gauge = ("owui_socketio_connections", frozenset())
+    opened = ("owui_socketio_connections_opened_total", frozenset())
+    before = samples(chat)
+    sockets = [await Socket().connect(observed.url("chat"), observed.token) for _ in range(2)]
+    try:
+        during = samples(chat)
+        assert during[gauge] - before[gauge] == 2
+        assert during[opened] - before[opened] == 2
+    finally:
+        for socket in sockets:
+            await socket.close()
+    for _ in range(100):  # the server hears the close a moment later
+        if samples(chat)[gauge] == before[gauge]:
+            break
+        await asyncio.sleep(0.1)
+    assert samples(chat)[gauge] == before[gauge]
