@@ -15,7 +15,6 @@ from owui.retrieval.extract import ExtractionError, Section, extract_file, markd
 from owui.retrieval.filetypes import UnsupportedFile, check_head, kind_of, safe_filename
 from owui.retrieval.vectors.base import Hit
 from owui.retrieval.vectors.chroma import chroma_name
-from owui.retrieval.vectors.fts import match_query
 from owui.retrieval.vectors.fusion import fuse
 from owui.retrieval.web import engines
 from owui.retrieval.web.fetch import FetchRefused, fetch, make_client, resolve
@@ -99,11 +98,6 @@ def test_reciprocal_rank_fusion() -> None:
     fused = fuse([[_hit("a"), _hit("b"), _hit("c")], [_hit("b"), _hit("d")]], 3)
     assert [h.id for h in fused] == ["b", "a", "d"]
     assert fuse([[_hit("x")], [_hit("x")]], 1)[0].score == pytest.approx(1.0)
-
-
-def test_full_text_query_is_inert() -> None:
-    assert match_query('cats AND "dogs" OR (NEAR') == '"cats" OR "and" OR "dogs" OR "or" OR "near"'
-    assert match_query("!!! ???") == ""
 
 
 @pytest.mark.parametrize("url, words", [

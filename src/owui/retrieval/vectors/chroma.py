@@ -4,8 +4,8 @@ We always pass our own embeddings: Chroma's default embedding function would dow
 model. Each owui collection has its own Chroma collection per vector size, so a search needs
 no metadata filter: Chroma answers a `where` by first reading every matching id out of its
 SQLite metadata, which at 20,000 rows made a search 17 times slower (67 ms against 4 ms).
-Chroma's local server has no BM25, so full text goes to an FTS5 index beside it (see fts.py),
-written in the same calls.
+Chroma's local server has no BM25, so full text goes to an index of ours beside it, in SQLite
+(see fts.py), written in the same calls.
 """
 
 from __future__ import annotations
@@ -122,8 +122,7 @@ class ChromaStore(ThreadedStore):
             # All of a document or nothing: take back what went in before the failure.
             for collection, ids in written:
                 collection.delete(ids=ids)
-            self.fts.delete(f"id IN ({', '.join('?' for _ in records)})",
-                            [r.id for r in records])
+            self.fts.delete(ids=[r.id for r in records])
             raise
 
     async def delete(self, *, collection: str | None = None, file_id: str | None = None) -> int:
@@ -143,9 +142,7 @@ class ChromaStore(ThreadedStore):
             if ids:
                 collection.delete(ids=ids)
                 removed += len(ids)
-        where = {key: value for key, value in (("collection", name), ("file_id", file_id))
-                 if value is not None}
-        self.fts.delete(" AND ".join(f"{key} = ?" for key in where), list(where.values()))
+        self.fts.delete(collection=name, file_id=file_id)
         return removed
 
     async def copy(self, source: str, target: str, file_id: str) -> int:
