@@ -10,15 +10,30 @@ from owui.inference.presets import PresetView, can_read, can_write
 from owui.inference.runtime import Runtime
 
 
-def _base_entry(listed: Listed) -> dict[str, Any]:
+def _url_indexes(runtime: Runtime) -> dict[str, int]:
+    """Open WebUI's `urlIdx`: a connection's position among its provider's connections."""
+    seen: dict[str, int] = {}
+    indexes = {}
+    for upstream in runtime.catalog.upstreams.values():  # in connection order
+        provider = upstream.config.provider
+        indexes[upstream.id] = seen.get(provider, 0)
+        seen[provider] = indexes[upstream.id] + 1
+    return indexes
+
+
+def _base_entry(listed: Listed, url_indexes: dict[str, int]) -> dict[str, Any]:
     first = listed.upstreams[0]
     provider = first.config.provider
+    connection_type = "local" if provider == "ollama" else "external"
     return {
         "id": listed.id, "object": "model", "created": listed.model.created,
         "owned_by": provider, "name": listed.id, "provider": provider,
         "connection": first.id, "connections": [u.id for u in listed.upstreams],
-        "connection_type": "local" if provider == "ollama" else "external",
-        provider: listed.model.raw,
+        "connection_type": connection_type, "urlIdx": url_indexes.get(first.id, 0),
+        # Open WebUI lists the action and filter functions that apply to a model here; owui's
+        # agent service runs those, and the model list names none.
+        "actions": [], "filters": [], "tags": [],
+        provider: {**listed.model.raw, "connection_type": connection_type},
     }
 
 
@@ -32,8 +47,9 @@ def preset_info(preset: PresetView, user: Claims) -> dict[str, Any]:
 
 
 def _preset_entry(preset: PresetView, base: dict[str, Any], user: Claims) -> dict[str, Any]:
+    tags = preset.meta.get("tags")
     entry = {**base, "id": preset.id, "name": preset.name, "created": preset.created_at,
-             "info": preset_info(preset, user)}
+             "info": preset_info(preset, user), "tags": tags if isinstance(tags, list) else []}
     if preset.base_model_id:
         entry["preset"] = True
     return entry
@@ -53,7 +69,9 @@ def _connections(runtime: Runtime, user: Claims) -> list[dict[str, Any]]:
 async def model_list(runtime: Runtime, user: Claims, refresh: bool) -> dict[str, Any]:
     runtime.sync_soon()
     await runtime.catalog.refresh(force=refresh)
-    entries = {listed.id: _base_entry(listed) for listed in runtime.catalog.listing()}
+    url_indexes = _url_indexes(runtime)
+    entries = {listed.id: _base_entry(listed, url_indexes)
+               for listed in runtime.catalog.listing()}
     presets = await runtime.presets.current()
     for preset in presets.values():
         base = entries.get(preset.base)

@@ -131,6 +131,10 @@ async def version(request: Request, user: CurrentUser,
     answers = await _gather_json(_connections(runtime), "/api/version", runtime.wait)
     versions = [str(a["version"]) for a in answers if isinstance(a, dict) and a.get("version")]
     if not versions:
+        if request.url.path.startswith("/ollama/"):
+            # Open WebUI's path, which its web app asks to learn whether Ollama is there: Open
+            # WebUI answers {version: false} when it is off, and its app reads a failure so.
+            return JSONResponse({"version": False})
         raise HTTPException(503, "No Ollama connection answered.")
     return JSONResponse({"version": min(versions, key=_version_key)})
 
