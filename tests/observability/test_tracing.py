@@ -76,6 +76,10 @@ def test_a_chat_turn_is_one_trace_across_the_five(observed: Observed,
     search = names["retrieval.vector_search"]
     assert search["service"] == "owui-retrieval" and search["attributes"]["owui.search.hits"] >= 1
     assert "retrieval.embed_query" in names
+    # SQL through SQLAlchemy is traced too (the chat service's raw driver pool is not).
+    sql = [s for s in trace if s["attributes"].get("db.system") == "sqlite"]
+    assert sql and all("quokka" not in json.dumps(s).lower() for s in sql), json.dumps(\
+        sorted({(s["service"], s["name"]) for s in trace}))
     for span in trace:
         flat = json.dumps(span["attributes"])
         assert "quokka" not in flat.lower() and "Bearer" not in flat, span
