@@ -33,7 +33,8 @@ def test_list_pages_newest_first_and_hides_archived_pinned_and_foldered(fresh) -
     page2 = ok(fresh.get("/api/v1/chats/list", params={"page": 2}))
     assert len(page1) == 60 and len(page2) == 3
     assert [c["id"] for c in page1 + page2] == ids[::-1]
-    assert set(page1[0]) == {"id", "title", "updated_at", "created_at"}
+    assert set(page1[0]) == {"id", "title", "updated_at", "created_at", "last_read_at",
+                             "snippet", "active", "archived"}  # Open WebUI 0.12's keys
     ok(fresh.post(f"/api/v1/chats/{ids[0]}/archive"))
     ok(fresh.post(f"/api/v1/chats/{ids[1]}/pin"))
     folder = ok(fresh.post("/api/v1/folders/", json={"name": "Work"}))

@@ -52,7 +52,7 @@ def test_revoke_all_and_owner_only(alice: httpx.Client, bob: httpx.Client) -> No
 
 def test_open_webui_settings_and_chat_preferences(fresh: httpx.Client,
                                                   bob: httpx.Client) -> None:
-    assert ok(fresh.get("/api/v1/users/user/settings")) == {"ui": {}}
+    assert ok(fresh.get("/api/v1/users/user/settings")) is None  # never saved: as Open WebUI
     saved = ok(fresh.post("/api/v1/users/user/settings/update",
                           json={"ui": {"theme": "dark", "models": ["llama3:8b"]}, "beta": 1}))
     assert saved == {"ui": {"theme": "dark", "models": ["llama3:8b"]}, "beta": 1}

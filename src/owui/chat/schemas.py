@@ -53,6 +53,9 @@ class ChatResponse(TypedDict):
     variables: JsonObject
     folder_id: str | None
     current_message_id: str | None
+    tasks: list[JsonObject] | None  # Open WebUI 0.12's chat tasks, compaction summary and
+    summary: str | None  # context usage: features owui has not, so always null
+    context_usage: JsonObject | None
 
 
 class ChatTitleIdResponse(TypedDict):
@@ -60,6 +63,10 @@ class ChatTitleIdResponse(TypedDict):
     title: str
     updated_at: int
     created_at: int
+    last_read_at: int | None
+    snippet: str | None
+    active: bool
+    archived: bool
 
 
 class CloneForm(BaseModel):

@@ -28,12 +28,18 @@ def chat_response(chat: Any, body: dict[str, Any], tags: list[str], share_id: st
         "archived": bool(chat.archived), "pinned": bool(chat.pinned),
         "meta": {**(chat.meta or {}), "tags": tags}, "variables": chat.variables or {},
         "folder_id": chat.folder_id, "current_message_id": chat.current_message_id,
+        "tasks": None, "summary": None, "context_usage": None,
     }
 
 
 def title_ids(rows: Iterable[Sequence[Any]]) -> list[ChatTitleIdResponse]:
-    """Rows of (id, title, updated_at, created_at)."""
-    return [{"id": r[0], "title": r[1], "updated_at": r[2], "created_at": r[3]} for r in rows]
+    """Rows of (id, title, updated_at, created_at, archived, active). owui keeps no read marks:
+    a chat reads as read up to its last change (`last_read_at`); `snippet` is Open WebUI's
+    matched text of a search, which owui's lists leave out; `active`: an answer is being
+    written."""
+    return [{"id": r[0], "title": r[1], "updated_at": r[2], "created_at": r[3],
+             "last_read_at": r[2], "snippet": None, "active": bool(r[5]),
+             "archived": bool(r[4])} for r in rows]
 
 
 def tag_models(rows: Iterable[Sequence[Any]], user_id: str,

@@ -10,6 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from owui.chat.models import Preference, now
 
 
+async def stored(session: AsyncSession, user_id: str) -> dict[str, Any] | None:
+    """The settings saved, or None for a user who never saved any."""
+    return await session.scalar(select(Preference.settings)
+                                .where(Preference.user_id == user_id))
+
+
 async def get(session: AsyncSession, user_id: str) -> dict[str, Any]:
     settings = await session.scalar(select(Preference.settings)
                                     .where(Preference.user_id == user_id))

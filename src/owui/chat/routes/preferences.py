@@ -25,9 +25,10 @@ def _check_size(settings: dict[str, Any]) -> None:
         raise TooLarge("settings", size, MAX_SETTINGS_BYTES, "bytes")
 
 
-@router.get("/api/v1/users/user/settings", response_model=UserSettings)
+@router.get("/api/v1/users/user/settings", response_model=UserSettings | None)
 async def get_settings(session: Session, user: CurrentUser) -> Json:
-    return Json(await preferences.get(session, user.sub))
+    """null until the user saves settings, as Open WebUI answers."""
+    return Json(await preferences.stored(session, user.sub))
 
 
 @router.post("/api/v1/users/user/settings/update", response_model=UserSettings)
