@@ -66,7 +66,8 @@ async def test_a_turn_is_heard_as_open_webui_sends_it(stack: Stack, ada: Account
     assert first["message_id"] == body["user_message"]["id"]
     assert {e["message_id"] for e in rest} == {body["id"]}
     said = "".join(e["data"]["data"]["delta"] for e in events
-                   if e["data"]["data"].get("type") == "response.output_text.delta")
+                   if e["data"]["type"] == "response:completion"
+                   and e["data"]["data"].get("type") == "response.output_text.delta")
     assert said == json.dumps(ANSWER)
     final = next(e["data"]["data"] for e in events
                  if e["data"]["type"] == "chat:completion" and e["data"]["data"].get("done"))

@@ -32,7 +32,8 @@ class AgentClient:
         """The answer of one of the agent's tasks (`title`, `tags`, ...): its `kind` field."""
         answer = await self._client.call("POST", f"/api/v1/tasks/{kind}/completions",
                                          token=token, json={"model": model, "messages": messages})
-        return answer.get(kind) if isinstance(answer, dict) else None
+        key = "follow_ups" if kind == "follow_up" else kind  # the agent's answer's key
+        return answer.get(key) if isinstance(answer, dict) else None
 
 
 def run_error(event: Event) -> ServiceError:

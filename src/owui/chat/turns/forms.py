@@ -19,7 +19,9 @@ ID = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
 _NOT_PARAMS = frozenset({
     "chat_id", "id", "parent_id", "parent_message", "session_id", "messages", "model", "stream",
     "files", "tool_ids", "filter_ids", "features", "params", "variables", "tool_servers",
-    "background_tasks", "model_item", "stream_options", "tools", "tool_choice", "system"})
+    "background_tasks", "model_item", "stream_options", "tools", "tool_choice", "system",
+    # Open WebUI 0.12's own keys: a strict provider refuses them as parameters.
+    "user_message", "skill_ids", "terminal_id", "folder_id", "chat_variables", "message_ids"})
 # Model parameters a client may not set: the turn sets them.
 _RESERVED = frozenset({"model", "messages", "stream", "stream_options", "tools", "tool_choice"})
 
