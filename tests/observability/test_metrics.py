@@ -99,6 +99,11 @@ def test_a_chat_turn_is_counted(observed: Observed, client: httpx.Client) -> Non
     calls = [k for k in after_inference if k[0] == "owui_provider_calls_total"
              and ("model", "gpt-fake") in k[1] and ("outcome", "ok") in k[1]]
     assert calls and sum(after_inference[k] - before_inference.get(k, 0) for k in calls) >= 1
+    # The raw-ASGI hot path of inference is labelled by its path, not "unmatched".
+    assert requests_of(after_inference, "inference", "/api/v1/inference/chat/completions",
+                       "POST", "200") - requests_of(before_inference, "inference",
+                                                    "/api/v1/inference/chat/completions",
+                                                    "POST", "200") >= 1
     out = [k for k in after_inference if k[0] == "owui_provider_tokens_total"
            and ("model", "gpt-fake") in k[1] and ("direction", "out") in k[1]]
     assert sum(after_inference[k] - before_inference.get(k, 0) for k in out) >= 4

@@ -130,6 +130,8 @@ RATE_LIMITED = Counter("owui_rate_limit_refusals", "Requests refused with 429 by
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # no route took it: a 401 before routing, a 404
+# Where a raw-ASGI fast path, which no FastAPI route matches, names the template it served.
+ROUTE_KEY = "owui.route"
 WEBAPP = "webapp"  # the gateway's static files and single-page fallback
 
 
@@ -160,8 +162,8 @@ class RequestMetrics:
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", None) or self.fallback(scope["path"])
+        template = (scope.get(ROUTE_KEY) or getattr(scope.get("route"), "path", None)
+                    or self.fallback(scope["path"]))
         method = scope["method"]
         if method not in _METHODS:
             method = "other"
