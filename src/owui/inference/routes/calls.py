@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from owui.core import metrics
 from owui.core.asgi import send_error
 from owui.core.auth import CurrentUser
 from owui.core.errors import DomainError, validation_detail
@@ -107,6 +108,7 @@ class CallRoutes:
         elif scope["method"] != "POST":
             await send_error(send, 405, "Method Not Allowed", [(b"allow", b"POST")])
         else:
+            scope[metrics.ROUTE_KEY] = scope["path"]  # a fixed path: its own template
             await serve(call, scope, receive, send)
 
 
