@@ -242,7 +242,10 @@ def _get(path: str, **params: str) -> Callable[[World], httpx.Response]:
 # The chat page's message tree: messages are keyed by id, and a user message and an answer
 # differ in their keys.
 CHAT_LAYOUT = Layout(maps={"$.chat.history.messages": ()},
-                     variants={"$.chat.history.messages": "role", "$.chat.messages": "role"})
+                     variants={"$.chat.history.messages": "role", "$.chat.messages": "role"},
+                     may_be_empty={"$.chat.history.messages.*.followUps":
+                                   "the suggestions are the provider's answer to the follow-up "
+                                   "task; Open WebUI's stand-in gave three, ours gives prose"})
 
 OPERATIONS: list[Operation] = [
     # ---- before sign-in, and signing in ---------------------------------------------------
