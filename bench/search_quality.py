@@ -129,7 +129,8 @@ async def embed_corpus(chunks: list[Chunk]) -> Any:
 
 
 async def evaluate_store(store_name: str, settings: Any, embedder: Any, chunks: list[Chunk],
-                         vectors: Any, questions: list[Question], k: int) -> dict[str, Any]:
+                         vectors: Any, questions: list[Question], k: int,
+                         sweep: bool = False) -> dict[str, Any]:
     from owui.retrieval import search as service_search
     from owui.retrieval.vectors import Record, create_store
 
@@ -157,6 +158,12 @@ async def evaluate_store(store_name: str, settings: Any, embedder: Any, chunks: 
                 latencies.append((time.perf_counter() - started) * 1000)
                 ranked.append([hit.id for hit in hits])
             found[mode] = {"ranked": ranked, "p50": statistics.median(latencies)}
+        if sweep:
+            found["lists"] = [
+                (await store.vector_search([COLLECTION], await embedder.embed_query(q.text),
+                                           SWEEP_DEPTH),
+                 await store.text_search([COLLECTION], q.text, SWEEP_DEPTH))
+                for q in questions]
     finally:
         await store.close()
     return found
@@ -198,6 +205,31 @@ def report(store: str, found: dict[str, Any], questions: list[Question]) -> None
         print(f"  {name:15s} {count:3d}  " + "  ".join(f"{c:>23s}" for c in cells))
 
 
+SWEEP_DEPTH = 80
+
+
+def sweep_fusion(found: dict[str, Any], questions: list[Question], k: int) -> None:
+    """Fusion settings tried on the two lists each store gave (deep enough for all of them),
+    by the service's own fuse(): MRR@10 / recall@5 on each half. Choose on the tune half."""
+    from owui.retrieval.vectors.fusion import DEFAULT, Fusion, depth_for, fuse
+
+    tried = [Fusion("rrf", w, depth, rrf_k) for w in (0.5, 0.6, 0.7) for rrf_k in (10, 60)
+             for depth in (2, 4)]
+    tried += [Fusion("convex", w, depth) for w in (0.3, 0.4, 0.5, 0.6, 0.7)
+              for depth in (2, 4, 8)]
+    print("  fusion sweep (tune half | held-out half), * = the default:")
+    for fusion in tried:
+        deep = depth_for(k, fusion)
+        ranked = [[hit.id for hit in fuse([dense[:deep], sparse[:deep]], k, fusion)]
+                  for dense, sparse in found["lists"]]
+        tune = summary(questions, ranked, lambda q: q.half == "tune")
+        held = summary(questions, ranked, lambda q: q.half == "held-out")
+        mark = "*" if fusion == DEFAULT else " "
+        print(f"   {mark}{fusion.method:6s} text {fusion.text_weight:.1f} depth {fusion.depth}"
+              f"{f' rrf_k {fusion.rrf_k}' if fusion.method == 'rrf' else '':10s}  "
+              f"{tune[0]:.3f} / {tune[1]:.3f} | {held[0]:.3f} / {held[1]:.3f}")
+
+
 def start_chroma(procs: Processes, work: Path) -> str:
     from _common import free_port
 
@@ -227,8 +259,10 @@ async def run(args: argparse.Namespace, work: Path, procs: Processes) -> None:
         data_dir.mkdir()
         settings = settings_for(store, data_dir, chroma_url)
         found = await evaluate_store(store, settings, embedder, chunks, vectors, questions,
-                                     args.k)
+                                     args.k, args.sweep)
         report(store, found, questions)
+        if args.sweep:
+            sweep_fusion(found, questions, args.k)
     await embedder.close()
 
 
@@ -237,6 +271,8 @@ def main() -> None:
     parser.add_argument("--stores", type=lambda text: text.split(","), default=list(STORES),
                         help="comma-separated, of " + ",".join(STORES))
     parser.add_argument("-k", type=int, default=10, help="hits asked of each search")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also try fusion settings on each store's two lists")
     args = parser.parse_args()
     if unknown := set(args.stores) - set(STORES):
         parser.error(f"unknown store(s) {', '.join(sorted(unknown))}; use {', '.join(STORES)}")

@@ -15,7 +15,7 @@ from owui.retrieval.extract import ExtractionError, Section, extract_file, markd
 from owui.retrieval.filetypes import UnsupportedFile, check_head, kind_of, safe_filename
 from owui.retrieval.vectors.base import Hit
 from owui.retrieval.vectors.chroma import chroma_name
-from owui.retrieval.vectors.fusion import fuse
+from owui.retrieval.vectors.fusion import Fusion, fuse
 from owui.retrieval.web import engines
 from owui.retrieval.web.fetch import FetchRefused, fetch, make_client, resolve
 from tests.retrieval.documents import make_docx
@@ -81,8 +81,8 @@ def test_names_and_types() -> None:
         check_head(kind_of("a.txt"), b"\xff\xfe\xfa" * 10)
 
 
-def _hit(key: str) -> Hit:
-    return Hit(key, "c", "f", key, 0.0, {})
+def _hit(key: str, score: float = 0.0) -> Hit:
+    return Hit(key, "c", "f", key, score, {})
 
 
 def test_chroma_names_follow_chromas_rules_and_never_meet() -> None:
@@ -95,9 +95,20 @@ def test_chroma_names_follow_chromas_rules_and_never_meet() -> None:
 
 
 def test_reciprocal_rank_fusion() -> None:
-    fused = fuse([[_hit("a"), _hit("b"), _hit("c")], [_hit("b"), _hit("d")]], 3)
+    rrf = Fusion("rrf", 0.5)
+    fused = fuse([[_hit("a"), _hit("b"), _hit("c")], [_hit("b"), _hit("d")]], 3, rrf)
     assert [h.id for h in fused] == ["b", "a", "d"]
-    assert fuse([[_hit("x")], [_hit("x")]], 1)[0].score == pytest.approx(1.0)
+    assert fuse([[_hit("x")], [_hit("x")]], 1, rrf)[0].score == pytest.approx(1.0)
+
+
+def test_convex_fusion_weighs_scores_over_each_lists_best() -> None:
+    dense, sparse = [_hit("a", 0.8), _hit("b", 0.4)], [_hit("b", 10.0), _hit("c", 5.0)]
+    even = fuse([dense, sparse], 3, Fusion("convex", 0.5))
+    assert [(h.id, round(h.score, 6)) for h in even] == [("b", 0.75), ("a", 0.5), ("c", 0.25)]
+    dense_led = fuse([dense, sparse], 3, Fusion("convex", 0.2))
+    assert [(h.id, round(h.score, 6)) for h in dense_led] == [("a", 0.8), ("b", 0.6), ("c", 0.1)]
+    assert fuse([[_hit("x", 0.7)], [_hit("x", 3.0)]], 1)[0].score == pytest.approx(1.0)
+    assert [h.id for h in fuse([dense, []], 2)] == ["a", "b"]
 
 
 @pytest.mark.parametrize("url, words", [

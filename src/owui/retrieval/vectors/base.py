@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from owui.core.errors import UnavailableError
-from owui.retrieval.vectors.fusion import fuse
+from owui.retrieval.vectors.fusion import depth_for, fuse
 
 Mode = str  # vector | text | hybrid
 
@@ -48,7 +48,7 @@ class Hit:
 
 def hybrid_depth(k: int) -> int:
     """How many of each list go into the fusion of k hits."""
-    return max(k * 4, 20)
+    return depth_for(k)
 
 
 def best(hits: list[Hit], k: int) -> list[Hit]:
@@ -99,18 +99,19 @@ class VectorStore(ABC):
 
     async def hybrid_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
                             k: int) -> list[Hit]:
-        """Both lists fused by reciprocal rank; a score of 1 is first in both. Without words
-        to look for, the vector search alone."""
+        """Both lists fused (fusion.py); a score of 1 is first in both. Without words to look
+        for, the vector search alone."""
         if not query.strip():
             return await self.vector_search(collections, vector, k)
         return await self.fused_search(collections, vector, query, k)
 
     async def fused_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
                            k: int) -> list[Hit]:
-        """hybrid_search for a query with words; a store with its own fusion does it there."""
+        """hybrid_search for a query with words: both searches at once, fused here (every
+        store the same way, as tuned; a store may send both in one request)."""
         depth = hybrid_depth(k)
-        dense = await self.vector_search(collections, vector, depth)
-        sparse = await self.text_search(collections, query, depth)
+        dense, sparse = await asyncio.gather(self.vector_search(collections, vector, depth),
+                                             self.text_search(collections, query, depth))
         return fuse([dense, sparse], k)
 
     async def search(self, mode: Mode, collections: Sequence[str], vector: np.ndarray | None,

@@ -27,7 +27,6 @@ from owui.retrieval.vectors.base import (
     best,
     meta_from_json,
 )
-from owui.retrieval.vectors.fusion import RRF_K, rrf_scale
 
 log = logging.getLogger("owui.retrieval.lancedb")
 COLUMNS = ["id", "collection", "file_id", "text", "meta"]
@@ -207,24 +206,6 @@ class LanceStore(VectorStore):
                     .select([*COLUMNS, "_score"]).limit(k).to_list())
             hits.extend(_hit(row, float(row["_score"])) for row in rows)
         return best(hits, k)
-
-    async def fused_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
-                           k: int) -> list[Hit]:
-        return await self._run(self._hybrid, collections, vector, query, k)
-
-    def _hybrid(self, collections: Sequence[str], vector: np.ndarray, query: str,
-                k: int) -> list[Hit]:
-        from lancedb.rerankers import RRFReranker
-
-        table = self._for_vector(vector)
-        if table is None:
-            return []
-        rows = (table.search(query_type="hybrid", fts_columns="text")
-                .vector(vector).text(query).distance_type("cosine")
-                .where(collection_filter(collections), prefilter=True)
-                .rerank(RRFReranker(K=RRF_K)).select(COLUMNS).limit(k).to_list())
-        scale = rrf_scale(2)
-        return [_hit(row, float(row["_relevance_score"]) / scale) for row in rows]
 
     # upkeep
 

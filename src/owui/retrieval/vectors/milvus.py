@@ -5,8 +5,9 @@ Like LanceDB, rows of every collection share one Milvus collection per vector si
 by scalar fields (inverted indexes), so a search over several collections is one query. Full
 text is Milvus's own: a BM25 function turns `text` into a sparse vector on insert and the query
 text at search time, so its statistics stay current as rows come and go. Hybrid search is
-Milvus's, two requests fused by its RRF ranker (the same k as ours). Collections are created
-with Strong consistency, so that a row is searchable as soon as its insert returns.
+both searches fused here as every store's are (fusion.py, tuned once for all). Collections
+are created with Strong consistency, so that a row is searchable as soon as its insert
+returns.
 
 pymilvus's client is synchronous: calls run on worker threads.
 """
@@ -29,10 +30,8 @@ from owui.retrieval.vectors.base import (
     Record,
     ThreadedStore,
     best,
-    hybrid_depth,
     meta_from_json,
 )
-from owui.retrieval.vectors.fusion import RRF_K, rrf_scale
 
 PREFIX = "owui_chunks_"
 FIELDS = ["id", "collection", "file_id", "text", "meta"]
@@ -234,28 +233,6 @@ class MilvusStore(ThreadedStore):
             # BM25 is never negative; Milvus Lite reports it negated (as a distance).
             hits.extend(_hit(row, abs(float(row["distance"]))) for row in found[0])
         return best(hits, k)
-
-    async def fused_search(self, collections: Sequence[str], vector: np.ndarray, query: str,
-                           k: int) -> list[Hit]:
-        return await self._run(self._hybrid, collections, vector, query, k)
-
-    def _hybrid(self, collections: Sequence[str], vector: np.ndarray, query: str,
-                k: int) -> list[Hit]:
-        from pymilvus import AnnSearchRequest, RRFRanker
-
-        name = self._for_vector(vector)
-        if name is None:
-            return []
-        depth, expression = hybrid_depth(k), within(collections)
-        requests = [
-            AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="vector",
-                             param={"metric_type": "COSINE"}, limit=depth, expr=expression),
-            AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"},
-                             limit=depth, expr=expression)]
-        found = self._client.hybrid_search(name, requests, ranker=RRFRanker(RRF_K), limit=k,
-                                           output_fields=FIELDS)
-        scale = rrf_scale(len(requests))
-        return [_hit(row, float(row["distance"]) / scale) for row in found[0]]
 
 
 def _import_client() -> Any:
