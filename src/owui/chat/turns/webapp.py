@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,9 +198,12 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
             raise NotInTree(f"parent_id {form.parent_id!r} is not a message of the new chat.")
         if body.folder_id is not None:
             await reads.require_folder(conn, body.folder_id, user.sub)
-        chat = writes.new_chat(user.sub, parse_chat({"title": writes.DEFAULT_TITLE,
-                                                     "models": [body.model]}),
-                               folder_id=body.folder_id)
+        # The chat object as Open WebUI 0.12 makes it for a new chat (the samples' answer).
+        chat = writes.new_chat(user.sub, parse_chat({
+            "title": writes.DEFAULT_TITLE, "models": [body.model], "files": [], "tags": [],
+            "timestamp": int(time.time() * 1000), "share_mode": "continue"}),
+            folder_id=body.folder_id)
+        chat.row.data["id"] = chat.row.id
         await conn.write(lambda writer: writes.insert_chats(writer, [chat]))
         chat_id, folder_id, title, new = chat.row.id, body.folder_id, chat.row.title, True
     else:  # placing checks it is the user's; its folder and title are read by the relay,
