@@ -49,6 +49,21 @@ def wait_for_chat_page(page: Page) -> None:
     expect(chat_input(page)).to_be_editable()
 
 
+def _is_version(response: Response) -> bool:
+    return response.url.endswith("/api/version") and response.ok
+
+
+def submit_and_connect(page: Page, button: str) -> None:
+    """Presses the sign-in (or sign-up) button, then waits for the chat page and for the app's
+    socket. owui refuses the socket until there is a session (Open WebUI accepts it before
+    sign-in), so the app connects on its next retry, up to ~5 s later; a message sent before has
+    no `session_id` and fails (notes/browser-failures.md). The app calls GET /api/version on
+    each socket connect and nowhere else on these pages: its answer marks the connection."""
+    with page.expect_response(_is_version, timeout=30_000):
+        page.get_by_role("button", name=button, exact=True).click()
+        wait_for_chat_page(page)
+
+
 def onboard(page: Page, name: str, email: str, password: str) -> None:
     """The first visit to an owui without accounts: Get started, then Create Admin Account."""
     page.goto("/")
@@ -57,16 +72,14 @@ def onboard(page: Page, name: str, email: str, password: str) -> None:
     page.get_by_placeholder("Enter Your Full Name").fill(name)
     page.get_by_placeholder("Enter Your Email").fill(email)
     page.get_by_placeholder("Enter Your Password").fill(password)
-    page.get_by_role("button", name="Create Admin Account").click()
-    wait_for_chat_page(page)
+    submit_and_connect(page, "Create Admin Account")
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
     page.goto("/auth")
     page.get_by_placeholder("Enter Your Email").fill(email)
     page.get_by_placeholder("Enter Your Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    wait_for_chat_page(page)
+    submit_and_connect(page, "Sign in")
 
 
 def sign_up(page: Page, name: str, email: str, password: str) -> None:
@@ -77,8 +90,7 @@ def sign_up(page: Page, name: str, email: str, password: str) -> None:
     page.get_by_placeholder("Enter Your Full Name").fill(name)
     page.get_by_placeholder("Enter Your Email").fill(email)
     page.get_by_placeholder("Enter Your Password").fill(password)
-    page.get_by_role("button", name="Create Account").click()
-    wait_for_chat_page(page)
+    submit_and_connect(page, "Create Account")
 
 
 def open_sidebar(page: Page) -> None:
