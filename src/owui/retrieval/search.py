@@ -1,14 +1,17 @@
-"""Search a set of collections: vector, full text (BM25) or hybrid (fused by reciprocal rank),
+"""Search a set of collections: vector, full text (BM25) or hybrid (both fused, fusion.py),
 with top-k and a relevance threshold. The query is embedded here, off the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from owui.core import tracing
 from owui.retrieval.runtime import Runtime
 from owui.retrieval.vectors import Hit
+from owui.retrieval.vectors.base import hybrid_depth
+from owui.retrieval.vectors.fusion import fuse
 
 Mode = Literal["vector", "text", "hybrid"]
 
@@ -25,17 +28,33 @@ async def search(rt: Runtime, keys: Sequence[str], query: str, *, k: int | None 
                  token: str | None = None) -> list[Hit]:
     k = k or rt.settings.rag_top_k
     threshold = rt.settings.rag_relevance_threshold if r is None else r
-    if mode == "text":
-        vector = None
-    else:
-        with tracing.span("retrieval.embed_query", **{"owui.embedding.model":
-                                                      rt.settings.embedding_model}):
-            vector = await rt.embedder.embed_query(query, token=token)
-    with tracing.span("retrieval.vector_search", **{"owui.search.mode": mode, "owui.search.k": k,
-                      "owui.search.collections": len(keys), "db.system": rt.settings.vector_db}
-                      ) as span:
-        hits = await rt.store.search(mode, keys, vector, query, k)
-        tracing.set_attributes(span, **{"owui.search.hits": len(hits)})
+    # Hybrid: the full-text side needs no embedding, so it runs while the query is embedded
+    # (then hybrid costs about what vector search does).
+    text: asyncio.Task[list[Hit]] | None = None
+    if mode == "hybrid" and keys and query.strip():
+        text = asyncio.create_task(rt.store.text_search(keys, query, hybrid_depth(k)))
+    try:
+        if mode == "text":
+            vector = None
+        else:
+            with tracing.span("retrieval.embed_query", **{"owui.embedding.model":
+                                                          rt.settings.embedding_model}):
+                vector = await rt.embedder.embed_query(query, token=token)
+        with tracing.span("retrieval.vector_search", **{
+                "owui.search.mode": mode, "owui.search.k": k,
+                "owui.search.collections": len(keys), "db.system": rt.settings.vector_db}
+                ) as span:
+            if text is not None:
+                assert vector is not None
+                dense = await rt.store.vector_search(keys, vector, hybrid_depth(k))
+                sparse = await text  # none: no word BM25 counts; the vector search alone
+                hits = fuse([dense, sparse], k) if sparse else dense[:k]
+            else:
+                hits = await rt.store.search(mode, keys, vector, query, k)
+            tracing.set_attributes(span, **{"owui.search.hits": len(hits)})
+    finally:
+        if text is not None and not text.done():
+            text.cancel()
     if mode == "text":  # BM25 scores have no fixed scale: the threshold does not apply
         return hits
     return [hit for hit in hits if hit.score >= threshold]

@@ -112,7 +112,7 @@ class VectorStore(ABC):
         depth = hybrid_depth(k)
         dense, sparse = await asyncio.gather(self.vector_search(collections, vector, depth),
                                              self.text_search(collections, query, depth))
-        return fuse([dense, sparse], k)
+        return fuse([dense, sparse], k) if sparse else dense[:k]
 
     async def search(self, mode: Mode, collections: Sequence[str], vector: np.ndarray | None,
                      query: str, k: int) -> list[Hit]:
