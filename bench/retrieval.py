@@ -379,7 +379,8 @@ def print_queries(found: dict[str, Any], args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=14, help="documents to ingest")
+    parser.add_argument("--docs", type=int, default=14,
+                        help="documents to ingest (0: no ingestion part)")
     parser.add_argument("--chunk-size", type=int, default=100, help="tokens per chunk")
     parser.add_argument("--corpus", type=int, default=CORPUS_SIZE, help="chunks to query over")
     parser.add_argument("--queries", type=int, default=200, help="queries per mode")
@@ -401,23 +402,26 @@ def main() -> None:
     tempfile.tempdir = work  # every data dir below it, all removed at the end
     try:
         with Processes(Path(work) / "logs") as procs:
-            ingest = bench_ingestion(procs, args.docs, args.chunk_size, secret)
+            ingest = bench_ingestion(procs, args.docs, args.chunk_size, secret) \
+                if args.docs else None
             found = bench_queries(procs, args, secret)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     mb = 1024 * 1024
     print(f"retrieval bench: {os.cpu_count()} cores, load average at start "
           f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (a shared machine: figures are noisy)")
-    print(f"ingestion, {ingest['chunks']} chunks ({args.chunk_size}-token chunks, batch 32):")
-    for threads, rate in ingest["plain"].items():
-        print(f"  plain model.encode, {threads} torch thread(s) {rate:8.1f} chunks/s")
-    best = max(ingest["plain"].values())
-    from owui.core.config import Settings
+    if ingest is not None:
+        print(f"ingestion, {ingest['chunks']} chunks ({args.chunk_size}-token chunks, batch 32):")
+        for threads, rate in ingest["plain"].items():
+            print(f"  plain model.encode, {threads} torch thread(s) {rate:8.1f} chunks/s")
+        best = max(ingest["plain"].values())
+        from owui.core.config import Settings
 
-    field = Settings.model_fields["rag_embedding_threads"]  # the service's default
-    threads = field.get_default(call_default_factory=True)
-    print(f"  service (upload to indexed, {threads} thread(s)) {ingest['service']:8.1f} chunks/s"
-          f" = {100 * ingest['service'] / best:.0f}% of the faster plain (target >= 85%)")
+        field = Settings.model_fields["rag_embedding_threads"]  # the service's default
+        threads = field.get_default(call_default_factory=True)
+        print(f"  service (upload to indexed, {threads} thread(s)) "
+              f"{ingest['service']:8.1f} chunks/s = {100 * ingest['service'] / best:.0f}% "
+              "of the faster plain (target >= 85%)")
     print_queries(found, args)
     first = found[args.stores[0]]
     print(f"service ({label(args.stores[0], args)}): ready in {first['ready']:.2f} s (default: "
