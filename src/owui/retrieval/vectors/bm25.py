@@ -3,8 +3,8 @@
 A document's vector holds, per term, BM25's saturated term frequency; the store multiplies it
 by the term's inverse document frequency at query time (Qdrant's `Modifier.IDF`), which it
 keeps up to date as points come and go. So text search is real BM25 inside the store, with no
-index of ours beside it. Terms are the words FTS5 sees for Chroma (unicode words, lower case,
-accents dropped, Porter stems), hashed to 32-bit indices.
+index of ours beside it. Terms (the same for Chroma's index, fts.py): unicode words, lower case,
+accents dropped, Porter stems, hashed to 32-bit indices.
 
 The length normalisation uses a fixed average length: a true running average would change
 every stored vector whenever a document is added.

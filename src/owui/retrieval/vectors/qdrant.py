@@ -6,7 +6,7 @@ Like LanceDB, rows of every collection share one Qdrant collection per vector si
 by payload (keyword-indexed on a server), so a search over several collections is one query.
 Each point carries two vectors: the embedding, and BM25 term weights as a sparse vector that
 Qdrant scores with its own, always current, inverse document frequencies (see bm25.py). Hybrid
-search sends both queries in one batch and fuses them by reciprocal rank here, so that scores
+search sends both queries in one batch and fuses them here (fusion.py), so that scores
 follow the same contract as every other store.
 """
 
