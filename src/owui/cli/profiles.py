@@ -99,6 +99,28 @@ class Tls(_Strict):
     cert_manager_issuer_kind: Literal["Issuer", "ClusterIssuer"] = "Issuer"
 
 
+class Monitoring(_Strict):
+    """Prometheus scraping of a rendered deployment (cli/manifests/metrics.py): the scrape
+    annotations are always there; the NetworkPolicies let only the scraper reach the metrics
+    ports, the scraper being the pods of `namespace` (matching `pod_labels`, when given)."""
+
+    namespace: str = Field("monitoring", min_length=1)
+    pod_labels: dict[str, str] = Field(default_factory=dict)
+    # A prometheus-operator ServiceMonitor (monitoring.coreos.com/v1) beside the Services.
+    service_monitor: bool = False
+    interval: str = Field("30s", pattern=r"^[0-9]+(ms|s|m|h)$")
+
+
+class Otel(_Strict):
+    """OpenTelemetry traces of a rendered deployment: on when `endpoint` (OTLP/HTTP) is set."""
+
+    endpoint: str | None = Field(None, pattern=r"^https?://")
+    sampler: Literal["always_on", "always_off", "traceidratio", "parentbased_always_on",
+                     "parentbased_always_off", "parentbased_traceidratio"] = (
+        "parentbased_traceidratio")
+    sampler_arg: float = Field(0.1, ge=0, le=1)
+
+
 class Deploy(_Strict):
     image: str = "owui:latest"
     ingress_host: str | None = None
@@ -110,6 +132,8 @@ class Deploy(_Strict):
     milvus: Milvus = Milvus()
     redis: Redis = Redis()
     tls: Tls = Tls()
+    monitoring: Monitoring = Monitoring()
+    otel: Otel = Otel()
 
     def service(self, name: str) -> ServiceDeploy:
         return self.services.get(name) or ServiceDeploy()  # type: ignore[call-overload]
