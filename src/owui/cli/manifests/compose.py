@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from owui.cli.manifests import tls
+from owui.cli.manifests import metrics, tls
 from owui.cli.manifests.common import (
     CHROMA_PORT,
     DATA_DIR,
@@ -135,6 +135,7 @@ def owui_service(profile: Profile, service: Service, backing: list[str]) -> Obj:
         body["ports"] = [f"{service.port}:{service.port}"]
     if tls.enabled(profile):
         tls.compose_service(profile, service, body)
+    metrics.compose_service(profile, service, body)
     return body
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from owui.cli.manifests import tls
+from owui.cli.manifests import metrics, tls
 from owui.cli.manifests.common import (
     CHROMA_PORT,
     DATA_DIR,
@@ -72,7 +72,11 @@ def render(profile: Profile, secrets: Secrets | None) -> dict[str, list[Obj]]:
     files["15-migrate.yaml"] = [migrate_job(profile)]
     for service in SERVICES:
         files[f"20-{service.name}.yaml"] = service_objects(profile, service)
-    files["30-network.yaml"] = [ingress(profile), *network_policies()]
+    policies = network_policies()
+    metrics.k8s_network_policies(profile, policies)
+    files["30-network.yaml"] = [ingress(profile), *policies]
+    if profile.deploy.monitoring.service_monitor:
+        files["40-monitoring.yaml"] = metrics.service_monitors(profile)
     return files
 
 
@@ -80,6 +84,7 @@ def config_map(profile: Profile) -> Obj:
     data = service_config(profile, name)
     if tls.enabled(profile):
         tls.k8s_config(data)
+    metrics.k8s_config(profile, data)
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("config", CONFIG),
             "data": data}
 
@@ -118,7 +123,9 @@ def _http_probe(path: str, period: int, failures: int) -> Obj:
 
 def service_objects(profile: Profile, service: Service) -> list[Obj]:
     spec = profile.deploy.service(service.name)
-    objects = [deployment(profile, service, spec), cluster_service(service.name, service.port),
+    service_object = cluster_service(service.name, service.port)
+    metrics.k8s_service(profile, service, service_object)
+    objects = [deployment(profile, service, spec), service_object,
                {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
                 "metadata": meta(service.name),
                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(service.name)}}}]
@@ -166,6 +173,7 @@ def deployment(profile: Profile, service: Service, spec: ServiceDeploy) -> Obj:
             "spec": body}
     if tls.enabled(profile):
         tls.k8s_deployment(profile, service, made)
+    metrics.k8s_deployment(profile, service, made)
     return made
 
 
