@@ -17,14 +17,23 @@ other than the expected one, a broken stream, a turn that did not end `done`; ta
 each service's resident memory (RSS, and PSS, which splits the pages that the fork server's
 children share) at the start, after the warm-up and at the end (target: at most 20% growth from
 after the warm-up to the end). Exits 1 when there were errors, or a service restarted.
+
+Against a deployment already running (the Compose one in containers, tests/containers/bench.py):
+    .venv/bin/python bench/load.py --gateway URL [--gateway URL2] --podman-project P
+users are spread over the gateways, and memory is each container's (its processes' RSS/PSS,
+read from the host). The deployment must let new accounts chat (DEFAULT_USER_ROLE=user), sign
+in often (SIGNIN_RATE_LIMIT) and serve the model `gpt-fake`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -258,16 +267,36 @@ def memory(pids: dict[str, int]) -> dict[str, tuple[int, int]]:
     return {name: (rss_bytes(pid), pss_bytes(pid)) for name, pid in pids.items()}
 
 
+def container_pids(project: str) -> dict[str, int]:
+    """Each running container of a podman-compose project: its main process's pid on the host."""
+    env = dict(os.environ)
+    listed = subprocess.run(["podman", "ps", "--format", "json", "--filter",
+                             f"label=io.podman.compose.project={project}"], env=env,
+                            capture_output=True, text=True, check=True).stdout
+    return {c["Names"][0].removeprefix(f"{project}_"): int(c["Pid"])
+            for c in json.loads(listed or "[]")}
+
+
+def container_memory(pids: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """RSS and PSS summed over each container's processes."""
+    out: dict[str, tuple[int, int]] = {}
+    for name, pid in pids.items():
+        every = [pid, *descendants(pid)]
+        out[name] = (sum(map(rss_bytes, every)), sum(map(pss_bytes, every)))
+    return out
+
+
 # The run
 
 
-async def run_users(gateway: str, users: int, seconds: float, warmup: float, think: float,
-                    at_warmup: Callable[[], None]) -> Stats:
+async def run_users(gateways: list[str], users: int, seconds: float, warmup: float,
+                    think: float, at_warmup: Callable[[], None]) -> Stats:
     stats = Stats()
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        people = [User(http, gateway, stats, random.Random(i)) for i in range(users)]
+        people = [User(http, gateways[i % len(gateways)], stats, random.Random(i))
+                  for i in range(users)]
         progress(f"making {users} accounts, {SIGNUPS_AT_ONCE} at a time")
         slots = asyncio.Semaphore(SIGNUPS_AT_ONCE)
 
@@ -336,12 +365,14 @@ def report(stats: Stats, seconds: float, warmup: float,
 
 
 def memory_table(console: Console, mem: dict[str, dict[str, tuple[int, int]]]) -> None:
-    table = Table(title="Memory per service, MB (RSS / PSS)", title_justify="left")
+    table = Table(title="Memory per service or container, MB (RSS / PSS)",
+                  title_justify="left")
     table.add_column("service")
     for moment in mem:
         table.add_column(moment, justify="right")
     table.add_column("PSS growth after warm-up", justify="right")
-    for name in SERVICES:
+    names = [*(s for s in SERVICES if s in mem["end"]), *sorted(set(mem["end"]) - set(SERVICES))]
+    for name in names:
         cells = [f"{mem[m][name][0] / MB:.0f} / {mem[m][name][1] / MB:.0f}"
                  if name in mem[m] else "-" for m in mem]
         warm, end = mem["after warm-up"].get(name), mem["end"].get(name)
@@ -361,6 +392,12 @@ def main() -> int:
                         help="mean seconds a user waits between two actions")
     parser.add_argument("--logs", type=Path, default=None,
                         help="keep the services' logs in this directory")
+    parser.add_argument("--gateway", action="append", default=None,
+                        help="a running owui's gateway URL instead of starting one "
+                             "(repeatable: the users are spread over them)")
+    parser.add_argument("--podman-project", default=None,
+                        help="with --gateway: the podman-compose project whose containers' "
+                             "memory is measured")
     args = parser.parse_args()
     if not (1 <= args.users <= MAX_USERS and 1 <= args.seconds <= MAX_SECONDS
             and 0 <= args.warmup < args.seconds and args.think >= 0):
@@ -368,6 +405,8 @@ def main() -> int:
                      "0 <= --warmup < --seconds, --think >= 0")
     stop_on_sigterm()
     print(f"load average before start: {load_average():.2f}")
+    if args.gateway:
+        return run_against(args)
     with tempfile.TemporaryDirectory(prefix="owui-bench-load-") as tmp, \
             Processes(args.logs or Path(tmp) / "logs") as procs:
         port = free_port()
@@ -385,13 +424,32 @@ def main() -> int:
             mem["after warm-up"] = memory(pids)
             progress("warm-up over; measuring")
 
-        stats = asyncio.run(run_users(f"http://{HOST}:{ports['gateway']}", args.users,
+        stats = asyncio.run(run_users([f"http://{HOST}:{ports['gateway']}"], args.users,
                                       args.seconds, args.warmup, args.think, at_warmup))
         mem["end"] = memory(pids)
         restarted = service_pids(up_pid) != pids
     report(stats, args.seconds, args.warmup, mem)
     if restarted:
         print("a service restarted during the run")
+    return 1 if stats.errors or restarted else 0
+
+
+def run_against(args: argparse.Namespace) -> int:
+    """The run against gateways already running (--gateway); memory per container."""
+    pids = container_pids(args.podman_project) if args.podman_project else {}
+    mem = {"start": container_memory(pids)}
+
+    def at_warmup() -> None:
+        mem["after warm-up"] = container_memory(pids)
+        progress("warm-up over; measuring")
+
+    stats = asyncio.run(run_users(args.gateway, args.users, args.seconds, args.warmup,
+                                  args.think, at_warmup))
+    mem["end"] = container_memory(pids)
+    restarted = bool(pids) and container_pids(args.podman_project) != pids
+    report(stats, args.seconds, args.warmup, mem)
+    if restarted:
+        print("a container restarted during the run")
     return 1 if stats.errors or restarted else 0
 
 
