@@ -23,14 +23,15 @@ from owui.gateway.runtime import Runtime
 
 
 async def _start(app: FastAPI) -> None:
-    app.state.runtime = Runtime.create(app.state.settings, app.state.db.sessions)
+    settings = app.state.settings
+    app.state.runtime = Runtime.create(
+        settings, app.state.db.sessions,
+        lambda proxy: openapi.for_gateway(app.openapi, proxy, settings))
     await app.state.runtime.start()
-    app.state.api_document = openapi.for_gateway(app)
 
 
 async def _stop(app: FastAPI) -> None:
     await app.state.runtime.stop()
-    await app.state.api_document.close()
 
 
 class GatewayApp:

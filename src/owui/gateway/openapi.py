@@ -1,6 +1,7 @@
 """One OpenAPI document for the whole API: the gateway's own routes, and for each service behind
 it the paths that the gateway routes there, fetched from the service over HTTP (services are
-never imported here) and cached briefly.
+never imported here) through the proxy's aiohttp session (its https:// verified against
+OWUI_TLS_CA, with our client certificate for mutual TLS) and cached briefly.
 
 A service that does not answer is left out, and the document's description says so: the rest of
 the API is still described, and a client generator sees at once what is missing.
@@ -15,16 +16,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
-from fastapi import FastAPI
+import aiohttp
 
 from owui.core.auth import PUBLIC_PATHS
 from owui.core.config import Settings
 from owui.core.errors import ERROR_SCHEMA, ERROR_SCHEMA_NAME, error_response
 from owui.core.services import SERVICES
-from owui.core.tls import client_context
 from owui.gateway.dispatch import APP_PUBLIC_PATHS, SIGN_IN_PATHS
-from owui.gateway.runtime import Runtime
+from owui.gateway.proxy import Proxy
 
 Document = dict[str, Any]
 SCHEME = "bearer"
@@ -165,20 +164,17 @@ class ApiDocument:
     (a shorter while when a service was missing, so that it reappears soon)."""
 
     def __init__(self, own: Callable[[], Document], services: Mapping[str, str],
-                 owner: Callable[[str], str], client: httpx.AsyncClient,
+                 owner: Callable[[str], str], proxy: Proxy,
                  public: frozenset[str], ttl: float = 30.0, fetch_timeout: float = 5.0) -> None:
         self.own = own
         self.services = services  # name -> base URL
         self.owner = owner
-        self.client = client
+        self.proxy = proxy  # its session, opened at start-up, fetches the documents
         self.public = public
         self.ttl = ttl
-        self.fetch_timeout = fetch_timeout
+        self.fetch_timeout = aiohttp.ClientTimeout(total=fetch_timeout)
         self._cached: tuple[float, bytes] | None = None
         self._lock = asyncio.Lock()
-
-    async def close(self) -> None:
-        await self.client.aclose()
 
     async def get(self) -> bytes:
         """The document as JSON."""
@@ -198,33 +194,31 @@ class ApiDocument:
 
     async def _fetch(self, name: str) -> Document | str:
         url = f"{self.services[name]}/openapi.json"
+        session = self.proxy.session
+        if session is None:
+            return f"{url} not fetched (the gateway is not started)"
         try:
-            response = await self.client.get(url, timeout=self.fetch_timeout)
-            response.raise_for_status()
-            doc = response.json()
-        except httpx.HTTPError as exc:
+            # identity: the proxy's session passes bodies through undecoded (auto_decompress off)
+            async with session.get(url, timeout=self.fetch_timeout,
+                                   headers={"Accept-Encoding": "identity"}) as response:
+                response.raise_for_status()
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return f"{url} failed ({exc.__class__.__name__})"
+        try:
+            doc = json.loads(body)
         except ValueError:
             return f"{url} did not answer JSON"
         return doc if isinstance(doc, dict) else f"{url} did not answer an OpenAPI document"
 
 
-def services_client(settings: Settings) -> httpx.AsyncClient:
-    """The client for the services' documents: their https:// verified as core.client does
-    (OWUI_TLS_CA, our client certificate), which the providers' client must not be."""
-    context = client_context(settings)
-    return httpx.AsyncClient(verify=context if context else True, trust_env=False)
-
-
-def for_gateway(api: FastAPI) -> ApiDocument:
-    """The merged document of a started gateway: its routing table decides who owns a path."""
-    runtime: Runtime = api.state.runtime
-    settings = api.state.settings
+def for_gateway(own: Callable[[], Document], proxy: Proxy, settings: Settings) -> ApiDocument:
+    """The merged document of the gateway whose own document is `own`: its routing table
+    (`proxy`) decides who owns a path."""
 
     def owner(path: str) -> str:
-        route = runtime.proxy.route(path)
+        route = proxy.route(path)
         return route.service if route is not None else "gateway"
 
     backends = {s.name: settings.service_url(s.name) for s in SERVICES if s.url_variable}
-    return ApiDocument(api.openapi, backends, owner, services_client(settings),
-                       PUBLIC_PATHS | SIGN_IN_PATHS | APP_PUBLIC_PATHS)
+    return ApiDocument(own, backends, owner, proxy, PUBLIC_PATHS | SIGN_IN_PATHS | APP_PUBLIC_PATHS)

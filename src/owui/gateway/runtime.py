@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +22,9 @@ from owui.gateway.revocations import Revocations
 from owui.gateway.sockets import SocketProxy
 from owui.gateway.webapp.build import locate
 from owui.gateway.webapp.files import WebApp
+
+if TYPE_CHECKING:  # openapi.py imports dispatch.py, which imports this module
+    from owui.gateway.openapi import ApiDocument
 
 log = logging.getLogger("owui.gateway")
 
@@ -52,9 +57,13 @@ class Runtime:
     sockets: SocketProxy
     webapp: WebApp
     accounts: Accounts
+    api_document: ApiDocument
 
     @classmethod
-    def create(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Runtime:
+    def create(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession],
+               api_document: Callable[[Proxy], ApiDocument]) -> Runtime:
+        """`api_document` makes the merged OpenAPI document, whose fetches go through the
+        proxy's session."""
         proxy = Proxy(settings)
         sockets = SocketProxy(proxy, int(settings.max_json_size))
         revocations = Revocations(sessions, settings.revocation_sync_interval,
@@ -65,7 +74,8 @@ class Runtime:
         if not webapp.build.ready:
             log.warning("%s", webapp.build.problem)
         return cls(settings, revocations, api_keys, RateLimiter(settings), proxy,
-                   TokenVerifier(settings.jwt_secret), sockets, webapp, Accounts(sessions))
+                   TokenVerifier(settings.jwt_secret), sockets, webapp, Accounts(sessions),
+                   api_document(proxy))
 
     async def start(self) -> None:
         await self.proxy.start()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from owui.gateway.openapi import ApiDocument
+from owui.gateway.runtime import runtime_of
 
 router = APIRouter(include_in_schema=False)
 OPENAPI_URL = "/openapi.json"
@@ -14,8 +14,7 @@ OPENAPI_URL = "/openapi.json"
 
 @router.get(OPENAPI_URL)
 async def openapi(request: Request) -> Response:
-    document: ApiDocument = request.app.state.api_document
-    return Response(await document.get(), media_type="application/json")
+    return Response(await runtime_of(request).api_document.get(), media_type="application/json")
 
 
 @router.get("/docs")
