@@ -13,7 +13,7 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from owui.core.auth import PENDING_DETAIL
 from owui.core.tokens import Claims, InvalidToken, TokenVerifier
 
-__all__ = ["Refused", "socket_user", "token_of", "upgrade_user"]
+__all__ = ["Refused", "socket_user", "token_in", "upgrade_user"]
 
 
 def upgrade_user(environ: Mapping[str, Any]) -> Claims | None:
@@ -23,7 +23,7 @@ def upgrade_user(environ: Mapping[str, Any]) -> Claims | None:
     return user if isinstance(user, Claims) else None
 
 
-def token_of(auth: object) -> str | None:
+def token_in(auth: object) -> str | None:
     """`{token}` as the web app sends it (`auth: (cb) => cb({token: localStorage.token})`)."""
     token = auth.get("token") if isinstance(auth, dict) else None
     return token if isinstance(token, str) and token not in ("", "undefined", "null") else None
@@ -44,7 +44,7 @@ def verified(verifier: TokenVerifier, token: str | None) -> Claims:
 
 def socket_user(verifier: TokenVerifier, environ: Mapping[str, Any], auth: object) -> Claims:
     """The socket's user, or Refused saying why not."""
-    claims = verified(verifier, token_of(auth))
+    claims = verified(verifier, token_in(auth))
     upgrade = upgrade_user(environ)
     if upgrade is None or upgrade.sub != claims.sub:
         raise Refused("auth.token is not the user this connection was opened as.")

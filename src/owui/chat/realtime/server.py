@@ -23,11 +23,12 @@ import socketio
 from starlette.types import Receive, Scope, Send
 
 from owui.chat.rawdb import RawPool
-from owui.chat.realtime.auth import Refused, socket_user, token_of, verified
+from owui.chat.realtime.auth import Refused, socket_user, token_in, verified
 from owui.chat.realtime.emitter import EVENT, Emitter
 from owui.chat.realtime.rooms import chat_room, owns_chat, user_room
 from owui.core import metrics
 from owui.core.asgi import send_error
+from owui.core.background import cancel_and_wait
 from owui.core.config import Settings
 from owui.core.tokens import TokenVerifier
 
@@ -86,9 +87,7 @@ class Realtime:
         manager = self.sio.manager
         listener = getattr(manager, "thread", None)
         if isinstance(listener, asyncio.Task):
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            await cancel_and_wait(listener)
         redis = getattr(manager, "redis", None)
         if redis is not None:
             await redis.aclose()
@@ -125,7 +124,7 @@ class Realtime:
         user_id = await self._user_id(sid)
         auth = data.get("auth") if isinstance(data, dict) else None
         try:
-            claims = verified(self.verifier, token_of(auth))
+            claims = verified(self.verifier, token_in(auth))
         except Refused as exc:
             return {"status": False, "detail": exc.error_args["message"]}
         if claims.sub != user_id:
