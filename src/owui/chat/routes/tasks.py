@@ -19,6 +19,7 @@ from owui.chat.runtime import RuntimeDep, runtime_of
 from owui.chat.turns import webapp_events
 from owui.chat.turns.webapp import abandon, begin_webapp, read_body, refusal
 from owui.core.auth import CurrentUser
+from owui.core.background import cancel_and_wait
 from owui.core.errors import ConflictError, NotFoundError, error_response
 from owui.core.tokens import Claims
 
@@ -39,7 +40,7 @@ async def webapp_turn(request: Request, conn: RawConnection, user: Claims, token
         await refusal(web)  # an unknown model answers 404, as without session_id
     except BaseException:
         if web.new_chat:  # its relay waits for the answer: nothing was heard of it
-            relay.cancel()
+            await cancel_and_wait(relay)
         await abandon(runtime.turns, web)
         raise
     web.answered.set()

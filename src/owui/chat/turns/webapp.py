@@ -35,6 +35,7 @@ from owui.chat.turns.flow import begin_stored, begin_unstored
 from owui.chat.turns.forms import TurnForm
 from owui.chat.turns.respond import Begun
 from owui.chat.turns.running import Turns
+from owui.core.background import cancel_and_wait
 from owui.core.tokens import Claims
 
 log = logging.getLogger("owui.chat.turns")
@@ -253,8 +254,10 @@ async def abandon(turns: Turns, web: WebTurn) -> None:
     """A turn refused (or whose client went away) before the app heard of it: a chat made
     for it goes, the run with it; in an existing chat the pipeline stores it as it ends."""
     if web.new_chat:
-        if web.begun.turn.task is not None:
-            web.begun.turn.task.cancel()
+        # The cancelled run stores its end (status error) before the chat goes, not after
+        # the delete; a store that fails is logged by the run, and the refusal stands.
+        with contextlib.suppress(Exception):
+            await cancel_and_wait(web.begun.turn.task)
         await _drop_chat(turns, web.chat_id, web.user_id)
 
 
