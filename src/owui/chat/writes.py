@@ -58,7 +58,7 @@ def new_chat(user_id: str, chat: ChatIn, *, folder_id: str | None = None,
     return NewChat(row, chat.messages or [], tags or {})
 
 
-def _message_row(chat_id: str, message: MessageIn, stamp: int) -> dict[str, Any]:
+def message_row(chat_id: str, message: MessageIn, stamp: int) -> dict[str, Any]:
     return {"chat_id": chat_id, "id": message.id, "parent_id": message.parent_id,
             "role": message.role, "content": message.content, "model": message.model,
             "timestamp": message.timestamp, "extra": encode_json(message.extra),
@@ -74,7 +74,7 @@ async def insert_chats(conn: RawConnection, chats: Sequence[NewChat]) -> None:
          "meta": encode_json(c.row.meta), "variables": encode_json(c.row.variables),
          "folder_id": c.row.folder_id, "archived": c.row.archived, "pinned": c.row.pinned,
          "created_at": c.row.created_at, "updated_at": c.row.updated_at} for c in chats])
-    await conn.executemany(INSERT_MESSAGE, [_message_row(c.row.id, m, stamp)
+    await conn.executemany(INSERT_MESSAGE, [message_row(c.row.id, m, stamp)
                                             for c in chats for m in c.messages])
     tags = {(c.row.user_id, tag): name for c in chats for tag, name in c.tags.items()}
     await add_tags(conn, tags, [(c.row.id, tag, c.row.user_id) for c in chats for tag in c.tags])
@@ -123,7 +123,7 @@ async def append(conn: RawConnection, chat_id: str, user_id: str, message: Messa
     elif message.parent_id is not None and parent is None:
         raise NotInTree(f"parentId {message.parent_id!r} is not a message of chat {chat_id!r}.")
     stamp = now()
-    await conn.execute(INSERT_MESSAGE, _message_row(chat_id, message, stamp))
+    await conn.execute(INSERT_MESSAGE, message_row(chat_id, message, stamp))
     if make_current:
         await conn.execute("UPDATE chats SET updated_at = :now, current_message_id = :current"
                            " WHERE id = :id", {"now": stamp, "current": message.id,

@@ -16,7 +16,7 @@ from owui.chat.reads import MESSAGE_SELECT
 from owui.chat.schemas import MessageResponse
 from owui.chat.tree import MessageIn, message_out
 from owui.chat.turns.placing import check_place, roles
-from owui.chat.writes import INSERT_MESSAGE, _message_row
+from owui.chat.writes import INSERT_MESSAGE, message_row
 from owui.core.runners import runner, runner_dead
 
 log = logging.getLogger("owui.chat.turns")
@@ -40,7 +40,7 @@ async def begin(conn: RawConnection, chat_id: str, user_id: str, new: list[Messa
     check_place(chat_id, new, await roles(conn, chat_id, ids))
     stamp = now()
     assistant = new[-1]
-    await conn.executemany(INSERT_MESSAGE, [_message_row(chat_id, m, stamp) for m in new])
+    await conn.executemany(INSERT_MESSAGE, [message_row(chat_id, m, stamp) for m in new])
     await conn.execute("INSERT INTO turns (chat_id, message_id, user_id, runner, started_at)"
                        " VALUES (:chat_id, :message_id, :user_id, :runner, :started_at)",
                        {"chat_id": chat_id, "message_id": assistant.id, "user_id": user_id,

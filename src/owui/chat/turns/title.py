@@ -25,7 +25,7 @@ def titler(turns: Turns, chat_id: str, user_id: str) -> Callable[[Turn], Awaitab
         exchange = [turn.body["messages"][-1],
                     {"role": "assistant", "content": turn.content}]
         values = {kind: await _task(turns, turn, kind, exchange) for kind in ("title", "tags")}
-        await _apply(turns, chat_id, user_id, values["title"], values["tags"])
+        await apply_title_and_tags(turns, chat_id, user_id, values["title"], values["tags"])
 
     return title
 
@@ -39,7 +39,10 @@ async def _task(turns: Turns, turn: Turn, kind: str, exchange: list[dict[str, An
         return None
 
 
-async def _apply(turns: Turns, chat_id: str, user_id: str, title: Any, tags: Any) -> None:
+async def apply_title_and_tags(turns: Turns, chat_id: str, user_id: str, title: Any,
+                               tags: Any) -> None:
+    """Stores a title the agent made (unless the user renamed the chat meanwhile) and its
+    tags; anything not a string (a list of strings for tags) is left out."""
     names = [t.strip() for t in tags if isinstance(t, str) and t.strip()][:MAX_TAGS] \
         if isinstance(tags, list) else []
     ids = {tag_id(name): name for name in names if tag_id(name) not in ("", "none")}

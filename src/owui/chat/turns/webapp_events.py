@@ -32,8 +32,7 @@ from owui.chat.rawdb import RawConnection, encode_json
 from owui.chat.realtime.emitter import Emitter
 from owui.chat.turns.events import Event
 from owui.chat.turns.running import Turns
-from owui.chat.turns.title import MAX_TAGS, MAX_TITLE_CHARS
-from owui.chat.turns.title import _apply as store_title_and_tags
+from owui.chat.turns.title import MAX_TAGS, MAX_TITLE_CHARS, apply_title_and_tags
 from owui.chat.turns.turn import Turn
 from owui.chat.turns.webapp import WebTurn, WebTurns
 
@@ -131,7 +130,7 @@ class Relay:
             generated = await self._task("title", exchange)
             if isinstance(generated, str) and generated.strip():
                 title = generated.strip()[:MAX_TITLE_CHARS]
-                await store_title_and_tags(self.turns, web.chat_id, web.user_id, title, None)
+                await apply_title_and_tags(self.turns, web.chat_id, web.user_id, title, None)
         await self.emit("chat:list", {"chat_id": web.chat_id, "folder_id": web.folder_id})
         await self.emit("chat:completion", {"done": True, "output": self.output(),
                                             "title": title})
@@ -146,7 +145,7 @@ class Relay:
             tags = await self._task("tags", exchange)
             if isinstance(tags, list):
                 names = [t.strip() for t in tags if isinstance(t, str) and t.strip()][:MAX_TAGS]
-                await store_title_and_tags(self.turns, web.chat_id, web.user_id, None, names)
+                await apply_title_and_tags(self.turns, web.chat_id, web.user_id, None, names)
                 await self.emit("chat:tags", names)
 
     def output(self) -> list[dict[str, Any]]:
