@@ -1,6 +1,6 @@
-"""One pooled httpx client per service (`app.state.http`), for HTTP outside owui: providers,
-web search engines, the gateway's fetch of each service's OpenAPI document. Calls between owui
-services use core.client (aiohttp) instead."""
+"""One pooled httpx client (`app.state.http`) for a service that calls HTTP outside owui (web
+search engines: `create_service_app(..., outside_http=True)`). Calls between owui services use
+core.client (aiohttp) instead."""
 
 from __future__ import annotations
 

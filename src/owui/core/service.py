@@ -52,7 +52,11 @@ def create_service_app(
     request_context: bool = True,
     check_json: bool = True,
     openapi_url: str | None = "/openapi.json",
+    outside_http: bool = False,
 ) -> FastAPI:
+    """A service's app. `outside_http`: it calls HTTP outside owui (web search engines), so
+    `app.state.http` holds an httpx client for that; calls between services use core.client
+    (aiohttp) and need none."""
     settings = settings or get_settings()
     configure_logging(name, settings.log_level_for(name), settings.owui_log_format)
     tracing.setup(name, settings)
@@ -69,7 +73,7 @@ def create_service_app(
         if migrations is not None and metadata is not None and migrate_here:
             await _migrate(app.state.db, migrations, metadata, name,
                            settings.owui_database_wait)
-        app.state.http = create_client(settings)
+        app.state.http = create_client(settings) if outside_http else None
         waiter = None
         if migrate_here:
             await _start(app, startup_hooks)
@@ -84,7 +88,8 @@ def create_service_app(
                 await asyncio.gather(waiter, return_exceptions=True)
             if app.state.not_ready is None:
                 await _run_hooks(app, shutdown_hooks)
-            await app.state.http.aclose()
+            if app.state.http is not None:
+                await app.state.http.aclose()
             await close_session()  # calls to other services (core.client)
             await app.state.db.dispose()
             if metrics_server is not None:

@@ -44,4 +44,5 @@ app = create_service_app(
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],
     on_shutdown=[_stop],
+    outside_http=True,  # web search engines (app.state.http)
 )
