@@ -79,11 +79,12 @@ def test_network_policy_lets_in_only_the_gateway(rendered) -> None:
     policies = by_kind(k8s_objects(rendered["k8s", "server"]), "NetworkPolicy")
     gateway = policies["owui-gateway"]["spec"]
     assert gateway["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "owui-gateway"}
-    assert gateway["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8000}]}]
+    assert gateway["ingress"][0] == {"ports": [{"protocol": "TCP", "port": 8000}]}
     internal = policies["owui-internal"]["spec"]
     assert internal["podSelector"]["matchExpressions"][0]["values"] == ["gateway"]
-    assert internal["ingress"] == [{"from": [{"podSelector": {"matchLabels": {
-        "app.kubernetes.io/part-of": "owui"}}}]}]
+    assert internal["ingress"][0] == {"from": [{"podSelector": {"matchLabels": {
+        "app.kubernetes.io/part-of": "owui"}}}]}
+    # Besides: the scraper's rule to the metrics ports (test_render_metrics.py).
 
 
 @pytest.mark.parametrize("profile", ["server", "ha"])
