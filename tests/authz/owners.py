@@ -4,6 +4,7 @@ reads them back to prove that nothing changed."""
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -38,6 +39,17 @@ class Filter:
     def inlet(self, body: dict) -> dict:
         return body  # {marker}
 '''
+
+
+# A 1x1 PNG: a preset's picture is its bytes with the owner's secret words after them, so that
+# an answer showing someone's picture shows their words (a PNG reader ignores what follows).
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
+                         "hgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def picture(words: str) -> str:
+    """A `data:` URL of a picture whose bytes hold `words`."""
+    return "data:image/png;base64," + base64.b64encode(PIXEL + words.encode()).decode()
 
 
 def ok(response: httpx.Response, *statuses: int) -> Any:
@@ -122,7 +134,8 @@ def make_user_resources(who: Owner, provider_model: str) -> None:
     s["preset"] = f"preset-{uuid.uuid4().hex[:10]}"
     ok(c.post("/api/v1/models/create", json={
         "id": s["preset"], "base_model_id": provider_model, "name": f"preset {secret}",
-        "params": {"system": secret}, "meta": {}, "access_grants": []}))
+        "params": {"system": secret}, "meta": {"profile_image_url": picture(secret)},
+        "access_grants": []}))
     file = ok(c.post("/api/v1/files/", params={"process_in_background": "false"},
                      files={"file": (f"{secret}.txt", f"The file says {secret}.".encode(),
                                      "text/plain")}))

@@ -3,9 +3,11 @@ and no word or id of the victim's that the caller did not send itself."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import httpx
 
@@ -25,6 +27,18 @@ BY_DESIGN: dict[tuple[str, str, str], tuple[frozenset[int], str]] = {
     ("POST", "/api/v1/models/create", "preset"):
         (frozenset({409}), "preset ids are one namespace: a taken id is a conflict"),
 }
+# The one exception to "refused as absent": routes that answer something for an id they cannot
+# show, as (method, path, victim slot) and why. Aimed at the victim's resource, such a call must
+# answer exactly what the same call with an id that names nothing answers (status, bytes and
+# headers, but for the per-request ones): so the answer tells nothing of the victim, not even
+# that the id exists.
+ANSWERED_AS_UNKNOWN: dict[tuple[str, str, str], str] = {
+    ("GET", "/api/v1/models/model/profile/image", "preset"):
+        "Open WebUI's web app loads every model's picture with <img>, whatever the model: a "
+        "model the caller may not read gets the default picture, as an unknown id does",
+}
+# Headers that differ from one request to the next whatever it asked.
+PER_REQUEST_HEADERS = frozenset({"date", "x-request-id"})
 # A run passes what its body names on with the caller's token, and answers without what the
 # caller may not reach: the retrieval service refuses the victim's collections and files, a
 # chat id is a label for filters, filter ids choose among the active filters, a background
@@ -58,7 +72,14 @@ class Verdict:
         return f"{self.call} -> {self.status}: {self.problem}"
 
 
-Expect = Callable[[Call], frozenset[int] | None]
+@dataclass(frozen=True)
+class AsUnknown:
+    """The expectation of an ANSWERED_AS_UNKNOWN call: the unknown id's answer, to the byte."""
+
+    reason: str
+
+
+Expect = Callable[[Call], frozenset[int] | AsUnknown | None]
 
 
 def by_design(call: Call) -> frozenset[int] | None:
@@ -72,12 +93,17 @@ def by_design(call: Call) -> frozenset[int] | None:
     return allowed
 
 
-def refusal(call: Call) -> frozenset[int] | None:
+def refusal(call: Call) -> frozenset[int] | AsUnknown | None:
     """What a signed-in user gets for a call aimed at the victim (a route not for admins only):
     404, as if absent, for a resource the route addresses; 400 or 404 for one a body refers
-    to; whatever the caller's own namespace answers for names that are per user."""
+    to; whatever the caller's own namespace answers for names that are per user; for the
+    ANSWERED_AS_UNKNOWN routes, what an id that names nothing gets."""
     if call.victim_slots <= NAMESPACED:
         return None
+    reasons = [ANSWERED_AS_UNKNOWN.get((call.op.method, call.op.path, slot))
+               for slot in call.victim_slots]
+    if reasons and all(reasons):
+        return AsUnknown("; ".join(sorted(set(filter(None, reasons)))))
     return by_design(call) or frozenset({400, 404} if call.body_only else {404})
 
 
@@ -98,6 +124,45 @@ def leaks(call: Call, text: str, victim: Owner, signed_in: bool, sent: str = "")
     return found
 
 
+def _swap(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {k: _swap(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap(v, old, new) for v in value]
+    return value
+
+
+def with_unknown_ids(call: Call, victim: Owner) -> Call:
+    """The call with each of the victim's ids in it replaced by an id that names nothing."""
+    url, params, body = call.url, call.params, call.json_body
+    for slot in call.victim_slots:
+        old, new = str(victim.slots[slot]), f"unknown-{uuid.uuid4().hex}"
+        url, params, body = _swap(url, old, new), _swap(params, old, new), _swap(body, old, new)
+    return replace(call, url=url, params=params, json_body=body, victim_slots=frozenset())
+
+
+def _answer(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+    headers = sorted((k, v) for k, v in response.headers.items()
+                     if k not in PER_REQUEST_HEADERS)
+    return response.status_code, response.content, headers
+
+
+def unlike_unknown(client: httpx.Client, call: Call, victim: Owner,
+                   response: httpx.Response) -> str | None:
+    """How the answer differs from the one an unknown id gets, or None when it is the same."""
+    unknown = with_unknown_ids(call, victim)
+    assert unknown.sent_text() != call.sent_text(), f"no victim id to replace in {call}"
+    mine, theirs = _answer(response), _answer(unknown.send(client))
+    if mine == theirs:
+        return None
+    parts = [name for name, a, b in zip(("status", "body", "headers"), mine, theirs, strict=True)
+             if a != b]
+    return (f"answers otherwise than for an unknown id ({', '.join(parts)}: {mine[0]} vs "
+            f"{theirs[0]}, {mine[2]} vs {theirs[2]})")
+
+
 def judge(client: httpx.Client, calls: Iterable[Call], expect: Expect, victim: Owner,
           signed_in: bool, sent: str = "") -> list[Verdict]:
     """Send every call (in parallel) and return what went wrong."""
@@ -112,6 +177,10 @@ def judge(client: httpx.Client, calls: Iterable[Call], expect: Expect, victim: O
         problems = []
         if response.status_code >= 500 and response.status_code not in UPSTREAM_STATUSES:
             problems.append("a server error")
+        elif isinstance(allowed, AsUnknown):
+            problem = unlike_unknown(client, call, victim, response)
+            if problem:
+                problems.append(problem)
         elif allowed is not None and response.status_code not in allowed:
             problems.append(f"expected {sorted(allowed)}")
         problems += leaks(call, text, victim, signed_in, sent)

@@ -12,7 +12,7 @@ import httpx
 from tests.authz.conftest import World
 from tests.authz.operations import PUBLIC, SESSION_ENDING, Call, each_call
 from tests.authz.owners import ADMIN_MADE, RESOURCE_TYPES, client_for, owner
-from tests.authz.probe import Verdict, judge, refusal
+from tests.authz.probe import AsUnknown, Verdict, judge, refusal, unlike_unknown
 
 PENDING_OWN = "/api/v1/auths"  # a pending account may still see and sign out of itself
 
@@ -48,9 +48,15 @@ def test_the_leak_check_sees_what_the_owner_sees(world: World) -> None:
     assert {"GET /api/v1/chats/{id}/messages", "GET /api/v1/folders/{id}",
             "GET /api/v1/files/{file_id}", "GET /api/v1/knowledge/{knowledge_id}",
             "GET /api/v1/models/model", "GET /api/v1/agents/tasks/{task_id}",
-            "GET /api/v1/agents/workflows/runs/{run_id}"} <= flagged
+            "GET /api/v1/agents/workflows/runs/{run_id}",
+            "GET /api/v1/models/model/profile/image"} <= flagged
     shown = {str(p.call.op) for p in problems if "shared chat" in p.problem}
     assert "GET /api/v1/chats/share/{share_id}" in shown
+    # The exception's check: Alice's own picture is not what an unknown id gets.
+    image = next(c for c in reads if c.op.path == "/api/v1/models/model/profile/image")
+    assert isinstance(refusal(image), AsUnknown)
+    assert unlike_unknown(world.alice.client, image, world.alice,
+                          image.send(world.alice.client))
 
 
 def _background_done(client: httpx.Client) -> None:
@@ -71,7 +77,7 @@ def test_the_admin_only_routes_answer_the_admin(world: World) -> None:
 
 
 def test_another_user_is_refused_on_every_route(world: World, bob_client: httpx.Client) -> None:
-    def expect(call: Call) -> frozenset[int] | None:
+    def expect(call: Call) -> frozenset[int] | AsUnknown | None:
         if call.op.key in world.admin_only:
             return frozenset({403})
         if not call.victim_slots:

@@ -11,7 +11,7 @@ import httpx
 
 from tests.authz.conftest import MODEL, World
 from tests.authz.operations import PUBLIC, Call, each_call
-from tests.authz.owners import client_for, ok, sign_in
+from tests.authz.owners import client_for, ok, picture, sign_in
 from tests.authz.probe import judge
 
 
@@ -25,6 +25,7 @@ def _shared(world: World) -> dict[str, Any]:
     preset = f"team-{uuid.uuid4().hex[:8]}"
     ok(alice.post("/api/v1/models/create", json={
         "id": preset, "base_model_id": MODEL, "name": "team preset", "params": {},
+        "meta": {"profile_image_url": picture("the team's picture")},  # Bob gets it, 200
         "access_grants": [{"principal_type": "user", "principal_id": bob,
                            "permission": "read"}]}))
     return {"knowledge": knowledge, "preset": preset}

@@ -2,7 +2,12 @@
 loads in `<img>` (so with the token cookie). A preset's `meta.profile_image_url` decides: an
 image `data:` URL is answered as the image, a web or `/static/` URL is redirected to; anything
 else, a provider's model and a preset the caller may not read all get the app's default
-picture, `/static/favicon.png` from the web app's static folder (served by the gateway)."""
+picture, `/static/favicon.png` from the web app's static folder (served by the gateway).
+
+Not a 404 for another user's private preset, as other routes answer: the app asks for every
+model's picture it shows, and a broken image is no answer. That answer is exactly an unknown
+id's (same status, bytes and headers), so it tells nothing of the preset, not even that it
+exists (tests/authz/probe.py, ANSWERED_AS_UNKNOWN, checks it)."""
 
 from __future__ import annotations
 
