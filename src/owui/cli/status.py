@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,6 +11,8 @@ import typer
 from owui.cli.ports import BasePortOption, HostOption, PortsOption, base_url, resolve_ports
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 STYLES = {"ready": "green", "unavailable": "yellow", "down": "red"}
@@ -20,6 +24,14 @@ def status(
     port: PortsOption = None,
     timeout: Annotated[float, typer.Option(
         min=0.1, help="Seconds to wait for each answer.")] = 2.0,
+    tls: Annotated[bool, typer.Option(
+        "--tls", help="The services serve HTTPS (as under `owui up --tls`): verified against "
+        "OWUI_TLS_CA if set (with OWUI_TLS_CLIENT_CERT/_KEY, as the services read them), else "
+        "against the CA under the data dir's tls/, presenting a service's certificate where "
+        "mutual TLS asks for one.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="The data dir of `owui up --tls` (default: $OWUI_DATA_DIR or "
+        "~/.owui), whose tls/ holds the certificates.", show_default=False)] = None,
 ) -> None:
     """Show each service's /readyz; exit 0 only if all five are ready."""
     import asyncio
@@ -27,8 +39,12 @@ def status(
     from rich.console import Console
     from rich.table import Table
 
-    urls = {name: base_url(host, p) for name, p in resolve_ports(base_port, port).items()}
-    results = asyncio.run(_probe_all(urls, timeout))
+    from owui.cli.certs import https
+
+    urls = {name: https(base_url(host, p)) if tls else base_url(host, p)
+            for name, p in resolve_ports(base_port, port).items()}
+    verify = _tls_context(data_dir) if tls else None
+    results = asyncio.run(_probe_all(urls, timeout, verify))
     table = Table()
     for column in ("service", "url", "status", "detail"):
         table.add_column(column)
@@ -39,12 +55,37 @@ def status(
     raise typer.Exit(0 if all(state == "ready" for state, _ in results.values()) else 1)
 
 
-async def _probe_all(urls: dict[str, str], seconds: float) -> dict[str, tuple[str, str]]:
+def _tls_context(data_dir: Path | None) -> ssl.SSLContext | None:
+    """What `--tls` verifies against and presents: the services' own TLS variables when set,
+    else the certificates `owui up --tls` made (the gateway's pair as the client's)."""
+    from owui.cli.certs import CertSet
+    from owui.core.tls import probe_context
+
+    if os.environ.get("OWUI_TLS_CA"):
+        env: dict[str, str] = dict(os.environ)
+    else:
+        data = data_dir or Path(os.environ.get("OWUI_DATA_DIR") or Path.home() / ".owui")
+        chosen = CertSet(data.expanduser().resolve() / "tls")
+        if not chosen.exists():
+            typer.echo(f"owui: no certificates in {chosen.folder} for --tls (made by "
+                       "`owui up --tls` or `owui certs`; or set OWUI_TLS_CA)", err=True)
+            raise typer.Exit(2)
+        env = chosen.service_env("gateway")
+    try:
+        return probe_context(env)
+    except (OSError, ValueError) as exc:  # unreadable files, a key that does not match
+        typer.echo(f"owui: cannot read the certificates for --tls: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+async def _probe_all(urls: dict[str, str], seconds: float,
+                     verify: ssl.SSLContext | None = None) -> dict[str, tuple[str, str]]:
     import asyncio
 
     import httpx
 
-    async with httpx.AsyncClient(timeout=seconds, trust_env=False) as client:
+    async with httpx.AsyncClient(timeout=seconds, trust_env=False,
+                                 verify=verify if verify is not None else True) as client:
         answers = await asyncio.gather(*(_probe(client, url) for url in urls.values()))
     return dict(zip(urls, answers, strict=True))
 
@@ -59,6 +100,9 @@ async def _probe(client: httpx.AsyncClient, url: str) -> tuple[str, str]:
         return "down", "no connection in time"
     except httpx.TimeoutException:  # it accepted the connection, so something is listening
         return "unavailable", "no answer in time"
+    except httpx.RemoteProtocolError as exc:  # what a server of HTTPS does to a plain request
+        hint = " (serving HTTPS? try --tls)" if url.startswith("http://") else ""
+        return "down", _reason(exc) + hint
     except httpx.HTTPError as exc:
         return "down", _reason(exc)
     if response.status_code == 200:

@@ -166,8 +166,13 @@ class Supervisor:
         self._printer = Printer(output=self.output, width=width)
         for child, colour in zip(self.children, get_colours(), strict=False):
             child.colour = colour
-        # Plain http to our own services only: no CA bundle to load (tens of ms at start).
-        self._client = httpx.AsyncClient(timeout=2.0, trust_env=False, verify=False)
+        # Plain http: no CA bundle to load (tens of ms at start). Under `owui up --tls`: the
+        # services' CA and a service's certificate, which mutual TLS asks of every client.
+        from owui.core.tls import probe_context
+
+        tls = next((c.env for c in self.children if c.url.startswith("https://")), None)
+        verify = probe_context(tls) if tls is not None else None
+        self._client = httpx.AsyncClient(timeout=2.0, trust_env=False, verify=verify or False)
 
     async def _start_up(self) -> int | None:
         """None once all are ready; else the exit code (0 when stopped by a signal)."""

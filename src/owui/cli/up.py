@@ -62,10 +62,6 @@ def up(
     if tls:
         from owui.cli.certs import for_up
 
-        if env.get("OWUI_TLS_REQUIRE_CLIENT_CERT", "").strip().lower() in ("1", "true", "yes"):
-            # The supervisor's readiness probe has no client certificate yet.
-            raise fail("owui up --tls runs without mutual TLS: unset "
-                       "OWUI_TLS_REQUIRE_CLIENT_CERT (owui serve runs it, see the README)")
         try:
             certs = for_up(env, client_host(host))
         except (OSError, ValueError) as exc:
