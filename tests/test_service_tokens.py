@@ -11,7 +11,7 @@ import httpx
 import jwt
 import pytest
 
-from owui.core.tokens import issue_token
+from owui.core.tokens import issue_token, verify_token
 from tests.conftest import bearer
 
 SERVICES = ("gateway", "inference", "agent", "retrieval", "chat")
@@ -78,3 +78,10 @@ def test_pending_token_is_refused_by_services(stack, jwt_secret: str) -> None:
     token, _ = issue_token(jwt_secret, "u1", "pending", timedelta(minutes=5))
     response = httpx.get(stack.url("chat") + "/api/v1/chats/", headers=bearer(token))
     assert response.status_code == 403
+
+
+def test_a_token_carries_the_users_name_when_issued_with_one(jwt_secret: str) -> None:
+    named, _ = issue_token(jwt_secret, "u1", "user", timedelta(minutes=5), name="Ada")
+    assert verify_token(jwt_secret, named).name == "Ada"
+    plain, _ = issue_token(jwt_secret, "u1", "user", timedelta(minutes=5))
+    assert verify_token(jwt_secret, plain).name is None

@@ -1,6 +1,7 @@
 """Tokens at every route: a signed-out token is refused by the gateway everywhere, and every
 service reached directly refuses a missing, garbage, expired, foreign-key, `alg: none`,
-role-less or unknown-role token (401) on each of its own routes, even one aimed at real data."""
+role-less or unknown-role token (401) on each of its own routes, even one aimed at real data.
+What a token says of its user is the gateway's: a turn stores the name signed into it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import httpx
 import pytest
 
 from owui.core.services import NAMES
-from tests.authz.conftest import World
+from tests.authz.conftest import MODEL, World
 from tests.authz.operations import PUBLIC, Call, each_call
 from tests.authz.owners import client_for, ok, owner, sign_in
 from tests.authz.probe import judge
@@ -59,3 +60,23 @@ def test_every_service_refuses_bad_tokens_on_every_route(world: World, jwt_secre
             found = judge(client, calls, _refused, world.alice, False)
         problems += [f"{label}: {p}" for p in found]
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+def test_a_turn_names_its_author_as_the_gateway_signed_it(world: World) -> None:
+    """The user's message a turn stores carries `user_id` and `user {id, name}` as Open WebUI
+    stores them: the name from the token the gateway issued (a session's, or the one it mints
+    for an API key), never from the request."""
+    dana = owner(world.stack.gateway, "Dana")
+    key = ok(dana.client.post("/api/v1/auths/api_keys", json={"name": "turns"}), 201)["api_key"]
+    chat = ok(dana.client.post("/api/v1/chats/new", json={"chat": {"title": "who"}}))["id"]
+    with client_for(world.stack.gateway, key) as by_key:
+        for client in (dana.client, by_key):
+            ok(client.post(f"/api/v1/chats/{chat}/completions", json={
+                "model": MODEL, "content": "hi", "stream": False,
+                "user": {"id": world.alice.id, "name": "Alice"}}), 422)  # not the form's to say
+            ok(client.post(f"/api/v1/chats/{chat}/completions", json={
+                "model": MODEL, "content": "hi", "stream": False}))
+    stored = ok(dana.client.get(f"/api/v1/chats/{chat}"))["chat"]["history"]["messages"]
+    authors = [(m["user_id"], m["user"]) for m in stored.values() if m["role"] == "user"]
+    assert authors == [(dana.id, {"id": dana.id, "name": "Dana"})] * 2, authors
+    dana.client.close()

@@ -27,18 +27,26 @@ class Claims:
     jti: str
     exp: int
     iat: float
+    # The user's display name when the token was issued (the gateway, which owns users, puts
+    # it in), so that a service can write it (the author of a chat message) without asking the
+    # gateway on the hot path. A name change shows in the next token, not in those already out;
+    # None in a token that carries none (one minted by a script or a test).
+    name: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
 
-def issue_token(secret: str, sub: str, role: Role, expires_in: timedelta,
-                **extra: object) -> tuple[str, int]:
-    """Return the token and its expiry as a Unix timestamp."""
+def issue_token(secret: str, sub: str, role: Role, expires_in: timedelta, *,
+                name: str | None = None, **extra: object) -> tuple[str, int]:
+    """Return the token and its expiry as a Unix timestamp. `name`: the user's display name
+    (see Claims.name)."""
     now = time.time()
     exp = int(now + expires_in.total_seconds())
     payload = {"sub": sub, "role": role, "jti": uuid.uuid4().hex, "iat": now, "exp": exp, **extra}
+    if name is not None:
+        payload["name"] = name
     return jwt.encode(payload, secret, algorithm=ALGORITHM), exp
 
 
@@ -50,8 +58,10 @@ def verify_token(secret: str, token: str) -> Claims:
         raise InvalidToken(str(exc)) from None
     if payload["role"] not in _ROLES:
         raise InvalidToken(f"unknown role {payload['role']!r}")
+    name = payload.get("name")
     return Claims(str(payload["sub"]), payload["role"], str(payload["jti"]),
-                  int(payload["exp"]), float(payload["iat"]))
+                  int(payload["exp"]), float(payload["iat"]),
+                  name if isinstance(name, str) else None)
 
 
 class TokenVerifier:

@@ -50,8 +50,9 @@ class ApiKeys:
             api_key, user = found
             api_key.last_used_at = int(now)
             await session.commit()
-        token, _exp = issue_token(self.secret, user.id, user.role, MINTED_TOKEN_LIFETIME,
-                                  api_key=api_key.id)
+        # The user's name as of now (Claims.name): a change shows within CACHE_SECONDS.
+        token, _exp = issue_token(self.secret, user.id, user.role,
+                                  MINTED_TOKEN_LIFETIME, name=user.name, api_key=api_key.id)
         claims = verify_token(self.secret, token)
         refresh_at = now + min(CACHE_SECONDS, MINTED_TOKEN_LIFETIME.total_seconds() / 2)
         self._cache[digest] = _Minted(api_key.id, claims, token, claims.iat, refresh_at)

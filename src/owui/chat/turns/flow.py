@@ -44,7 +44,7 @@ async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Cl
                        reuse_user_message: bool = False) -> Begun:
     """A turn in a chat, begun. `system`: system messages before the form's own prompt;
     `reuse_user_message`: see placing.place."""
-    ask = parse(form)
+    ask = parse(form, user)
     async with turns.lock(chat_id):
         placed = await place(conn, chat_id, user.sub, ask,
                              reuse_user_message=reuse_user_message)
@@ -69,7 +69,7 @@ async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Cl
 def begin_unstored(turns: Turns, user: Claims, token: str, form: TurnForm,
                    sent: Messages) -> Begun:
     """A turn without a chat, begun, on the messages `sent` (their system messages first)."""
-    ask = parse(form)
+    ask = parse(form, user)
     sent = [{"role": m.get("role"), "content": m.get("content")} for m in sent
             if isinstance(m, dict)]
     system = [m for m in sent if m["role"] == "system"]

@@ -13,6 +13,7 @@ from owui.chat.errors import InvalidChat, TooLarge
 from owui.chat.limits import MAX_CONTENT_CHARS, MAX_MESSAGE_ID_CHARS
 from owui.chat.models import new_id, now
 from owui.chat.tree import MessageIn, parse_message
+from owui.core.tokens import Claims
 
 ID = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
 # Keys of Open WebUI's body that are not the model's parameters.
@@ -138,14 +139,25 @@ class Ask:
         return {**self.run, "messages": messages, "chat_id": chat_id}
 
 
-def parse(form: TurnForm) -> Ask:
-    """The form checked, and its messages made (new ids where the client chose none)."""
+def author(user: Claims) -> dict[str, Any]:
+    """Who wrote a user message, as Open WebUI stores it on the message (`user_id`, `user`). The
+    name is the token's (Claims.name: no call to the gateway before the first token), so a
+    name changed since the token was issued shows from the next token on; a token without
+    one (a script's) gives the id alone."""
+    if user.name is None:
+        return {"user_id": user.sub}
+    return {"user_id": user.sub, "user": {"id": user.sub, "name": user.name}}
+
+
+def parse(form: TurnForm, user: Claims) -> Ask:
+    """The form checked, and its messages made (new ids where the client chose none), the
+    user's written by `user`."""
     form.check()
     stamp = now()
     user_message = None
     if not form.regenerate():
         raw = {"id": form.user_message_id or new_id(), "role": "user", "content": form.content,
-               "timestamp": stamp, "models": [form.model]}
+               "timestamp": stamp, "models": [form.model], **author(user)}
         if form.files:
             raw["files"] = form.files
         user_message = parse_message(raw)

@@ -47,8 +47,10 @@ def _sign_in(request: Request, response: Response, user: User) -> SessionUserRes
     """A new token, also as the web app's httpOnly cookie (its <img> and socket requests
     carry no header); Secure when the request came over HTTPS (see credentials.py)."""
     settings = runtime_of(request).settings
+    # The name rides in the token for the services that write it (chat: a message's author);
+    # a later change of name shows from the next sign-in on.
     token, expires_at = issue_token(settings.jwt_secret, user.id, user.role,  # type: ignore[arg-type]
-                                    settings.jwt_expires)
+                                    settings.jwt_expires, name=user.name)
     response.set_cookie(COOKIE, token, max_age=max(0, expires_at - int(time.time())), path="/",
                         httponly=True, samesite="lax", secure=is_secure(request.scope))
     return session_user(user, token, expires_at)
