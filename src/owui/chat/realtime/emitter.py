@@ -9,7 +9,7 @@ from typing import Any
 
 import socketio
 
-from owui.chat.realtime.rooms import rooms_of
+from owui.chat.realtime.rooms import chat_room, rooms_of
 
 log = logging.getLogger("owui.chat.realtime")
 EVENT = "events"  # the name the 0.12 web app listens to (not the older `chat-events`)
@@ -21,9 +21,18 @@ class Emitter:
 
     async def emit(self, user_id: str, chat_id: str | None, message_id: str | None, kind: str,
                    data: Any) -> None:
+        await self._send(kind, chat_id, message_id, data, rooms_of(user_id, chat_id), None)
+
+    async def emit_to_chat(self, chat_id: str, message_id: str, kind: str, data: Any,
+                           skip_sid: str | None = None) -> None:
+        """To the pages that joined the chat only (its room), but `skip_sid`."""
+        await self._send(kind, chat_id, message_id, data, [chat_room(chat_id)], skip_sid)
+
+    async def _send(self, kind: str, chat_id: str | None, message_id: str | None, data: Any,
+                    rooms: list[str], skip_sid: str | None) -> None:
         payload = {"chat_id": chat_id, "message_id": message_id,
                    "data": {"type": kind, "data": data}}
         try:
-            await self.sio.emit(EVENT, payload, to=rooms_of(user_id, chat_id))
+            await self.sio.emit(EVENT, payload, to=rooms, skip_sid=skip_sid)
         except Exception:  # a socket or Redis gone: the web app reloads the chat from the store
             log.exception("emitting %s of chat %s failed", kind, chat_id)

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from owui.chat.rawdb import RawPool
 from owui.chat.realtime.auth import Refused, socket_user, token_in, verified
-from owui.chat.realtime.emitter import EVENT, Emitter
+from owui.chat.realtime.emitter import Emitter
 from owui.chat.realtime.rooms import chat_room, owns_chat, user_room
 from owui.core import metrics
 from owui.core.asgi import send_error
@@ -33,7 +33,7 @@ from owui.core.config import Settings
 from owui.core.tokens import TokenVerifier
 
 log = logging.getLogger("owui.chat.realtime")
-CatchUp = Callable[[str, str], list[tuple[str, str, Any]]]  # (user id, chat id) -> events
+CatchUp = Callable[[str, str], None]  # (user id, chat id): a page joined the chat
 MAX_CHAT_ID_CHARS = 128
 # Seconds between pings and the wait for the answer: a socket left by a vanished client goes
 # within a minute; the app's own heartbeat is every 30 s.
@@ -60,8 +60,8 @@ class Realtime:
         self.verifier = TokenVerifier(settings.jwt_secret)
         self.pool = pool
         self.emitter = Emitter(self.sio)
-        # What a page that joins a chat hears at once: (message id, event type, data) of the
-        # answers being written in it (the web-app turns', given by chat/runtime.py).
+        # Told when a page joins a chat: the answers being written in it send their output so
+        # far to the chat's room (the web-app turns', given by chat/runtime.py).
         self.catch_up = catch_up
         self.sio.on("disconnect", self.disconnect)
         for event, handler in (("connect", self.connect), ("user-join", self.user_join),
@@ -140,7 +140,8 @@ class Realtime:
         """`events:chat {chat_id, data: {type: join|leave}}`: into a chat's room, for one's own
         chats only; acknowledged true or false, as Open WebUI does (the app refreshes the chat
         after its join). A joined page hears at once what answers of the chat have said so far
-        (`catch_up`), which the store keeps only once they end. Other types (`typing`,
+        (`catch_up`, then every REFRESH_S of turns/webapp_events.py while they are written),
+        which the store keeps only once they end. Other types (`typing`,
         `last_read_at`) are not served: false."""
         chat_id = data.get("chat_id") if isinstance(data, dict) else None
         event = data.get("data") if isinstance(data, dict) else None
@@ -161,9 +162,7 @@ class Realtime:
             return False
         await self.sio.enter_room(sid, chat_room(chat_id))
         if self.catch_up is not None:
-            for message_id, kind_said, said in self.catch_up(user_id, chat_id):
-                await self.sio.emit(EVENT, {"chat_id": chat_id, "message_id": message_id,
-                                            "data": {"type": kind_said, "data": said}}, to=sid)
+            self.catch_up(user_id, chat_id)
         return True
 
 

@@ -153,6 +153,9 @@ class WebTurn:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     item_id: str = field(default_factory=lambda: f"msg_{uuid.uuid4().hex[:24]}")  # `output`'s
     said: str = ""  # the text the sockets have heard so far (the relay's deltas)
+    session_id: str = ""  # the socket that sent it (hears every delta: no refresh of the whole)
+    # Set when a page joins the chat mid-answer: the relay sends the output so far at once.
+    joined: asyncio.Event = field(default_factory=asyncio.Event)
     speaking: bool = False  # the relay has begun: the app knows the answer
 
     def output(self, text: str, status: str) -> list[dict[str, Any]]:
@@ -171,12 +174,13 @@ class WebTurns:
     def of_chat(self, chat_id: str) -> list[WebTurn]:
         return [t for t in self.running.values() if t.chat_id == chat_id]
 
-    def catch_up(self, user_id: str, chat_id: str) -> list[tuple[str, str, Any]]:
-        """For a page that joins the chat (a reload mid-answer): each answer's output so far,
-        as the sockets heard it, which the app takes in place of what it had; the deltas
-        that follow add to it."""
-        return [(t.task_id, "chat:completion", {"output": t.output(t.said, "in_progress")})
-                for t in self.of_chat(chat_id) if t.user_id == user_id and t.speaking]
+    def catch_up(self, user_id: str, chat_id: str) -> None:
+        """A page joined the chat (a reload mid-answer): the relays of its answers being
+        written send their output so far to the chat's room now (webapp_events.py: in order
+        with the deltas, which a reply sent from here could overtake or repeat)."""
+        for t in self.of_chat(chat_id):
+            if t.user_id == user_id and t.speaking:
+                t.joined.set()
 
     async def stop(self, web: WebTurn) -> None:
         """The answer stops where it is (stored as written, stopped); the work after it is
@@ -224,7 +228,7 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
     begun.turn.extra["meta"] = {"task_id": begun.turn.message_id}  # stored with the answer
     tasks = body.background_tasks or BackgroundTasks()
     return WebTurn(begun.turn.message_id, chat_id, user.sub, token, body.user_message.id,
-                   folder_id, title, new, tasks, begun)
+                   folder_id, title, new, tasks, begun, session_id=body.session_id)
 
 
 def _begin_temporary(turns: Turns, user: Claims, token: str, chat_id: str, body: WebAppBody,

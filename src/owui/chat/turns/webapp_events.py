@@ -14,6 +14,13 @@ them (its samples: `openwebui-0.12.4-samples.json`):
     chat:tags             [names]                      a new chat, when asked for
     chat:active           {active: false, folder_id}
 
+While the answer is written, its whole output so far also goes to the pages that joined the
+chat (its room), but the one that sent it, as `chat:completion {output}` at most every
+REFRESH_S (as Open WebUI sends it to the chat's room): the app takes it in place of its text.
+A page reloaded mid-answer joins the chat while it still loads it, so the one-off catch-up of
+its join may come before the page has the message, which the store holds empty until the
+answer ends (no write a token); the next refresh gives it the whole text, the deltas add to it.
+
 The title, follow-ups and tags come from the agent's tasks, as the pipeline's own titler does,
 and are stored: the title unless the user renamed the chat meanwhile, the follow-ups on the
 answer (`followUps`, beside its `output` and `meta.task_id`, as Open WebUI keeps them), the
@@ -23,6 +30,7 @@ tags on the chat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -35,9 +43,14 @@ from owui.chat.turns.running import Turns
 from owui.chat.turns.title import MAX_TAGS, MAX_TITLE_CHARS, apply_title_and_tags
 from owui.chat.turns.turn import Turn
 from owui.chat.turns.webapp import WebTurn, WebTurns
+from owui.core.background import cancel_and_wait
 
 log = logging.getLogger("owui.chat.turns")
 MAX_FOLLOW_UPS = 5
+REFRESH_S = 0.15  # seconds between two refreshes of the whole output (Open WebUI's throttle)
+# An output unchanged is sent again this often: a page loaded during a pause (a tool running,
+# a slow model) has the text before the next token.
+IDLE_REFRESH_S = 1.0
 
 
 class Relay:
@@ -52,6 +65,9 @@ class Relay:
         self.head = {"id": f"chatcmpl-{turn.message_id}", "object": "chat.completion.chunk",
                      "created": int(time.time()), "model": turn.model}
         self.usage: dict[str, Any] | None = None
+        # Held while a delta is added to `said` and sent, and while the whole output is: on
+        # every socket a refresh comes after the deltas it holds, and before the others.
+        self.speech = asyncio.Lock()
 
     async def emit(self, kind: str, data: Any, message_id: str | None = None) -> None:
         web = self.web
@@ -77,11 +93,17 @@ class Relay:
             {"index": 0, "delta": {"role": "assistant", "content": ""},
              "finish_reason": None}]})
         ended: Event = {"type": "error", "detail": "The turn ended without an answer."}
-        async for event in web.begun.events():
-            if event["type"] in ("done", "error"):
-                ended = event
-                break
-            await self.relay(event)
+        refresher = None if web.temporary else asyncio.create_task(
+            self.refresh(), name=f"webapp-refresh-{web.task_id}")
+        try:
+            async for event in web.begun.events():
+                if event["type"] in ("done", "error"):
+                    ended = event
+                    break
+                await self.relay(event)
+        finally:  # never mid-send: the end's events follow the last refresh
+            async with self.speech:
+                await cancel_and_wait(refresher)
         try:
             if ended["type"] == "error":
                 await self.emit("chat:completion", {"error": {"content": ended.get("detail")},
@@ -96,10 +118,11 @@ class Relay:
         kind = event["type"]
         if kind == "token":
             delta = event.get("content") or ""
-            self.web.said += delta  # before the emit: a page joining now hears it in its catch-up
-            await self.emit("response:completion", {
-                "type": "response.output_text.delta", "item_id": self.web.item_id,
-                "output_index": 0, "content_index": 0, "delta": delta})
+            async with self.speech:  # contended only while a refresh is being sent
+                self.web.said += delta
+                await self.emit("response:completion", {
+                    "type": "response.output_text.delta", "item_id": self.web.item_id,
+                    "output_index": 0, "content_index": 0, "delta": delta})
         elif kind == "status":
             emitted = event.get("event") or {}
             await self.emit("status", emitted.get("data") or emitted)
@@ -116,6 +139,26 @@ class Relay:
                                        "error": bool(event.get("error")), "done": True})
         elif kind == "usage":
             self.usage = event.get("usage")
+
+    async def refresh(self) -> None:
+        """The whole output so far to the chat's room, every REFRESH_S while it grows (every
+        IDLE_REFRESH_S while it does not) and at once when a page joins, until cancelled as
+        the answer ends. The page that sent the turn is skipped: it hears every delta."""
+        web = self.web
+        sent, sent_at = "", 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):  # a page joined (WebTurns.catch_up): now
+                await asyncio.wait_for(web.joined.wait(), REFRESH_S)
+            joined = web.joined.is_set()
+            web.joined.clear()
+            if not joined and (not web.said or (
+                    web.said == sent and time.monotonic() - sent_at < IDLE_REFRESH_S)):
+                continue
+            async with self.speech:
+                sent, sent_at = web.said, time.monotonic()
+                await self.emitter.emit_to_chat(
+                    web.chat_id, self.turn.message_id, "chat:completion",
+                    {"output": web.output(sent, "in_progress")}, skip_sid=web.session_id or None)
 
     async def answered(self) -> None:
         web, turn = self.web, self.turn
