@@ -50,7 +50,7 @@ class AgentStack:
         return httpx.Client(base_url=self.gateway, headers=headers, timeout=60, **kwargs)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def agent_stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
                 ) -> Iterator[AgentStack]:
     log_dir = tmp_path_factory.mktemp("agent-logs")

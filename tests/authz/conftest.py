@@ -43,7 +43,7 @@ class World:
         return read_back(self.alice, self.admin.client)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def authz_stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
                 ) -> Iterator[FullStack]:
     # Plain accounts are users (the laptop default); code sessions outlive the matrix.
@@ -53,7 +53,7 @@ def authz_stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(authz_stack: FullStack) -> Iterator[World]:
     gateway = authz_stack.gateway
     admin = owner(gateway, "Admin")

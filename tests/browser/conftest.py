@@ -95,7 +95,7 @@ def _install_app(data_dir: Path, log_dir: Path) -> dict[str, str]:
     return {"FRONTEND_BUILD_DIR": str(app / "frontend"), "STATIC_DIR": str(app / "static")}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStack]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it as root "
@@ -128,13 +128,13 @@ def fresh_gateway(web_stack: WebStack, tmp_path: Path) -> Iterator[str]:
         proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # Debian's chromium, never `playwright install` (it downloads a browser build).
     launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,

@@ -89,7 +89,7 @@ def _user(account: dict[str, object], base: str) -> User:
     return User(str(account["id"]), str(account["token"]), base)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, jwt_secret: str,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     root = tmp_path_factory.mktemp(f"chat-{request.param}")

@@ -58,7 +58,7 @@ def _fake(module: str, name: str, env: dict[str, str], log_dir: Path) -> Proc:
                   str(port), "--log-level", "warning"], name, port, env, log_dir)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def infra(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Infra]:
     log_dir = tmp_path_factory.mktemp("inference-logs")
     fakes: dict[str, Proc] = {}
@@ -107,7 +107,7 @@ def infra(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
             proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(infra: Infra) -> str:
     """The OpenAI-compatible base URL through the gateway."""
     return f"{infra.gateway}/api/v1/inference"

@@ -103,7 +103,7 @@ def json_operations(document: dict[str, Any], target: str, base: str) -> list[Op
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def malformed(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str
               ) -> Iterator[MalformedStack]:
     data_dir = tmp_path_factory.mktemp("malformed-data")

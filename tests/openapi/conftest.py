@@ -28,7 +28,7 @@ class ApiStack:
         return self.stack.gateway
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api_stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[ApiStack]:
     data_dir = tmp_path_factory.mktemp("openapi-data")
     log_dir = tmp_path_factory.mktemp("openapi-logs")

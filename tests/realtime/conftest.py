@@ -40,7 +40,7 @@ class Alone:
         return response.json()["id"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alone]:
     secret = secrets.token_urlsafe(32)
     env = {"JWT_SECRET_KEY": secret, "OWUI_LOG_FORMAT": "text",
@@ -83,7 +83,7 @@ class Account:
         return bearer(self.token)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("realtime-data")
     log_dir = tmp_path_factory.mktemp("realtime-stack-logs")
@@ -100,17 +100,17 @@ def _account(stack: Stack, name: str) -> Account:
     return Account(str(answer["id"]), str(answer["token"]))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ada(stack: Stack) -> Account:
     return _account(stack, "Ada")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bea(stack: Stack) -> Account:
     return _account(stack, "Bea")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def second_chat(stack: Stack) -> Iterator[str]:
     """Another replica of the chat service, on the same database and Redis channel."""
     chat = stack.full.services["chat"]

@@ -30,7 +30,7 @@ S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
           "S3_REGION_NAME": "us-east-1", "S3_BUCKET_NAME": "owui-files"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def retrieval_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("retrieval-logs")
 
@@ -44,7 +44,7 @@ def _started(proc: Proc, path: str, timeout: float = 60.0) -> Proc:
     return proc
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory, retrieval_logs: Path,
                   ) -> Iterator[str]:
     port = free_port()
@@ -56,7 +56,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory, retrieval_logs: Path
     proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def s3_server(retrieval_logs: Path) -> Iterator[dict[str, str]]:
     """moto's S3 in server mode (real HTTP), with the bucket made."""
     import boto3
@@ -73,7 +73,7 @@ def s3_server(retrieval_logs: Path) -> Iterator[dict[str, str]]:
     proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_fake(retrieval_logs: Path) -> Iterator[str]:
     proc = start_fake("websearch", "websearch-fake", {}, retrieval_logs)
     yield proc.url
@@ -112,7 +112,7 @@ def _backend_env(request: pytest.FixtureRequest, backend: str, data_dir: Path) -
             "DATABASE_URL": make_database()}
 
 
-@pytest.fixture(scope="session", params=["lancedb", "chroma", "qdrant", "milvus"])
+@pytest.fixture(scope="package", params=["lancedb", "chroma", "qdrant", "milvus"])
 def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                jwt_secret: str, web_fake: str, retrieval_logs: Path) -> Iterator[Deployment]:
     backend = request.param

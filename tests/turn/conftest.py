@@ -19,7 +19,7 @@ from tests.support.procs import Proc, start_fake
 MODELS = "gpt-fake;gpt-fake-agent;gpt-fake-slow;gpt-fake-echo;text-embedding-fake"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
     proc = start_fake("openai", "openai-turn", {"FAKE_MODELS": MODELS},
                       tmp_path_factory.mktemp("turn-logs"))
@@ -29,7 +29,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
         proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
     proc = start_fake("websearch", "websearch-turn", {}, tmp_path_factory.mktemp("web-logs"))
     try:
@@ -38,7 +38,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
         proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def up(tmp_path_factory: pytest.TempPathFactory, provider: Proc, web: Proc
        ) -> Iterator[UpStack]:
     env = clean_env(OPENAI_API_BASE_URLS=f"{provider.url}/v1", OPENAI_API_KEYS="sk-fake",
@@ -56,7 +56,7 @@ def up(tmp_path_factory: pytest.TempPathFactory, provider: Proc, web: Proc
         stack.kill_everything()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def client(up: UpStack) -> Iterator[httpx.Client]:
     account = signup(up.url("gateway"), name="Turner", email="turner@turn.test")
     with httpx.Client(base_url=up.url("gateway"), headers=bearer(account["token"]),
