@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 from tests.agent.conftest import sse_events
 from tests.conftest import bearer, signup
 from tests.helpers_cli import UpStack, clean_env, ready, wait_until
-from tests.support.procs import Proc, start_fake
+from tests.support.procs import Proc, start_fake, start_service
 
 MODELS = "gpt-fake;gpt-fake-agent;gpt-fake-slow;gpt-fake-echo;text-embedding-fake"
 
@@ -132,3 +133,20 @@ class Reader:
     @property
     def start(self) -> dict[str, Any]:
         return self.seen[0]
+
+
+def start_inference_and_agent(base: dict[str, str], provider: Proc, name: str,
+                              tmp_path_factory: pytest.TempPathFactory, log_dir: Path,
+                              started: list[Proc]) -> Proc:
+    """The inference and agent services a chat replica's turns run through (not waited for);
+    both are added to `started` so the caller stops them. Returns the agent."""
+    inference = start_service("inference", {
+        **base, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp(f"{name}-inference")),
+        "ENABLE_OLLAMA_API": "false", "OPENAI_API_BASE_URLS": f"{provider.url}/v1"},
+        log_dir, wait=False)
+    started.append(inference)
+    agent = start_service("agent", {
+        **base, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp(f"{name}-agent")),
+        "INFERENCE_SERVICE_URL": inference.url}, log_dir, wait=False)
+    started.append(agent)
+    return agent

@@ -18,7 +18,15 @@ from owui.core.tokens import issue_token
 from tests.conftest import bearer
 from tests.support.postgres import make_postgres_database, postgres_server  # noqa: F401
 from tests.support.procs import Proc, start_service
-from tests.turn.conftest import Reader, messages, new_chat, turn, wait_message, words
+from tests.turn.conftest import (
+    Reader,
+    messages,
+    new_chat,
+    start_inference_and_agent,
+    turn,
+    wait_message,
+    words,
+)
 
 
 class PgStack:
@@ -45,15 +53,8 @@ def pg(tmp_path_factory: pytest.TempPathFactory, provider: Proc, jwt_secret: str
     base = {"JWT_SECRET_KEY": jwt_secret, "OWUI_LOG_FORMAT": "text", "OWUI_ACCESS_LOG": "false"}
     started: list[Proc] = []
     try:
-        inference = start_service("inference", {
-            **base, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("pg-inference")),
-            "ENABLE_OLLAMA_API": "false", "OPENAI_API_BASE_URLS": f"{provider.url}/v1"},
-            log_dir, wait=False)
-        started.append(inference)
-        agent = start_service("agent", {
-            **base, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("pg-agent")),
-            "INFERENCE_SERVICE_URL": inference.url}, log_dir, wait=False)
-        started.append(agent)
+        agent = start_inference_and_agent(base, provider, "pg", tmp_path_factory, log_dir,
+                                          started)
         env = {**base, "DATABASE_URL": make_postgres_database(), "AGENT_SERVICE_URL": agent.url,
                "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("pg-chat"))}
         chat = start_service("chat", env, log_dir, wait=False)

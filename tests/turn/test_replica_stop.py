@@ -20,7 +20,7 @@ from owui.core.tokens import issue_token
 from tests.conftest import bearer
 from tests.support.postgres import make_postgres_database, postgres_server  # noqa: F401
 from tests.support.procs import Proc, start_fake, start_service
-from tests.turn.conftest import Reader, messages, new_chat, words
+from tests.turn.conftest import Reader, messages, new_chat, start_inference_and_agent, words
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WORDS = 600  # 30 s of answer at 0.05 s a word: stopped long before its end
@@ -53,15 +53,8 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
             "FAKE_MODELS": "gpt-fake", "FAKE_WORDS": str(WORDS), "FAKE_CHUNK_DELAY": "0.05"},
             log_dir)
         started.append(provider)
-        inference = start_service("inference", {
-            **base, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("rs-inference")),
-            "ENABLE_OLLAMA_API": "false", "OPENAI_API_BASE_URLS": f"{provider.url}/v1"},
-            log_dir, wait=False)
-        started.append(inference)
-        agent = start_service("agent", {
-            **base, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("rs-agent")),
-            "INFERENCE_SERVICE_URL": inference.url}, log_dir, wait=False)
-        started.append(agent)
+        agent = start_inference_and_agent(base, provider, "rs", tmp_path_factory, log_dir,
+                                          started)
         env = {**base, "DATABASE_URL": make_postgres_database(), "AGENT_SERVICE_URL": agent.url,
                "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("rs-chat")),
                "REDIS_URL": REDIS_URL,
