@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import zlib
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.config import Role
 from owui.gateway.models import ApiKey, Revocation, User
+
+# Serialises sign-ups on PostgreSQL while the first account is decided.
+FIRST_ACCOUNT_LOCK = zlib.crc32(b"owui-gateway-first-account")
 
 API_KEY_PREFIX = "sk-"
 
@@ -33,15 +37,24 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
 
 async def create_user(session: AsyncSession, *, name: str, email: str, password_hash: str,
                       role: Role, profile_image_url: str | None = None) -> User:
-    """Insert a user; the earliest account of all becomes admin, whatever role was asked."""
+    """Insert a user; the first account of all becomes admin, whatever role was asked.
+
+    "First" is decided inside the inserting transaction, serialised with other sign-ups (SQLite
+    has one writer; PostgreSQL takes a transaction-scoped advisory lock): comparing creation
+    times after committing let two racing sign-ups each find itself earliest."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                              {"key": FIRST_ACCOUNT_LOCK})
     user = User(name=name.strip(), email=normalize_email(email), role=role,
                 password_hash=password_hash, profile_image_url=profile_image_url or "/user.png")
     session.add(user)
-    await session.commit()
-    first = await session.scalar(select(User.id).order_by(User.created_at, User.id).limit(1))
-    if first == user.id and user.role != "admin":
+    await session.flush()
+    others = await session.scalar(select(func.count()).select_from(User)
+                                  .where(User.id != user.id))
+    if not others:
         user.role = "admin"
-        await session.commit()
+    await session.commit()
     return user
 
 
