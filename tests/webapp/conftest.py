@@ -12,6 +12,7 @@ import pytest
 from owui.core.services import SERVICES
 from tests.support.procs import Proc, closed_port, start_service
 from tests.webapp.fake_build import write_build
+from tests.webapp.world import World, prepared_world
 
 
 @pytest.fixture
@@ -43,3 +44,10 @@ def app_gateway(start_gateway: Callable[..., Proc], build_dir: Path) -> Proc:
     """A gateway (no account yet) with the build in FRONTEND_BUILD_DIR/STATIC_DIR."""
     return start_gateway(FRONTEND_BUILD_DIR=str(build_dir / "frontend"),
                          STATIC_DIR=str(build_dir / "static"))
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[World]:
+    """The conformance test's stack (tests/webapp/world.py), shared by the modules that read it."""
+    with prepared_world(tmp_path_factory, jwt_secret) as prepared:
+        yield prepared
