@@ -81,6 +81,8 @@ class Chat(ChatBase):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    # Unread while updated_at is past it (Open WebUI's read state; None: never opened).
+    last_read_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Message(ChatBase):
@@ -140,6 +142,7 @@ class Share(ChatBase):
     current_message_id: Mapped[str | None] = mapped_column(String(MESSAGE_ID_LENGTH),
                                                            nullable=True)
     message_cut: Mapped[int] = mapped_column(BigInteger)
+    share_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
@@ -165,3 +168,44 @@ class Turn(ChatBase):
     user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
     runner: Mapped[str] = mapped_column(Text)
     started_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccessGrant(ChatBase):
+    """Who else may open a chat or a folder: a user or group, with read or write."""
+
+    __tablename__ = "access_grants"
+    __table_args__ = (
+        UniqueConstraint("resource_type", "resource_id", "principal_type", "principal_id",
+                         "permission", name="uq_access_grants_grant"),
+        Index("ix_access_grants_principal", "principal_type", "principal_id", "resource_type"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    resource_type: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    principal_type: Mapped[str] = mapped_column(String(32))
+    principal_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    permission: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Feedback(ChatBase):
+    """A rating of an answer, in Open WebUI's layout; chat and message copied out of `meta`."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        Index("ix_feedback_user_updated", "user_id", "updated_at"),
+        Index("ix_feedback_chat_message", "chat_id", "message_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    type: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    chat_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(MESSAGE_ID_LENGTH), nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)

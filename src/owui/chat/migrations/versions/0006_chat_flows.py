@@ -1,0 +1,68 @@
+"""chat flows: read state, access grants for chats and folders, rating feedback
+
+Revision ID: 0006
+Revises: 0005
+
+- `chats.last_read_at`: Open WebUI's unread mark (a chat is unread while `updated_at` is past it).
+- `access_grants`: who else may read a shared chat or folder (Open WebUI's `AccessGrantModel`:
+  a principal, user or group, and a permission, read or write, on a resource).
+- `shares.share_mode`: a share link's mode (Open WebUI's `ShareChatForm.share_mode`).
+- `feedback`: a rating of an answer (`/api/v1/evaluations/feedback`), as Open WebUI stores it;
+  `chat_id` and `message_id` are copied out of `meta` so that a message's rating is found by index.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN: SQLite supports it, so no table is rebuilt (chats carry search triggers).
+    op.add_column("chats", sa.Column("last_read_at", sa.BigInteger(), nullable=True))
+    op.add_column("shares", sa.Column("share_mode", sa.String(32), nullable=True))
+    op.create_table(
+        "access_grants",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("resource_type", sa.String(32), nullable=False),
+        sa.Column("resource_id", sa.String(36), nullable=False),
+        sa.Column("principal_type", sa.String(32), nullable=False),
+        sa.Column("principal_id", sa.String(64), nullable=False),
+        sa.Column("permission", sa.String(16), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.UniqueConstraint("resource_type", "resource_id", "principal_type", "principal_id",
+                            "permission", name="uq_access_grants_grant"),
+    )
+    op.create_index("ix_access_grants_principal", "access_grants",
+                    ["principal_type", "principal_id", "resource_type"])
+    op.create_table(
+        "feedback",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("user_id", sa.String(64), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=True),
+        sa.Column("meta", sa.JSON(), nullable=True),
+        sa.Column("snapshot", sa.JSON(), nullable=True),
+        sa.Column("chat_id", sa.String(36), nullable=True),
+        sa.Column("message_id", sa.String(128), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("ix_feedback_user_updated", "feedback", ["user_id", "updated_at"])
+    op.create_index("ix_feedback_chat_message", "feedback", ["chat_id", "message_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_feedback_chat_message", "feedback")
+    op.drop_index("ix_feedback_user_updated", "feedback")
+    op.drop_table("feedback")
+    op.drop_index("ix_access_grants_principal", "access_grants")
+    op.drop_table("access_grants")
+    with op.batch_alter_table("shares") as batch:
+        batch.drop_column("share_mode")
+    with op.batch_alter_table("chats") as batch:
+        batch.drop_column("last_read_at")
