@@ -1,4 +1,5 @@
-"""Rate limits: per user, per address before sign-in, stricter on sign-in; in memory and Redis."""
+"""Rate limits: what costs (model calls, uploads, searches) per user, a flood guard on every
+request, sign-ins per address and failed ones per account; in memory and through Redis."""
 
 from __future__ import annotations
 
@@ -51,3 +52,18 @@ def test_replicas_share_one_limit_through_redis(make_gateway, tmp_path) -> None:
         url = (one if index % 2 else two).url
         statuses.append(httpx.get(f"{url}/api/v1/auths/", headers=bearer(token)).status_code)
     assert statuses.count(200) == 6 and statuses[-2:] == [429, 429], statuses
+
+
+def test_costly_requests_have_a_budget_reads_do_not(make_gateway) -> None:
+    gw = make_gateway(MODEL_RATE_LIMIT="2/minute", SEARCH_RATE_LIMIT="1/minute").url
+    headers = bearer(signup(gw)["token"])
+    turns = [httpx.post(f"{gw}/api/chat/completions", headers=headers, json={}).status_code
+             for _ in range(3)]
+    assert 429 not in turns[:2] and turns[2] == 429, turns
+    # Another budget, and reads (the same service's) are not counted at all.
+    query = f"{gw}/api/v1/retrieval/query/doc"
+    assert httpx.post(query, headers=headers, json={}).status_code != 429
+    assert httpx.post(query, headers=headers, json={}).status_code == 429
+    assert 429 not in {httpx.get(f"{gw}/api/v1/chats/", headers=headers).status_code
+                       for _ in range(20)}
+    assert httpx.get(f"{gw}/api/v1/auths/", headers=headers).status_code == 200

@@ -1,6 +1,7 @@
 """`owui ingest PATH... --collection NAME`: upload files (folders are walked) through the
 gateway, follow each ingestion job with a progress bar, and add the files to a knowledge
-collection, made if no collection of that name is visible to the token's user."""
+collection, made if no collection of that name is visible to the token's user. A 429 or 503 is
+waited out as its Retry-After says (core/retry_after.py), not reported as a failure."""
 
 from __future__ import annotations
 
@@ -90,6 +91,8 @@ def ingest(
     import httpx
     from rich.console import Console
 
+    from owui.core.retry_after import RetryAfterTransport
+
     console = Console(stderr=True)
     if not token:
         console.print("owui: give a token with --token or OWUI_TOKEN")
@@ -99,7 +102,8 @@ def ingest(
         if not files:
             raise IngestError("no files of a supported type in the given paths")
         with httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(600, connect=10),
-                          headers={"Authorization": f"Bearer {token}"}) as client:
+                          headers={"Authorization": f"Bearer {token}"},
+                          transport=RetryAfterTransport()) as client:
             failures = _run(client, console, files, collection)
     except (IngestError, httpx.HTTPError) as exc:
         console.print(f"owui: {exc}")

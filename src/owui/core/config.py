@@ -103,11 +103,20 @@ class Settings(BaseSettings):
     jwt_secret_key: SecretStr | None = None
     jwt_expires_in: str = "7d"
     default_user_role: Role = "user"
+    # First values of the admin's auth settings (the gateway's live config changes them).
+    enable_signup: bool = True
+    enable_api_keys: bool = True
 
     # Gateway.
     cors_allow_origins: SemicolonList = Field(default_factory=lambda: ["*"])
-    rate_limit: str = "300/minute"
+    # Per user: every API request (a flood guard no person reaches), then what costs (model
+    # calls, uploads, searches); sign-ins per client address and failed ones per account.
+    rate_limit: str = "6000/minute"
+    model_rate_limit: str = "200/minute"
+    upload_rate_limit: str = "600/minute"
+    search_rate_limit: str = "200/minute"
     signin_rate_limit: str = "10/minute"
+    signin_account_rate_limit: str = "15/3 minutes"
     redis_url: str | None = None
     # The Redis pub/sub channel of the chat service's socket.io replicas (one per deployment).
     websocket_redis_channel: str = Field(default="owui-socketio", min_length=1)
@@ -343,7 +352,8 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
-    @field_validator("rate_limit", "signin_rate_limit")
+    @field_validator("rate_limit", "model_rate_limit", "upload_rate_limit",
+                     "search_rate_limit", "signin_rate_limit", "signin_account_rate_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
         from limits import parse

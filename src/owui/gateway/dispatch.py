@@ -27,7 +27,9 @@ from owui.gateway.credentials import (
 from owui.gateway.crud import API_KEY_PREFIX
 from owui.gateway.guard import BodyRejected, checked_body
 from owui.gateway.proxy import is_identity_header
+from owui.gateway.ratelimit import cost_of
 from owui.gateway.runtime import Runtime
+from owui.gateway.signin_limits import SIGNIN_PATH, AccountGuard, account_of
 from owui.gateway.sockets import reject
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auths/signin", "/api/v1/auths/signup"})
@@ -87,6 +89,11 @@ class GatewayMiddleware:
         except BodyRejected as exc:
             await send_error(send, exc.status, exc.detail)
             return
+        if path == SIGNIN_PATH and (email := account_of(body)) is not None:
+            guard = AccountGuard(runtime.limiter, runtime.settings.jwt_secret, scope, email)
+            if await guard.refused(send):
+                return
+            send = guard.watching(send)
         route = runtime.proxy.route(path)
         if route is not None and route.base_url is not None:
             assert upstream_token is not None
@@ -162,9 +169,13 @@ async def _retry_after(runtime: Runtime, scope: Scope, claims: Claims | None) ->
     limiter = runtime.limiter
     client = scope.get("client")
     address = client[0] if client else "unknown"
-    checks = [(limiter.default, f"user:{claims.sub}" if claims else f"addr:{address}")]
-    if scope["path"] in SIGN_IN_PATHS:
+    who = claims.sub if claims else address
+    checks = [(limiter.default, f"user:{who}" if claims else f"addr:{who}")]
+    path = scope["path"]
+    if path in SIGN_IN_PATHS:
         checks.append((limiter.signin, f"signin:{address}"))
+    elif (cost := cost_of(scope["method"], path)) is not None:
+        checks.append((limiter.costs[cost], f"{cost}:{who}"))
     for item, key in checks:
         retry_after = await limiter.retry_after(item, key)
         if retry_after is not None:

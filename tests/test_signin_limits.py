@@ -1,0 +1,78 @@
+"""Failed sign-ins per account (15 per 3 minutes by default), on top of the per-address limit:
+shared by replicas through Redis, and a stranger's failures do not lock the owner's browser out."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.conftest import signup
+from tests.test_ratelimit import REDIS_URL
+
+PASSWORD = "correct-horse"
+# Sign-ins per address unlimited here: every request comes from 127.0.0.1.
+MANY = {"SIGNIN_RATE_LIMIT": "100000/minute"}
+
+
+def _email() -> str:
+    return f"{uuid.uuid4().hex[:12]}@example.com"
+
+
+def _signin(url: str, email: str, password: str,
+            cookies: httpx.Cookies | None = None) -> httpx.Response:
+    return httpx.post(f"{url}/api/v1/auths/signin", cookies=cookies,
+                      json={"email": email, "password": password})
+
+
+def test_failures_per_account_are_limited(make_gateway) -> None:
+    gw = make_gateway(**MANY).url
+    victim, other = _email(), _email()
+    signup(gw, email=victim)
+    signup(gw, email=other)
+    statuses = [_signin(gw, victim, f"guess-{i}").status_code for i in range(15)]
+    assert statuses == [401] * 15
+    refused = _signin(gw, victim.upper(), PASSWORD)  # the account, however it is spelled
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 180
+    assert "sign-ins" in refused.json()["detail"]
+    # Another account, and an address that never failed, are not limited by this one.
+    assert _signin(gw, other, PASSWORD).status_code == 200
+
+
+def test_successful_signins_do_not_count(make_gateway) -> None:
+    gw = make_gateway(**MANY).url
+    email = _email()
+    signup(gw, email=email)
+    assert {_signin(gw, email, PASSWORD).status_code for _ in range(20)} == {200}
+
+
+def test_the_owners_browser_still_signs_in_while_a_stranger_fails(make_gateway) -> None:
+    gw = make_gateway(**MANY).url
+    email = _email()
+    signup(gw, email=email)
+    owner = _signin(gw, email, PASSWORD)
+    assert owner.status_code == 200
+    device = owner.cookies.get("owui-device")
+    assert device and "HttpOnly" in owner.headers["set-cookie"]
+    for _ in range(15):
+        assert _signin(gw, email, "stranger-guess").status_code == 401
+    assert _signin(gw, email, PASSWORD).status_code == 429  # no device cookie: waits
+    jar = httpx.Cookies({"owui-device": device})
+    assert _signin(gw, email, PASSWORD, jar).status_code == 200
+    # The cookie is bound to its account and cannot be forged for another.
+    nonce = device.split(".", 1)[0]
+    assert _signin(gw, email, PASSWORD, httpx.Cookies(
+        {"owui-device": f"{nonce}.forged"})).status_code == 429
+
+
+def test_replicas_share_the_count_through_redis(make_gateway, tmp_path) -> None:
+    shared = tmp_path / "shared"
+    env = {**MANY, "REDIS_URL": REDIS_URL}
+    one, two = make_gateway(data_dir=shared, **env), make_gateway(data_dir=shared, **env)
+    email = _email()
+    signup(one.url, email=email)
+    statuses = [_signin((one, two)[i % 2].url, email, "guess").status_code for i in range(15)]
+    assert statuses == [401] * 15
+    assert _signin(one.url, email, PASSWORD).status_code == 429
+    assert _signin(two.url, email, PASSWORD).status_code == 429
