@@ -209,3 +209,75 @@ class Feedback(ChatBase):
     message_id: Mapped[str | None] = mapped_column(String(MESSAGE_ID_LENGTH), nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Prompt(ChatBase):
+    """A prompt of the `/` menu (Open WebUI's workspace prompts); commands unique per user."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "command", name="uq_prompts_user_command"),
+        Index("ix_prompts_user_updated", "user_id", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    command: Mapped[str] = mapped_column(String(256))
+    name: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class PromptVersion(ChatBase):
+    """A prompt as it stood when saved (Open WebUI's prompt history: a commit and its parent)."""
+
+    __tablename__ = "prompt_versions"
+    __table_args__ = (Index("ix_prompt_versions_prompt", "prompt_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    prompt_id: Mapped[str] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per prompt: the order of saving
+    parent_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    commit_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Note(ChatBase):
+    """A note of the Notes page; times in nanoseconds, as Open WebUI keeps a note's."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_user_updated", "user_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    title: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    pinned_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Memory(ChatBase):
+    """A memory of the user's (Settings > Personalization); its vector is the retrieval
+    service's, in the user's memory collection, written only by the chat service."""
+
+    __tablename__ = "memories"
+    __table_args__ = (Index("ix_memories_user_updated", "user_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    type: Mapped[str] = mapped_column(String(16), default="context")
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)

@@ -1,37 +1,137 @@
-"""`/api/v1/notes`, as far as Open WebUI's web app reads it on every load: the pinned notes.
-
-owui keeps no notes yet, so none is pinned: the sidebar's "Pinned notes" section stays empty, as
-it does on Open WebUI for a user who never wrote one."""
+"""`/api/v1/notes`, as Open WebUI 0.12: the Notes page (create, edit, pin, search, delete) and
+the sidebar's pinned notes. Real-time co-editing (`ydoc:*` over socket.io) is not served: a
+note is saved whole by `update`. Notes are private to their owner."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, field_validator
+
+from owui.chat.crud import notes as rows
+from owui.chat.errors import InvalidChat
+from owui.chat.models import Note
 from owui.chat.responses import Json
+from owui.chat.routes.paging import Page
+from owui.chat.workspace import MAX_NAME_CHARS, MAX_NOTE_BYTES, check_bytes, owner
 from owui.core.auth import CurrentUser
+from owui.core.errors import not_found_response
+from owui.core.service import Session
+from owui.core.tokens import Claims
 
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
+_NOT_FOUND = not_found_response("No note of this id (or not yours).")
 
 
-class NoteUser(BaseModel):
-    id: str
-    name: str
+class NoteForm(BaseModel):
+    title: str = Field(max_length=MAX_NAME_CHARS)
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    access_grants: list[dict[str, Any]] | None = None
+
+    _data = field_validator("data", mode="before")(rows.clean_data)
 
 
-class NoteItemResponse(BaseModel):
-    """One note of a list, Open WebUI's shape."""
+class NoteUpdateForm(BaseModel):
+    title: str | None = Field(None, max_length=MAX_NAME_CHARS)
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
 
-    id: str
-    title: str
-    data: dict[str, object] | None
-    is_pinned: bool | None = False
-    updated_at: int
-    created_at: int
-    user: NoteUser | None = None
+    _data = field_validator("data", mode="before")(rows.clean_data)
 
 
-@router.get("/pinned", response_model=list[NoteItemResponse],
-            summary="The caller's pinned notes (none: owui keeps no notes yet)")
-async def pinned_notes(user: CurrentUser) -> Json:
-    return Json([])
+class NoteAccessGrantsForm(BaseModel):
+    access_grants: list[dict[str, Any]]
+
+
+def _check_size(note: Note) -> None:
+    """The note as it would be stored; past the limit nothing is (413)."""
+    check_bytes("The note", {"title": note.title, "data": note.data, "meta": note.meta},
+                MAX_NOTE_BYTES)
+
+
+def note_model(note: Note) -> dict[str, Any]:
+    return {"id": note.id, "user_id": note.user_id, "title": note.title, "data": note.data,
+            "meta": note.meta, "is_pinned": note.pinned_at is not None, "access_grants": [],
+            "created_at": note.created_at, "updated_at": note.updated_at}
+
+
+def note_item(note: Note, user: Claims) -> dict[str, Any]:
+    """A note in a list: its text cut short, and its owner."""
+    return {"id": note.id, "title": note.title, "data": rows.preview(note.data),
+            "is_pinned": note.pinned_at is not None, "updated_at": note.updated_at,
+            "created_at": note.created_at, "user": owner(user)}
+
+
+@router.get("/", summary="The caller's notes, the last changed first (60 a page)")
+async def list_notes(session: Session, user: CurrentUser, page: Page = None) -> Json:
+    return Json([note_item(n, user) for n in await rows.listed(session, user.sub, page)])
+
+
+@router.get("/pinned", summary="The caller's pinned notes, the last pinned first")
+async def pinned_notes(session: Session, user: CurrentUser) -> Json:
+    return Json([note_item(n, user) for n in await rows.pinned(session, user.sub)])
+
+
+@router.get("/search", summary="The Notes page: every word in the title or the text")
+async def search_notes(session: Session, user: CurrentUser,
+                       query: Annotated[str | None, Query(max_length=500)] = None,
+                       view_option: str | None = None, permission: str | None = None,
+                       order_by: str | None = None, direction: str | None = None,
+                       page: Page = 1) -> Json:
+    found, total = await rows.search(session, user.sub, rows.Query(
+        query, view_option, order_by, direction), page)
+    items = [{**note_model(n), "data": rows.preview(n.data), "user": owner(user)}
+             for n in found]
+    return Json({"items": items, "total": total})
+
+
+@router.post("/create")
+async def create_note(form: NoteForm, session: Session, user: CurrentUser) -> Json:
+    if form.access_grants:
+        raise InvalidChat("Notes are private to their owner: sharing comes with groups.")
+    note = rows.create(session, user.sub, form.title, form.data, form.meta)
+    _check_size(note)
+    await session.commit()
+    return Json(note_model(note))
+
+
+@router.get("/{id}", responses=_NOT_FOUND)
+async def get_note(id: str, session: Session, user: CurrentUser) -> Json:
+    return Json({**note_model(await rows.require(session, id, user.sub)), "write_access": True})
+
+
+@router.post("/{id}/update", responses=_NOT_FOUND)
+async def update_note(id: str, form: NoteUpdateForm, session: Session,
+                      user: CurrentUser) -> Json:
+    note = await rows.require(session, id, user.sub)
+    rows.update(note, form.model_dump(exclude_unset=True))
+    _check_size(note)
+    await session.commit()
+    return Json(note_model(note))
+
+
+@router.post("/{id}/access/update", responses=_NOT_FOUND,
+             summary="Sharing is not served yet: only an empty list (private) is taken")
+async def update_note_access(id: str, form: NoteAccessGrantsForm, session: Session,
+                             user: CurrentUser) -> Json:
+    note = await rows.require(session, id, user.sub)
+    if form.access_grants:
+        raise InvalidChat("Notes are private to their owner: sharing comes with groups.")
+    return Json(note_model(note))
+
+
+@router.post("/{id}/pin", responses=_NOT_FOUND, summary="Pins the note, or unpins it")
+async def pin_note(id: str, session: Session, user: CurrentUser) -> Json:
+    note = await rows.require(session, id, user.sub)
+    rows.toggle_pin(note)
+    await session.commit()
+    return Json(note_model(note))
+
+
+@router.delete("/{id}/delete", response_model=bool, responses=_NOT_FOUND)
+async def delete_note(id: str, session: Session, user: CurrentUser) -> Json:
+    await session.delete(await rows.require(session, id, user.sub))
+    await session.commit()
+    return Json(True)
