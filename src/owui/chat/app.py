@@ -8,10 +8,8 @@ from owui.chat.models import ChatBase
 from owui.chat.realtime import server as realtime
 from owui.chat.routes import (
     admin,
-    chat_actions,
     chats,
     completions,
-    evaluations,
     folders,
     lists,
     messages,
@@ -32,7 +30,6 @@ ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags
            shares.router, completions.router, messages.router, chats.router, notes.router,
            shared_folders.router, folders.router, tasks.router]
 ROUTERS += [prompts.router]  # the workspace's (`/{id}` paths last in each)
-ROUTERS += [chat_actions.router, evaluations.router]  # no fixed path they could swallow
 
 
 async def start(app: FastAPI) -> None:
