@@ -4,14 +4,15 @@ and files inside those; an admin reaches everything. Anything else is 404, as if
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.core.errors import ForbiddenError, NotFoundError
+from owui.core.errors import BadRequestError, ForbiddenError, NotFoundError
 from owui.core.tokens import Claims
 from owui.retrieval import crud
-from owui.retrieval.models import AccessGrant, File, Knowledge
+from owui.retrieval.models import AccessGrant, File, Knowledge, KnowledgeDirectory
 
 FILE_PREFIX = "file-"
 
@@ -72,6 +73,25 @@ async def file_for(session: AsyncSession, user: Claims, file_id: str, *,
     if write and not (user.is_admin or file.user_id == user.sub):
         raise ForbiddenError("Only the file's owner or an admin may change it.")
     return file
+
+
+async def check_upload_target(session: AsyncSession, user: Claims,
+                              metadata: dict[str, Any]) -> None:
+    """An upload's `knowledge_id` (and `directory_id`): the collection must be writable by
+    the caller (404 unseen, 403 read-only), the folder one of its own (404)."""
+    knowledge_id = metadata.get("knowledge_id")
+    if knowledge_id is None:
+        return
+    if not isinstance(knowledge_id, str) or not knowledge_id:
+        raise BadRequestError("The metadata's 'knowledge_id' must be a collection id.")
+    knowledge = await knowledge_for(session, user, knowledge_id, write=True)
+    directory_id = metadata.get("directory_id")
+    if directory_id is None or directory_id == "":
+        return
+    found = await session.get(KnowledgeDirectory, directory_id) if isinstance(
+        directory_id, str) else None
+    if found is None or found.knowledge_id != knowledge.id:
+        raise NotFoundError(f"Directory '{directory_id}' not found in this collection.")
 
 
 async def resolve(session: AsyncSession, user: Claims, names: Sequence[str]) -> list[str]:

@@ -12,7 +12,15 @@ from fastapi import FastAPI
 
 from owui.core.service import StartupError, create_service_app
 from owui.retrieval.models import RetrievalBase
-from owui.retrieval.routes import files, knowledge, retrieval
+from owui.retrieval.routes import (
+    file_queries,
+    files,
+    knowledge,
+    knowledge_dirs,
+    knowledge_files,
+    retrieval,
+    settings,
+)
 from owui.retrieval.runtime import Runtime
 from owui.retrieval.storage import StorageError
 from owui.retrieval.vectors import VectorStoreError
@@ -22,7 +30,7 @@ from owui.retrieval.web.engines import check_engine
 async def _start(app: FastAPI) -> None:
     settings = app.state.settings
     try:
-        runtime = Runtime.build(settings, app.state.db.sessions, app.state.http)
+        runtime = Runtime.build(settings, app.state.db, app.state.http)
     except (ValueError, StorageError, VectorStoreError) as exc:
         raise StartupError(f"The retrieval service cannot start: {exc}") from None
     if problem := check_engine(settings):
@@ -39,7 +47,9 @@ async def _stop(app: FastAPI) -> None:
 
 app = create_service_app(
     "retrieval",
-    routers=[files.router, knowledge.router, retrieval.router],
+    # Fixed paths first: `/files/search` is never read as a file id.
+    routers=[file_queries.router, files.router, knowledge.router, knowledge_files.router,
+             knowledge_dirs.router, settings.router, retrieval.router],
     metadata=RetrievalBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

@@ -90,13 +90,15 @@ async def file_counts(session: AsyncSession, ids: Sequence[str]) -> dict[str, in
     return {row[0]: row[1] for row in rows}
 
 
-async def link_file(session: AsyncSession, knowledge_id: str, file_id: str) -> bool:
+async def link_file(session: AsyncSession, knowledge_id: str, file_id: str,
+                    directory_id: str | None = None) -> bool:
     """Add the file to the collection, for the caller to commit; False when it was there
     already. The row is flushed: a second add of the same file waits for this one's commit
     (and then fails on the key) instead of copying the file's rows a second time."""
     if await session.get(KnowledgeFile, (knowledge_id, file_id)) is not None:
         return False
-    session.add(KnowledgeFile(knowledge_id=knowledge_id, file_id=file_id))
+    session.add(KnowledgeFile(knowledge_id=knowledge_id, file_id=file_id,
+                              directory_id=directory_id))
     await touch_knowledge(session, knowledge_id)
     await session.flush()
     return True

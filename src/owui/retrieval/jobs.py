@@ -24,7 +24,7 @@ from owui.retrieval.access import file_key
 from owui.retrieval.embeddings import EmbeddingUnavailable
 from owui.retrieval.extract import ExtractionError, extract_file
 from owui.retrieval.filetypes import kind_of
-from owui.retrieval.models import File, Job
+from owui.retrieval.models import File, Job, KnowledgeDirectory
 from owui.retrieval.pipeline import Pipeline, sections_text
 from owui.retrieval.storage import Storage, StorageError
 from owui.retrieval.tasks import Tasks
@@ -162,12 +162,28 @@ class Jobs:
         async with self.sessions() as session:
             if await crud.get_file(session, file.id) is None:
                 raise JobFailed("The file was deleted while it was processed.")
+            await self._join_collection(session, file)
             for knowledge_id in await crud.knowledge_ids_of_file(session, file.id):
                 await store.delete(collection=knowledge_id, file_id=file.id)
                 await store.copy(file_key(file.id), knowledge_id, file.id)
             await crud.update_job(session, job_id, commit=False, status="completed",
                                   stage="done", done=stored)
             await crud.set_file_status(session, file.id, "completed", content=content)
+
+    @staticmethod
+    async def _join_collection(session: AsyncSession, file: File) -> None:
+        """An upload for a collection (its `metadata.knowledge_id`, checked writable when it
+        came) joins it now that it is processed, in its folder if that is still there."""
+        data = (file.meta or {}).get("data") or {}
+        knowledge_id = data.get("knowledge_id")
+        if not isinstance(knowledge_id, str) or await crud.get_knowledge(
+                session, knowledge_id) is None:
+            return
+        directory = data.get("directory_id")
+        found = await session.get(KnowledgeDirectory, directory) if isinstance(
+            directory, str) else None
+        directory_id = found.id if found and found.knowledge_id == knowledge_id else None
+        await crud.link_file(session, knowledge_id, file.id, directory_id)
 
     def _progress(self, job_id: str):
         state = {"done": 0, "written": 0.0}

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from owui.core.db import Base, new_id, now_epoch
+from owui.core.live_config import live_config_table
 
 
 class RetrievalBase(Base):
@@ -54,7 +55,24 @@ class KnowledgeFile(RetrievalBase):
         ForeignKey("knowledge.id", ondelete="CASCADE"), primary_key=True)
     file_id: Mapped[str] = mapped_column(
         ForeignKey("files.id", ondelete="CASCADE"), primary_key=True, index=True)
+    # Where the file sits in the collection's folders (None: at the top).
+    directory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
+
+
+class KnowledgeDirectory(RetrievalBase):
+    """A folder inside a collection (Open WebUI 0.12); parent_id None: at the top."""
+
+    __tablename__ = "knowledge_directories"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    knowledge_id: Mapped[str] = mapped_column(
+        ForeignKey("knowledge.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    name: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
+    updated_at: Mapped[int] = mapped_column(Integer, default=now_epoch, onupdate=now_epoch)
 
 
 class AccessGrant(RetrievalBase):
@@ -105,3 +123,7 @@ class Job(RetrievalBase):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
     updated_at: Mapped[float] = mapped_column(Float, default=time.time, onupdate=time.time)
+
+
+# Settings an admin changes at run time (documents, web search): owui.core.live_config.
+LIVE_CONFIG = live_config_table(RetrievalBase.metadata)

@@ -7,19 +7,8 @@ from html import escape
 from typing import Any
 
 from owui.retrieval.search import hit_metadata
+from owui.retrieval.template import TEMPLATE
 from owui.retrieval.vectors import Hit
-
-TEMPLATE = """### Task:
-Answer the user's query using the context below. Cite the sources you use with their id in
-brackets, e.g. [1]. If the context does not contain the answer, say so rather than guessing.
-
-<context>
-{context}
-</context>
-
-<user_query>
-{query}
-</user_query>"""
 
 
 def last_user_message(messages: Sequence[dict[str, Any]]) -> str:
@@ -43,7 +32,14 @@ def _source_key(hit: Hit) -> str:
     return str(hit.meta.get("url") or hit.file_id)
 
 
-def build(query: str, hits: Sequence[Hit]) -> dict[str, Any]:
+def fill(template: str, context: str, query: str) -> str:
+    """The admin's template (Open WebUI's `{{CONTEXT}}`/`{{QUERY}}`, or owui's own)."""
+    if "{{CONTEXT}}" in template or "{{QUERY}}" in template:
+        return template.replace("{{CONTEXT}}", context).replace("{{QUERY}}", query)
+    return template.replace("{context}", context).replace("{query}", query)
+
+
+def build(query: str, hits: Sequence[Hit], template: str = TEMPLATE) -> dict[str, Any]:
     """Sources numbered in order of first appearance; each cites its chunks."""
     numbers: dict[str, int] = {}
     citations: list[dict[str, Any]] = []
@@ -62,7 +58,7 @@ def build(query: str, hits: Sequence[Hit]) -> dict[str, Any]:
         blocks.append(f'<source id="{numbers[key]}" name="{name}">{hit.text}</source>')
     context = "\n".join(blocks)
     return {"query": query, "context": context,
-            "prompt": TEMPLATE.format(context=context, query=query) if hits else "",
+            "prompt": fill(template or TEMPLATE, context, query) if hits else "",
             "citations": citations}
 
 

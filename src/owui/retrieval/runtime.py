@@ -15,11 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from owui.core.background import every
 from owui.core.config import Settings
+from owui.core.db import Database
+from owui.core.live_config import LiveConfig
 from owui.retrieval import crud
 from owui.retrieval.chunking import Chunker
 from owui.retrieval.clients.inference import InferenceClient
 from owui.retrieval.embeddings import Embedder, create_embedder
 from owui.retrieval.jobs import Jobs
+from owui.retrieval.live import CHUNKING, EMBEDDING, LiveSettings, defaults
+from owui.retrieval.models import LIVE_CONFIG
 from owui.retrieval.pipeline import Pipeline
 from owui.retrieval.storage import Storage, create_storage
 from owui.retrieval.tasks import Tasks
@@ -30,20 +34,19 @@ SWEEP_EVERY = 300.0  # seconds between sweeps of expired temporary collections
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    settings: Settings
+    live: LiveSettings  # the settings with the admin's changes laid over (live.py)
+    config: LiveConfig  # where those changes are stored and shared between replicas
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient  # web search engines and pages
     storage: Storage
     store: VectorStore
-    embedder: Embedder
     pipeline: Pipeline
     jobs: Jobs
     tasks: Tasks
     tmp_dir: Path
 
     @classmethod
-    def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession],
-              http: httpx.AsyncClient) -> Runtime:
+    def build(cls, settings: Settings, db: Database, http: httpx.AsyncClient) -> Runtime:
         """Raises ValueError, StorageError or VectorStoreError on a setting that cannot work."""
         chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
         storage = create_storage(settings)
@@ -53,15 +56,39 @@ class Runtime:
         tmp_dir.mkdir(parents=True, exist_ok=True)
         tasks = Tasks()
         pipeline = Pipeline(chunker, embedder, store, tasks)
-        jobs = Jobs(settings, sessions, storage, pipeline, tasks, tmp_dir)
-        return cls(settings, sessions, http, storage, store, embedder, pipeline, jobs, tasks,
-                   tmp_dir)
+        jobs = Jobs(settings, db.sessions, storage, pipeline, tasks, tmp_dir)
+        config = LiveConfig(db, LIVE_CONFIG, defaults(settings))
+        runtime = cls(LiveSettings(settings), config, db.sessions, http, storage, store,
+                      pipeline, jobs, tasks, tmp_dir)
+        config.on_change(runtime._settings_changed)
+        return runtime
+
+    @property
+    def settings(self) -> Settings:
+        return self.live.settings
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.pipeline.embedder
+
+    def _settings_changed(self, keys: set[str]) -> None:
+        """A stored setting changed (here or on another replica): lay it over the Settings,
+        and rebuild what was built from the old values."""
+        self.live.apply(self.config.snapshot(), keys)
+        settings = self.live.settings
+        if keys & CHUNKING:
+            self.pipeline.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+        if keys & EMBEDDING:
+            old = self.pipeline.embedder
+            self.pipeline.embedder = create_embedder(settings, InferenceClient(settings))
+            self.tasks.spawn(old.close(), "close-old-embedder")
 
     @property
     def max_file_size(self) -> int:
         return int(self.settings.rag_file_max_size * 1024 * 1024)
 
     async def start(self) -> None:
+        await self.config.start()
         if self.settings.rag_embedding_model_preload:
             # Else both load on first use, so an idle service stays small (~100 MB, not ~700).
             await self.store.start()
@@ -78,6 +105,7 @@ class Runtime:
             await session.commit()
 
     async def close(self) -> None:
+        await self.config.stop()
         await self.tasks.close()
         await self.embedder.close()
         await self.store.close()

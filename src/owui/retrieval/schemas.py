@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from owui.retrieval.models import AccessGrant, File, Job, Knowledge
+from owui.retrieval.models import AccessGrant, File, Job, Knowledge, KnowledgeDirectory
 from owui.retrieval.web.engines import MAX_QUERY
 
 NAME = Field(min_length=1, max_length=200)
@@ -34,7 +34,54 @@ class KnowledgeForm(BaseModel):
 
 class KnowledgeFileIdForm(BaseModel):
     file_id: str = Field(min_length=1, max_length=64)
-    directory_id: str | None = None
+    directory_id: str | None = Field(default=None, max_length=64)
+
+
+class ContentForm(BaseModel):
+    content: str = Field(max_length=5_000_000)
+
+
+class RenameForm(BaseModel):
+    filename: str = Field(min_length=1, max_length=255)
+
+    @field_validator("filename")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the filename is blank")
+        return value
+
+
+class AccessGrantsForm(BaseModel):
+    access_grants: list[GrantForm] = Field(max_length=1000)
+
+
+class DirectoryForm(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    parent_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value or "/" in value or value in (".", ".."):
+            raise ValueError("a directory name is not blank and has no '/'")
+        return value
+
+
+UNSET = "__unset__"
+
+
+class DirectoryUpdateForm(BaseModel):
+    """Open WebUI's: a field left out is unchanged; parent_id null moves to the top."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    parent_id: str | None = Field(default=UNSET, max_length=64)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        return None if value is None else DirectoryForm._plain_name(value)
 
 
 class QueryForm(BaseModel):
@@ -113,6 +160,20 @@ def file_view(file: File, *, content: bool = False) -> dict[str, Any]:
             "filename": file.filename, "data": data, "meta": file.meta or {},
             "created_at": file.created_at, "updated_at": file.updated_at,
             "job_id": file.job_id}
+
+
+def file_user_view(file: File, directory_id: str | None, path: str) -> dict[str, Any]:
+    """A file as a collection lists it (Open WebUI's FileUserResponse; who uploaded it is the
+    gateway's to say: `user` is null)."""
+    return {**file_view(file), "directory_id": directory_id, "directory_path": path,
+            "has_original": bool(file.path), "user": None}
+
+
+def directory_view(directory: KnowledgeDirectory) -> dict[str, Any]:
+    return {"id": directory.id, "knowledge_id": directory.knowledge_id,
+            "parent_id": directory.parent_id, "name": directory.name,
+            "user_id": directory.user_id, "created_at": directory.created_at,
+            "updated_at": directory.updated_at}
 
 
 def file_metadata_view(file: File) -> dict[str, Any]:

@@ -15,11 +15,13 @@ from fastapi.responses import StreamingResponse
 from owui.core.auth import CurrentUser, UserToken
 from owui.core.service import Session
 from owui.retrieval import crud
-from owui.retrieval.access import file_for
+from owui.retrieval.access import check_upload_target, file_for
+from owui.retrieval.filetypes import safe_filename
 from owui.retrieval.models import File, new_id
+from owui.retrieval.reprocess import replace_content
 from owui.retrieval.routes.common import delete_file
 from owui.retrieval.runtime import Runtime, RuntimeDep
-from owui.retrieval.schemas import file_view, job_view
+from owui.retrieval.schemas import ContentForm, RenameForm, file_view, job_view
 from owui.retrieval.storage import StorageError
 from owui.retrieval.upload import receive_upload
 
@@ -39,6 +41,9 @@ async def upload_file(request: Request, user: CurrentUser, token: UserToken, ses
     upload = await receive_upload(request, rt.tmp_dir, rt.max_file_size)
     file_id = new_id()
     try:
+        # A collection named in the metadata must be one the caller may add to: checked
+        # before anything is stored, so a refused upload leaves nothing behind.
+        await check_upload_target(session, user, upload.metadata)
         await rt.storage.put(file_id, upload.path)
     except (OSError, StorageError, RuntimeError) as exc:
         raise HTTPException(503, f"The file store ({rt.storage.name}) failed: {exc}") from None
@@ -46,6 +51,8 @@ async def upload_file(request: Request, user: CurrentUser, token: UserToken, ses
         upload.discard()
     meta = {"name": upload.filename, "content_type": upload.kind.content_type,
             "size": upload.size, "data": upload.metadata}
+    if user.is_admin:  # the HTML view shows only what an admin uploaded
+        meta["uploaded_by_admin"] = True
     file = File(id=file_id, user_id=user.sub, hash=upload.sha256, filename=upload.filename,
                 path=file_id, status="pending" if process else "stored", meta=meta)
     session.add(file)
@@ -86,13 +93,17 @@ async def get_content(file_id: str, user: CurrentUser, session: Session, rt: Run
     headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(file.filename)}"}
     if (file.meta or {}).get("size"):
         headers["Content-Length"] = str(file.meta["size"])
-    try:
-        chunks = await asyncio.to_thread(_first_and_rest, rt, file.path)
-    except (OSError, StorageError, RuntimeError) as exc:
-        raise HTTPException(404, f"The content of file '{file_id}' is gone: "
-                                 f"{exc.__class__.__name__}") from None
+    chunks = await _opened(rt, file)
     media_type = (file.meta or {}).get("content_type") or "application/octet-stream"
     return StreamingResponse(chunks, media_type=media_type, headers=headers)
+
+
+async def _opened(rt: Runtime, file: File) -> Any:
+    try:
+        return await asyncio.to_thread(_first_and_rest, rt, file.path)
+    except (OSError, StorageError, RuntimeError) as exc:
+        raise HTTPException(404, f"The content of file '{file.id}' is gone: "
+                                 f"{exc.__class__.__name__}") from None
 
 
 def _first_and_rest(rt: Runtime, key: str) -> Any:
@@ -151,3 +162,52 @@ async def remove_file(file_id: str, user: CurrentUser, session: Session,
     file = await file_for(session, user, file_id, write=True)
     await delete_file(rt, session, file)
     return {"message": "File deleted successfully"}
+
+
+@router.get("/{file_id}/data/content")
+async def get_data_content(file_id: str, user: CurrentUser, session: Session,
+                           ) -> dict[str, str]:
+    """The text extracted from the file (what is searched)."""
+    file = await file_for(session, user, file_id)
+    return {"content": file.content or ""}
+
+
+@router.post("/{file_id}/data/content/update")
+async def update_data_content(file_id: str, form: ContentForm, user: CurrentUser,
+                              token: UserToken, session: Session,
+                              rt: RuntimeDep) -> dict[str, Any]:
+    file = await file_for(session, user, file_id, write=True)
+    if file.status == "pending":
+        raise HTTPException(409, f"File '{file.id}' is still being processed.")
+    await replace_content(rt, session, file, form.content, token)
+    return file_view(file, content=True)
+
+
+@router.post("/{file_id}/rename")
+async def rename_file(file_id: str, form: RenameForm, user: CurrentUser,
+                      session: Session) -> dict[str, Any]:
+    file = await file_for(session, user, file_id, write=True)
+    file.filename = safe_filename(form.filename)
+    file.meta = {**(file.meta or {}), "name": file.filename}
+    await session.commit()
+    await session.refresh(file)
+    return file_view(file)
+
+
+@router.get("/{file_id}/content/html")
+async def get_html_content(file_id: str, user: CurrentUser, session: Session,
+                           rt: RuntimeDep) -> StreamingResponse:
+    """The file as a page (text/html), only for what an admin uploaded (as Open WebUI):
+    anyone's HTML served from this origin could run in the reader's session."""
+    file = await file_for(session, user, file_id)
+    if not (file.meta or {}).get("uploaded_by_admin"):
+        raise HTTPException(403, "Only files an admin uploaded are shown as HTML.")
+    chunks = await _opened(rt, file)
+    return StreamingResponse(chunks, media_type="text/html")
+
+
+@router.get("/{file_id}/content/{file_name}")
+async def get_named_content(file_id: str, file_name: str, user: CurrentUser,
+                            session: Session, rt: RuntimeDep) -> StreamingResponse:
+    """The content under a name of the client's choosing (links that end in the name)."""
+    return await get_content(file_id, user, session, rt)

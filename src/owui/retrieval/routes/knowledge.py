@@ -1,51 +1,43 @@
 """Open WebUI's knowledge collections: private, or shared with named users (read or write);
-the owner or an admin changes who may see them. A file added is indexed into the collection
-(its vectors copied, not recomputed); removing or deleting takes the vectors with it."""
+the owner or an admin changes who may see them. Listed and searched in pages, reset, exported
+(admin), and reindexed (admin). The files inside: knowledge_files.py; folders: knowledge_dirs.py.
+Fixed paths (`/search`, `/reindex`) are declared before `/{knowledge_id}`: a word is never
+looked up as an id."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.core.auth import CurrentUser, UserToken
+from owui.core.auth import AdminUser, CurrentUser, UserToken
 from owui.core.service import Session
 from owui.core.tokens import Claims
-from owui.retrieval import crud
-from owui.retrieval.access import can_write, file_for, file_key, knowledge_for
-from owui.retrieval.models import Knowledge
-from owui.retrieval.routes.common import delete_file
+from owui.retrieval import crud, library
+from owui.retrieval.access import can_write, knowledge_for
+from owui.retrieval.models import File, Knowledge, KnowledgeDirectory, KnowledgeFile
+from owui.retrieval.routes.common import Page, delete_file, full_view
 from owui.retrieval.runtime import RuntimeDep
-from owui.retrieval.schemas import (
-    KnowledgeFileIdForm,
-    KnowledgeForm,
-    file_metadata_view,
-    knowledge_view,
-)
+from owui.retrieval.schemas import AccessGrantsForm, GrantForm, KnowledgeForm, knowledge_view
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
-WAIT_FOR_PROCESSING = 600.0
+Text = Annotated[str | None, Query(max_length=1000)]
 
 
-async def _full_view(session: AsyncSession, user: Claims, knowledge: Knowledge) -> dict[str, Any]:
-    grants = (await crud.grants_for(session, "knowledge", [knowledge.id]))[knowledge.id]
-    files = await crud.knowledge_files(session, knowledge.id)
-    return knowledge_view(knowledge, grants, files=[file_metadata_view(f) for f in files],
-                          write_access=await can_write(session, user, knowledge))
-
-
-def _grants(form: KnowledgeForm) -> list[dict[str, str]]:
-    unique = {(g.principal_id, g.permission): g for g in form.access_grants or []}
+def _grants(grants: list[GrantForm] | None) -> list[dict[str, str]]:
+    unique = {(g.principal_id, g.permission): g for g in grants or []}
     return [g.model_dump() for g in unique.values()]
 
 
-@router.get("/")
-async def list_knowledge(user: CurrentUser, session: Session,
-                         page: Annotated[int | None, Query(ge=1, le=1_000_000)] = 1,
-                         ) -> dict[str, Any]:
-    found, total = await crud.visible_knowledge(session, None if user.is_admin else user.sub,
-                                                page)
+async def _listed(session: AsyncSession, user: Claims, found: list[Knowledge],
+                  total: int) -> dict[str, Any]:
+    """Open WebUI's KnowledgeAccessListResponse."""
     ids = [k.id for k in found]
     grants = await crud.grants_for(session, "knowledge", ids)
     counts = await crud.file_counts(session, ids)
@@ -54,21 +46,57 @@ async def list_knowledge(user: CurrentUser, session: Session,
     return {"items": items, "total": total}
 
 
+@router.get("/")
+async def list_knowledge(user: CurrentUser, session: Session, page: Page = 1) -> dict[str, Any]:
+    found, total = await library.search_knowledge(
+        session, user.sub, user.is_admin, query=None, view=None, order_by=None,
+        direction=None, page=page)
+    return await _listed(session, user, found, total)
+
+
+@router.get("/search")
+async def search_knowledge(user: CurrentUser, session: Session, query: Text = None,
+                           view_option: Text = None, source: Text = None,
+                           order_by: Text = None, direction: Text = None,
+                           page: Page = 1) -> dict[str, Any]:
+    """The Knowledge page, the model editor and the `#` picker: name or description matching
+    `query`; view_option 'created' (mine) or 'shared' (others'). Every collection is local
+    (`source=external` finds none)."""
+    if source == "external":
+        return {"items": [], "total": 0}
+    found, total = await library.search_knowledge(
+        session, user.sub, user.is_admin, query=query, view=view_option, order_by=order_by,
+        direction=direction, page=page)
+    return await _listed(session, user, found, total)
+
+
 @router.post("/create")
 async def create_knowledge(form: KnowledgeForm, user: CurrentUser,
                            session: Session) -> dict[str, Any]:
     knowledge = Knowledge(user_id=user.sub, name=form.name, description=form.description)
     session.add(knowledge)
     await session.flush()
-    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(form))
+    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(form.access_grants))
     await session.commit()
-    return await _full_view(session, user, knowledge)
+    return await full_view(session, user, knowledge)
+
+
+@router.post("/reindex")
+async def reindex(user: AdminUser, session: Session, token: UserToken, rt: RuntimeDep) -> bool:
+    """Every processed file again (after the admin changed the embedding model or the
+    chunking): in the background, each file's collections follow when it is done."""
+    files, _ = await crud.list_files(session, None, None)
+    for file in files:
+        if file.status in ("completed", "failed"):
+            job = await rt.jobs.create_file_job(file, file.user_id)
+            rt.jobs.submit(job.id, file.id, token)
+    return True
 
 
 @router.get("/{knowledge_id}")
 async def get_knowledge(knowledge_id: str, user: CurrentUser,
                         session: Session) -> dict[str, Any]:
-    return await _full_view(session, user, await knowledge_for(session, user, knowledge_id))
+    return await full_view(session, user, await knowledge_for(session, user, knowledge_id))
 
 
 @router.post("/{knowledge_id}/update")
@@ -77,57 +105,68 @@ async def update_knowledge(knowledge_id: str, form: KnowledgeForm, user: Current
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
     knowledge.name, knowledge.description = form.name, form.description
     if form.access_grants is not None:
-        if not (user.is_admin or knowledge.user_id == user.sub):
-            raise HTTPException(403, "Only the owner or an admin may change who has access.")
-        await crud.replace_grants(session, "knowledge", knowledge.id, _grants(form))
+        _owner_or_admin(user, knowledge)
+        await crud.replace_grants(session, "knowledge", knowledge.id,
+                                  _grants(form.access_grants))
     await session.commit()
-    return await _full_view(session, user, knowledge)
+    return await full_view(session, user, knowledge)
 
 
-@router.post("/{knowledge_id}/file/add")
-async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, token: UserToken,
-                   user: CurrentUser, session: Session, rt: RuntimeDep) -> dict[str, Any]:
+def _owner_or_admin(user: Claims, knowledge: Knowledge) -> None:
+    if not (user.is_admin or knowledge.user_id == user.sub):
+        raise HTTPException(403, "Only the owner or an admin may change who has access.")
+
+
+@router.post("/{knowledge_id}/access/update")
+async def update_access(knowledge_id: str, form: AccessGrantsForm, user: CurrentUser,
+                        session: Session) -> dict[str, Any]:
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
-    file = await file_for(session, user, form.file_id)
-    if file.status == "stored":  # uploaded with process=false: process it now
-        job = await rt.jobs.create_file_job(file, user.sub)
-        rt.jobs.submit(job.id, file.id, token)
-        await session.refresh(file)
-    if file.status == "pending" and file.job_id:
-        await rt.jobs.wait(file.job_id, WAIT_FOR_PROCESSING)
-        await session.refresh(file)
-    if file.status != "completed":
-        reason = f": {file.error}" if file.error else ""
-        raise HTTPException(400, f"File '{file.id}' is not processed (status {file.status})"
-                                 f"{reason}; only processed files can be added.")
-    # The rows first, the link committed last: a collection lists a file only once all of
-    # its rows are in. A crash in between leaves rows of a file it does not list, which the
-    # client's retry replaces (delete, then copy).
-    if await crud.link_file(session, knowledge.id, file.id):
-        await rt.store.delete(collection=knowledge.id, file_id=file.id)
-        copied = await rt.store.copy(file_key(file.id), knowledge.id, file.id)
-        if copied == 0:
-            await session.rollback()
-            raise HTTPException(400, f"File '{file.id}' has no indexed content to add.")
-        await session.commit()
-        rt.pipeline.request_maintenance()
+    _owner_or_admin(user, knowledge)
+    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(form.access_grants))
+    await crud.touch_knowledge(session, knowledge.id)
+    await session.commit()
     await session.refresh(knowledge)
-    return await _full_view(session, user, knowledge)
+    return await full_view(session, user, knowledge)
 
 
-@router.post("/{knowledge_id}/file/remove")
-async def remove_file(knowledge_id: str, form: KnowledgeFileIdForm, user: CurrentUser,
-                      session: Session, rt: RuntimeDep, delete_file_too: Annotated[
-                          bool, Query(alias="delete_file")] = True) -> dict[str, Any]:
+@router.post("/{knowledge_id}/reset")
+async def reset_knowledge(knowledge_id: str, user: CurrentUser, session: Session,
+                          rt: RuntimeDep, include_directories: bool = True) -> dict[str, Any]:
+    """Empty the collection: its vectors and links go; files the caller owns are deleted
+    (as Open WebUI does), others' stay theirs."""
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
-    file = await file_for(session, user, form.file_id)
-    if not await crud.unlink_file(session, knowledge.id, file.id):
-        raise HTTPException(404, f"File '{file.id}' is not in this knowledge collection.")
-    await rt.store.delete(collection=knowledge.id, file_id=file.id)
-    if delete_file_too and (user.is_admin or file.user_id == user.sub):
-        await delete_file(rt, session, file)
+    files = await crud.knowledge_files(session, knowledge.id)
+    await rt.store.delete(collection=knowledge.id)
+    await session.execute(delete(KnowledgeFile).where(KnowledgeFile.knowledge_id == knowledge.id))
+    if include_directories:
+        await session.execute(delete(KnowledgeDirectory).where(
+            KnowledgeDirectory.knowledge_id == knowledge.id))
+    await crud.touch_knowledge(session, knowledge.id)
+    await session.commit()
+    for file in files:
+        if user.is_admin or file.user_id == user.sub:
+            await delete_file(rt, session, file)
     await session.refresh(knowledge)
-    return await _full_view(session, user, knowledge)
+    grants = (await crud.grants_for(session, "knowledge", [knowledge.id]))[knowledge.id]
+    return knowledge_view(knowledge, grants, files=[])
+
+
+@router.get("/{knowledge_id}/export")
+async def export_knowledge(knowledge_id: str, user: AdminUser, session: Session) -> Response:
+    """Admin only: a zip of each file's extracted text, `<filename>.txt`."""
+    knowledge = await knowledge_for(session, user, knowledge_id)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for file in await crud.knowledge_files(session, knowledge.id):
+            if file.content:
+                zipped.writestr(_txt_name(file), file.content)
+    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in knowledge.name)
+    return Response(archive.getvalue(), media_type="application/zip", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(safe + '.zip', safe='')}"})
+
+
+def _txt_name(file: File) -> str:
+    return file.filename if file.filename.endswith(".txt") else f"{file.filename}.txt"
 
 
 @router.delete("/{knowledge_id}/delete")

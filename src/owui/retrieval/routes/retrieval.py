@@ -137,7 +137,8 @@ async def rag_context(form: RagForm, token: UserToken, user: CurrentUser, sessio
     if form.web_search:
         found = await web_search(rt, session, user, [query], k=form.k, mode=mode, token=token)
         hits = sorted([*hits, *found.hits], key=lambda h: h.score, reverse=True)
-    return {"mode": mode, **build(query, hits[:form.k or rt.settings.rag_top_k])}
+    template = rt.config.get("RAG_TEMPLATE") or ""
+    return {"mode": mode, **build(query, hits[:form.k or rt.settings.rag_top_k], template)}
 
 
 @router.get("/jobs/{job_id}")
