@@ -1,5 +1,6 @@
 # Set-up and everyday commands. `make up` and `make test` work on a fresh machine with Python 3.11+.
 PYTHON ?= python3
+TORCH ?= torch==2.13.0
 VENV ?= .venv
 BIN := $(VENV)/bin
 
@@ -9,6 +10,9 @@ up: $(VENV)/.installed
 	@# Open WebUI's web app, fetched once from the package index; without it, the API alone.
 	@$(BIN)/owui ui install || echo "note: Open WebUI's web app is not installed (the package \
 	index cannot be reached); starting the API alone. Later: $(BIN)/owui ui install"
+	@# The embedding model's files (about 80 MB, once), so that the first upload does not wait.
+	@$(BIN)/python -m owui.retrieval.model_files >/dev/null || echo "note: the embedding \
+	model could not be fetched; retrieval fetches it when first needed"
 	$(BIN)/owui up
 
 test: $(VENV)/.installed-test
@@ -38,6 +42,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		>/dev/null); } \
 		|| echo "note: install chromium (apt-get install chromium) for the browser tests"
+	@# The tests compare the ONNX embeddings with sentence-transformers', which needs torch:
+	@# the CPU build (this machine's index serves it for this exact version).
+	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 

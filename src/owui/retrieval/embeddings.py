@@ -1,4 +1,5 @@
-"""Embeddings: the bundled all-MiniLM-L6-v2 through sentence-transformers (default), or the
+"""Embeddings: all-MiniLM-L6-v2 on ONNX Runtime (default; retrieval/bert_onnx.py, no torch), any
+other sentence-transformers model by name with the `sentence-transformers` extra, or the
 inference service's OpenAI-compatible /embeddings (EMBEDDING_ENGINE=ollama|openai).
 
 The local model is imported and loaded off the event loop, lazily or in the background, and
@@ -21,8 +22,8 @@ import numpy as np
 from owui.core.client import ServiceFailed
 from owui.core.config import Settings
 from owui.core.errors import UnavailableError
-from owui.retrieval.chunking import model_dir
 from owui.retrieval.clients.inference import InferenceClient
+from owui.retrieval.model_files import model_dir
 
 log = logging.getLogger("owui.retrieval.embeddings")
 Progress = Callable[[int], Awaitable[None]]
@@ -44,26 +45,55 @@ class EmbeddingUnavailable(UnavailableError):
     """The model could not be loaded; the message says why."""
 
 
-def load_model(threads: int | None = None) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def load_model(name: str = DEFAULT_MODEL, threads: int | None = None) -> Any:
+    """An object whose `encode(texts, batch_size)` answers normalised float32 vectors."""
     started = time.monotonic()
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    if threads is not None:
-        torch.set_num_threads(threads)
-
-    model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
-    model.encode(["warm up"], normalize_embeddings=True)
-    log.info("embedding model loaded in %.1f s", time.monotonic() - started)
+    model = _minilm(threads) if name in (DEFAULT_MODEL, "all-MiniLM-L6-v2") else _st(name, threads)
+    model.encode(["warm up"], 1)
+    log.info("embedding model %s loaded in %.1f s", name, time.monotonic() - started)
     return model
 
 
-class LocalEmbedder:
-    name = "sentence-transformers/all-MiniLM-L6-v2"
+def _minilm(threads: int | None) -> Any:
+    from owui.retrieval.bert_onnx import MiniLM
 
-    def __init__(self, batch_size: int, threads: int) -> None:
+    return MiniLM(model_dir(), threads)
+
+
+class _SentenceTransformer:
+    """Another sentence-transformers model, from the Hugging Face cache (nothing is fetched)."""
+
+    def __init__(self, name: str, threads: int | None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise RuntimeError(
+                f"EMBEDDING_MODEL={name} needs sentence-transformers: install owui with "
+                "pip install 'owui[sentence-transformers]' (or use the default "
+                f"{DEFAULT_MODEL}, which runs without it)") from None
+        if threads is not None:
+            torch.set_num_threads(threads)
+        self.model = SentenceTransformer(name, device="cpu", local_files_only=True)
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False
+                                 ).astype(np.float32)
+
+
+def _st(name: str, threads: int | None) -> Any:
+    return _SentenceTransformer(name, threads)
+
+
+class LocalEmbedder:
+    def __init__(self, batch_size: int, threads: int, name: str = DEFAULT_MODEL) -> None:
+        self.name = name
         self.batch_size = batch_size
         self.threads = threads
         self._ingest = ThreadPoolExecutor(1, thread_name_prefix="embed-ingest")
@@ -85,7 +115,7 @@ class LocalEmbedder:
         if self._loading is None:
             self._error = None
             self._loading = asyncio.get_running_loop().run_in_executor(
-                self._query, load_model, self.threads)
+                self._query, load_model, self.name, self.threads)
             self._loading.add_done_callback(self._loaded)
 
     def _loaded(self, future: asyncio.Future[Any]) -> None:
@@ -132,8 +162,7 @@ class LocalEmbedder:
 
 
 def _encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
-    return model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                        convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+    return model.encode(texts, batch_size)
 
 
 class RemoteEmbedder:
@@ -184,4 +213,5 @@ class RemoteEmbedder:
 def create_embedder(settings: Settings, inference: InferenceClient) -> Embedder:
     if settings.embedding_engine in ("ollama", "openai"):
         return RemoteEmbedder(settings, inference)
-    return LocalEmbedder(settings.rag_embedding_batch_size, settings.rag_embedding_threads)
+    return LocalEmbedder(settings.rag_embedding_batch_size, settings.rag_embedding_threads,
+                         settings.embedding_model)
