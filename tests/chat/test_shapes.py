@@ -25,7 +25,8 @@ SHARE = SimpleNamespace(id="s1", chat_id="c1", title="A chat", updated_at=2, cre
 BUILT: list[tuple[Any, Any]] = [
     (schemas.ChatResponse, views.chat_response(CHAT, {"title": "A chat"}, ["t1"], "s1")),
     (schemas.ChatResponse, views.chat_response(CHAT, {}, [], None)),
-    (schemas.ChatTitleIdResponse, views.title_ids([("c1", "A chat", 2, 1, 0, 1)])[0]),
+    (schemas.ChatTitleIdResponse, views.title_ids([("c1", "A chat", 2, 1, 0, 1, None)])[0]),
+    (schemas.ChatTitleIdResponse, views.title_ids([("c1", "A chat", 2, 1, 0, 1, 0)])[0]),
     (schemas.TagModel, views.tag_models([("t1", "T1", '{"a": 1}')], "u1", json.loads)[0]),
     (schemas.TagModel, views.tag_models([("t1", "T1", None)], "u1", lambda v: v)[0]),
     (schemas.SharedChatResponse, views.shared_chats([SHARE])[0]),

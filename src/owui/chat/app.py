@@ -8,8 +8,10 @@ from owui.chat.models import ChatBase
 from owui.chat.realtime import server as realtime
 from owui.chat.routes import (
     admin,
+    chat_actions,
     chats,
     completions,
+    evaluations,
     folders,
     lists,
     messages,
@@ -29,6 +31,7 @@ from owui.core.service import create_service_app
 ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags.router,
            shares.router, completions.router, messages.router, chats.router, notes.router,
            shared_folders.router, folders.router, tasks.router]
+ROUTERS += [chat_actions.router, evaluations.router]  # no fixed path they could swallow
 ROUTERS += [prompts.router]  # the workspace's (`/{id}` paths last in each)
 
 

@@ -186,7 +186,7 @@ async def list_titles(conn: RawConnection, user_id: str, *, archived: bool | Non
         where.append("c.folder_id IS NULL")
     direction = "ASC" if sort_dir == "asc" else "DESC"
     sql = ("SELECT c.id, c.title, c.updated_at, c.created_at, c.archived,"
-           " EXISTS (SELECT 1 FROM turns t WHERE t.chat_id = c.id) FROM chats c"
+           " EXISTS (SELECT 1 FROM turns t WHERE t.chat_id = c.id), c.last_read_at FROM chats c"
            f" WHERE {' AND '.join(where)}"
            f" ORDER BY {SORT_COLUMNS.get(sort_by, 'c.updated_at')} {direction}, c.pk {direction}")
     if limit is not None:

@@ -81,6 +81,21 @@ class ShareChatForm(BaseModel):
     share_mode: Literal["continue"] | None = None
 
 
+class ChatAccessGrantsForm(BaseModel):
+    """Open WebUI's form for who may open a share link (checked by crud/grants.parse)."""
+
+    access_grants: list[JsonObject] = Field(max_length=1000)
+    share_mode: Literal["continue"] | None = None
+
+
+class FolderAccessGrantsForm(ChatAccessGrantsForm):
+    """Open WebUI's form for who may open a folder's chats."""
+
+
+class ForkForm(BaseModel):
+    message_id: str | None = Field(None, max_length=128)
+
+
 class SharedChatResponse(TypedDict):
     id: str
     chat_id: str
@@ -173,6 +188,9 @@ class FolderModel(TypedDict):
     is_expanded: bool
     created_at: int
     updated_at: int
+    items: JsonObject | None
+    access_grants: list[JsonObject]
+    write_access: bool
 
 
 class FolderNameIdResponse(TypedDict):
@@ -181,6 +199,7 @@ class FolderNameIdResponse(TypedDict):
     meta: JsonObject | None
     parent_id: str | None
     is_expanded: bool
+    unread_count: int
     created_at: int
     updated_at: int
 

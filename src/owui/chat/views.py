@@ -33,13 +33,13 @@ def chat_response(chat: Any, body: dict[str, Any], tags: list[str], share_id: st
 
 
 def title_ids(rows: Iterable[Sequence[Any]]) -> list[ChatTitleIdResponse]:
-    """Rows of (id, title, updated_at, created_at, archived, active). owui keeps no read marks:
-    a chat reads as read up to its last change (`last_read_at`); `snippet` is Open WebUI's
-    matched text of a search, which owui's lists leave out; `active`: an answer is being
-    written."""
+    """Rows of (id, title, updated_at, created_at, archived, active, last_read_at). A chat
+    without a read mark (None) reads as read up to its last change: only "mark as unread" (0)
+    makes one unread (crud/reading.py says why); `snippet` is Open WebUI's matched text of a
+    search, which owui's lists leave out; `active`: an answer is being written."""
     return [{"id": r[0], "title": r[1], "updated_at": r[2], "created_at": r[3],
-             "last_read_at": r[2], "snippet": None, "active": bool(r[5]),
-             "archived": bool(r[4])} for r in rows]
+             "last_read_at": r[2] if r[6] is None else r[6], "snippet": None,
+             "active": bool(r[5]), "archived": bool(r[4])} for r in rows]
 
 
 def tag_models(rows: Iterable[Sequence[Any]], user_id: str,
@@ -54,17 +54,22 @@ def shared_chats(rows: Iterable[Any]) -> list[SharedChatResponse]:
              "updated_at": r.updated_at, "created_at": r.created_at} for r in rows]
 
 
-def folder_model(folder: Any) -> FolderModel:
+def folder_model(folder: Any, access_grants: list[dict[str, Any]] | None = None,
+                 write_access: bool = True) -> FolderModel:
+    """Open WebUI's FolderResponse: `access_grants` and `write_access` are the caller's view
+    (the owner sees the grants and may write)."""
     return {"id": folder.id, "parent_id": folder.parent_id, "user_id": folder.user_id,
             "name": folder.name, "meta": folder.meta, "data": folder.data,
             "is_expanded": folder.is_expanded, "created_at": folder.created_at,
-            "updated_at": folder.updated_at}
+            "updated_at": folder.updated_at, "items": None,
+            "access_grants": access_grants or [], "write_access": write_access}
 
 
-def folder_name_id(folder: Any) -> FolderNameIdResponse:
+def folder_name_id(folder: Any, unread: int = 0) -> FolderNameIdResponse:
     return {"id": folder.id, "name": folder.name, "meta": folder.meta,
             "parent_id": folder.parent_id, "is_expanded": folder.is_expanded,
-            "created_at": folder.created_at, "updated_at": folder.updated_at}
+            "unread_count": unread, "created_at": folder.created_at,
+            "updated_at": folder.updated_at}
 
 
 def preferences(settings: dict[str, Any]) -> Preferences:

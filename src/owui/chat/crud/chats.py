@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.chat.crud import grants as grant_rows
 from owui.chat.crud import messages as message_rows
 from owui.chat.crud import tags as tag_rows
 from owui.chat.errors import ChatNotFound
 from owui.chat.models import Chat, now
 from owui.chat.tree import ChatIn
 
+_CHUNK = 500
 COLUMNS = (Chat.id, Chat.user_id, Chat.title, Chat.data, Chat.current_message_id, Chat.pinned)
 
 
@@ -66,13 +68,21 @@ async def apply_update(session: AsyncSession, row: Row, chat: ChatIn, *,
 
 async def delete_chats(session: AsyncSession, user_id: str, chat_ids: Sequence[str] | None
                        ) -> int:
-    """Delete some (or, with None, all) of a user's chats; their messages go with them."""
-    statement = delete(Chat).where(Chat.user_id == user_id)
+    """Delete some (or, with None, all) of a user's chats; their messages go with them, and
+    the grants of their share links."""
+    statement = select(Chat.id).where(Chat.user_id == user_id)
     if chat_ids is not None:
         statement = statement.where(Chat.id.in_(chat_ids))
-    result = await session.execute(statement)
+    found = list(await session.scalars(statement))
+    deleted = 0
+    for start in range(0, len(found), _CHUNK):  # within any database's bound on parameters
+        chunk = found[start:start + _CHUNK]
+        await grant_rows.drop(session, grant_rows.SHARED_CHAT, chunk)
+        result = await session.execute(delete(Chat).where(Chat.user_id == user_id,
+                                                          Chat.id.in_(chunk)))
+        deleted += int(result.rowcount or 0)
     await tag_rows.drop_unused(session, user_id)
-    return int(result.rowcount or 0)
+    return deleted
 
 
 async def touch(session: AsyncSession, chat_id: str) -> None:

@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.chat.crud import grants as grant_rows
 from owui.chat.errors import FolderCycle, FolderNameTaken, FolderNotFound
 from owui.chat.models import Chat, Folder
+from owui.core.access import Access
 
 
 async def require(session: AsyncSession, folder_id: str, user_id: str) -> Folder:
@@ -70,9 +72,69 @@ async def remove(session: AsyncSession, folder: Folder, *, delete_contents: bool
     ids = await subtree_ids(session, folder.id, folder.user_id)
     in_folders = (Chat.user_id == folder.user_id, Chat.folder_id.in_(ids))
     if delete_contents:
+        chat_ids = list(await session.scalars(select(Chat.id).where(*in_folders)))
+        await grant_rows.drop(session, grant_rows.SHARED_CHAT, chat_ids)
         await session.execute(delete(Chat).where(*in_folders))
     else:
         await session.execute(update(Chat).where(*in_folders).values(folder_id=None))
     await session.execute(delete(Folder).where(Folder.user_id == folder.user_id,
                                                Folder.id.in_(ids)))
+    await grant_rows.drop(session, grant_rows.FOLDER, ids)
     return ids
+
+
+async def ancestors(session: AsyncSession, folder: Folder) -> list[str]:
+    """The folder and every folder above it, nearest first."""
+    found: list[str] = []
+    current: str | None = folder.id
+    while current is not None and current not in found:
+        found.append(current)
+        current = await session.scalar(select(Folder.parent_id).where(Folder.id == current))
+    return found
+
+
+async def permission_of(session: AsyncSession, folder: Folder, access: Access) -> str | None:
+    """'write' for the owner, else what a grant on the folder or a folder above it gives the
+    caller ('write', 'read'), else None."""
+    if folder.user_id == access.user_id:
+        return "write"
+    permission = None
+    for folder_id in await ancestors(session, folder):
+        if await grant_rows.granted(session, grant_rows.FOLDER, folder_id, access, "write"):
+            return "write"
+        if await grant_rows.granted(session, grant_rows.FOLDER, folder_id, access):
+            permission = "read"
+    return permission
+
+
+async def require_readable(session: AsyncSession, folder_id: str, access: Access
+                           ) -> tuple[Folder, str]:
+    """A folder the caller owns or was granted, and their permission on it; else 404."""
+    folder = await session.scalar(select(Folder).where(Folder.id == folder_id))
+    permission = await permission_of(session, folder, access) if folder is not None else None
+    if folder is None or permission is None:
+        raise FolderNotFound(folder_id)
+    return folder, permission
+
+
+async def shared_with(session: AsyncSession, access: Access) -> list[tuple[Folder, str]]:
+    """Other users' folders granted to the caller, and the folders below them, each with the
+    caller's permission (a write grant above wins over a read grant below)."""
+    readable = await grant_rows.granted_ids(session, grant_rows.FOLDER, access)
+    writable = set(await grant_rows.granted_ids(session, grant_rows.FOLDER, access, "write"))
+    found: dict[str, tuple[Folder, str]] = {}
+    for folder_id in readable:
+        top = await session.scalar(select(Folder).where(Folder.id == folder_id))
+        if top is None or top.user_id == access.user_id:
+            continue
+        permission = "write" if folder_id in writable else "read"
+        for below in await subtree_ids(session, folder_id, top.user_id):
+            folder = await session.scalar(select(Folder).where(Folder.id == below))
+            if folder is not None and (below not in found or permission == "write"):
+                found[below] = (folder, permission)
+    return sorted(found.values(), key=lambda pair: (pair[0].created_at, pair[0].id))
+
+
+async def count_chats(session: AsyncSession, folder_id: str) -> int:
+    statement = select(func.count()).where(Chat.folder_id == folder_id, Chat.archived.is_(False))
+    return int(await session.scalar(statement) or 0)

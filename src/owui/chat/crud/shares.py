@@ -10,17 +10,23 @@ from __future__ import annotations
 from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.chat.crud import grants as grant_rows
 from owui.chat.crud import messages as message_rows
+from owui.chat.errors import ShareNotFound
 from owui.chat.models import Share, new_id, now
 from owui.chat.schemas import SharedChatResponse
 from owui.chat.views import shared_chats
+from owui.core.access import Access
 
 
-async def share(session: AsyncSession, chat: Row) -> str:
-    """Create or refresh the chat's share link; returns its id."""
+async def share(session: AsyncSession, chat: Row, share_mode: str | None = None,
+                mode_given: bool = False) -> str:
+    """Create or refresh the chat's share link; returns its id. A new link is open to every
+    signed-in user until its owner narrows it (grants.DEFAULT_SHARE_GRANTS)."""
     cut = await message_rows.last_pk(session, chat.id)
     existing = await session.scalar(select(Share).where(Share.chat_id == chat.id))
     stamp = now()
+    new = existing is None
     if existing is None:
         existing = Share(id=new_id(), chat_id=chat.id, user_id=chat.user_id, created_at=stamp)
         session.add(existing)
@@ -28,14 +34,42 @@ async def share(session: AsyncSession, chat: Row) -> str:
     existing.current_message_id = chat.current_message_id
     existing.message_cut = cut
     existing.updated_at = stamp
+    if mode_given:
+        existing.share_mode = share_mode
+    if new:  # after the row is whole: the grants' statements flush it
+        await grant_rows.set_grants(session, grant_rows.SHARED_CHAT, chat.id,
+                                    grant_rows.DEFAULT_SHARE_GRANTS)
     return existing.id
 
 
+async def set_mode(session: AsyncSession, chat_id: str, share_mode: str | None) -> None:
+    found = await session.scalar(select(Share).where(Share.chat_id == chat_id))
+    if found is not None:
+        found.share_mode = share_mode
+
+
 async def unshare(session: AsyncSession, user_id: str, chat_id: str | None) -> int:
-    statement = delete(Share).where(Share.user_id == user_id)
+    """Delete the user's link of one chat (or all of them), and who could open it."""
+    statement = select(Share.chat_id).where(Share.user_id == user_id)
     if chat_id is not None:
         statement = statement.where(Share.chat_id == chat_id)
-    return int((await session.execute(statement)).rowcount or 0)
+    chat_ids = list(await session.scalars(statement))
+    await grant_rows.drop(session, grant_rows.SHARED_CHAT, chat_ids)
+    if not chat_ids:
+        return 0
+    result = await session.execute(delete(Share).where(Share.user_id == user_id,
+                                                       Share.chat_id.in_(chat_ids)))
+    return int(result.rowcount or 0)
+
+
+async def require_readable(session: AsyncSession, share_id: str, access: Access) -> Share:
+    """The link, if its owner is the caller or one of its grants names them; else 404, as for
+    a link that does not exist (a private link is not told apart from none)."""
+    found = await session.scalar(select(Share).where(Share.id == share_id))
+    if found is None or (found.user_id != access.user_id and not await grant_rows.granted(
+            session, grant_rows.SHARED_CHAT, found.chat_id, access)):
+        raise ShareNotFound(share_id)
+    return found
 
 
 async def list_mine(session: AsyncSession, user_id: str, offset: int, limit: int

@@ -3,19 +3,21 @@ clone, move to a folder. Another user's chat answers 404, as if it did not exist
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import not_
 
 from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
-from owui.chat.errors import ChatNotFound
+from owui.chat.errors import ChatNotFound, FolderNotFound
 from owui.chat.limits import MAX_TITLE_CHARS
 from owui.chat.models import Chat, now
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
+from owui.chat.routes.shares import PRIVATE_CHAT_KEYS
 from owui.chat.schemas import ChatFolderIdForm, ChatForm, ChatResponse, CloneForm
 from owui.chat.tree import parse_chat
+from owui.core.access import current_access
 from owui.core.auth import CurrentUser
 from owui.core.service import Session
 
@@ -23,8 +25,30 @@ router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
 
 
 @router.get("/{id}", response_model=ChatResponse)
-async def get_chat(id: str, conn: Raw, user: CurrentUser) -> Json:
-    return Json(await reads.read_chat(conn, id, user.sub))
+async def get_chat(id: str, session: Session, conn: Raw, request: Request,
+                   user: CurrentUser) -> Json:
+    """The caller's chat, or (read-only) a chat in a folder shared with them."""
+    row = await reads.find_chat(conn, id, user.sub)
+    if row is not None:
+        return Json((await reads.full_chats(conn, [row]))[0])
+    return Json(await _in_shared_folder(session, conn, request, id))
+
+
+async def _in_shared_folder(session: Session, conn: Raw, request: Request,
+                            chat_id: str) -> ChatResponse:
+    """Another user's chat, for a reader of its folder; 404 as for none otherwise."""
+    row = await reads.find_chat(conn, chat_id, None)
+    if row is None or row.folder_id is None or row.archived:
+        raise ChatNotFound(chat_id)
+    try:
+        await folder_rows.require_readable(session, row.folder_id, current_access(request))
+    except FolderNotFound:
+        raise ChatNotFound(chat_id) from None
+    chat = (await reads.full_chats(conn, [row]))[0]
+    chat["variables"] = {}
+    for key in PRIVATE_CHAT_KEYS:
+        chat["chat"].pop(key, None)
+    return chat
 
 
 @router.post("/{id}", response_model=ChatResponse)

@@ -12,11 +12,19 @@ from fastapi import APIRouter, Query
 from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
+from owui.chat.crud import reading
 from owui.chat.limits import MAX_SEARCH_CHARS
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.routes.paging import Page, bounds
-from owui.chat.schemas import ChatForm, ChatResponse, ChatTitleIdResponse, SortBy, SortDir
+from owui.chat.schemas import (
+    ChatForm,
+    ChatResponse,
+    ChatTitleIdResponse,
+    JsonObject,
+    SortBy,
+    SortDir,
+)
 from owui.chat.search import search
 from owui.chat.tree import parse_chat
 from owui.core.auth import CurrentUser
@@ -101,6 +109,15 @@ async def unarchive_all(session: Session, user: CurrentUser) -> Json:
     await chat_rows.set_all(session, user.sub, archived=False)
     await session.commit()
     return Json(True)
+
+
+@router.post("/read", response_model=JsonObject)
+async def mark_all_read(session: Session, user: CurrentUser) -> Json:
+    """Clears every unread mark of the caller's chats (not archived)."""
+    updated = await reading.mark_read(session, user.sub)
+    counts = await reading.folder_unread_counts(session, user.sub)
+    await session.commit()
+    return Json({"updated_count": updated, "folder_unread_counts": counts})
 
 
 @router.delete("/", response_model=bool)

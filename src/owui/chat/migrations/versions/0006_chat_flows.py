@@ -5,7 +5,8 @@ Revises: 0005
 
 - `chats.last_read_at`: Open WebUI's unread mark (a chat is unread while `updated_at` is past it).
 - `access_grants`: who else may read a shared chat or folder (Open WebUI's `AccessGrantModel`:
-  a principal, user or group, and a permission, read or write, on a resource).
+  a principal, user or group, and a permission, read or write, on a resource). Share links made
+  before this revision were open to every signed-in user; each gets that grant written out.
 - `shares.share_mode`: a share link's mode (Open WebUI's `ShareChatForm.share_mode`).
 - `feedback`: a rating of an answer (`/api/v1/evaluations/feedback`), as Open WebUI stores it;
   `chat_id` and `message_id` are copied out of `meta` so that a message's rating is found by index.
@@ -38,6 +39,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_access_grants_principal", "access_grants",
                     ["principal_type", "principal_id", "resource_type"])
+    # Links made before grants existed were open to every signed-in user: they stay so.
+    op.execute("INSERT INTO access_grants (id, resource_type, resource_id, principal_type,"
+               " principal_id, permission, created_at) SELECT id, 'shared_chat', chat_id, 'user',"
+               " '*', 'read', created_at FROM shares")
     op.create_table(
         "feedback",
         sa.Column("id", sa.String(36), primary_key=True),
