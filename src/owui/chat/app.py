@@ -14,6 +14,7 @@ from owui.chat.routes import (
     evaluations,
     folders,
     lists,
+    memories,
     messages,
     notes,
     preferences,
@@ -31,8 +32,8 @@ from owui.core.service import create_service_app
 ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags.router,
            shares.router, completions.router, messages.router, chats.router, notes.router,
            shared_folders.router, folders.router, tasks.router]
+ROUTERS += [prompts.router, memories.router]  # the workspace's (`/{id}` paths last in each)
 ROUTERS += [chat_actions.router, evaluations.router]  # no fixed path they could swallow
-ROUTERS += [prompts.router]  # the workspace's (`/{id}` paths last in each)
 
 
 async def start(app: FastAPI) -> None:

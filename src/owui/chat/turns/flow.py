@@ -27,6 +27,7 @@ from owui.chat.tree import message_out
 from owui.chat.turns import store
 from owui.chat.turns.context import fit, history
 from owui.chat.turns.forms import TurnForm, parse
+from owui.chat.turns.memories import memory_messages
 from owui.chat.turns.placing import place
 from owui.chat.turns.respond import Begun
 from owui.chat.turns.running import Turns
@@ -45,6 +46,7 @@ async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Cl
     """A turn in a chat, begun. `system`: system messages before the form's own prompt;
     `reuse_user_message`: see placing.place."""
     ask = parse(form, user)
+    system = [*system, *await memory_messages(turns.settings, conn, user, token, form)]
     async with turns.lock(chat_id):
         placed = await place(conn, chat_id, user.sub, ask,
                              reuse_user_message=reuse_user_message)
