@@ -277,3 +277,57 @@ def test_search_files_across_collections(alice: httpx.Client, bob: httpx.Client)
     found = ok(alice.get("/api/v1/knowledge/search/files", params={"query": word}))
     assert [f["filename"] for f in found["items"]] == [f"{word}.txt"]
     assert ok(bob.get("/api/v1/knowledge/search/files", params={"query": word}))["total"] == 0
+
+
+def test_process_file_batch_delete_and_sync(alice: httpx.Client, bob: httpx.Client) -> None:
+    knowledge = create(alice, "Processing")
+    file = ok(alice.post("/api/v1/files/", params={"process": "false"},
+                         files={"file": ("later.txt", b"Processed on request.")}))
+    done = ok(alice.post("/api/v1/retrieval/process/file", json={
+        "file_id": file["id"], "collection_name": knowledge["id"]}))
+    assert done["collection_name"] == knowledge["id"] and "request" in done["content"]
+    assert bob.post("/api/v1/retrieval/process/file",
+                    json={"file_id": file["id"]}).status_code == 404
+    other = ok(upload(alice, "second.txt", b"Second file."))
+    batch = ok(alice.post("/api/v1/retrieval/process/files/batch", json={
+        "collection_name": knowledge["id"], "files": [{"id": other["id"]}, {"id": "nope"}]}))
+    assert [r["file_id"] for r in batch["results"]] == [other["id"]]
+    assert [e["file_id"] for e in batch["errors"]] == ["nope"]
+    assert ok(alice.get(f"/api/v1/knowledge/{knowledge['id']}/files"))["total"] == 2
+    assert ok(alice.post("/api/v1/retrieval/delete", json={
+        "collection_name": knowledge["id"], "file_id": other["id"]}))["status"] is True
+    diff = ok(alice.post(f"/api/v1/knowledge/{knowledge['id']}/sync/diff", json={"manifest": [
+        {"filename": "later.txt", "path": "", "checksum": file["hash"], "size": 21},
+        {"filename": "new.txt", "path": "docs/api", "checksum": "x", "size": 1}]}))
+    assert diff["added"] == [{"filename": "new.txt", "path": "docs/api"}]
+    assert diff["deleted"] == [{"file_id": other["id"], "filename": "second.txt"}]
+    assert diff["mkdir"] == ["docs", "docs/api"] and diff["unmodified_count"] == 1
+    ok(alice.post(f"/api/v1/knowledge/{knowledge['id']}/sync/cleanup",
+                  json={"file_ids": [other["id"]]}))
+    assert ok(alice.get(f"/api/v1/knowledge/{knowledge['id']}/files"))["total"] == 1
+    assert alice.get(f"/api/v1/files/{other['id']}").status_code == 404
+
+
+def test_process_web_refuses_what_it_cannot_read(alice: httpx.Client) -> None:
+    for url in ("ftp://example.com/x", "http://127.0.0.1:9/page", "not a url"):
+        answer = alice.post("/api/v1/retrieval/process/web", json={"url": url})
+        assert answer.status_code == 400, answer.text
+        assert "Could not read content" in answer.json()["detail"]
+
+
+def test_resets_are_admin_only(alice: httpx.Client) -> None:
+    for path in ("/api/v1/retrieval/reset/db", "/api/v1/retrieval/reset/uploads"):
+        assert alice.post(path).status_code == 403
+    assert alice.delete("/api/v1/files/all").status_code == 403
+
+
+def test_admin_resets_last(admin: httpx.Client, alice: httpx.Client) -> None:
+    """Last in the module: they empty the whole service."""
+    knowledge = create(alice, "Doomed")
+    ok(upload(alice, "doomed.txt", b"Soon gone.", knowledge_id=knowledge["id"]))
+    wait_linked(alice, knowledge["id"], 1)
+    assert ok(admin.post("/api/v1/retrieval/reset/db"))["status"] is True
+    assert ok(alice.get("/api/v1/knowledge/"))["total"] == 0
+    assert ok(alice.get("/api/v1/files/user/count")) > 0  # files stay, unprocessed
+    assert ok(admin.post("/api/v1/retrieval/reset/uploads")) is True
+    assert ok(admin.get("/api/v1/files/count")) == 0

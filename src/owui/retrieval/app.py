@@ -18,6 +18,8 @@ from owui.retrieval.routes import (
     knowledge,
     knowledge_dirs,
     knowledge_files,
+    knowledge_sync,
+    processing,
     retrieval,
     settings,
 )
@@ -49,7 +51,8 @@ app = create_service_app(
     "retrieval",
     # Fixed paths first: `/files/search` is never read as a file id.
     routers=[file_queries.router, files.router, knowledge.router, knowledge_files.router,
-             knowledge_dirs.router, settings.router, retrieval.router],
+             knowledge_dirs.router, knowledge_sync.router, settings.router, processing.router,
+             retrieval.router],
     metadata=RetrievalBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

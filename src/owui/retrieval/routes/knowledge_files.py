@@ -94,7 +94,7 @@ async def _pending_events(rt: Runtime, knowledge_id: str) -> AsyncIterator[str]:
         await asyncio.sleep(PENDING_POLL)
 
 
-async def _processed(rt: Runtime, session: AsyncSession, file: File, token: str) -> File:
+async def processed(rt: Runtime, session: AsyncSession, file: File, token: str) -> File:
     """The file once processed (a stored-only upload is processed now); 400 if it fails."""
     if file.status == "stored":
         job = await rt.jobs.create_file_job(file, file.user_id)
@@ -110,7 +110,7 @@ async def _processed(rt: Runtime, session: AsyncSession, file: File, token: str)
     return file
 
 
-async def _attach(rt: Runtime, session: AsyncSession, knowledge: Knowledge, file: File,
+async def attach(rt: Runtime, session: AsyncSession, knowledge: Knowledge, file: File,
                   directory_id: str | None) -> None:
     """The rows first, the link committed last: a collection lists a file only once all of
     its rows are in. A crash in between leaves rows of a file it does not list, which the
@@ -130,8 +130,8 @@ async def add_file(knowledge_id: str, form: KnowledgeFileIdForm, token: UserToke
                    user: CurrentUser, session: Session, rt: RuntimeDep) -> dict[str, Any]:
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
     folder = await library.directory_in(session, knowledge.id, form.directory_id)
-    file = await _processed(rt, session, await file_for(session, user, form.file_id), token)
-    await _attach(rt, session, knowledge, file, folder.id if folder else None)
+    file = await processed(rt, session, await file_for(session, user, form.file_id), token)
+    await attach(rt, session, knowledge, file, folder.id if folder else None)
     await session.refresh(knowledge)
     return await full_view(session, user, knowledge)
 
@@ -145,10 +145,10 @@ async def add_files(knowledge_id: str, form: BatchForm, token: UserToken, user: 
     ready = []
     for item in form:
         folder = await library.directory_in(session, knowledge.id, item.directory_id)
-        file = await _processed(rt, session, await file_for(session, user, item.file_id), token)
+        file = await processed(rt, session, await file_for(session, user, item.file_id), token)
         ready.append((file, folder.id if folder else None))
     for file, directory_id in ready:
-        await _attach(rt, session, knowledge, file, directory_id)
+        await attach(rt, session, knowledge, file, directory_id)
     await session.refresh(knowledge)
     return await full_view(session, user, knowledge)
 

@@ -126,3 +126,25 @@ async def web_search(rt: Runtime, session: AsyncSession, user: Claims, queries: 
 def _best(hits: list[Hit], k: int) -> list[Hit]:
     unique = {hit.id: hit for hit in sorted(hits, key=lambda h: h.score)}
     return sorted(unique.values(), key=lambda h: h.score, reverse=True)[:k]
+
+
+async def load_page(rt: Runtime, url: str) -> tuple[Page, list[Section]]:
+    """One page fetched (the web search's rules: public addresses only unless
+    ENABLE_RAG_LOCAL_WEB_FETCH, size and time capped) and read as sections; 400 if it cannot be."""
+    settings = rt.settings
+    try:
+        async with make_client(settings.web_loader_timeout) as client:
+            page = await fetch(client, url, allow_local=settings.enable_rag_local_web_fetch,
+                               max_bytes=int(settings.web_loader_max_size),
+                               seconds=settings.web_loader_timeout)
+    except FetchRefused as exc:
+        raise BadRequestError(f"Could not read content from {url}: {exc}") from None
+    except TimeoutError:
+        raise BadRequestError(f"Could not read content from {url}: timed out") from None
+    except Exception as exc:  # httpx transport errors: the page cannot be reached
+        raise BadRequestError(f"Could not read content from {url}: "
+                              f"{exc.__class__.__name__}") from None
+    sections = _page_sections(page, "")
+    if not sections:
+        raise BadRequestError(f"Could not read content from {url}: the page has no text.")
+    return page, sections
