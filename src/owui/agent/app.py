@@ -11,9 +11,20 @@ from owui.agent import crud
 from owui.agent.clients.inference import InferenceClient
 from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.jobs import Jobs
+from owui.agent.live import live_config
 from owui.agent.models import AgentBase
 from owui.agent.plugins.loaded import PluginCache
-from owui.agent.routes import agents, code, functions, tasks, tools, workflows
+from owui.agent.routes import (
+    actions,
+    agents,
+    code,
+    code_config,
+    functions,
+    pipelines,
+    tasks,
+    tools,
+    workflows,
+)
 from owui.agent.runtime import Runtime
 from owui.agent.sandbox.pool import KernelPool
 from owui.agent.snapshot import Snapshot
@@ -28,7 +39,8 @@ async def _start(app: FastAPI) -> None:
         retrieval=RetrievalClient(settings), plugins=PluginCache(),
         functions=Snapshot(crud.active_functions), model_tools=Snapshot(crud.tools_by_model),
         kernels=KernelPool(settings),
-        jobs=Jobs(db, on_interrupted=[partial(fail_interrupted_steps, db)]))
+        jobs=Jobs(db, on_interrupted=[partial(fail_interrupted_steps, db)]),
+        config=live_config(db, settings))
     app.state.runtime = runtime
     await runtime.start()
 
@@ -39,10 +51,11 @@ async def _stop(app: FastAPI) -> None:
 
 app = create_service_app(
     "agent",
-    routers=[agents.router, code.router, tools.router, functions.router, tasks.router,
-             workflows.router],
+    routers=[agents.router, code.router, code_config.router, tools.router, functions.router,
+             tasks.router, workflows.router, pipelines.router, actions.router],
     metadata=AgentBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],
     on_shutdown=[_stop],
+    outside_http=True,  # tools and functions loaded from a URL (app.state.http)
 )

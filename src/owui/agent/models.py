@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, MetaDat
 from sqlalchemy.orm import Mapped, mapped_column
 
 from owui.core.db import Base, new_id, now_epoch
+from owui.core.live_config import live_config_table
 
 
 class AgentBase(Base):
@@ -29,6 +30,7 @@ class Tool(AgentBase):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     valves: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     access_grants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    version_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
     updated_at: Mapped[float] = mapped_column(Float, default=time.time)
 
@@ -47,6 +49,7 @@ class Function(AgentBase):
     valves: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
     is_global: Mapped[bool] = mapped_column(Boolean, default=False)
+    version_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
     updated_at: Mapped[float] = mapped_column(Float, default=time.time)
 
@@ -60,6 +63,26 @@ class UserValves(AgentBase):
     item_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     valves: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PluginVersion(AgentBase):
+    """A saved version of a tool's or function's name, source and meta (Open WebUI's history);
+    the row's `version_id` names the one in production."""
+
+    __tablename__ = "plugin_versions"
+    __table_args__ = (Index("ix_plugin_versions_item", "kind", "item_id", "seq"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))  # tool | function
+    item_id: Mapped[str] = mapped_column(String(128))
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    user_id: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    commit_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(Integer, default=now_epoch)
+    # Orders versions saved within one second (created_at is whole seconds, as Open WebUI's).
+    seq: Mapped[float] = mapped_column(Float, default=time.time)
 
 
 class JobColumns:
@@ -135,3 +158,7 @@ class WorkflowStep(AgentBase):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started_at: Mapped[float] = mapped_column(Float, default=time.time)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# Settings an admin changes at run time (tasks, code execution): owui.core.live_config.
+LIVE_CONFIG = live_config_table(AgentBase.metadata)

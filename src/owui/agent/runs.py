@@ -28,6 +28,10 @@ async def prepare_run(runtime: Runtime, session: AsyncSession, user: Claims, tok
                       form: RunForm) -> AgentRun:
     by_model = (await runtime.model_tools.get(session)).get(form.model, [])
     enabled = [t.id for t in by_model if crud.can_read_tool(user, t)]
+    # The chat's "Code Interpreter" switch (features.code_interpreter): code the model writes
+    # runs in the sandbox, as with Open WebUI's server engine.
+    if form.features.get("code_interpreter") and runtime.config["ENABLE_CODE_INTERPRETER"]:
+        enabled.append("execute_code")
     toolset = await build_toolset(session, runtime.plugins, user, [*form.tool_ids, *enabled])
     pipeline = await build_pipeline(session, runtime.plugins, runtime.functions, user, form.model,
                                     form.filter_ids)

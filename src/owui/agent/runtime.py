@@ -18,6 +18,7 @@ from owui.agent.snapshot import Snapshot
 from owui.agent.tools.base import CallContext
 from owui.core.config import Settings
 from owui.core.db import Database
+from owui.core.live_config import LiveConfig
 from owui.core.tokens import Claims
 
 
@@ -32,14 +33,17 @@ class Runtime:
     model_tools: Snapshot[dict[str, list[Tool]]]
     kernels: KernelPool
     jobs: Jobs
+    config: LiveConfig  # task and code execution settings (owui.agent.live)
 
     async def start(self) -> None:
+        await self.config.start()
         await self.kernels.start()
         await self.jobs.start()
 
     async def stop(self) -> None:
         await self.jobs.stop()
         await self.kernels.stop()
+        await self.config.stop()
 
     def context(self, user: Claims, token: str, **values: object) -> CallContext:
         return CallContext(user=user, token=token, inference=self.inference,

@@ -114,6 +114,31 @@ class FunctionForm(BaseModel):
     commit_message: str | None = None
 
 
+class LoadUrlForm(BaseModel):
+    url: str = Field(min_length=1, max_length=2083)
+
+
+class SyncedFunction(BaseModel):
+    """An item of `/functions/sync` (Open WebUI's FunctionWithValvesModel)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = NAME
+    content: str = Field(min_length=1, max_length=1_000_000)
+    meta: Meta = Field(default_factory=Meta)
+    valves: dict[str, Any] | None = None
+    is_active: bool = False
+    is_global: bool = False
+
+    def form(self) -> FunctionForm:
+        return FunctionForm(id=self.id, name=self.name, content=self.content, meta=self.meta)
+
+
+class SyncFunctionsForm(BaseModel):
+    functions: list[SyncedFunction] = Field(default_factory=list, max_length=1000)
+
+
 class CodeForm(BaseModel):
     code: str = Field(max_length=1_000_000)
     session_id: str | None = Field(default=None, pattern=SESSION_ID)
@@ -130,5 +155,6 @@ class ActionForm(BaseModel):
 
 
 class TaskForm(BaseModel):
-    kind: Literal["title", "tags", "follow_up", "queries", "run"]
+    kind: Literal["title", "tags", "follow_up", "queries", "image_prompt", "auto", "emoji",
+                  "moa", "run"]
     body: dict[str, Any]

@@ -1,5 +1,6 @@
-"""Open WebUI's standard tasks (title, tags, follow-ups, search queries) as background jobs:
-the prompt, one model call through the inference service, and the answer parsed from JSON."""
+"""Open WebUI's standard tasks (title, tags, follow-ups, search queries, image prompt,
+autocompletion, emoji, merging several answers) as background jobs: the prompt, one model call
+through the inference service, and the answer parsed from JSON."""
 
 from __future__ import annotations
 
@@ -37,8 +38,23 @@ TEMPLATES = {
         "### Task:\nWrite 1 to 3 short search queries that would find what the user needs "
         "to answer their last message in the chat below.\n### Output:\nJSON only: "
         "{\"queries\": [\"query 1\", \"query 2\"]}"),
+    "image_prompt": (
+        "### Task:\nWrite a detailed prompt for an image generator, picturing what the chat "
+        "below asks for.\n### Output:\nJSON only: {\"prompt\": \"the image prompt\"}"),
+    "auto": (
+        "### Task:\nContinue the user's unfinished text with the few words they most likely "
+        "write next.\n### Output:\nJSON only: {\"text\": \"the continuation\"}"),
+    "emoji": (
+        "### Task:\nReply with the one emoji that best shows the feeling of the message "
+        "below, and nothing else."),
+    "moa": (
+        "### Task:\nSeveral models answered the query below. Merge their answers into one "
+        "answer, better than each: keep what is right, drop what is wrong, and write it as "
+        "your own answer."),
 }
-KEYS = {"title": "title", "tags": "tags", "follow_up": "follow_ups", "queries": "queries"}
+KEYS = {"title": "title", "tags": "tags", "follow_up": "follow_ups", "queries": "queries",
+        "image_prompt": "prompt", "auto": "text"}
+KINDS = (*KEYS, "emoji", "moa")  # emoji and moa answer with the model's text as it is
 _JSON = re.compile(r"\{.*\}", re.DOTALL)
 
 
@@ -54,23 +70,61 @@ def history(messages: list[dict[str, Any]]) -> str:
     return "\n".join(lines)[-HISTORY_CHARACTERS:]
 
 
-def task_request(kind: str, form: dict[str, Any], default_model: str | None) -> dict[str, Any]:
+def _messages(form: dict[str, Any], required: bool) -> list[dict[str, Any]]:
     messages = form.get("messages")
-    if not isinstance(messages, list) or not messages:
+    if messages is None and not required:
+        return []
+    if not isinstance(messages, list) or (required and not messages):
         raise InvalidError("The task needs 'messages': the chat, as a list of messages.")
-    model = form.get("model") or default_model
-    if not isinstance(model, str) or not model:
-        raise InvalidError("The task needs a 'model' (or TASK_MODEL set).")
-    prompt = form.get("prompt") or TEMPLATES[kind]
+    return messages
+
+
+def _prompt(form: dict[str, Any]) -> str:
+    prompt = form.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidError("The task needs a 'prompt': the text it is about.")
+    return prompt
+
+
+def _content(kind: str, form: dict[str, Any], prompt: str) -> str:
+    if kind == "emoji":
+        return f"{prompt}\n### Message:\n{_prompt(form)}"
+    if kind == "moa":
+        responses = form.get("responses")
+        if not isinstance(responses, list) or not all(isinstance(r, str) for r in responses):
+            raise InvalidError("The task needs 'responses': the models' answers, as strings.")
+        answers = "\n".join(f"<answer{i}>\n{r}\n</answer{i}>"
+                            for i, r in enumerate(responses, 1))
+        return f"{prompt}\n### Query:\n{_prompt(form)}\n### Answers:\n{answers}"
+    if kind == "auto":
+        if form.get("type"):
+            prompt += f"\n### The text is: {form['type']}"
+        chat = history(_messages(form, required=False))
+        return f"{prompt}\n### Chat History:\n<chat_history>\n{chat}\n</chat_history>\n" \
+               f"### Unfinished text:\n<text>{_prompt(form)}</text>"
     if kind == "queries" and form.get("type"):
         prompt += f"\n### Queries are for: {form['type']}"
-    content = f"{prompt}\n### Chat History:\n<chat_history>\n{history(messages)}\n</chat_history>"
-    return {"model": model, "messages": [{"role": "user", "content": content}],
-            "stream": False}
+    chat = history(_messages(form, required=True))
+    return f"{prompt}\n### Chat History:\n<chat_history>\n{chat}\n</chat_history>"
+
+
+def task_request(kind: str, form: dict[str, Any], default_model: str | None,
+                 template: str | None = None) -> dict[str, Any]:
+    """The model call of a task; `template` is the admin's prompt for this kind (else ours)."""
+    model = form.get("model") or default_model
+    if not isinstance(model, str) or not model:
+        raise InvalidError("The task needs a 'model' (or a task model set).")
+    prompt = (form.get("prompt") if kind in ("title", "tags", "follow_up", "queries")
+              else None) or template or TEMPLATES[kind]
+    return {"model": model, "messages": [{"role": "user",
+                                          "content": _content(kind, form, prompt)}],
+            "stream": bool(form.get("stream")) and kind == "moa"}
 
 
 def parse(kind: str, content: str, form: dict[str, Any]) -> Any:
     """The task's value from the model's answer; a sensible fallback when it is not JSON."""
+    if kind not in KEYS:
+        return (content or "").strip()
     key = KEYS[kind]
     match = _JSON.search(content or "")
     if match:
@@ -80,7 +134,7 @@ def parse(kind: str, content: str, form: dict[str, Any]) -> Any:
             data = None
         if isinstance(data, dict) and key in data:
             return data[key]
-    if kind == "title":
+    if kind in ("title", "image_prompt", "auto"):
         return (content or "").strip().strip('"').splitlines()[0][:80] if content else ""
     if kind == "queries":
         last = [m for m in form.get("messages", []) if m.get("role") == "user"]
@@ -106,7 +160,8 @@ def completion_work(runtime: Runtime, token: str, kind: str, form: dict[str, Any
         await handle.progress(0.1)
         completion = await runtime.inference.complete(token, request)
         content = ((completion.get("choices") or [{}])[0].get("message") or {}).get("content")
-        return {"completion": completion, KEYS[kind]: parse(kind, content or "", form)}
+        return {"completion": completion,
+                KEYS.get(kind, kind): parse(kind, content or "", form)}
 
     return work
 

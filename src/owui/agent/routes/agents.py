@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from owui.agent import crud
-from owui.agent.pipelines import Pipeline, call_hook, load_function, pipe_models
+from owui.agent.actions import run_action
+from owui.agent.pipelines import pipe_models
 from owui.agent.routes.common import tool_entry
 from owui.agent.runs import events_of, prepare_run, run_to_end, sse_stream
 from owui.agent.runtime import RuntimeDep
@@ -63,23 +64,5 @@ async def tools(runtime: RuntimeDep, user: CurrentUser, session: Session) -> lis
 @router.post("/actions/{action_id}", summary="Run an action function on a message")
 async def action(action_id: str, form: ActionForm, runtime: RuntimeDep, user: CurrentUser,
                  session: Session) -> dict[str, Any]:
-    function_id, _, sub_id = action_id.partition(".")
-    row = await crud.function_for(session, function_id)
-    if row.type != "action" or not row.is_active:
-        raise HTTPException(404, f"Action '{action_id}' not found.")
-    plugin = load_function(runtime.plugins, row)
-    events: list[dict[str, Any]] = []
-
-    async def emit(event: dict[str, Any]) -> None:
-        events.append(event)
-
-    valves = await crud.user_valves(session, "function", row.id, user.sub)
-    pipeline = Pipeline(user, user_valves={row.id: valves or {}}, emit=emit)
-    values = pipeline.values(plugin, body=form.model_dump(), __model__={"id": form.model})
-    values["__id__"] = sub_id or row.id
-    try:
-        result = await call_hook(plugin.instance.action, values)
-    except Exception as exc:
-        raise HTTPException(400, f"Action '{action_id}' failed: {type(exc).__name__}: "
-                                 f"{exc}") from None
+    result, events = await run_action(runtime, session, user, action_id, form)
     return {"id": action_id, "result": result, "events": events}

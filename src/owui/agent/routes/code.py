@@ -36,12 +36,28 @@ async def execute(form: CodeForm, runtime: RuntimeDep, user: CurrentUser) -> dic
     return outcome_view(outcome)
 
 
-@router.post("/api/v1/utils/code/execute", summary="Run Python (Open WebUI's shape)",
-             responses=_EXECUTE_ERRORS)
+def jupyter_view(outcome: Outcome) -> dict[str, Any]:
+    """The answer as Open WebUI's Jupyter engine gives it, which its web app shows under a code
+    block: text fields, never null; figures as `data:image/png;base64,...` lines of `result`
+    after the last expression's value (the app lifts such lines out as images); `images` keeps
+    them as a list too, for other clients."""
+    reply = outcome.reply
+    lines = [reply["result"]] if reply.get("result") is not None else []
+    lines += [f"data:image/png;base64,{image}" for image in reply.get("images") or []]
+    return {"stdout": reply.get("stdout") or "", "stderr": reply.get("stderr") or "",
+            "result": "\n".join(lines).strip(), "images": reply.get("images") or [],
+            "session_id": outcome.session_id}
+
+
+@router.post("/api/v1/utils/code/execute", summary="Run Python (Open WebUI's shape: the code "
+             "block's Run and the code interpreter)",
+             responses={**_EXECUTE_ERRORS, 403: error_response("Code execution is turned off.")})
 async def execute_owui(form: CodeForm, runtime: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    if not runtime.config["ENABLE_CODE_EXECUTION"]:
+        raise HTTPException(403, "Code execution is turned off (Admin Panel > Settings > Code "
+                                 "Execution).")
     outcome = await runtime.kernels.execute(user.sub, form.session_id, form.code, form.timeout)
-    view = outcome_view(outcome)
-    return {key: view[key] for key in ("stdout", "stderr", "result", "images", "session_id")}
+    return jupyter_view(outcome)
 
 
 @router.get("/api/v1/agents/code/sessions", summary="The caller's code sessions")

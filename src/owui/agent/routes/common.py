@@ -46,7 +46,7 @@ def meta_of(meta: Meta, content: str, loaded: Loaded) -> dict[str, Any]:
 def tool_entry(tool: Tool) -> dict[str, Any]:
     """ToolResponse."""
     return {"id": tool.id, "user_id": tool.user_id, "name": tool.name, "meta": tool.meta,
-            "access_grants": tool.access_grants or [], "version_id": None,
+            "access_grants": tool.access_grants or [], "version_id": tool.version_id,
             "updated_at": int(tool.updated_at), "created_at": tool.created_at}
 
 
@@ -64,10 +64,13 @@ def function_entry(function: Function) -> dict[str, Any]:
     """FunctionResponse."""
     return {"id": function.id, "user_id": function.user_id, "type": function.type,
             "name": function.name, "meta": function.meta, "is_active": function.is_active,
-            "is_global": function.is_global, "version_id": None,
+            "is_global": function.is_global, "version_id": function.version_id,
             "updated_at": int(function.updated_at), "created_at": function.created_at}
 
 
-def function_model(function: Function) -> dict[str, Any]:
-    """FunctionModel: with its source."""
-    return {**function_entry(function), "content": function.content}
+def function_model(function: Function, with_valves: bool = False) -> dict[str, Any]:
+    """FunctionModel: with its source (FunctionWithValvesModel: and its valves)."""
+    model = {**function_entry(function), "content": function.content}
+    if with_valves:
+        model["valves"] = function.valves or {}
+    return model

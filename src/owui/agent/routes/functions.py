@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.agent import crud
-from owui.agent.models import Function
+from owui.agent import crud, history
+from owui.agent.models import Function, PluginVersion
 from owui.agent.pipelines import load_function
 from owui.agent.plugins.loaded import Loaded, PluginCache, function_type, load
+from owui.agent.plugins.remote import fetch_source
 from owui.agent.routes.common import function_entry, function_model, meta_of
+from owui.agent.routes.history import add_history_routes
 from owui.agent.routes.valves import add_valves_routes
-from owui.agent.runtime import RuntimeDep
-from owui.agent.schemas import FunctionForm
+from owui.agent.runtime import Runtime, RuntimeDep
+from owui.agent.schemas import FunctionForm, LoadUrlForm, SyncFunctionsForm
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -47,6 +49,48 @@ async def list_all(user: AdminUser, session: Session) -> list[dict[str, Any]]:
     return [{**function_entry(f), "user": None} for f in await crud.all_functions(session)]
 
 
+@router.get("/export", summary="Every function with its source (admin)")
+async def export_functions(user: AdminUser, session: Session,
+                           include_valves: bool = False) -> list[dict[str, Any]]:
+    return [function_model(f, include_valves) for f in await crud.all_functions(session)]
+
+
+@router.post("/load/url", summary="A function's source read from a URL, for the editor (admin)")
+async def load_from_url(form: LoadUrlForm, user: AdminUser, request: Request
+                        ) -> dict[str, str]:
+    return await fetch_source(request.app.state.http, form.url, "function")
+
+
+@router.post("/sync", summary="Make the functions exactly these (admin)")
+async def sync_functions(form: SyncFunctionsForm, user: AdminUser, session: Session,
+                         runtime: RuntimeDep) -> list[dict[str, Any]]:
+    # Every source is loaded before anything is written: one that fails changes nothing.
+    checked = [(item, *_checked(item.form())) for item in form.functions]
+    wanted = {item.id for item in form.functions}
+    for row in await crud.all_functions(session):
+        if row.id not in wanted:
+            await history.forget_item(session, "function", row.id)
+            await session.delete(row)
+    for item, loaded, kind in checked:
+        row = await session.get(Function, item.id)
+        if row is None:
+            row = Function(id=item.id, user_id=user.sub, name=item.name, type=kind,
+                           content=item.content, meta={}, valves={})
+            session.add(row)
+        before = history.snapshot_of("function", row) if row.meta else None
+        row.name, row.content, row.type = item.name, item.content, kind
+        row.meta = _meta(item.form(), loaded)
+        row.valves = item.valves or {}
+        row.is_active, row.is_global = item.is_active, item.is_global
+        history.record(session, "function", row, user, before, None)
+        crud.touch(row)
+    await session.commit()
+    for item in form.functions:
+        runtime.plugins.forget("function", item.id)
+    runtime.functions.invalidate()
+    return [function_model(f, True) for f in await crud.all_functions(session)]
+
+
 @router.post("/create", summary="Create a function from Python source (admin)")
 async def create_function(form: FunctionForm, user: AdminUser, session: Session,
                           runtime: RuntimeDep) -> dict[str, Any]:
@@ -57,6 +101,7 @@ async def create_function(form: FunctionForm, user: AdminUser, session: Session,
                         content=form.content, meta=_meta(form, loaded), valves={},
                         is_active=False, is_global=False)
     session.add(function)
+    history.record(session, "function", function, user, None, form.commit_message)
     await session.commit()
     runtime.functions.invalidate()
     return function_entry(function)
@@ -67,18 +112,36 @@ async def get_function(function_id: str, user: AdminUser, session: Session) -> d
     return function_model(await crud.function_for(session, function_id))
 
 
+async def _save(session: AsyncSession, runtime: Runtime, user: Claims, function: Function,
+                form: FunctionForm, version: PluginVersion | None = None) -> dict[str, Any]:
+    """The function replaced by `form` (checked first); a new version unless `version` (the
+    saved one put back into production) is given."""
+    loaded, kind = _checked(form.model_copy(update={"id": function.id}))
+    before = history.snapshot_of("function", function)
+    function.name, function.content, function.type = form.name, form.content, kind
+    function.meta = _meta(form, loaded)
+    if version is None:
+        history.record(session, "function", function, user, before, form.commit_message)
+    else:
+        function.version_id = version.id
+    crud.touch(function)
+    await session.commit()
+    runtime.plugins.forget("function", function.id)
+    runtime.functions.invalidate()
+    return function_model(function)
+
+
 @router.post("/id/{function_id}/update", summary="Replace a function's source (admin)")
 async def update_function(function_id: str, form: FunctionForm, user: AdminUser,
                           session: Session, runtime: RuntimeDep) -> dict[str, Any]:
     function = await crud.function_for(session, function_id)
-    loaded, kind = _checked(form.model_copy(update={"id": function_id}))
-    function.name, function.content, function.type = form.name, form.content, kind
-    function.meta = _meta(form, loaded)
-    crud.touch(function)
-    await session.commit()
-    runtime.plugins.forget("function", function_id)
-    runtime.functions.invalidate()
-    return function_model(function)
+    return await _save(session, runtime, user, function, form)
+
+
+async def _restore(session: AsyncSession, runtime: Runtime, user: Claims, function: Function,
+                   version: PluginVersion) -> dict[str, Any]:
+    form = FunctionForm.model_validate({"id": function.id, **version.snapshot})
+    return await _save(session, runtime, user, function, form, version)
 
 
 @router.post("/id/{function_id}/toggle", summary="Turn a function on or off (admin)")
@@ -105,6 +168,7 @@ async def toggle_global(function_id: str, user: AdminUser, session: Session,
 async def delete_function(function_id: str, user: AdminUser, session: Session,
                           runtime: RuntimeDep) -> bool:
     function = await crud.function_for(session, function_id)
+    await history.forget_item(session, "function", function_id)
     await session.delete(function)
     await session.commit()
     runtime.plugins.forget("function", function_id)
@@ -119,8 +183,13 @@ async def _find(session: AsyncSession, user: Claims, function_id: str) -> Functi
     return function
 
 
+async def _admin_find(session: AsyncSession, user: Claims, function_id: str) -> Function:
+    return await crud.function_for(session, function_id)
+
+
 def _load(cache: PluginCache, function: Function) -> Loaded:
     return load_function(cache, function).loaded
 
 
 add_valves_routes(router, "function", _find, _load)
+add_history_routes(router, "function", _admin_find, _restore)  # type: ignore[arg-type]

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.agent import crud
-from owui.agent.models import Tool
+from owui.agent import crud, history
+from owui.agent.models import PluginVersion, Tool
 from owui.agent.plugins.loaded import Loaded, load
+from owui.agent.plugins.remote import fetch_source
 from owui.agent.routes.common import grants, meta_of, tool_access, tool_entry, tool_model
+from owui.agent.routes.history import add_history_routes
 from owui.agent.routes.valves import add_valves_routes
-from owui.agent.runtime import RuntimeDep
-from owui.agent.schemas import AccessGrantsForm, ToolForm
+from owui.agent.runtime import Runtime, RuntimeDep
+from owui.agent.schemas import AccessGrantsForm, LoadUrlForm, ToolForm
 from owui.agent.tools.builtin import BUILTINS
 from owui.agent.tools.registry import load_tool, tool_functions
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
+from owui.core.tokens import Claims
 
 router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
 
@@ -46,6 +50,18 @@ async def list_with_access(user: CurrentUser, session: Session) -> list[dict[str
             for t in await crud.tools_of(session, user)]
 
 
+@router.get("/export", summary="The tools the caller may change, with their source")
+async def export_tools(user: CurrentUser, session: Session) -> list[dict[str, Any]]:
+    return [tool_model(t) for t in await crud.tools_of(session, user)
+            if crud.can_write_tool(user, t)]
+
+
+@router.post("/load/url", summary="A tool's source read from a URL, for the editor (admin)")
+async def load_from_url(form: LoadUrlForm, user: AdminUser, request: Request
+                        ) -> dict[str, str]:
+    return await fetch_source(request.app.state.http, form.url, "tool")
+
+
 @router.post("/create", summary="Create a tool from Python source (admin)")
 async def create_tool(form: ToolForm, user: AdminUser, session: Session,
                       runtime: RuntimeDep) -> dict[str, Any]:
@@ -56,6 +72,7 @@ async def create_tool(form: ToolForm, user: AdminUser, session: Session,
                 specs=specs, meta=meta_of(form.meta, form.content, loaded), valves={},
                 access_grants=grants(form.id, form.access_grants))
     session.add(tool)
+    history.record(session, "tool", tool, user, None, form.commit_message)
     await session.commit()
     runtime.model_tools.invalidate()
     return tool_entry(tool)
@@ -67,20 +84,38 @@ async def get_tool(tool_id: str, user: CurrentUser, session: Session) -> dict[st
     return tool_access(tool, crud.can_write_tool(user, tool))
 
 
+async def _save(session: AsyncSession, runtime: Runtime, user: Claims, tool: Tool,
+                form: ToolForm, version: PluginVersion | None = None) -> dict[str, Any]:
+    """The tool replaced by `form` (checked first: nothing is stored when it does not load);
+    a new version unless `version` (the saved one put back into production) is given."""
+    loaded, specs = _checked(form.model_copy(update={"id": tool.id}))
+    before = history.snapshot_of("tool", tool)
+    tool.name, tool.content, tool.specs = form.name, form.content, specs
+    tool.meta = meta_of(form.meta, form.content, loaded)
+    if form.access_grants is not None:
+        tool.access_grants = grants(tool.id, form.access_grants)
+    if version is None:
+        history.record(session, "tool", tool, user, before, form.commit_message)
+    else:
+        tool.version_id = version.id
+    crud.touch(tool)
+    await session.commit()
+    runtime.plugins.forget("tool", tool.id)
+    runtime.model_tools.invalidate()
+    return tool_model(tool)
+
+
 @router.post("/id/{tool_id}/update", summary="Replace a tool's source (admin)")
 async def update_tool(tool_id: str, form: ToolForm, user: AdminUser, session: Session,
                       runtime: RuntimeDep) -> dict[str, Any]:
     tool = await crud.tool_for(session, user, tool_id)
-    loaded, specs = _checked(form.model_copy(update={"id": tool_id}))
-    tool.name, tool.content, tool.specs = form.name, form.content, specs
-    tool.meta = meta_of(form.meta, form.content, loaded)
-    if form.access_grants is not None:
-        tool.access_grants = grants(tool_id, form.access_grants)
-    crud.touch(tool)
-    await session.commit()
-    runtime.plugins.forget("tool", tool_id)
-    runtime.model_tools.invalidate()
-    return tool_model(tool)
+    return await _save(session, runtime, user, tool, form)
+
+
+async def _restore(session: AsyncSession, runtime: Runtime, user: Claims, tool: Tool,
+                   version: PluginVersion) -> dict[str, Any]:
+    form = ToolForm.model_validate({"id": tool.id, **version.snapshot})
+    return await _save(session, runtime, user, tool, form, version)
 
 
 @router.post("/id/{tool_id}/access/update", summary="Who may use a tool (admin)")
@@ -97,6 +132,7 @@ async def update_access(tool_id: str, form: AccessGrantsForm, user: AdminUser,
 async def delete_tool(tool_id: str, user: AdminUser, session: Session,
                       runtime: RuntimeDep) -> bool:
     tool = await crud.tool_for(session, user, tool_id)
+    await history.forget_item(session, "tool", tool_id)
     await session.delete(tool)
     await session.commit()
     runtime.plugins.forget("tool", tool_id)
@@ -110,3 +146,4 @@ async def tool_specs(tool_id: str, user: CurrentUser, session: Session) -> list[
 
 
 add_valves_routes(router, "tool", crud.tool_for, load_tool)
+add_history_routes(router, "tool", crud.tool_for, _restore)  # type: ignore[arg-type]
