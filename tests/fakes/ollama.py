@@ -1,8 +1,9 @@
 """A stand-in Ollama server, speaking the real protocol: NDJSON streams on `/api/chat`,
 `/api/generate` and `/api/pull` (progress), and `/api/tags`, `/api/show`, `/api/embed`,
 `/api/embeddings`, `/api/ps`, `/api/version`, `/api/copy`, `/api/delete` (and `/api/push`,
-`/api/create`, streaming like pull), with Ollama's
-`{"error": "..."}` bodies.
+`/api/create`, streaming like pull), with Ollama's `{"error": "..."}` bodies; a generate
+with an empty prompt and `keep_alive` 0 unloads (`done_reason` "unload"). Of Ollama's
+OpenAI-compatible API, `/v1/completions` and `/v1/responses` (JSON, or SSE when streamed).
 
 Switches, for the whole process (environment):
   FAKE_MODELS       ;-separated model names (default: llama-fake:latest;embed-fake:latest)
@@ -25,7 +26,7 @@ import json
 import os
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ DELAY = float(os.environ.get("FAKE_DELAY") or 0)
 VERSION = os.environ.get("FAKE_VERSION", "0.6.5")
 stats: dict[str, Any] = {"chat": 0, "generate": 0, "embed": 0, "pull": 0, "tags": 0,
                          "streams_finished": 0, "streams_cut": 0, "last_body": None,
-                         "deleted": [], "copied": []}
+                         "deleted": [], "copied": [], "unloaded": []}
 NDJSON = "application/x-ndjson"
 
 
@@ -193,7 +194,70 @@ async def chat(request: Request) -> Response:
 
 async def generate(request: Request) -> Response:
     stats["generate"] += 1
+    body = await _body(request)
+    if body.get("keep_alive") == 0 and not body.get("prompt"):
+        stats["unloaded"].append(body.get("model"))
+        return JSONResponse({"model": body.get("model"), "created_at": _now(), "response": "",
+                             "done": True, "done_reason": "unload"})
     return await _answer(request, "response")
+
+
+def _sse(value: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(value).encode() + b"\n\n"
+
+
+async def _text_events(words: list[str], shape: Callable[[str], dict[str, Any]],
+                       done: bytes) -> AsyncIterator[bytes]:
+    for word in words:
+        yield _sse(shape(word))
+    yield done
+
+
+async def v1_completions(request: Request) -> Response:
+    """Ollama's OpenAI-compatible text completion."""
+    body = await _body(request)
+    stats["last_body"] = body
+    model = str(body.get("model") or "")
+    if not model or "prompt" not in body:
+        return JSONResponse({"error": {"message": "model and prompt are required",
+                                       "type": "invalid_request_error"}}, 400)
+
+    def shape(text: str, finish: str | None = None) -> dict[str, Any]:
+        return {"id": "cmpl-fake", "object": "text_completion", "created": int(time.time()),
+                "model": model, "choices": [{"text": text, "index": 0,
+                                             "finish_reason": finish}]}
+
+    words = _words({**body, "options": {"num_predict": body.get("max_tokens")}})
+    if body.get("stream"):
+        return StreamingResponse(_text_events(words, shape, b"data: [DONE]\n\n"),
+                                 media_type="text/event-stream")
+    return JSONResponse({**shape("".join(words), "stop"),
+                         "usage": {"prompt_tokens": 5, "completion_tokens": len(words),
+                                   "total_tokens": 5 + len(words)}})
+
+
+async def v1_responses(request: Request) -> Response:
+    """Ollama's OpenAI-compatible Responses API, in its simplest form: text in, text out."""
+    body = await _body(request)
+    model = str(body.get("model") or "")
+    if not model or "input" not in body:
+        return JSONResponse({"error": {"message": "model and input are required",
+                                       "type": "invalid_request_error"}}, 400)
+    words = _words({**body, "options": {"num_predict": body.get("max_output_tokens")}})
+    text = "".join(words)
+    answer = {"id": "resp_fake", "object": "response", "created_at": int(time.time()),
+              "model": model, "status": "completed", "output": [
+                  {"type": "message", "id": "msg_fake", "role": "assistant",
+                   "status": "completed",
+                   "content": [{"type": "output_text", "text": text, "annotations": []}]}]}
+    if not body.get("stream"):
+        return JSONResponse(answer)
+
+    def delta(word: str) -> dict[str, Any]:
+        return {"type": "response.output_text.delta", "delta": word}
+
+    done = _sse({"type": "response.completed", "response": answer})
+    return StreamingResponse(_text_events(words, delta, done), media_type="text/event-stream")
 
 
 def vector(text: str, size: int = 8) -> list[float]:
@@ -275,4 +339,6 @@ app = Starlette(routes=[
     # Ollama's push and create answer with the same kind of status stream as pull.
     Route("/api/push", pull, methods=["POST"]), Route("/api/create", pull, methods=["POST"]),
     Route("/api/delete", delete, methods=["DELETE"]),
+    Route("/v1/completions", v1_completions, methods=["POST"]),
+    Route("/v1/responses", v1_responses, methods=["POST"]),
 ])

@@ -16,7 +16,9 @@ class Service:
 SERVICES: tuple[Service, ...] = (
     Service("gateway", 8000, None, ("/api/v1/auths", "/api/v1/users")),
     Service("inference", 8001, "INFERENCE_SERVICE_URL",
-            ("/api/v1/inference", "/ollama", "/openai", "/api/models", "/api/v1/models")),
+            ("/api/v1/inference", "/ollama", "/openai", "/api/models", "/api/v1/models",
+             "/api/v1/chat/completions", "/api/v1/embeddings", "/api/embeddings",
+             "/api/v1/messages", "/api/message")),
     Service("agent", 8002, "AGENT_SERVICE_URL",
             ("/api/v1/agents", "/api/v1/tools", "/api/v1/functions", "/api/v1/tasks",
              "/api/v1/utils/code", "/api/v1/pipelines", "/api/chat/actions",

@@ -9,7 +9,16 @@ from starlette.middleware import Middleware
 
 from owui.core.service import create_service_app
 from owui.inference.models import InferenceBase
-from owui.inference.routes import calls, connections, model_images, models, ollama, openai_config
+from owui.inference.routes import (
+    calls,
+    connections,
+    messages,
+    model_images,
+    models,
+    ollama,
+    ollama_v1,
+    openai_config,
+)
 from owui.inference.runtime import Runtime
 
 
@@ -24,8 +33,8 @@ async def _stop(app: FastAPI) -> None:
 
 app = create_service_app(
     "inference",
-    routers=[connections.router, calls.router, ollama.router, openai_config.router,
-             model_images.router, models.router],
+    routers=[connections.router, calls.router, ollama.router, ollama_v1.router,
+             messages.router, openai_config.router, model_images.router, models.router],
     metadata=InferenceBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

@@ -42,7 +42,7 @@ from owui.inference.upstreams import Upstream
 
 log = logging.getLogger("owui.inference.calls")
 Build = Callable[[Provider, str], UpstreamRequest]
-_SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"),
+SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"),
                 (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 # Provider answers passed to the client as they are: the request itself is at fault.
@@ -94,6 +94,7 @@ class ProviderCall(Response, ABC):
         self.disconnected = False
         self.background = None
         self.watch: metrics.ProviderWatch  # the attempt's figures (core.metrics)
+        self.problem = send_problem  # the error body's shape; Anthropic's calls have their own
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
@@ -130,7 +131,7 @@ class ProviderCall(Response, ABC):
                 return
             failure = outcome
             log.warning("provider call failed before its answer started: %s", failure.detail)
-        await send_problem(send, failure.status, failure.detail)
+        await self.problem(send, failure.status, failure.detail)
 
     async def _attempt(self, target: Target, send: Send) -> Failure | None:
         """None when the client got an answer; a Failure to try the next connection."""
@@ -138,7 +139,7 @@ class ProviderCall(Response, ABC):
         try:
             request = self.build(upstream.provider, target.model)
         except TranslationError as exc:
-            await send_problem(send, 400, str(exc))
+            await self.problem(send, 400, str(exc))
             return None
         try:
             with metrics.provider_call(upstream.label, target.model) as self.watch:
@@ -156,7 +157,7 @@ class ProviderCall(Response, ABC):
                        send: Send) -> Failure | None:
         failure = _refusal(response.status, await response.read(), upstream)
         if response.status in _CLIENT_FAULTS:
-            await send_problem(send, failure.status, failure.detail)
+            await self.problem(send, failure.status, failure.detail)
             return None
         return failure
 
@@ -201,7 +202,7 @@ class StreamCall(ProviderCall):
         first = await anext(events, b"")
         self.watch.first_token()
         self.started = True
-        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         await _pump(send, first, events, self.watch)
         return None
 

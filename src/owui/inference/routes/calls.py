@@ -1,11 +1,12 @@
-"""OpenAI-compatible calls: `/api/v1/inference/*` and Open WebUI's `/openai/*`.
+"""OpenAI-compatible calls: `/api/v1/inference/*`, Open WebUI's `/openai/*` and its
+integration paths (`/api/v1/chat/completions`, `/api/v1/embeddings`, `/api/embeddings`).
 
 Chat completions and embeddings are the hot path (every turn of every chat): `CallRoutes`, raw
 ASGI inside the token check, answers them before FastAPI's router, which would cost them as
 much again as the rest of the stack does (bench/inference.py; ARCHITECTURE.md has the figures).
 They are declared once, in `CALLS`: path, summary, and the pydantic form that both checks the
-body and documents it (`document_calls` writes them into the service's OpenAPI document). The
-body goes on to the provider as it came: the form only checks it.
+body and documents it (`served.py` serves and documents them). The body goes on to the
+provider as it came: the form only checks it.
 
 Their errors answer in both shapes the clients read (`errors.problem`): owui's `{"detail"}`
 and OpenAI's `{"error"}`, which the openai SDK puts in its exceptions.
@@ -13,29 +14,23 @@ and OpenAI's `{"error"}`, which the openai SDK puts in its exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from fastapi import APIRouter, FastAPI
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from owui.core import metrics
 from owui.core.asgi import send_error
 from owui.core.auth import CurrentUser
-from owui.core.errors import DomainError, validation_detail
 from owui.core.tokens import Claims
 from owui.inference.calls import JsonCall, ProviderCall, StreamCall
-from owui.inference.errors import PROBLEM_SCHEMA, PROBLEM_SCHEMA_NAME, send_problem
 from owui.inference.listing import model_list
 from owui.inference.presets import apply_preset
 from owui.inference.providers.base import Provider, UpstreamRequest
-from owui.inference.routes.bodies import check, parse_body, read_body
-from owui.inference.runtime import Runtime, RuntimeDep
+from owui.inference.routes.served import Call, document, serve
+from owui.inference.runtime import Resolved, Runtime, RuntimeDep
 from owui.inference.schemas import ChatCompletionRequest, EmbeddingsRequest
 
 router = APIRouter(tags=["inference"])
@@ -44,7 +39,12 @@ PREFIXES = ("/api/v1/inference", "/openai")
 
 async def prepare_chat(runtime: Runtime, body: dict[str, Any], form: ChatCompletionRequest,
                        user: Claims) -> ProviderCall:
-    resolved = await runtime.resolve(form.model, user)
+    return chat_call(runtime, await runtime.resolve(form.model, user), body, form)
+
+
+def chat_call(runtime: Runtime, resolved: Resolved, body: dict[str, Any],
+              form: ChatCompletionRequest) -> ProviderCall:
+    """The call answering an OpenAI chat body with the connections of `resolved`."""
     preset = resolved.preset
 
     def build(provider: Provider, model: str) -> UpstreamRequest:
@@ -63,7 +63,11 @@ async def prepare_chat(runtime: Runtime, body: dict[str, Any], form: ChatComplet
 
 async def prepare_embeddings(runtime: Runtime, body: dict[str, Any], form: EmbeddingsRequest,
                              user: Claims) -> ProviderCall:
-    resolved = await runtime.resolve(form.model, user)
+    return embeddings_call(runtime, await runtime.resolve(form.model, user), body, form)
+
+
+def embeddings_call(runtime: Runtime, resolved: Resolved, body: dict[str, Any],
+                    form: EmbeddingsRequest) -> ProviderCall:
     encoding = form.encoding_format or "float"
 
     def build(provider: Provider, model: str) -> UpstreamRequest:
@@ -75,23 +79,18 @@ async def prepare_embeddings(runtime: Runtime, body: dict[str, Any], form: Embed
     return JsonCall(resolved.targets, build, runtime.wait, read)
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One call served by `CallRoutes`: the form checks the body and is its document."""
-
-    summary: str
-    form: type[BaseModel]
-    prepare: Callable[[Runtime, dict[str, Any], Any, Claims], Awaitable[ProviderCall]]
-    answers: tuple[str, ...] = ("application/json",)
-
-
 CALLS = {
     "chat/completions": Call("Chat completion (OpenAI-compatible; SSE when stream is true)",
                              ChatCompletionRequest, prepare_chat,
                              ("application/json", "text/event-stream")),
     "embeddings": Call("Embeddings (OpenAI-compatible)", EmbeddingsRequest, prepare_embeddings),
 }
-ROUTES = {f"{prefix}/{name}": call for prefix in PREFIXES for name, call in CALLS.items()}
+# Open WebUI's integration paths: the same calls, for clients pointed at `/api/v1` or `/api`
+# (its `/api/v1/chat/completions` runs its chat pipeline without a chat: here, the model).
+INTEGRATIONS = {"/api/v1/chat/completions": CALLS["chat/completions"],
+                "/api/v1/embeddings": CALLS["embeddings"], "/api/embeddings": CALLS["embeddings"]}
+ROUTES = {**{f"{prefix}/{name}": call for prefix in PREFIXES for name, call in CALLS.items()},
+          **INTEGRATIONS}
 
 
 class CallRoutes:
@@ -112,81 +111,9 @@ class CallRoutes:
             await serve(call, scope, receive, send)
 
 
-async def serve(call: Call, scope: Scope, receive: Receive, send: Send) -> None:
-    """Read and check the body, pick the connections, then the provider call answers for
-    itself. The errors of the steps before it are mapped here, once."""
-    state = scope["app"].state
-    try:
-        body = parse_body(await read_body(receive, int(state.settings.max_json_size)))
-        form = check(call.form, body)
-        # The token check put the caller's claims in the scope; the runtime is the one
-        # runtime_of gives the routes.
-        answer = await call.prepare(state.runtime, body, form, scope["state"]["user"])
-    except DomainError as exc:
-        await send_problem(send, exc.status, exc.detail)
-        return
-    except RequestValidationError as exc:
-        await send_problem(send, 422, validation_detail(exc.errors()))
-        return
-    await answer(scope, receive, send)
-
-
-# The document of CALLS
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}}}}
-
-
-def _operation(path: str, call: Call) -> dict[str, Any]:
-    schema = call.form.model_json_schema()
-    # Nested models inlined: in an OpenAPI document `#/$defs/...` would point at its root.
-    schema = _inline(schema, schema.pop("$defs", {}))
-    return {
-        "tags": ["inference"], "summary": call.summary,
-        "operationId": path.strip("/").replace("/", "_") + "_post",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
-        "responses": {
-            "200": {"description": "The provider's answer, translated to OpenAI's.",
-                    "content": {kind: {"schema": {}} for kind in call.answers}},
-            "400": _problem("Malformed JSON body, or a request the provider cannot take."),
-            "404": _problem("No connection serves the model."),
-            "413": _problem("The request body is too large."),
-            "422": _problem("The body does not fit the form (each bad field named)."),
-            "429": _problem("The provider is rate limiting."),
-            "502": _problem("The provider failed or refused its credentials."),
-            "503": _problem("Every connection serving the model is unreachable or busy."),
-            "504": _problem("The provider did not answer in time."),
-        },
-    }
-
-
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {key: _inline(value, defs) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline(value, defs) for value in node]
-    return node
-
-
 def document_calls(app: FastAPI) -> None:
-    """Adds the operations of CALLS to the app's OpenAPI document."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            doc = generate()
-            doc.setdefault("components", {}).setdefault("schemas", {})[
-                PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
-            for path, call in ROUTES.items():
-                doc["paths"][path] = {"post": _operation(path, call)}
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    """Adds the operations of ROUTES to the app's OpenAPI document."""
+    document(app, ROUTES)
 
 
 async def models(runtime: RuntimeDep, user: CurrentUser, refresh: bool = False) -> JSONResponse:

@@ -1,8 +1,9 @@
 """Ollama's own API passed through: `/ollama/*` (Open WebUI's) and `/api/v1/inference/ollama/*`.
 
-Calls naming a model go to a connection serving it (balanced, failed over); `url_idx` picks
-one Ollama connection by its position instead, as in Open WebUI. Managing models (pull, push,
-create, copy, delete) is for admins.
+Calls naming a model go to a connection serving it (balanced, failed over); `url_idx` (the
+last path segment, as Open WebUI has it, or a query parameter) picks one Ollama connection by
+its position among the Ollama connections instead (the `urlIdx` of the model list). Managing
+models (pull, push, create, copy, delete, unload) is for admins.
 """
 
 from __future__ import annotations
@@ -12,35 +13,57 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 
-from owui.core.auth import AdminUser, CurrentUser
+from owui.core.auth import CurrentUser, require_admin
 from owui.core.errors import ERROR_SCHEMA_NAME, not_found_response
+from owui.core.tokens import Claims
 from owui.inference.calls import PassThrough
 from owui.inference.catalog import Target, exposed_id
 from owui.inference.presets import PresetView, with_system
 from owui.inference.providers.base import Provider, UpstreamRequest, dumps
 from owui.inference.routes.bodies import json_body
-from owui.inference.runtime import Runtime, runtime_of
+from owui.inference.runtime import Resolved, Runtime, runtime_of
 from owui.inference.translate import options_from
 from owui.inference.upstreams import Upstream
 
 router = APIRouter(tags=["ollama"])
 PREFIXES = ("/ollama", "/api/v1/inference/ollama")
 UrlIdx = Query(default=None, ge=0, description="Position of the Ollama connection to use.")
+UrlIdxPath = PathParam(ge=0, description="Position of the Ollama connection to use.")
+Endpoint = Callable[[Request, Claims, int | None], Awaitable[Response]]
+ADMIN = [Depends(require_admin)]
 
 
-def _connections(runtime: Runtime) -> list[Upstream]:
-    return runtime.catalog.enabled("ollama")
+def connections(runtime: Runtime) -> list[Upstream]:
+    """Every Ollama connection, enabled or not, in order: positions are Open WebUI's urlIdx."""
+    return [u for u in runtime.catalog.upstreams.values() if u.config.provider == "ollama"]
 
 
-def _at(runtime: Runtime, url_idx: int) -> Upstream:
-    upstreams = _connections(runtime)
+def at(runtime: Runtime, url_idx: int) -> Upstream:
+    upstreams = connections(runtime)
     if url_idx >= len(upstreams):
-        raise HTTPException(404, f"url_idx {url_idx}: there are {len(upstreams)} enabled "
+        raise HTTPException(404, f"url_idx {url_idx}: there are {len(upstreams)} "
                                  "Ollama connections.")
+    if not upstreams[url_idx].config.enabled:
+        raise HTTPException(404, f"url_idx {url_idx}: that Ollama connection is disabled.")
     return upstreams[url_idx]
+
+
+def _upstream_name(upstream: Upstream, model: str) -> str:
+    prefix = upstream.config.prefix_id
+    return model.removeprefix(f"{prefix}.") if prefix else model
+
+
+async def ollama_targets(runtime: Runtime, model: str, user: Claims,
+                         url_idx: int | None) -> Resolved:
+    """The Ollama connections for `model`: the one at `url_idx`, else those serving it."""
+    if url_idx is not None:
+        upstream = at(runtime, url_idx)
+        return Resolved([Target(upstream, _upstream_name(upstream, model))], None)
+    return await runtime.resolve(model, user, provider="ollama")
 
 
 def _native_preset(body: dict[str, Any], preset: PresetView, path: str) -> dict[str, Any]:
@@ -55,30 +78,30 @@ def _native_preset(body: dict[str, Any], preset: PresetView, path: str) -> dict[
     return out
 
 
-async def _by_model(request: Request, user: CurrentUser, path: str,
-                    url_idx: int | None) -> Response:
-    body = await json_body(request)
+def model_of(body: dict[str, Any]) -> str:
     model = body.get("model") or body.get("name")
     if not isinstance(model, str) or not model:
         raise HTTPException(422, "model: a model name is required.")
+    return model
+
+
+async def by_model(request: Request, user: Claims, path: str, url_idx: int | None) -> Response:
+    """Ollama's request, to a connection serving its model, with the model's name there."""
+    body = await json_body(request)
     runtime = await runtime_of(request)
-    if url_idx is not None:
-        targets, preset = [Target(_at(runtime, url_idx), model)], None
-    else:
-        resolved = await runtime.resolve(model, user, provider="ollama")
-        targets, preset = resolved.targets, resolved.preset
-    sent = _native_preset(body, preset, path) if preset else body
+    resolved = await ollama_targets(runtime, model_of(body), user, url_idx)
+    sent = _native_preset(body, resolved.preset, path) if resolved.preset else body
     key = "model" if "model" in body else "name"
 
     def build(_provider: Provider, upstream_model: str) -> UpstreamRequest:
         return UpstreamRequest("POST", path, dumps({**sent, key: upstream_model}))
 
-    return PassThrough(targets, build, runtime.wait)
+    return PassThrough(resolved.targets, build, runtime.wait)
 
 
 async def _at_index(request: Request, method: str, path: str, url_idx: int | None) -> Response:
     runtime = await runtime_of(request)
-    upstream = _at(runtime, url_idx or 0)
+    upstream = at(runtime, url_idx or 0)
     body = await request.body() if method != "GET" else None
     request_spec = UpstreamRequest(method, path, body or None)
     return PassThrough([Target(upstream, "")], lambda _p, _m: request_spec, runtime.wait)
@@ -104,15 +127,15 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-async def tags(request: Request, user: CurrentUser, url_idx: int | None = UrlIdx) -> Response:
+async def tags(request: Request, user: Claims, url_idx: int | None) -> Response:
     """Every Ollama connection's models, merged; `urls` gives the positions serving each."""
     if url_idx is not None:
         return await _at_index(request, "GET", "/api/tags", url_idx)
     runtime = await runtime_of(request)
     await runtime.catalog.refresh()
     merged: dict[str, dict[str, Any]] = {}
-    for position, upstream in enumerate(_connections(runtime)):
-        if upstream.status != "ok":
+    for position, upstream in enumerate(connections(runtime)):
+        if upstream.status != "ok" or not upstream.config.enabled:
             continue
         for model in upstream.models:
             name = exposed_id(upstream, model.id)
@@ -122,13 +145,13 @@ async def tags(request: Request, user: CurrentUser, url_idx: int | None = UrlIdx
     return JSONResponse({"models": list(merged.values())})
 
 
-async def version(request: Request, user: CurrentUser,
-                  url_idx: int | None = UrlIdx) -> Response:
+async def version(request: Request, user: Claims, url_idx: int | None) -> Response:
     """The lowest version among the Ollama connections, as Open WebUI answers."""
     if url_idx is not None:
         return await _at_index(request, "GET", "/api/version", url_idx)
     runtime = await runtime_of(request)
-    answers = await _gather_json(_connections(runtime), "/api/version", runtime.wait)
+    answers = await _gather_json(runtime.catalog.enabled("ollama"), "/api/version",
+                                 runtime.wait)
     versions = [str(a["version"]) for a in answers if isinstance(a, dict) and a.get("version")]
     if not versions:
         if request.url.path.startswith("/ollama/"):
@@ -139,28 +162,75 @@ async def version(request: Request, user: CurrentUser,
     return JSONResponse({"version": min(versions, key=_version_key)})
 
 
-async def ps(request: Request, user: CurrentUser) -> Response:
-    """Models loaded in memory, across every Ollama connection."""
+async def ps(request: Request, user: Claims, url_idx: int | None) -> Response:
+    """Models loaded in memory, across every Ollama connection (or the one at url_idx)."""
+    if url_idx is not None:
+        return await _at_index(request, "GET", "/api/ps", url_idx)
     runtime = await runtime_of(request)
-    answers = await _gather_json(_connections(runtime), "/api/ps", runtime.wait)
+    answers = await _gather_json(runtime.catalog.enabled("ollama"), "/api/ps", runtime.wait)
     return JSONResponse({"models": [m for a in answers if isinstance(a, dict)
                                     for m in a.get("models") or []]})
 
 
-def _routed(path: str) -> Callable[..., Awaitable[Response]]:
-    async def endpoint(request: Request, user: CurrentUser,
-                       url_idx: int | None = UrlIdx) -> Response:
-        return await _by_model(request, user, path, url_idx)
+async def unload(request: Request, user: Claims, url_idx: int | None) -> Response:
+    """Unload a model from memory on every connection serving it (Ollama: keep_alive 0)."""
+    runtime = await runtime_of(request)
+    resolved = await ollama_targets(runtime, model_of(await json_body(request)), user, url_idx)
+    failed: list[str] = []
+    timeout = aiohttp.ClientTimeout(total=runtime.wait + 10)
+    for target in resolved.targets:
+        payload = dumps({"model": target.model, "keep_alive": 0, "prompt": "", "stream": False})
+        try:
+            async with target.upstream.open(UpstreamRequest("POST", "/api/generate", payload),
+                                            timeout=timeout) as response:
+                response.raise_for_status()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            failed.append(f"{target.upstream.label}: {type(exc).__name__}")
+    if failed:
+        raise HTTPException(502, "Could not unload the model on: " + "; ".join(failed))
+    return JSONResponse({"status": True})
+
+
+def _routed(path: str) -> Endpoint:
+    async def endpoint(request: Request, user: Claims, url_idx: int | None) -> Response:
+        return await by_model(request, user, path, url_idx)
 
     return endpoint
 
 
-def _admin(method: str, path: str) -> Callable[..., Awaitable[Response]]:
-    async def endpoint(request: Request, admin: AdminUser,
-                       url_idx: int | None = UrlIdx) -> Response:
+def _managed(method: str, path: str) -> Endpoint:
+    async def endpoint(request: Request, user: Claims, url_idx: int | None) -> Response:
         return await _at_index(request, method, path, url_idx)
 
     return endpoint
+
+
+def add_routes(path: str, endpoint: Endpoint, methods: list[str], admin: bool = False,
+               prefixes: tuple[str, ...] = PREFIXES, to: APIRouter = router,
+               **options: Any) -> None:
+    """`path` under each prefix, twice: url_idx as a query parameter, and as the last path
+    segment (`{path}/{url_idx}`)."""
+
+    async def by_query(request: Request, user: CurrentUser,
+                       url_idx: int | None = UrlIdx) -> Response:
+        return await endpoint(request, user, url_idx)
+
+    async def by_path(request: Request, user: CurrentUser,
+                      url_idx: int = UrlIdxPath) -> Response:
+        return await endpoint(request, user, url_idx)
+
+    dependencies = ADMIN if admin else []
+    for prefix in prefixes:
+        for method in methods:  # one operation each: an operation id is made of one method
+            to.add_api_route(f"{prefix}{path}", by_query, methods=[method],
+                             dependencies=dependencies, **options)
+            to.add_api_route(f"{prefix}{path}/{{url_idx}}", by_path, methods=[method],
+                             dependencies=dependencies, **options)
+
+
+async def status(_user: CurrentUser) -> dict[str, bool]:
+    """Open WebUI's check that its Ollama API is there."""
+    return {"status": True}
 
 
 # The bodies are Ollama's and go on as they are; documented as JSON objects, by model.
@@ -176,7 +246,7 @@ _NO_CONNECTION = not_found_response("No Ollama connection at url_idx.")
 _OLLAMA_ERROR = {"content": {"application/json": {"schema": {"anyOf": [
     {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"},
     {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}]}}}}
-_PASSED_ON: dict[int | str, dict[str, Any]] = {
+PASSED_ON: dict[int | str, dict[str, Any]] = {
     200: {"description": "Ollama's answer: JSON, or NDJSON when streamed.",
           "content": {"application/json": {}, "application/x-ndjson": {}}},
     400: {"description": "Malformed JSON body, or refused by Ollama.", **_OLLAMA_ERROR},
@@ -184,18 +254,24 @@ _PASSED_ON: dict[int | str, dict[str, Any]] = {
                          "does not know it.", **_OLLAMA_ERROR},
     "default": {"description": "Ollama's other answers, passed on as they are."}}
 
-for prefix in PREFIXES:
-    router.add_api_route(f"{prefix}/api/tags", tags, methods=["GET"], summary="Ollama tags",
-                         responses=_NO_CONNECTION)
-    router.add_api_route(f"{prefix}/api/version", version, methods=["GET"],
-                         summary="Ollama version", responses=_NO_CONNECTION)
-    router.add_api_route(f"{prefix}/api/ps", ps, methods=["GET"], summary="Loaded models")
-    for routed in ("chat", "generate", "embed", "embeddings", "show"):
-        router.add_api_route(f"{prefix}/api/{routed}", _routed(f"/api/{routed}"),
-                             methods=["POST"], summary=f"Ollama /api/{routed}, by model",
-                             openapi_extra=_BY_MODEL_BODY, responses=_PASSED_ON)
-    for method, managed in (("POST", "pull"), ("POST", "push"), ("POST", "create"),
-                            ("POST", "copy"), ("DELETE", "delete")):
-        router.add_api_route(f"{prefix}/api/{managed}", _admin(method, f"/api/{managed}"),
-                             methods=[method], summary=f"Ollama /api/{managed} (admin)",
-                             openapi_extra=_ANY_BODY, responses=_PASSED_ON)
+for _verb in ("GET", "HEAD"):
+    router.add_api_route("/ollama/", status, methods=[_verb], summary="Get Status",
+                         include_in_schema=_verb == "GET")
+add_routes("/api/tags", tags, ["GET"], summary="Ollama tags", responses=_NO_CONNECTION)
+add_routes("/api/version", version, ["GET"], summary="Ollama version",
+           responses=_NO_CONNECTION)
+add_routes("/api/ps", ps, ["GET"], summary="Loaded models", responses=_NO_CONNECTION)
+for _routed_path in ("chat", "generate", "embed", "embeddings", "show"):
+    add_routes(f"/api/{_routed_path}", _routed(f"/api/{_routed_path}"), ["POST"],
+               summary=f"Ollama /api/{_routed_path}, by model", openapi_extra=_BY_MODEL_BODY,
+               responses=PASSED_ON)
+add_routes("/api/unload", unload, ["POST"], admin=True, summary="Unload a model (admin)",
+           openapi_extra=_BY_MODEL_BODY, responses=PASSED_ON)
+# Open WebUI declares push as DELETE (its app never calls it); Ollama's own is POST: both.
+for _method, _managed_path, _methods in (
+        ("POST", "pull", ["POST"]), ("POST", "push", ["POST", "DELETE"]),
+        ("POST", "create", ["POST"]), ("POST", "copy", ["POST"]),
+        ("DELETE", "delete", ["DELETE"])):
+    add_routes(f"/api/{_managed_path}", _managed(_method, f"/api/{_managed_path}"), _methods,
+               admin=True, summary=f"Ollama /api/{_managed_path} (admin)",
+               openapi_extra=_ANY_BODY, responses=PASSED_ON)
