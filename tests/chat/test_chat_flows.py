@@ -209,3 +209,54 @@ def test_editing_a_message_of_another_chat_is_404(alice: httpx.Client, bob: http
     ok(bob.post(f"/api/v1/chats/{first['id']}/messages/u1", json={"content": "mine"}), 404)
     ok(alice.delete(f"/api/v1/chats/{second['id']}/messages/u1"), 404)
     assert _history(ok(alice.get(f"/api/v1/chats/{first['id']}"))) == _history(first)
+
+
+# ---- statistics, settings, the end-of-answer call ----------------------------------------------
+
+
+def test_usage_and_export_statistics_of_ones_own_chats(fresh: httpx.Client,
+                                                       bob: httpx.Client) -> None:
+    made = create(fresh, sample_chat("Counted"))
+    usage = ok(fresh.get("/api/v1/chats/stats/usage"))
+    assert usage["total"] == 1
+    item = usage["items"][0]
+    assert item["id"] == made["id"] and item["message_count"] == 4
+    assert item["history_message_count"] == 6 and item["history_assistant_message_count"] == 3
+    assert item["models"] == {"llama3:8b": 2} and item["last_message_at"] == 1_700_000_004
+    page = ok(fresh.get("/api/v1/chats/stats/export"))
+    assert page["total"] == 1 and page["page"] == 1
+    one = ok(fresh.get(f"/api/v1/chats/stats/export/{made['id']}"))
+    assert one == page["items"][0]
+    assert one["chat"]["history"]["messages"]["a2"]["rating"] == 1
+    lines = fresh.get("/api/v1/chats/stats/export", params={"stream": True})
+    assert lines.status_code == 200 and len(lines.text.splitlines()) == 1
+    ok(bob.get(f"/api/v1/chats/stats/export/{made['id']}"), 404)
+
+
+def test_chat_config_is_the_admins(backend: Backend, alice: httpx.Client) -> None:
+    ok(alice.get("/api/v1/chats/config"), 403)
+    with backend.admin.client() as admin:
+        config = ok(admin.get("/api/v1/chats/config"))
+        assert config["TOOL_SEARCH_DEFER_THRESHOLD"] == 400
+        config.update(ENABLE_CONTEXT_COMPACTION=True, CONTEXT_COMPACTION_TOKEN_THRESHOLD=9000)
+        assert ok(admin.post("/api/v1/chats/config", json=config)) == config
+        assert ok(admin.get("/api/v1/chats/config")) == config
+        ok(admin.post("/api/v1/chats/config", json={**config,
+                                                     "CONTEXT_COMPACTION_RETENTION_PERCENTAGE":
+                                                     300}), 422)
+        assert ok(admin.get("/api/v1/chats/config")) == config
+
+
+def test_completed_gives_the_body_back_for_ones_own_chat(alice: httpx.Client,
+                                                         bob: httpx.Client) -> None:
+    made = create(alice, sample_chat("Done"))
+    body = {"model": "llama3:8b", "chat_id": made["id"], "id": "a2", "session_id": "s",
+            "messages": [{"id": "u1", "role": "user", "content": "hello first"}],
+            "model_item": {"id": "llama3:8b"}}
+    answer = ok(alice.post("/api/chat/completed", json=body))
+    assert answer == {k: v for k, v in body.items() if k != "model_item"}
+    ok(bob.post("/api/chat/completed", json=body), 404)
+    ok(alice.post(f"/api/v1/chats/{made['id']}/messages/a2/event",
+                  json={"type": "status", "data": {"description": "done"}}))
+    ok(bob.post(f"/api/v1/chats/{made['id']}/messages/a2/event",
+                json={"type": "status", "data": {}}), 404)

@@ -21,6 +21,7 @@ from owui.chat.routes import (
     prompts,
     shared_folders,
     shares,
+    stats,
     tags,
     tasks,
     transfer,
@@ -33,7 +34,7 @@ ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags
            shares.router, completions.router, messages.router, chats.router, notes.router,
            shared_folders.router, folders.router, tasks.router]
 ROUTERS += [prompts.router, memories.router]  # the workspace's (`/{id}` paths last in each)
-ROUTERS += [chat_actions.router, evaluations.router]  # no fixed path they could swallow
+ROUTERS += [chat_actions.router, evaluations.router, stats.router]  # no fixed path they swallow
 
 
 async def start(app: FastAPI) -> None:

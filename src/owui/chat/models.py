@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from owui.core.db import Base, new_id
 from owui.core.db import now_epoch as now  # the chat code says now()
+from owui.core.live_config import live_config_table
 
 # SQLite makes only `INTEGER PRIMARY KEY` an alias of the rowid, which FTS5 indexes by.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
@@ -281,3 +282,7 @@ class Memory(ChatBase):
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+# Settings an admin changes at run time (core/live_config.py; the chat settings: chat_config.py).
+LiveConfigTable = live_config_table(ChatBase.metadata)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, Field
 
 from owui.chat import forking, reads, writes
 from owui.chat.crud import chats as chat_rows
@@ -15,6 +16,7 @@ from owui.chat.limits import MAX_SETTINGS_BYTES
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json, dumps
 from owui.chat.routes.shares import read_readable_share
+from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatResponse, ForkForm, JsonObject
 from owui.chat.tree import parse_chat
 from owui.core.auth import CurrentUser
@@ -84,3 +86,18 @@ async def mark_unread(id: str, session: Session, user: CurrentUser) -> Json:
     await session.commit()
     return Json(answer)
 
+
+
+class EventForm(BaseModel):
+    type: str = Field(min_length=1, max_length=200)
+    data: JsonObject
+
+
+@router.post("/{id}/messages/{message_id}/event", response_model=bool)
+async def send_event(id: str, message_id: str, form: EventForm, conn: Raw, runtime: RuntimeDep,
+                     user: CurrentUser) -> Json:
+    """An event about one of the chat's messages (`{type, data}`: a status, a notification,
+    ...) to the owner's open pages, as the turn's own events reach them; not stored."""
+    await reads.require_chat(conn, id, user.sub)
+    await runtime.realtime.emitter.emit(user.sub, id, message_id, form.type, form.data)
+    return Json(True)

@@ -15,6 +15,7 @@ from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.routes import tasks
 from owui.chat.runtime import RuntimeDep
+from owui.chat.schemas import JsonObject
 from owui.chat.turns.events import openai_completion, openai_encoder, ours
 from owui.chat.turns.flow import begin_stored, begin_unstored
 from owui.chat.turns.forms import TurnForm, from_openwebui
@@ -69,6 +70,19 @@ async def openwebui_completion(runtime: RuntimeDep, conn: Raw, user: CurrentUser
     return await respond(begun, form.stream,
                          openai_encoder(form.model, message_id, chat_id),
                          lambda message: openai_completion(message, form.model, chat_id))
+
+
+@router.post("/api/chat/completed", response_model=JsonObject,
+             responses={404: error_response("No chat chat_id (or not yours).")},
+             summary="Open WebUI's end-of-answer call (deprecated there): the body back")
+async def completed(conn: Raw, user: CurrentUser, body: JsonObject = Body(...)) -> Json:
+    """Open WebUI ran its outlet filters here; its 0.12 turn runs them as it answers, as
+    owui's turn does, so the messages come back as sent (without `model_item`), once the chat
+    is checked to be the caller's (a temporary chat, `local:...`, is in no table)."""
+    chat_id = body.get("chat_id")
+    if isinstance(chat_id, str) and chat_id and not chat_id.startswith("local:"):
+        await reads.require_chat(conn, chat_id, user.sub)
+    return Json({k: v for k, v in body.items() if k != "model_item"})
 
 
 @router.post("/api/v1/chats/{id}/messages/{message_id}/stop",

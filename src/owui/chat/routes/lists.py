@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
 from owui.chat import reads, writes
+from owui.chat.chat_config import chat_config
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
 from owui.chat.crud import reading
@@ -27,7 +29,7 @@ from owui.chat.schemas import (
 )
 from owui.chat.search import search
 from owui.chat.tree import parse_chat
-from owui.core.auth import CurrentUser
+from owui.core.auth import AdminUser, CurrentUser
 from owui.core.errors import not_found_response
 from owui.core.service import Session
 
@@ -109,6 +111,32 @@ async def unarchive_all(session: Session, user: CurrentUser) -> Json:
     await chat_rows.set_all(session, user.sub, archived=False)
     await session.commit()
     return Json(True)
+
+
+class ChatConfigForm(BaseModel):
+    """Open WebUI's chat settings (chat_config.py: stored, not yet acted on by owui)."""
+
+    CONTEXT_COMPACTION_MODEL: str | None = ""
+    ENABLE_CONTEXT_COMPACTION: bool
+    CONTEXT_COMPACTION_TOKEN_THRESHOLD: int | None = Field(None, ge=0, lt=2**31)
+    CONTEXT_COMPACTION_TOKEN_CAP: int | None = Field(None, ge=0, lt=2**31)
+    CONTEXT_COMPACTION_RETENTION_PERCENTAGE: int | None = Field(None, ge=0, le=100)
+    CONTEXT_COMPACTION_PROMPT_TEMPLATE: str = Field(max_length=100_000)
+    ENABLE_TOOL_PERMISSIONS: bool = False
+    ENABLE_TOOL_SEARCH: bool = False
+    TOOL_SEARCH_DEFER_THRESHOLD: int = Field(400, ge=0, lt=2**31)
+    TOOL_SEARCH_ALWAYS_LOADED: list[str] = Field(default_factory=list, max_length=1000)
+    TOOL_SEARCH_DEFER_BUILTIN_TOOLS: bool = True
+
+
+@router.get("/config", response_model=ChatConfigForm)
+async def get_config(request: Request, _admin: AdminUser) -> Json:
+    return Json((await chat_config(request)).snapshot())
+
+
+@router.post("/config", response_model=ChatConfigForm)
+async def set_config(form: ChatConfigForm, request: Request, _admin: AdminUser) -> Json:
+    return Json(await (await chat_config(request)).update(form.model_dump()))
 
 
 @router.post("/read", response_model=JsonObject)

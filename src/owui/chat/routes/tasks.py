@@ -18,7 +18,7 @@ from owui.chat.responses import Json
 from owui.chat.runtime import RuntimeDep, runtime_of
 from owui.chat.turns import webapp_events
 from owui.chat.turns.webapp import abandon, begin_webapp, read_body, refusal
-from owui.core.auth import CurrentUser
+from owui.core.auth import AdminUser, CurrentUser
 from owui.core.background import cancel_and_wait
 from owui.core.errors import ConflictError, NotFoundError, error_response
 from owui.core.tokens import Claims
@@ -52,6 +52,15 @@ async def _stored_task_ids(conn: RawConnection, chat_id: str) -> list[str]:
     rows = await conn.fetch("SELECT message_id FROM turns WHERE chat_id = :chat_id"
                             " ORDER BY started_at", {"chat_id": chat_id})
     return [row[0] for row in rows]
+
+
+@router.get("/api/tasks", summary="Every running turn's task id (admins only)")
+async def all_tasks(conn: Raw, runtime: RuntimeDep, _admin: AdminUser) -> Json:
+    """Open WebUI's `{tasks: [...]}`: this replica's web turns (temporary chats too) and the
+    turns table's rows (every replica's stored chats)."""
+    ids = list(runtime.webturns.running)
+    rows = await conn.fetch("SELECT message_id FROM turns ORDER BY started_at", {})
+    return Json({"tasks": ids + [row[0] for row in rows if row[0] not in ids]})
 
 
 @router.get("/api/tasks/chat/{id}", responses={

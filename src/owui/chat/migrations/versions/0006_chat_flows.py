@@ -10,10 +10,13 @@ Revises: 0005
 - `shares.share_mode`: a share link's mode (Open WebUI's `ShareChatForm.share_mode`).
 - `feedback`: a rating of an answer (`/api/v1/evaluations/feedback`), as Open WebUI stores it;
   `chat_id` and `message_id` are copied out of `meta` so that a message's rating is found by index.
+- `live_config`: settings an admin changes at run time (core/live_config.py).
 """
 
 import sqlalchemy as sa
 from alembic import op
+
+from owui.core.live_config import create_live_config_table, drop_live_config_table
 
 revision = "0006"
 down_revision = "0005"
@@ -59,9 +62,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_feedback_user_updated", "feedback", ["user_id", "updated_at"])
     op.create_index("ix_feedback_chat_message", "feedback", ["chat_id", "message_id"])
+    create_live_config_table()
 
 
 def downgrade() -> None:
+    drop_live_config_table()
     op.drop_index("ix_feedback_chat_message", "feedback")
     op.drop_index("ix_feedback_user_updated", "feedback")
     op.drop_table("feedback")
