@@ -23,6 +23,9 @@ Against a deployment already running (the Compose one in containers, tests/conta
 users are spread over the gateways, and memory is each container's (its processes' RSS/PSS,
 read from the host). The deployment must let new accounts chat (DEFAULT_USER_ROLE=user), sign
 in often (SIGNIN_RATE_LIMIT) and serve the model `gpt-fake`.
+
+Sign-in burst (bench/load_signin.py): do other requests starve while N users sign in at once?
+    .venv/bin/python bench/load.py --signin-burst 50 [--gateway URL]
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ from _common import (
     rss_bytes,
     stop_on_sigterm,
 )
+from load_signin import run_burst
+from owui.core.retry_after import retry_delay
 from retrieval import wait_model
 
 MODEL = "gpt-fake"
@@ -75,6 +80,7 @@ SIGNUPS_AT_ONCE = 8
 SIGN_IN_TIMEOUT = 600.0
 SERVICES = ("gateway", "inference", "agent", "retrieval", "chat")
 MAX_USERS, MAX_SECONDS = 2000, 3600
+RETRIES = 5
 GROWTH_TARGET = 0.20
 MB = 1024 * 1024
 WORDS = ("harbour", "lighthouse", "ferry", "router", "buffer", "cluster", "lantern", "orchard",
@@ -127,12 +133,19 @@ class User:
         return result
 
     async def json(self, method: str, path: str, **kwargs: object) -> object:
-        async with self.http.request(method, self.gateway + path, headers=self.headers,
-                                     **kwargs) as response:
-            body = await response.read()
-            if response.status != 200:
-                raise RequestFailed(f"{response.status} {body[:120]!r}")
-            return await response.json(content_type=None)
+        # A 429 or 503 is waited out as its Retry-After says (a form is sent only once).
+        attempts = 1 if "data" in kwargs else RETRIES
+        for attempt in range(attempts):
+            async with self.http.request(method, self.gateway + path, headers=self.headers,
+                                         **kwargs) as response:
+                body = await response.read()
+                delay = retry_delay(response.status, response.headers.get("Retry-After"))
+            if delay is None or attempt == attempts - 1:
+                break
+            await asyncio.sleep(delay)
+        if response.status != 200:
+            raise RequestFailed(f"{response.status} {body[:120]!r}")
+        return json.loads(body)
 
     async def sign_up(self) -> None:
         self.email = f"{uuid.uuid4().hex[:12]}@load.test"
@@ -224,7 +237,8 @@ class User:
 # The stack
 
 
-def start_stack(procs: Processes, data_dir: Path, provider: str) -> dict[str, int]:
+def start_stack(procs: Processes, data_dir: Path, provider: str,
+                embeddings: bool = True) -> dict[str, int]:
     """`owui up` on free ports; waits until all five are ready. Their ports, by name."""
     base = free_port_block(len(SERVICES))
     ports = dict(zip(("gateway", "inference", "agent", "retrieval", "chat"),
@@ -233,7 +247,7 @@ def start_stack(procs: Processes, data_dir: Path, provider: str) -> dict[str, in
     # figures then compare like with like.
     env = {**bench_env(data_dir), "OWUI_LOG_FORMAT": "text", "OWUI_ACCESS_LOG": "false",
            "OWUI_LOG_LEVEL": "WARNING", "ENABLE_OLLAMA_API": "false",
-           "RAG_EMBEDDING_MODEL_PRELOAD": "true",
+           "RAG_EMBEDDING_MODEL_PRELOAD": "true" if embeddings else "false",
            "OPENAI_API_BASE_URLS": f"{provider}/v1", "RATE_LIMIT": "10000000/minute",
            "SIGNIN_RATE_LIMIT": "10000000/minute"}
     up = procs.start("owui-up", [PYTHON, "-m", "owui", "up", "--host", HOST, "--data-dir",
@@ -243,6 +257,8 @@ def start_stack(procs: Processes, data_dir: Path, provider: str) -> dict[str, in
         if up.popen.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"owui up did not get ready:\n{up.log_tail(40)}")
         time.sleep(0.5)
+    if not embeddings:
+        return ports
     token = mint_token(env["JWT_SECRET_KEY"])
     with httpx.Client(base_url=f"http://{HOST}:{ports['retrieval']}", timeout=30,
                       headers={"Authorization": f"Bearer {token}"}) as client:
@@ -398,6 +414,9 @@ def main() -> int:
     parser.add_argument("--podman-project", default=None,
                         help="with --gateway: the podman-compose project whose containers' "
                              "memory is measured")
+    parser.add_argument("--signin-burst", type=int, default=0, metavar="N",
+                        help="instead of the users: N sign-ins at once while a few readers "
+                             "measure the other routes (bench/load_signin.py)")
     args = parser.parse_args()
     if not (1 <= args.users <= MAX_USERS and 1 <= args.seconds <= MAX_SECONDS
             and 0 <= args.warmup < args.seconds and args.think >= 0):
@@ -405,6 +424,8 @@ def main() -> int:
                      "0 <= --warmup < --seconds, --think >= 0")
     stop_on_sigterm()
     print(f"load average before start: {load_average():.2f}")
+    if args.signin_burst:
+        return signin_burst(args)
     if args.gateway:
         return run_against(args)
     with tempfile.TemporaryDirectory(prefix="owui-bench-load-") as tmp, \
@@ -432,6 +453,19 @@ def main() -> int:
     if restarted:
         print("a service restarted during the run")
     return 1 if stats.errors or restarted else 0
+
+
+def signin_burst(args: argparse.Namespace) -> int:
+    """The sign-in burst, against --gateway or an `owui up` of its own."""
+    if args.gateway:
+        return 0 if asyncio.run(run_burst(args.gateway[0], PASSWORD, args.signin_burst)) else 1
+    with tempfile.TemporaryDirectory(prefix="owui-bench-burst-") as tmp, \
+            Processes(args.logs or Path(tmp) / "logs") as procs:
+        progress("starting owui up")
+        ports = start_stack(procs, Path(tmp) / "data", "http://127.0.0.1:9", embeddings=False)
+        met = asyncio.run(run_burst(f"http://{HOST}:{ports['gateway']}", PASSWORD,
+                                    args.signin_burst))
+    return 0 if met else 1
 
 
 def run_against(args: argparse.Namespace) -> int:

@@ -4,9 +4,12 @@ shared by replicas through Redis, and a stranger's failures do not lock the owne
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
+from pathlib import Path
 
 import httpx
 
+from owui.core.passwords import HASH_NICE
 from tests.conftest import signup
 from tests.test_ratelimit import REDIS_URL
 
@@ -76,3 +79,22 @@ def test_replicas_share_the_count_through_redis(make_gateway, tmp_path) -> None:
     assert statuses == [401] * 15
     assert _signin(one.url, email, PASSWORD).status_code == 429
     assert _signin(two.url, email, PASSWORD).status_code == 429
+
+
+def _nice_values(pid: int) -> set[int]:
+    """The nice value of each thread of a process (field 19 of /proc/PID/task/TID/stat)."""
+    values = set()
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        with suppress(OSError):
+            values.add(int(stat.read_text().rsplit(")", 1)[1].split()[16]))
+    return values
+
+
+def test_password_hashing_yields_the_cpu_to_other_requests(make_gateway) -> None:
+    """The hashing threads run at a lower priority than the event loop, so a burst of sign-ins
+    does not starve other requests (measured: bench/load.py --signin-burst 50)."""
+    gateway = make_gateway(**MANY)
+    email = _email()
+    signup(gateway.url, email=email)
+    assert _signin(gateway.url, email, PASSWORD).status_code == 200
+    assert _nice_values(gateway.process.pid) >= {0, HASH_NICE}
