@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent.models import Function, PluginVersion, Tool
+from owui.core.db import new_id
 from owui.core.errors import BadRequestError, NotFoundError
 from owui.core.tokens import Claims
 
@@ -45,8 +46,9 @@ def record(session: AsyncSession, kind: str, row: Row, user: Claims, before: dic
     after = snapshot_of(kind, row)
     if after == before and row.version_id:
         return
-    version = PluginVersion(kind=kind, item_id=row.id, parent_id=row.version_id, snapshot=after,
-                            user_id=user.sub, user_name=user.name, commit_message=message)
+    version = PluginVersion(id=new_id(), kind=kind, item_id=row.id, parent_id=row.version_id,
+                            snapshot=after, user_id=user.sub, user_name=user.name,
+                            commit_message=message)
     session.add(version)
     row.version_id = version.id
 
