@@ -4,6 +4,7 @@
 `/api/create`, streaming like pull), with Ollama's `{"error": "..."}` bodies; a generate
 with an empty prompt and `keep_alive` 0 unloads (`done_reason` "unload"). Of Ollama's
 OpenAI-compatible API, `/v1/completions` and `/v1/responses` (JSON, or SSE when streamed).
+`POST /api/blobs/sha256:<hex>` keeps a blob whose digest matches (else 400, as Ollama).
 
 Switches, for the whole process (environment):
   FAKE_MODELS       ;-separated model names (default: llama-fake:latest;embed-fake:latest)
@@ -22,6 +23,7 @@ and streams cut short by the client.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -41,7 +43,7 @@ DELAY = float(os.environ.get("FAKE_DELAY") or 0)
 VERSION = os.environ.get("FAKE_VERSION", "0.6.5")
 stats: dict[str, Any] = {"chat": 0, "generate": 0, "embed": 0, "pull": 0, "tags": 0,
                          "streams_finished": 0, "streams_cut": 0, "last_body": None,
-                         "deleted": [], "copied": [], "unloaded": []}
+                         "deleted": [], "copied": [], "unloaded": [], "blobs": {}, "created": []}
 NDJSON = "application/x-ndjson"
 
 
@@ -303,6 +305,16 @@ async def pull(request: Request) -> Response:
     return JSONResponse({"status": "success"})
 
 
+async def create(request: Request) -> Response:
+    """As pull answers; the blobs a `files` create names must have been pushed first."""
+    body = await _body(request)
+    missing = [d for d in (body.get("files") or {}).values() if d not in stats["blobs"]]
+    if missing:
+        return _error(400, f"blob {missing[0]} not found")
+    stats["created"].append(body.get("model"))
+    return await pull(request)
+
+
 async def copy(request: Request) -> Response:
     body = await _body(request)
     if body.get("source") not in MODELS:
@@ -318,6 +330,15 @@ async def delete(request: Request) -> Response:
         return _error(404, f"model '{name}' not found")
     stats["deleted"].append(name)
     return Response(status_code=200)
+
+
+async def blob(request: Request) -> Response:
+    digest = request.path_params["digest"]
+    data = await request.body()
+    if digest != "sha256:" + hashlib.sha256(data).hexdigest():
+        return _error(400, "digest mismatch")
+    stats["blobs"][digest] = len(data)
+    return Response(status_code=201)
 
 
 async def root(_request: Request) -> Response:
@@ -337,8 +358,9 @@ app = Starlette(routes=[
     Route("/api/embeddings", legacy_embeddings, methods=["POST"]),
     Route("/api/pull", pull, methods=["POST"]), Route("/api/copy", copy, methods=["POST"]),
     # Ollama's push and create answer with the same kind of status stream as pull.
-    Route("/api/push", pull, methods=["POST"]), Route("/api/create", pull, methods=["POST"]),
+    Route("/api/push", pull, methods=["POST"]), Route("/api/create", create, methods=["POST"]),
     Route("/api/delete", delete, methods=["DELETE"]),
+    Route("/api/blobs/{digest}", blob, methods=["POST"]),
     Route("/v1/completions", v1_completions, methods=["POST"]),
     Route("/v1/responses", v1_responses, methods=["POST"]),
 ])

@@ -4,6 +4,7 @@ official `openai` client where it applies)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import httpx
@@ -165,3 +166,51 @@ def test_v1_responses_passed_through(infra: Infra) -> None:
         "response.completed"]
     refused = _post(infra, "/ollama/v1/responses", {"input": "hi"})
     assert refused.status_code == 422
+
+
+def _events(answer: httpx.Response) -> list[dict[str, object]]:
+    return [json.loads(line[6:]) for line in answer.text.splitlines() if line.startswith("data: ")]
+
+
+def test_copy_and_delete_answer_true(infra: Infra) -> None:
+    copied = _post(infra, "/ollama/api/copy", {"source": "llama-fake:latest",
+                                               "destination": "llama-three:latest"},
+                   infra.admin_token)
+    assert copied.status_code == 200 and copied.json() is True
+    unknown = _post(infra, "/ollama/api/copy/0", {"source": "nope", "destination": "x"},
+                    infra.admin_token)
+    assert unknown.status_code == 404 and "not found" in unknown.json()["error"]
+    deleted = httpx.request("DELETE", f"{infra.gateway}/ollama/api/delete/0", timeout=30,
+                            json={"name": "llama-fake-slow:latest"}, headers=infra.admin)
+    assert deleted.status_code == 200 and deleted.json() is True
+    assert "llama-fake-slow:latest" in infra.fake_stats("ollama")["deleted"]
+
+
+def test_upload_a_model_file(infra: Infra) -> None:
+    data = b"GGUF" + bytes(range(256)) * 64
+    files = {"file": ("tiny-model.gguf", data, "application/octet-stream")}
+    refused = httpx.post(f"{infra.gateway}/ollama/models/upload", files=files,
+                         headers=infra.user, timeout=30)
+    assert refused.status_code == 403
+    answer = httpx.post(f"{infra.gateway}/ollama/models/upload/0", files=files,
+                        headers=infra.admin, timeout=30)
+    assert answer.status_code == 200, answer.text
+    events = _events(answer)
+    assert events[-2]["completed"] == events[-2]["total"] == len(data)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert events[-1] == {"done": True, "blob": digest, "name": "tiny-model.gguf",
+                          "model_created": "tiny-model"}
+    stats = infra.fake_stats("ollama")
+    assert stats["blobs"][digest] == len(data) and "tiny-model" in stats["created"]
+
+
+def test_download_only_from_model_hosts(infra: Infra) -> None:
+    for url in (f"{infra.fakes['ollama'].url}/stats", "http://huggingface.co/x.gguf",
+                "file:///etc/passwd"):
+        answer = _post(infra, "/ollama/models/download", {"url": url}, infra.admin_token)
+        assert answer.status_code == 400 and "only" in answer.json()["detail"], url
+    assert _post(infra, "/ollama/models/download", {"url": "https://huggingface.co/a.gguf"}
+                 ).status_code == 403
+    missing = _post(infra, "/ollama/models/download/9",
+                    {"url": "https://huggingface.co/a.gguf"}, infra.admin_token)
+    assert missing.status_code == 404

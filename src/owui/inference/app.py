@@ -16,6 +16,7 @@ from owui.inference.routes import (
     model_images,
     models,
     ollama,
+    ollama_files,
     ollama_v1,
     openai_config,
 )
@@ -34,7 +35,8 @@ async def _stop(app: FastAPI) -> None:
 app = create_service_app(
     "inference",
     routers=[connections.router, calls.router, ollama.router, ollama_v1.router,
-             messages.router, openai_config.router, model_images.router, models.router],
+             ollama_files.router, messages.router, openai_config.router, model_images.router,
+             models.router],
     metadata=InferenceBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

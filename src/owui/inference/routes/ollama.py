@@ -191,6 +191,39 @@ async def unload(request: Request, user: Claims, url_idx: int | None) -> Respons
     return JSONResponse({"status": True})
 
 
+def _answered_true(method: str, path: str, key: str) -> Endpoint:
+    """Copy and delete, answered `true` as Open WebUI does: on the connection at url_idx, else
+    on the first serving the model named by `key` (copy's source, delete's model)."""
+    async def endpoint(request: Request, user: Claims, url_idx: int | None) -> Response:
+        body = await json_body(request)
+        name = body.get(key) if key in body else model_of(body)
+        if not isinstance(name, str) or not name:
+            raise HTTPException(422, f"{key}: a model name is required.")
+        runtime = await runtime_of(request)
+        target = (await ollama_targets(runtime, name, user, url_idx)).targets[0]
+        sent = dumps({**body, (key if key in body else "model"): target.model})
+        failure = await _send(target.upstream, UpstreamRequest(method, path, sent), runtime.wait)
+        return failure or JSONResponse(True)
+
+    return endpoint
+
+
+async def _send(upstream: Upstream, request: UpstreamRequest, wait: float) -> Response | None:
+    """None once Ollama has done it; else its refusal as it gave it, or why it could not."""
+    timeout = aiohttp.ClientTimeout(total=wait + 30, connect=wait)
+    try:
+        async with upstream.open(request, timeout=timeout) as response:
+            if response.status < 400:
+                return None
+            return Response(await response.read(), response.status,
+                            media_type=response.headers.get("Content-Type"))
+    except aiohttp.ClientConnectorError:
+        raise HTTPException(503, f"Ollama connection {upstream.label} is unreachable.") from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise HTTPException(502, f"Ollama connection {upstream.label} failed: "
+                                 f"{type(exc).__name__}.") from None
+
+
 def _routed(path: str) -> Endpoint:
     async def endpoint(request: Request, user: Claims, url_idx: int | None) -> Response:
         return await by_model(request, user, path, url_idx)
@@ -268,10 +301,14 @@ for _routed_path in ("chat", "generate", "embed", "embeddings", "show"):
 add_routes("/api/unload", unload, ["POST"], admin=True, summary="Unload a model (admin)",
            openapi_extra=_BY_MODEL_BODY, responses=PASSED_ON)
 # Open WebUI declares push as DELETE (its app never calls it); Ollama's own is POST: both.
-for _method, _managed_path, _methods in (
-        ("POST", "pull", ["POST"]), ("POST", "push", ["POST", "DELETE"]),
-        ("POST", "create", ["POST"]), ("POST", "copy", ["POST"]),
-        ("DELETE", "delete", ["DELETE"])):
-    add_routes(f"/api/{_managed_path}", _managed(_method, f"/api/{_managed_path}"), _methods,
+for _managed_path, _methods in (("pull", ["POST"]), ("push", ["POST", "DELETE"]),
+                                ("create", ["POST"])):
+    add_routes(f"/api/{_managed_path}", _managed("POST", f"/api/{_managed_path}"), _methods,
                admin=True, summary=f"Ollama /api/{_managed_path} (admin)",
                openapi_extra=_ANY_BODY, responses=PASSED_ON)
+for _method, _managed_path, _key in (("POST", "copy", "source"), ("DELETE", "delete", "model")):
+    add_routes(f"/api/{_managed_path}", _answered_true(_method, f"/api/{_managed_path}", _key),
+               [_method], admin=True, summary=f"Ollama /api/{_managed_path} (admin)",
+               openapi_extra=_ANY_BODY, responses={**PASSED_ON, 200: {
+                   "description": "Done.", "content": {"application/json": {"schema": {
+                       "type": "boolean"}}}}})
