@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from owui.core.access import ACCESS_HEADER_BYTES, forget_header, remember_header
 from owui.core.asgi import header, send_error
 from owui.core.tokens import Claims, InvalidToken, TokenVerifier, bearer_token
 
@@ -49,7 +50,12 @@ class TokenAuthMiddleware:
             await send_error(send, status.HTTP_403_FORBIDDEN, PENDING_DETAIL)
             return
         scope.setdefault("state", {})["user"] = claims
-        await self.app(scope, receive, send)
+        # The gateway's signed access header, passed on by core.client's calls (core/access.py).
+        forwarded = remember_header(header(scope, ACCESS_HEADER_BYTES))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            forget_header(forwarded)
 
 
 # Async, so that FastAPI calls them on the event loop rather than in a worker thread.

@@ -37,6 +37,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from owui.core.access import ACCESS_HEADER, forwarded_header
 from owui.core.config import Settings
 from owui.core.errors import UpstreamError
 from owui.core.logging import request_id_var
@@ -189,6 +190,9 @@ class ServiceClient:
         request_id = request_id_var.get()
         if request_id:
             headers["X-Request-ID"] = request_id
+        access = forwarded_header()  # the user's groups and permissions, signed by the gateway
+        if access:
+            headers[ACCESS_HEADER] = access
         data = None
         if body is not _NO_BODY:
             data = encode(body)

@@ -16,9 +16,19 @@ from owui.core.asgi import header
 from owui.core.middleware import RequestContextMiddleware
 from owui.core.service import cors_options, create_service_app, front_door
 from owui.gateway import openapi
+from owui.gateway.administration import Administration
 from owui.gateway.dispatch import GatewayMiddleware
 from owui.gateway.models import GatewayBase
-from owui.gateway.routes import app_meta, auths, configs, docs, users
+from owui.gateway.routes import (
+    app_meta,
+    auths,
+    auths_admin,
+    configs,
+    docs,
+    groups,
+    users,
+    users_self,
+)
 from owui.gateway.runtime import Runtime
 
 
@@ -26,7 +36,8 @@ async def _start(app: FastAPI) -> None:
     settings = app.state.settings
     app.state.runtime = Runtime.create(
         settings, app.state.db.sessions,
-        lambda proxy: openapi.for_gateway(app.openapi, proxy, settings))
+        lambda proxy: openapi.for_gateway(app.openapi, proxy, settings),
+        Administration.create(settings, app.state.db))
     await app.state.runtime.start()
 
 
@@ -54,7 +65,8 @@ class GatewayApp:
 
 api = create_service_app(
     "gateway",
-    routers=[auths.router, users.router, configs.router, app_meta.router, docs.router],
+    routers=[auths.router, auths_admin.router, users_self.router, users.router, groups.router,
+             configs.router, app_meta.router, docs.router],
     metadata=GatewayBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

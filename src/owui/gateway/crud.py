@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.config import Role
-from owui.gateway.models import ApiKey, Revocation, User
+from owui.gateway.models import ApiKey, Group, Revocation, User
 
 # Serialises sign-ups on PostgreSQL while the first account is decided.
 FIRST_ACCOUNT_LOCK = zlib.crc32(b"owui-gateway-first-account")
@@ -134,3 +134,12 @@ async def revocations_since(session: AsyncSession, since: float) -> list[Revocat
 async def prune_revocations(session: AsyncSession) -> None:
     await session.execute(delete(Revocation).where(Revocation.expires_at <= time.time()))
     await session.commit()
+
+
+async def get_group(session: AsyncSession, group_id: str) -> Group | None:
+    return await session.get(Group, group_id)
+
+
+async def first_admin(session: AsyncSession) -> User | None:
+    return await session.scalar(select(User).where(User.role == "admin")
+                                .order_by(User.created_at).limit(1))

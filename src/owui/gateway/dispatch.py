@@ -96,7 +96,9 @@ class GatewayMiddleware:
             send = guard.watching(send)
         route = runtime.proxy.route(path)
         if route is not None and route.base_url is not None:
-            assert upstream_token is not None
+            assert upstream_token is not None and claims is not None
+            # The user's groups and permissions, signed for the service (core/access.py).
+            scope["state"]["access"] = runtime.admin.access.header_for(claims.sub)
             await runtime.proxy.forward(scope, receive, send, route, upstream_token, body,
                                         header(scope, b"content-length"))
             return

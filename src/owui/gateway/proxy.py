@@ -109,6 +109,9 @@ class Proxy:
         headers["X-Forwarded-Proto"] = scope.get("scheme", "http")
         headers["X-Request-ID"] = scope["state"]["request_id"]
         headers["Authorization"] = f"Bearer {token}"
+        access = scope["state"].get("access")  # X-Owui-Access from outside was dropped above
+        if access is not None:
+            headers["X-Owui-Access"] = access
         if streamed_length is not None:
             headers["Content-Length"] = streamed_length
         return headers

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from owui.core.config import Settings
 from owui.core.tokens import Claims, InvalidToken, TokenVerifier
 from owui.gateway import crud
+from owui.gateway.administration import Administration
 from owui.gateway.api_keys import ApiKeys
 from owui.gateway.crud import API_KEY_PREFIX
 from owui.gateway.proxy import Proxy
@@ -58,10 +59,13 @@ class Runtime:
     webapp: WebApp
     accounts: Accounts
     api_document: ApiDocument
+    # Live settings, groups and permissions (the access header the proxy adds).
+    admin: Administration
 
     @classmethod
     def create(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession],
-               api_document: Callable[[Proxy], ApiDocument]) -> Runtime:
+               api_document: Callable[[Proxy], ApiDocument],
+               admin: Administration) -> Runtime:
         """`api_document` makes the merged OpenAPI document, whose fetches go through the
         proxy's session."""
         proxy = Proxy(settings)
@@ -75,14 +79,16 @@ class Runtime:
             log.warning("%s", webapp.build.problem)
         return cls(settings, revocations, api_keys, RateLimiter(settings), proxy,
                    TokenVerifier(settings.jwt_secret), sockets, webapp, Accounts(sessions),
-                   api_document(proxy))
+                   api_document(proxy), admin)
 
     async def start(self) -> None:
+        await self.admin.start()
         await self.proxy.start()
         await self.revocations.start()
 
     async def stop(self) -> None:
         await self.revocations.stop()
+        await self.admin.stop()
         await self.sockets.close_all()
         await self.proxy.close()
 

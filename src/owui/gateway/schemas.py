@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -130,3 +130,130 @@ class ApiKeyInfo(BaseModel):
 
 class CreatedApiKey(ApiKeyInfo):
     api_key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class GroupForm(BaseModel):
+    """Open WebUI's GroupForm and GroupUpdateForm (the same fields)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    parent_group_id: str | None = None
+    permissions: dict[str, dict[str, bool]] | None = None
+    data: dict[str, Any] | None = None
+
+
+class GroupResponse(BaseModel):
+    id: str
+    user_id: str
+    name: str
+    description: str
+    parent_group_id: str | None = None
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    permissions: dict[str, Any] | None = None
+    created_at: int
+    updated_at: int
+    member_count: int | None = None
+
+
+class GroupInfoResponse(BaseModel):
+    id: str
+    user_id: str
+    name: str
+    description: str
+    parent_group_id: str | None = None
+    member_count: int | None = None
+    created_at: int
+    updated_at: int
+
+
+class GroupExportResponse(GroupResponse):
+    user_ids: list[str] = []
+
+
+class UserIdsForm(BaseModel):
+    user_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None,
+                                                                        max_length=10_000)
+
+
+class UserInfoResponse(BaseModel):
+    """A user as the Users page and group member lists show one."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    bio: str | None = None
+    last_active_at: int | None = None
+    timezone: str | None = None
+    status_emoji: str | None = None
+    status_message: str | None = None
+    status_expires_at: int | None = None
+    groups: list[Any] = []
+    is_active: bool = False
+
+
+class GroupMemberInfo(UserInfoResponse):
+    membership_type: Literal["direct", "inherited"]
+    via_group_ids: list[str] = []
+
+
+class GroupMembersResponse(BaseModel):
+    items: list[GroupMemberInfo]
+    total: int
+    counts: dict[str, int]
+
+
+class UserListItem(UserModel):
+    """A row of the Users page (Open WebUI's UserGroupIdsModel)."""
+
+    bio: str | None = None
+    gender: str | None = None
+    date_of_birth: str | None = None
+    timezone: str | None = None
+    status_emoji: str | None = None
+    status_message: str | None = None
+    status_expires_at: int | None = None
+    info: dict[str, Any] | None = None
+    group_ids: list[str] = []
+
+
+class UserGroupIdsListResponse(BaseModel):
+    users: list[UserListItem]
+    total: int
+
+
+class UserInfoListResponse(BaseModel):
+    users: list[UserInfoResponse]
+    total: int
+
+
+class UserActiveResponse(UserListItem):
+    """`GET /api/v1/users/{id}`: the user, their groups ({id, name}) and whether active."""
+
+    groups: list[dict[str, str]] = []
+    is_active: bool = False
+
+
+class UserStatusForm(BaseModel):
+    status_emoji: str | None = Field(default=None, max_length=64)
+    status_message: str | None = Field(default=None, max_length=1_000)
+    status_expires_at: int | None = None
+
+
+class UserVariablesForm(BaseModel):
+    variables: dict[str, Any] = {}
+
+
+class UserVariablesResponse(BaseModel):
+    variables: dict[str, str] = {}
+
+
+class AddUserForm(BaseModel):
+    """`POST /api/v1/auths/add`: an admin adds an account (Open WebUI's AddUserForm)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=1024)
+    profile_image_url: str | None = "/user.png"
+    role: Role | None = "pending"

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 import owui
+from owui.gateway.live_app_config import public_overlay, signed_in_overlay
 from owui.gateway.runtime import runtime_of
 from owui.gateway.webapp.app_config import full_config, public_config
 from owui.gateway.webapp.changelog import changelog
@@ -23,9 +24,11 @@ async def get_app_config(request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
     claims = request.scope.get("state", {}).get("user")
     if claims is not None:
-        return full_config(runtime.settings, claims.role)
+        config = full_config(runtime.settings, claims.role)
+        return signed_in_overlay(config, runtime.admin, claims.sub)
     onboarding = not await runtime.accounts.exist()
-    return public_config(runtime.settings, onboarding=onboarding)
+    return public_overlay(public_config(runtime.settings, onboarding=onboarding),
+                          runtime.admin.live)
 
 
 @router.get("/version")

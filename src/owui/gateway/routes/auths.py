@@ -30,6 +30,13 @@ from owui.gateway.schemas import (
     UpdateTimezoneForm,
     UserProfileImageResponse,
 )
+from owui.gateway.signup_rules import (
+    check_api_keys_allowed,
+    check_signup_open,
+    default_role,
+    join_default_group,
+    token_lifetime,
+)
 from owui.gateway.users_view import image_url, session_user, session_user_info
 
 router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
@@ -46,14 +53,16 @@ def _dummy_hash() -> str:
 def _sign_in(request: Request, response: Response, user: User) -> SessionUserResponse:
     """A new token, also as the web app's httpOnly cookie (its <img> and socket requests
     carry no header); Secure when the request came over HTTPS (see credentials.py)."""
-    settings = runtime_of(request).settings
+    runtime = runtime_of(request)
+    settings = runtime.settings
     # The name rides in the token for the services that write it (chat: a message's author);
     # a later change of name shows from the next sign-in on.
     token, expires_at = issue_token(settings.jwt_secret, user.id, user.role,  # type: ignore[arg-type]
-                                    settings.jwt_expires, name=user.name)
+                                    token_lifetime(runtime), name=user.name)
     response.set_cookie(COOKIE, token, max_age=max(0, expires_at - int(time.time())), path="/",
                         httponly=True, samesite="lax", secure=is_secure(request.scope))
-    return session_user(user, token, expires_at)
+    return session_user(user, token, expires_at,
+                        runtime.admin.access.permissions_for(user.id))
 
 
 async def _current(session: Session, user: CurrentUser) -> User:
@@ -69,14 +78,16 @@ async def signup(form: SignupForm, request: Request, response: Response,
     # Hashed before the database is touched: a session holds a pooled connection from its
     # first query on, and a burst of sign-ups waiting for the hasher held them all (the
     # pool ran dry and every other request of the gateway failed).
+    runtime = runtime_of(request)
+    await check_signup_open(runtime)
     password_hash = await hash_in_thread(form.password)
     if await crud.get_user_by_email(session, form.email) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists.")
     user = await crud.create_user(session, name=form.name, email=form.email,
-                                  password_hash=password_hash,
-                                  role=request.app.state.settings.default_user_role,
+                                  password_hash=password_hash, role=default_role(runtime),
                                   profile_image_url=form.profile_image_url)
-    runtime_of(request).accounts.created()
+    runtime.accounts.created()
+    await join_default_group(runtime, session, user.id)
     return _sign_in(request, response, user)
 
 
@@ -99,7 +110,11 @@ async def signin(form: SigninForm, request: Request, response: Response,
 @router.get("/", response_model=SessionUserInfoResponse)
 async def me(request: Request, session: Session, user: CurrentUser) -> SessionUserInfoResponse:
     found = await _current(session, user)
-    return session_user_info(found, request.scope["state"]["token"], user.exp)
+    if found.last_active_at < time.time() - 60:  # the web app asks on every load: "active"
+        found.last_active_at = int(time.time())
+        await session.commit()
+    return session_user_info(found, request.scope["state"]["token"], user.exp,
+                             runtime_of(request).admin.access.permissions_for(found.id))
 
 
 @router.post("/signout")
@@ -154,6 +169,7 @@ async def update_password(form: UpdatePasswordForm, session: Session,
 @router.post("/api_key", response_model=ApiKeyResponse)
 async def create_default_api_key(request: Request, session: Session,
                                  user: CurrentUser) -> ApiKeyResponse:
+    check_api_keys_allowed(request, user)
     replaced = await crud.delete_api_keys(session, user.sub, name="default")
     await _revoke_keys(request, session, replaced)
     _row, key = await crud.create_api_key(session, user.sub, "default")
@@ -184,8 +200,9 @@ async def list_api_keys(session: Session, user: CurrentUser) -> list[ApiKeyInfo]
 
 
 @router.post("/api_keys", response_model=CreatedApiKey, status_code=status.HTTP_201_CREATED)
-async def create_api_key(form: ApiKeyCreate, session: Session,
+async def create_api_key(form: ApiKeyCreate, request: Request, session: Session,
                          user: CurrentUser) -> CreatedApiKey:
+    check_api_keys_allowed(request, user)
     row, key = await crud.create_api_key(session, user.sub, form.name)
     return CreatedApiKey(api_key=key, **ApiKeyInfo.model_validate(row, from_attributes=True)
                          .model_dump())

@@ -1,4 +1,6 @@
-"""`/api/v1/users` (admin): list, read, change role or name, delete."""
+"""`/api/v1/users` (admin): the Users page: list and search, read, change, revoke sessions,
+delete; any signed-in user: another user's card (info, active, image) and the user search the
+sharing dialogs use. The signed-in user's own routes are in users_self.py."""
 
 from __future__ import annotations
 
@@ -14,11 +16,20 @@ from fastapi.responses import FileResponse, RedirectResponse
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.passwords import hash_in_thread
 from owui.core.service import Session
-from owui.gateway import crud
+from owui.gateway import crud, groups
 from owui.gateway.models import User
+from owui.gateway.routes.users_self import groups_answer
 from owui.gateway.runtime import runtime_of
-from owui.gateway.schemas import UserListResponse, UserModel, UserUpdateForm
-from owui.gateway.users_view import user_model
+from owui.gateway.schemas import (
+    GroupResponse,
+    UserActiveResponse,
+    UserGroupIdsListResponse,
+    UserInfoListResponse,
+    UserInfoResponse,
+    UserModel,
+    UserUpdateForm,
+)
+from owui.gateway.users_view import is_active, list_item, user_info, user_model
 from owui.gateway.webapp.build import INSTALL_HINT
 from owui.gateway.webapp.files import default_user_image
 
@@ -48,23 +59,99 @@ async def _cut_off_tokens(request: Request, session: Session, user_id: str) -> N
                                      expires_at=now + settings.jwt_expires.total_seconds())
 
 
-@router.get("/", response_model=UserListResponse)
+Order = Literal["created_at", "last_active_at", "updated_at", "name", "email", "role"]
+
+
+async def _page(session: Session, query: str | None, order_by: Order | None,
+                direction: Literal["asc", "desc"] | None, page: int) -> tuple[list[User], int]:
+    return await crud.list_users(session, query=query, order_by=order_by or "created_at",
+                                 descending=direction == "desc", page=page, per_page=PAGE_SIZE)
+
+
+@router.get("/", response_model=UserGroupIdsListResponse)
 async def list_users(
-    session: Session, _admin: AdminUser,
-    query: str | None = None,
-    order_by: Literal["created_at", "last_active_at", "name", "email", "role"] = "created_at",
-    direction: Literal["asc", "desc"] = "asc",
+    request: Request, session: Session, _admin: AdminUser,
+    query: str | None = Query(None, max_length=200), order_by: Order | None = None,
+    direction: Literal["asc", "desc"] | None = None,
     page: int = Query(1, ge=1, le=1_000_000),  # the offset must fit a database integer
-) -> UserListResponse:
-    users, total = await crud.list_users(session, query=query, order_by=order_by,
-                                         descending=direction == "desc", page=page,
-                                         per_page=PAGE_SIZE)
-    return UserListResponse(users=[user_model(u) for u in users], total=total)
+) -> UserGroupIdsListResponse:
+    """The Users page: 30 a page, searched by name or email, with each user's groups."""
+    users, total = await _page(session, query, order_by, direction, page)
+    access = runtime_of(request).admin.access
+    return UserGroupIdsListResponse(users=[list_item(u, sorted(access.direct_groups(u.id)))
+                                           for u in users], total=total)
 
 
-@router.get("/{user_id}", response_model=UserModel)
-async def get_user(user_id: str, session: Session, _admin: AdminUser) -> UserModel:
-    return user_model(await _get(session, user_id))
+@router.get("/all", response_model=UserInfoListResponse)
+async def all_users(session: Session, _admin: AdminUser) -> UserInfoListResponse:
+    users, total = await crud.list_users(session, query=None, order_by="created_at",
+                                         descending=False, page=1, per_page=1_000_000)
+    return UserInfoListResponse(users=[user_info(u) for u in users], total=total)
+
+
+@router.get("/search", response_model=UserInfoListResponse)
+async def search_users(
+    session: Session, _user: CurrentUser, query: str | None = Query(None, max_length=200),
+    order_by: Order | None = None, direction: Literal["asc", "desc"] | None = None,
+    page: int = Query(1, ge=1, le=1_000_000),
+) -> UserInfoListResponse:
+    """Any signed-in user finds others by name or email (to share a resource with them)."""
+    users, total = await _page(session, query, order_by, direction, page)
+    return UserInfoListResponse(users=[user_info(u) for u in users], total=total)
+
+
+async def _groups_named(request: Request, session: Session, user_id: str) -> list[dict[str, str]]:
+    ids = runtime_of(request).admin.access.direct_groups(user_id)
+    return [{"id": g.id, "name": g.name} for g in await groups.list_all(session) if g.id in ids]
+
+
+@router.get("/{user_id}", response_model=UserActiveResponse)
+async def get_user(user_id: str, request: Request, session: Session,
+                   _admin: AdminUser) -> UserActiveResponse:
+    user = await _get(session, user_id)
+    named = await _groups_named(request, session, user.id)
+    return UserActiveResponse(**list_item(user, [g["id"] for g in named]).model_dump(),
+                              groups=named, is_active=is_active(user))
+
+
+@router.get("/{user_id}/info", response_model=UserInfoResponse)
+async def get_user_card(user_id: str, request: Request, session: Session,
+                        _user: CurrentUser) -> UserInfoResponse:
+    """Another user's card (name, status, groups), for any signed-in user."""
+    user = await _get(session, user_id)
+    return user_info(user, await _groups_named(request, session, user.id))
+
+
+@router.get("/{user_id}/active")
+async def get_user_active(user_id: str, session: Session,
+                          _user: CurrentUser) -> dict[str, bool]:
+    return {"active": is_active(await _get(session, user_id))}
+
+
+@router.get("/{user_id}/groups", response_model=list[GroupResponse])
+async def get_user_groups(user_id: str, request: Request, session: Session, _admin: AdminUser,
+                          include_inherited: bool = False) -> list[GroupResponse]:
+    await _get(session, user_id)
+    return await groups_answer(request, session, user_id, include_inherited)
+
+
+@router.get("/{user_id}/oauth/sessions")
+async def get_user_oauth_sessions(user_id: str, session: Session,
+                                  _admin: AdminUser) -> list[dict[str, str]]:
+    """owui has no OAuth sign-in, so no user has OAuth sessions (Open WebUI answers 400 when a
+    user has none)."""
+    await _get(session, user_id)
+    raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                        "This user has no OAuth sessions: owui signs in by password only.")
+
+
+@router.post("/{user_id}/sessions/revoke")
+async def revoke_user_sessions(user_id: str, request: Request, session: Session,
+                               _admin: AdminUser) -> bool:
+    """Every token of the user issued until now stops working, on every replica."""
+    await _get(session, user_id)
+    await _cut_off_tokens(request, session, user_id)
+    return True
 
 
 @router.get("/{user_id}/profile/image", response_class=Response,
@@ -126,7 +213,8 @@ async def delete_user(user_id: str, request: Request, session: Session,
     if user_id == admin.sub:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "You cannot delete your own account.")
     user = await _get(session, user_id)
-    await session.delete(user)
+    await session.delete(user)  # its API keys and group memberships go with it
     await session.commit()
     await _cut_off_tokens(request, session, user_id)
+    await runtime_of(request).admin.access.changed()
     return True
