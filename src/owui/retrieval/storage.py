@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from owui.core.config import Settings
 from owui.core.errors import UnavailableError
+from owui.core.extras import missing_extra
 
 CHUNK = 256 * 1024
 
@@ -73,6 +74,8 @@ class S3Storage:
     name = "s3"
 
     def __init__(self, settings: Settings) -> None:
+        if problem := missing_extra("boto3", "s3", "STORAGE_PROVIDER=s3"):
+            raise StorageError(problem)
         import boto3
         from botocore.config import Config
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from owui.core.config import Settings
+from owui.core.extras import missing_extra
 from owui.retrieval.vectors.base import Hit, Record, VectorStore, VectorStoreError
 
 
@@ -16,8 +17,15 @@ def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
+# The client library of each store that is an extra, and the extra's name.
+_EXTRAS = {"chroma": ("chromadb", "chroma"), "qdrant": ("qdrant_client", "qdrant"),
+           "milvus": ("pymilvus", "milvus")}
+
+
 def create_store(settings: Settings) -> VectorStore:
     kind = settings.vector_db
+    if kind in _EXTRAS and (problem := missing_extra(*_EXTRAS[kind], f"VECTOR_DB={kind}")):
+        raise VectorStoreError(problem)
     if kind == "chroma":
         from owui.retrieval.vectors.chroma import ChromaStore
 
