@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from owui.core.config import Settings
+from owui.core.live_config import LiveConfig
 from owui.inference.providers.base import ProviderModel
 from owui.inference.upstreams import ConnectionConfig, Upstream
 
@@ -46,6 +48,9 @@ class Catalog:
         self._index: dict[str, list[Target]] = {}
         self._last_miss_refresh = 0.0
         self._miss_refresh: asyncio.Future[None] | None = None
+        # The providers' switches, once the service's live settings run (live.attach).
+        self.live: LiveConfig | None = None
+        self.stoppers: list[Callable[[], Awaitable[object]]] = []
 
     async def load(self, configs: list[ConnectionConfig]) -> None:
         """Take a new set of connections; unchanged ones keep their pools and caches."""
@@ -67,9 +72,15 @@ class Catalog:
             await upstream.close()
         self.upstreams = {}
 
+    def provider_on(self, provider: str) -> bool:
+        """Open WebUI's ENABLE_OPENAI_API / ENABLE_OLLAMA_API, as the admin set them last."""
+        key = "ENABLE_OPENAI_API" if provider == "openai" else "ENABLE_OLLAMA_API"
+        return True if self.live is None else bool(self.live.get(key, True))
+
     def enabled(self, provider: str | None = None) -> list[Upstream]:
         return [u for u in self.upstreams.values() if u.config.enabled
-                and (provider is None or u.config.provider == provider)]
+                and (provider is None or u.config.provider == provider)
+                and self.provider_on(u.config.provider)]
 
     async def refresh(self, force: bool = False, wait_for_down: bool | None = None) -> None:
         """Ask stale connections (all, if `force`) for their models; wait at most `wait`.

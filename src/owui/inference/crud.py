@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.config import Settings
+from owui.inference import versions
 from owui.inference.models import Connection, Preset, State
 from owui.inference.schemas import AccessGrantForm, ConnectionForm, ConnectionUpdate, ModelForm
 from owui.inference.upstreams import ConnectionConfig
@@ -18,8 +19,12 @@ SEEDED = "connections_seeded"
 
 
 def config_of(row: Connection) -> ConnectionConfig:
+    options = row.options or {}
+    model_ids = tuple(str(m) for m in options.get("model_ids") or [] if m)
+    tags = tuple(str(t.get("name") if isinstance(t, dict) else t)
+                 for t in options.get("tags") or [] if t)
     return ConnectionConfig(row.id, row.provider, row.url, row.api_key, row.name, row.prefix_id,
-                            row.enabled, row.position)
+                            row.enabled, row.position, model_ids, tags)
 
 
 async def list_connections(session: AsyncSession) -> list[Connection]:
@@ -100,24 +105,41 @@ async def get_preset(session: AsyncSession, model_id: str) -> Preset | None:
     return await session.get(Preset, model_id)
 
 
-async def create_preset(session: AsyncSession, form: ModelForm, user_id: str) -> Preset:
+def new_preset(session: AsyncSession, form: ModelForm, user_id: str) -> Preset:
+    """A preset and its first version, added to the session (not committed)."""
     row = Preset(id=form.id, user_id=user_id, base_model_id=form.base_model_id, name=form.name,
                  params=form.params, meta=form.meta,
                  access_grants=grants(form.id, form.access_grants), is_active=form.is_active)
     session.add(row)
+    versions.record(session, row, user_id, form.commit_message)
+    return row
+
+
+async def create_preset(session: AsyncSession, form: ModelForm, user_id: str) -> Preset:
+    row = new_preset(session, form, user_id)
     await session.commit()
     return row
 
 
-async def update_preset(session: AsyncSession, row: Preset, form: ModelForm) -> Preset:
+def change_preset(session: AsyncSession, row: Preset, form: ModelForm, user_id: str) -> None:
+    """The form applied to `row`, with a new version when the configuration changed."""
+    before = versions.snapshot_of(row)
     row.base_model_id = form.base_model_id
     row.name = form.name
     row.params = form.params
     row.meta = form.meta
-    row.is_active = form.is_active
+    if "is_active" in form.model_fields_set:  # left out: a switched-off preset stays off
+        row.is_active = form.is_active
     if form.access_grants is not None:  # left out: sharing stays as it was
         row.access_grants = grants(row.id, form.access_grants)
     row.updated_at = int(time.time())
+    if versions.snapshot_of(row) != before or row.version_id is None:
+        versions.record(session, row, user_id, form.commit_message)
+
+
+async def update_preset(session: AsyncSession, row: Preset, form: ModelForm,
+                        user_id: str | None = None) -> Preset:
+    change_preset(session, row, form, user_id or row.user_id)
     await session.commit()
     return row
 
@@ -128,11 +150,27 @@ async def list_presets(session: AsyncSession) -> list[Preset]:
 
 
 
+async def presets_by_id(session: AsyncSession, ids: list[str]) -> dict[str, Preset]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Preset).where(Preset.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
+async def forget_presets(session: AsyncSession, rows: list[Preset]) -> None:
+    """Delete `rows` and their history (not committed)."""
+    await versions.forget(session, [row.id for row in rows])
+    for row in rows:
+        await session.delete(row)
+
+
 async def delete_preset(session: AsyncSession, row: Preset) -> None:
+    await versions.forget(session, [row.id])
     await session.delete(row)
     await session.commit()
 
 
 async def delete_all_presets(session: AsyncSession) -> None:
+    await versions.forget(session)
     await session.execute(delete(Preset))
     await session.commit()

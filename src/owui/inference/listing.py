@@ -32,7 +32,7 @@ def _base_entry(listed: Listed, url_indexes: dict[str, int]) -> dict[str, Any]:
         "connection_type": connection_type, "urlIdx": url_indexes.get(first.id, 0),
         # Open WebUI lists the action and filter functions that apply to a model here; owui's
         # agent service runs those, and the model list names none.
-        "actions": [], "filters": [], "tags": [],
+        "actions": [], "filters": [], "tags": [{"name": tag} for tag in first.config.tags],
         provider: {**listed.model.raw, "connection_type": connection_type},
     }
 
@@ -66,12 +66,16 @@ def _connections(runtime: Runtime, user: Claims) -> list[dict[str, Any]]:
     return out
 
 
-async def model_list(runtime: Runtime, user: Claims, refresh: bool) -> dict[str, Any]:
+async def base_models(runtime: Runtime, refresh: bool = False) -> dict[str, dict[str, Any]]:
+    """The providers' models, by id, without presets (Open WebUI's base models)."""
     runtime.sync_soon()
     await runtime.catalog.refresh(force=refresh)
     url_indexes = _url_indexes(runtime)
-    entries = {listed.id: _base_entry(listed, url_indexes)
-               for listed in runtime.catalog.listing()}
+    return {listed.id: _base_entry(listed, url_indexes) for listed in runtime.catalog.listing()}
+
+
+async def model_list(runtime: Runtime, user: Claims, refresh: bool) -> dict[str, Any]:
+    entries = await base_models(runtime, refresh)
     presets = await runtime.presets.current()
     for preset in presets.values():
         base = entries.get(preset.base)

@@ -88,6 +88,9 @@ class Runtime:
         targets = await self.catalog.targets(preset.base if preset else model_id)
         if provider is not None:
             targets = [t for t in targets if t.upstream.config.provider == provider]
+        if not targets and preset is not None and preset.base != model_id:
+            raise NotFoundError(f"Model {model_id!r} runs on {preset.base!r}, which no "
+                                "connection serves now: choose another base model for it.")
         if not targets:
             raise NotFoundError(f"Model {model_id!r} is not served by any connection; "
                                 "GET /api/v1/inference/models lists those that are.")

@@ -53,7 +53,7 @@ class EmbeddingsRequest(_Open):
 # Connections
 
 
-def _check_url(value: str) -> str:
+def check_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("must be an http:// or https:// URL with a host")
@@ -71,7 +71,7 @@ class ConnectionForm(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _check_url(value)
+        return check_url(value)
 
 
 class ConnectionUpdate(BaseModel):
@@ -84,7 +84,7 @@ class ConnectionUpdate(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value)
+        return None if value is None else check_url(value)
 
 
 class ConnectionModel(BaseModel):
@@ -145,6 +145,7 @@ class ModelForm(BaseModel):
 
 
 class ModelModel(BaseModel):
+    version_id: str | None = None
     id: str
     user_id: str
     base_model_id: str | None
@@ -174,3 +175,37 @@ class ModelAccessGrantsForm(BaseModel):
     id: str = Field(pattern=r"^\S+$", min_length=1, max_length=256)
     name: str | None = None
     access_grants: list[AccessGrantForm]
+
+
+class ModelExportResponse(ModelModel):
+    background_image_data: str | None = None
+
+
+class ModelsImportForm(BaseModel):
+    models: list[dict[str, Any]] = Field(max_length=1000)
+
+
+class SyncModelsForm(BaseModel):
+    models: list[ModelForm] = Field(default_factory=list, max_length=1000)
+
+
+class ModelVersionForm(BaseModel):
+    version_id: str = Field(min_length=1, max_length=64)
+
+
+class ModelHistoryResponse(BaseModel):
+    id: str
+    model_id: str
+    parent_id: str | None = None
+    user_id: str
+    commit_message: str | None = None
+    created_at: int
+    user: dict[str, Any] | None = None
+
+
+class ModelHistoryModel(ModelHistoryResponse):
+    snapshot: dict[str, Any]
+
+
+class ModelUnloadForm(BaseModel):
+    model: str = Field(min_length=1, max_length=512)

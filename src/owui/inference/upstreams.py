@@ -36,6 +36,9 @@ class ConnectionConfig:
     prefix_id: str | None
     enabled: bool
     position: int
+    # Open WebUI's connection options: only these models (all when empty), with these tags.
+    model_ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 class Upstream:
@@ -122,7 +125,9 @@ class Upstream:
                 if response.status >= 400:
                     raise ValueError(f"HTTP {response.status}: "
                                      f"{error_message(body, response.reason or '')}")
-                self.models = self.provider.parse_models(await response.json(content_type=None))
+                listed = self.provider.parse_models(await response.json(content_type=None))
+                wanted = set(self.config.model_ids)
+                self.models = [m for m in listed if not wanted or m.id in wanted]
             self.status, self.error = "ok", None
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
             self.status = "down"

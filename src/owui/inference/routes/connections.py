@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, status
 from owui.core.auth import AdminUser
 from owui.core.config import Settings
 from owui.core.service import Session
-from owui.inference import crud
+from owui.inference import crud, live
 from owui.inference.models import Connection
 from owui.inference.runtime import Runtime, RuntimeDep
 from owui.inference.schemas import (
@@ -45,7 +45,9 @@ async def _get(session: Session, connection_id: str) -> Connection:
 
 
 async def _changed(runtime: Runtime) -> None:
-    """Apply the stored set at once, and ask the changed connections for their models."""
+    """Apply the stored set at once (on the other replicas within seconds), and ask the changed
+    connections for their models."""
+    await live.announce(runtime, live.CONNECTIONS)
     await runtime.reload_connections()
     await runtime.catalog.refresh()
 
