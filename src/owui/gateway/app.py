@@ -24,6 +24,7 @@ from owui.gateway.routes import (
     auths,
     auths_admin,
     configs,
+    configs_absent,
     docs,
     groups,
     users,
@@ -66,7 +67,8 @@ class GatewayApp:
 api = create_service_app(
     "gateway",
     routers=[auths.router, auths_admin.router, users_self.router, users.router, groups.router,
-             configs.router, app_meta.router, docs.router],
+             configs.router, configs_absent.router, app_meta.router, app_meta.outside,
+             docs.router],
     metadata=GatewayBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

@@ -33,7 +33,8 @@ from owui.gateway.signin_limits import SIGNIN_PATH, AccountGuard, account_of
 from owui.gateway.sockets import reject
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auths/signin", "/api/v1/auths/signup"})
-APP_PUBLIC_PATHS = frozenset({"/api/config", "/api/version", "/api/changelog"})
+APP_PUBLIC_PATHS = frozenset({"/api/config", "/api/version", "/api/changelog", "/health",
+                              "/health/db", "/ready", "/manifest.json", "/opensearch.xml"})
 # Everything under these is the API (locked); any other path is the web app's.
 API_PREFIXES = ("/api", "/ollama", "/openai", "/ws", "/oauth")
 SOCKETS = "/ws/"  # the only paths a WebSocket may be opened to (socket.io, at chat)
@@ -57,7 +58,7 @@ class GatewayMiddleware:
             await self.app(scope, receive, send)
             return
         runtime: Runtime = self.app.state.runtime
-        if not path.startswith(API_PREFIXES):
+        if not path.startswith(API_PREFIXES) and path not in APP_PUBLIC_PATHS:
             await runtime.webapp(scope, receive, send)
             return
         credential = credential_of(scope)

@@ -1,20 +1,25 @@
-"""The web app's public routes: `/api/config`, `/api/version`, `/api/changelog`. They answer
+"""The web app's public routes: `/api/config`, `/api/version`, `/api/changelog`, and Open
+WebUI's `/health`, `/health/db`, `/ready`, `/manifest.json`, `/opensearch.xml`. They answer
 without a token; `/api/config` answers in full to a signed-in caller (the front door puts the
 caller's claims in the request state when the credential is good, else None)."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 import owui
+from owui.core.auth import CurrentUser
+from owui.core.errors import error_response
 from owui.gateway.live_app_config import public_overlay, signed_in_overlay
 from owui.gateway.runtime import runtime_of
-from owui.gateway.webapp.app_config import full_config, public_config
+from owui.gateway.webapp.app_config import NAME, full_config, public_config
 from owui.gateway.webapp.changelog import changelog
 
 router = APIRouter(prefix="/api", tags=["app"])
+outside = APIRouter(tags=["app"])  # Open WebUI's paths outside /api
 
 
 @router.get("/config")
@@ -41,3 +46,59 @@ async def get_app_version() -> dict[str, str]:
 async def get_app_changelog() -> dict[str, dict[str, Any]]:
     """owui's own changes, in Open WebUI's shape (the app's "What's New" dialog)."""
     return changelog()
+
+
+@router.get("/version/updates")
+async def get_app_latest_version(_user: CurrentUser) -> dict[str, str | None]:
+    """owui does not look for new releases (no call out of the server): `latest` is the running
+    version, as Open WebUI answers with its update check turned off."""
+    return {"current": owui.__version__, "latest": owui.__version__}
+
+
+@outside.get("/health")
+async def health() -> dict[str, bool]:
+    return {"status": True}
+
+
+@outside.get("/health/db", responses={503: error_response("The database does not answer.")})
+async def health_db(request: Request) -> dict[str, bool]:
+    await request.app.state.db.ping()
+    return {"status": True}
+
+
+@outside.get("/ready", responses={503: error_response("Starting, or the database is down.")})
+async def ready(request: Request) -> dict[str, bool]:
+    if getattr(request.app.state, "runtime", None) is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Startup not complete.")
+    try:
+        await request.app.state.db.ping()
+    except Exception as exc:  # any driver's error: not ready
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            f"Database not ready: {type(exc).__name__}.") from None
+    return {"status": True}
+
+
+@outside.get("/manifest.json")
+async def manifest() -> dict[str, Any]:
+    """The web app's install manifest (Open WebUI's name and icons)."""
+    icon = {"src": "/static/logo.png", "type": "image/png", "sizes": "500x500"}
+    return {"name": NAME, "short_name": NAME,
+            "description": f"{NAME} is an open, extensible, user-friendly interface for AI "
+                           f"that adapts to your workflow.",
+            "start_url": "/", "display": "standalone", "background_color": "#343541",
+            "icons": [{**icon, "purpose": "any"}, {**icon, "purpose": "maskable"}],
+            "share_target": {"action": "/", "method": "GET", "params": {"text": "shared"}}}
+
+
+@outside.get("/opensearch.xml", response_class=Response,
+             responses={200: {"content": {"application/xml": {}}}})
+async def opensearch(request: Request) -> Response:
+    url = escape(runtime_of(request).admin.live["WEBUI_URL"] or "")
+    body = (f'<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/" '
+            f'xmlns:moz="http://www.mozilla.org/2006/browser/search/">'
+            f"<ShortName>{NAME}</ShortName><Description>Search {NAME}</Description>"
+            f"<InputEncoding>UTF-8</InputEncoding>"
+            f'<Image width="16" height="16" type="image/x-icon">{url}/static/favicon.png</Image>'
+            f'<Url type="text/html" method="get" template="{url}/?q={{searchTerms}}"/>'
+            f"<moz:SearchForm>{url}</moz:SearchForm></OpenSearchDescription>")
+    return Response(body, media_type="application/xml")

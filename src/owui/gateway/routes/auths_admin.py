@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.config import Role, parse_duration
+from owui.core.live_config import LiveConfig
 from owui.core.passwords import hash_in_thread
 from owui.core.service import Session
 from owui.core.tokens import issue_token
@@ -71,6 +72,13 @@ class AdminConfigForm(BaseModel):
     MFA_ALLOW_TRUSTED_HEADER_BYPASS: bool | None = None
 
 
+def settable(form: BaseModel, live: LiveConfig) -> dict[str, Any]:
+    """The fields the form set; a null only where a setting may be null (else it is left as
+    it is: the web app sends null for what it never showed)."""
+    return {key: value for key, value in form.model_dump(exclude_unset=True).items()
+            if value is not None or live.defaults.get(key, 0) is None}
+
+
 def _admin_config(request: Request) -> dict[str, Any]:
     live = runtime_of(request).admin.live
     return {key: live[key] for key in AUTH_KEYS}
@@ -81,7 +89,8 @@ async def get_admin_config(request: Request, _admin: AdminUser) -> dict[str, Any
     return _admin_config(request)
 
 
-async def _check(form: AdminConfigForm, session: Session, changes: dict[str, Any]) -> None:
+async def check_admin_config(form: AdminConfigForm, session: Session,
+                             changes: dict[str, Any]) -> None:
     """Refuse what owui cannot do or what names nothing, before anything is stored."""
     if form.JWT_EXPIRES_IN is not None:
         try:
@@ -101,11 +110,8 @@ async def _check(form: AdminConfigForm, session: Session, changes: dict[str, Any
 @router.post("/admin/config")
 async def update_admin_config(form: AdminConfigForm, request: Request, session: Session,
                               _admin: AdminUser) -> dict[str, Any]:
-    changes = {k: v for k, v in form.model_dump(exclude_unset=True).items()
-               if v is not None or k in ("ADMIN_EMAIL", "PENDING_USER_OVERLAY_TITLE",
-                                         "PENDING_USER_OVERLAY_CONTENT", "RESPONSE_WATERMARK",
-                                         "DEFAULT_INTERFACE_SETTINGS")}
-    await _check(form, session, changes)
+    changes = settable(form, runtime_of(request).admin.live)
+    await check_admin_config(form, session, changes)
     await session.commit()  # the check's read is over before the settings are written
     await runtime_of(request).admin.live.update(changes)
     return {**_admin_config(request), "sessions_revoked": False}
