@@ -52,6 +52,17 @@ def at(runtime: Runtime, url_idx: int) -> Upstream:
     return upstreams[url_idx]
 
 
+def chosen(runtime: Runtime, url_idx: int | None) -> Upstream:
+    """The connection at url_idx; without one, the first enabled Ollama connection that is
+    not known down (Open WebUI takes position 0, even when that host is gone)."""
+    if url_idx is not None:
+        return at(runtime, url_idx)
+    enabled = runtime.catalog.enabled("ollama")
+    if not enabled:
+        raise HTTPException(404, "There is no enabled Ollama connection.")
+    return next((u for u in enabled if u.status != "down"), enabled[0])
+
+
 def _upstream_name(upstream: Upstream, model: str) -> str:
     prefix = upstream.config.prefix_id
     return model.removeprefix(f"{prefix}.") if prefix else model
@@ -101,7 +112,7 @@ async def by_model(request: Request, user: Claims, path: str, url_idx: int | Non
 
 async def _at_index(request: Request, method: str, path: str, url_idx: int | None) -> Response:
     runtime = await runtime_of(request)
-    upstream = at(runtime, url_idx or 0)
+    upstream = chosen(runtime, url_idx)
     body = await request.body() if method != "GET" else None
     request_spec = UpstreamRequest(method, path, body or None)
     return PassThrough([Target(upstream, "")], lambda _p, _m: request_spec, runtime.wait)
@@ -300,9 +311,12 @@ for _routed_path in ("chat", "generate", "embed", "embeddings", "show"):
                responses=PASSED_ON)
 add_routes("/api/unload", unload, ["POST"], admin=True, summary="Unload a model (admin)",
            openapi_extra=_BY_MODEL_BODY, responses=PASSED_ON)
-# Open WebUI declares push as DELETE (its app never calls it); Ollama's own is POST: both.
-for _managed_path, _methods in (("pull", ["POST"]), ("push", ["POST", "DELETE"]),
-                                ("create", ["POST"])):
+# Open WebUI declares push as DELETE (its app never calls it); Ollama's own is POST: both,
+# to the connection at url_idx or the first serving the model.
+add_routes("/api/push", _routed("/api/push"), ["POST", "DELETE"], admin=True,
+           summary="Ollama /api/push (admin)", openapi_extra=_BY_MODEL_BODY,
+           responses=PASSED_ON)
+for _managed_path, _methods in (("pull", ["POST"]), ("create", ["POST"])):
     add_routes(f"/api/{_managed_path}", _managed("POST", f"/api/{_managed_path}"), _methods,
                admin=True, summary=f"Ollama /api/{_managed_path} (admin)",
                openapi_extra=_ANY_BODY, responses=PASSED_ON)

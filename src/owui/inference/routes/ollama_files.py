@@ -27,7 +27,7 @@ from owui.core.auth import AdminUser
 from owui.core.tokens import Claims
 from owui.inference.providers.base import UpstreamRequest, dumps, sse
 from owui.inference.routes.bodies import check, json_body
-from owui.inference.routes.ollama import UrlIdx, UrlIdxPath, add_routes, at
+from owui.inference.routes.ollama import UrlIdx, UrlIdxPath, add_routes, chosen
 from owui.inference.runtime import runtime_of
 from owui.inference.upstreams import Upstream
 
@@ -132,7 +132,7 @@ def _file_name(raw: str | None) -> str:
 
 
 async def _upload(request: Request, url_idx: int | None, file: UploadFile) -> Response:
-    upstream = at(await runtime_of(request), url_idx or 0)
+    upstream = chosen(await runtime_of(request), url_idx)
     path = _staged()
     events = _uploaded(file, upstream, path, _file_name(file.filename))
     return StreamingResponse(_finish(events, path), media_type="text/event-stream")
@@ -143,7 +143,7 @@ async def download(request: Request, user: Claims, url_idx: int | None) -> Respo
     if not form.url.startswith(ALLOWED_HOSTS):
         raise HTTPException(400, "url: model files are downloaded from "
                                  f"{' or '.join(ALLOWED_HOSTS)} only.")
-    upstream = at(await runtime_of(request), url_idx or 0)
+    upstream = chosen(await runtime_of(request), url_idx)
     name = _file_name(urlparse(form.url).path)
     path = _staged()
     events = _downloaded(form.url, upstream, path, name)
