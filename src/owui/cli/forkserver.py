@@ -9,6 +9,10 @@ The server is single-threaded and runs no event loop, so forking it is safe. It 
 supervisor over a Unix socket: a spawn request carries the child's argv and environment, with
 the write end of the child's output pipe attached (SCM_RIGHTS); the server answers with the
 pid, and later with the exit status, since only it can reap its children.
+
+Once the services are forked and `REST_AFTER` seconds pass without a request, the server
+replaces itself with forkidle.py's small loop (same pid), which frees the copy of the framework
+that no child shares any more; a restart brings it back (forkidle.py says how).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ PRELOAD = (
     "aiohttp", "jwt", "limits", "owui.core.service", "owui.cli.serve",
 )
 _MESSAGE_SIZE = 1 << 20
+REST_AFTER = 5.0  # seconds without a spawn request before the server goes to rest
 _PR_SET_PDEATHSIG = 1
 
 
@@ -95,35 +100,30 @@ def _run_child(argv: list[str], env: dict[str, str], output: int, server: socket
         os._exit(code)
 
 
-def _reap(server: socket.socket) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        server.sendall(json.dumps({"op": "exited", "pid": pid, "code": code}).encode() + b"\n")
-
-
-def serve_forever(fd: int) -> None:
+def serve_forever(fd: int, again: bool = False) -> None:
+    """`again`: back from rest (forkidle.py) with a request waiting; no "ready" to say."""
     from setproctitle import setproctitle
+
+    from owui.cli.forkidle import exec_module, reap, wake_on_signals
 
     setproctitle("owui fork-server")
     server = socket.socket(fileno=fd)
-    _die_with_parent()
+    if not again:
+        _die_with_parent()  # kept across exec: set once
     _preload()
-    wake_read, wake_write = os.pipe()
-    os.set_blocking(wake_write, False)
-    signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    server.sendall(b'{"op": "ready"}\n')
+    wake_read = wake_on_signals()
+    if again:
+        reap(server)  # any that exited while we were exec'ing
+    else:
+        server.sendall(b'{"op": "ready"}\n')
+    forked = again
     while True:
-        readable, _, _ = select.select([server, wake_read], [], [])
+        readable, _, _ = select.select([server, wake_read], [], [], REST_AFTER)
+        if not readable and forked:
+            exec_module("owui.cli.forkidle", fd)
         if wake_read in readable:
             os.read(wake_read, 4096)
-            _reap(server)
+            reap(server)
         if server in readable:
             message, fds, _flags, _addr = socket.recv_fds(server, _MESSAGE_SIZE, 1)
             if not message:
@@ -134,6 +134,7 @@ def serve_forever(fd: int) -> None:
             if pid == 0:
                 _run_child(request["argv"], request["env"], fds[0], server, parent)
             os.close(fds[0])
+            forked = True
             server.sendall(json.dumps({"op": "spawned", "pid": pid}).encode() + b"\n")
 
 
@@ -247,4 +248,4 @@ class ForkServer:
 
 
 if __name__ == "__main__":
-    serve_forever(int(sys.argv[1]))
+    serve_forever(int(sys.argv[1]), again="--again" in sys.argv[2:])

@@ -2,6 +2,11 @@
 
 honcho's Manager stops every process when one exits and never restarts one, so only its
 Printer is used here; starting, watching, restarting and stopping are ours.
+
+It runs for as long as the services do, so it is kept small: `owui up` (typer, the profile's
+pydantic models) prepares the children, then replaces itself (exec, same pid) with
+`python -m owui.cli.supervisor FD`, which reads them from FD and imports no web framework,
+no HTTP client and no models (readiness is a bare HTTP/1.1 GET on asyncio's streams).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -30,7 +36,8 @@ from owui.cli.processes import (
 from owui.core.logging import render, wants_text
 
 if TYPE_CHECKING:
-    import httpx
+    import ssl
+
     from honcho.printer import Printer
 
     from owui.cli.forkserver import ForkServer
@@ -40,6 +47,7 @@ BACKOFF_MAX = 30.0
 STABLE_AFTER = 30.0  # up this long, a crash is news again and backoff starts over
 STOP_GRACE = 5.0
 POLL_INTERVAL = 0.05
+PROBE_TIMEOUT = 2.0
 TAIL_LINES = 20
 SELF = "owui"  # the name on the supervisor's own log lines
 
@@ -79,7 +87,7 @@ class Supervisor:
         self._stopping = asyncio.Event()
         self._hurry = asyncio.Event()
         self._printer: Printer | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._probe_tls: ssl.SSLContext | None = None
         # The services always log JSON to us; we print it as it is, or in the short form on a
         # terminal (OWUI_LOG_FORMAT: json, text, auto; see core/logging.py).
         chosen = (children[0].env if children else os.environ).get("OWUI_LOG_FORMAT", "auto")
@@ -119,8 +127,6 @@ class Supervisor:
                 _retrieve(child.first_ready)
             if self._fork_server is not None:
                 await self._fork_server.close()
-            if self._client is not None:
-                await self._client.aclose()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
@@ -158,7 +164,6 @@ class Supervisor:
         self._stopping.set()
 
     async def _prepare(self) -> None:
-        import httpx
         from honcho.colour import get_colours
         from honcho.printer import Printer
 
@@ -168,11 +173,11 @@ class Supervisor:
             child.colour = colour
         # Plain http: no CA bundle to load (tens of ms at start). Under `owui up --tls`: the
         # services' CA and a service's certificate, which mutual TLS asks of every client.
-        from owui.core.tls import probe_context
-
         tls = next((c.env for c in self.children if c.url.startswith("https://")), None)
-        verify = probe_context(tls) if tls is not None else None
-        self._client = httpx.AsyncClient(timeout=2.0, trust_env=False, verify=verify or False)
+        if tls is not None:
+            from owui.core.tls import probe_context
+
+            self._probe_tls = probe_context(tls) or _unverified()
 
     async def _start_up(self) -> int | None:
         """None once all are ready; else the exit code (0 when stopped by a signal)."""
@@ -253,17 +258,10 @@ class Supervisor:
         pump.cancel()
 
     async def _watch_ready(self, child: Child, process: ServiceProcess) -> None:
-        import httpx
-
-        assert self._client is not None and child.first_ready is not None
+        assert child.first_ready is not None
+        tls = self._probe_tls if child.url.startswith("https://") else None
         while process.returncode is None:
-            response = None
-            # A bare connect costs a tenth of a refused httpx request, and for the first
-            # second or so the port is not even open; only then is /readyz worth asking.
-            if await _accepting(*child.address):
-                with contextlib.suppress(httpx.HTTPError):
-                    response = await self._client.get(f"{child.url}{child.ready_path}")
-            if response is not None and response.status_code == 200:
+            if await _status(child, tls) == 200:
                 if child.first_ready.done():
                     self.say(f"{child.name} ready again (pid {process.pid}, "
                              f"restart {child.restarts})")
@@ -318,22 +316,18 @@ class Supervisor:
         print("\n".join(lines), file=sys.stderr, flush=True)
 
     def _print_table(self, seconds: float) -> None:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title="owui services", title_justify="left")
-        for column in ("service", "url", "pid", "status"):
-            table.add_column(column)
-        for child in self.children:
-            pid = str(child.process.pid) if child.process else "-"
-            table.add_row(child.name, child.url, pid, "[green]ready[/green]")
-        console = Console(file=self.output)
+        rows = [("service", "url", "pid", "status")] + [
+            (c.name, c.url, str(c.process.pid) if c.process else "-", "ready")
+            for c in self.children]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = ["owui services", *("  ".join([*(cell.ljust(width) for cell, width in zip(
+            row, widths, strict=False)), row[3]]) for row in rows),
+                 f"all {len(self.children)} ready in {seconds:.2f} s; Ctrl-C stops them"]
+        if self.footer:
+            lines.append(self.footer)
         with contextlib.suppress(OSError, ValueError):
-            console.print(table)
-            console.print(f"all {len(self.children)} ready in {seconds:.2f} s; "
-                          "Ctrl-C stops them")
-            if self.footer:
-                console.print(self.footer, highlight=False)
+            self.output.write("\n".join(lines) + "\n")
+            self.output.flush()
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -343,16 +337,88 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-async def _accepting(host: str, port: int) -> bool:
+async def _status(child: Child, tls: ssl.SSLContext | None) -> int | None:
+    """The status of GET child.ready_path, None when there is no answer (yet): for the first
+    second or so the port is not even open."""
+    host, port = child.address
     try:
-        _, writer = await asyncio.open_connection(host, port)
-    except OSError:
-        return False
-    writer.close()
-    return True
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=tls, server_hostname=urlsplit(child.url).hostname if tls else None)
+            try:
+                writer.write(f"GET {child.ready_path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                             "Connection: close\r\n\r\n".encode())
+                status_line = await reader.readline()
+            finally:
+                writer.close()
+    except (OSError, TimeoutError, ValueError):
+        return None
+    parts = status_line.split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def _unverified() -> ssl.SSLContext:
+    """For https services without our CA: only whether they answer is asked."""
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+_CHILD_FIELDS = ("name", "argv", "env", "url", "address", "ready_path", "forkable")
+
+
+def run(children: list[Child], **options: Any) -> int:
+    """Supervise until a signal; the exit code for `owui up`."""
+    supervisor = Supervisor(children, **options)
+    try:
+        return asyncio.run(supervisor.run())
+    finally:
+        # Last resort, should the supervisor itself have failed: nothing may outlive `up`.
+        for child in children:
+            if child.process is not None and child.process.returncode is None:
+                signal_group(child.process, signal.SIGKILL)
+
+
+def become_lean(children: list[Child], **options: Any) -> None:
+    """Replace this process (same pid, same output) by `python -m owui.cli.supervisor FD`,
+    handing it the children through an in-memory file. Returns only where that cannot be
+    done (no memfd_create: not Linux); the caller then supervises in this process."""
+    if not hasattr(os, "memfd_create"):
+        return
+    spec = orjson.dumps({"children": [{k: getattr(c, k) for k in _CHILD_FIELDS}
+                                      for c in children], "options": options})
+    fd = os.memfd_create("owui-up", 0)
+    with contextlib.suppress(OSError):
+        view = memoryview(spec)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.set_inheritable(fd, True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "owui.cli.supervisor", str(fd)])
+    os.close(fd)  # exec failed: supervise here instead
+
+
+def main(fd: int) -> int:
+    with os.fdopen(fd, "rb") as spec_file:
+        spec = orjson.loads(spec_file.read())
+    with contextlib.suppress(ImportError):
+        from setproctitle import setproctitle
+
+        setproctitle("owui up (supervisor)")
+    children = [Child(**{**c, "address": tuple(c["address"])}) for c in spec["children"]]
+    return run(children, **spec["options"])
 
 
 def _retrieve(future: asyncio.Future[None] | None) -> None:
     """Mark a failure as seen, so asyncio does not warn about it at exit."""
     if future is not None and future.done() and not future.cancelled():
         future.exception()
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1])))

@@ -74,10 +74,7 @@ def up(
         raise typer.Exit(1)
     prepare_data_dir(Path(env["OWUI_DATA_DIR"]), env)
 
-    import asyncio
-
-    from owui.cli.processes import signal_group
-    from owui.cli.supervisor import Child, Supervisor
+    from owui.cli.supervisor import Child, become_lean, run
 
     databases = service_databases(chosen, env)
     children = [
@@ -93,18 +90,10 @@ def up(
     banner = (f"starting {len(children)} services, profile {chosen.name}, "
               f"data in {env['OWUI_DATA_DIR']}")
     gateway_url = next(c.url for c in children if c.name == "gateway")
-    supervisor = Supervisor(children, ready_timeout=ready_timeout, started_at=started_at,
-                            banner=banner, footer=webapp_line(env, gateway_url),
-                            use_fork_server=fork_server)
-    try:
-        code = asyncio.run(supervisor.run())
-    finally:
-        # Last resort, should the supervisor itself have failed: nothing may outlive `up`.
-        import signal
-
-        for child in children:
-            if child.process is not None and child.process.returncode is None:
-                signal_group(child.process, signal.SIGKILL)
+    options = {"ready_timeout": ready_timeout, "started_at": started_at, "banner": banner,
+               "footer": webapp_line(env, gateway_url), "use_fork_server": fork_server}
+    become_lean(children, **options)  # the supervisor without what `up` imported (Linux)
+    code = run(children, **options)
     raise typer.Exit(code)
 
 
