@@ -36,7 +36,9 @@ PRELOAD = (
     "aiosqlite", "asyncpg", "alembic.runtime.environment", "alembic.script", "alembic.op",
     "uvicorn", "uvicorn.config", "uvicorn.server", "uvicorn.lifespan.on",
     "uvicorn.protocols.http.httptools_impl", "uvicorn.loops.uvloop", "uvloop", "httpx",
-    "aiohttp", "jwt", "limits", "owui.core.service", "owui.cli.serve",
+    "aiohttp", "jwt", "limits", "owui.core.service", "owui.core.background", "owui.cli.serve",
+    # What FastAPI imports on its own in every service when it reads the routes' parameters.
+    "pydantic.v1",
 )
 _MESSAGE_SIZE = 1 << 20
 REST_AFTER = 5.0  # seconds without a spawn request before the server goes to rest
