@@ -8,6 +8,7 @@ through Redis; 409 without REDIS_URL)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,14 +16,22 @@ from fastapi import APIRouter, Request
 from owui.chat import reads
 from owui.chat.rawdb import Raw, RawConnection
 from owui.chat.responses import Json
-from owui.chat.runtime import RuntimeDep, runtime_of
+from owui.chat.runtime import Runtime, RuntimeDep, runtime_of
 from owui.chat.turns import webapp_events
-from owui.chat.turns.webapp import abandon, begin_webapp, read_body, refusal
+from owui.chat.turns.webapp import (
+    WebAppBody,
+    WebTurn,
+    abandon,
+    begin_webapp,
+    read_body,
+    refusal,
+)
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.background import cancel_and_wait
-from owui.core.errors import ConflictError, NotFoundError, error_response
+from owui.core.errors import ConflictError, DomainError, NotFoundError, error_response
 from owui.core.tokens import Claims
 
+log = logging.getLogger("owui.chat.turns")
 router = APIRouter(tags=["tasks"])
 OTHER_REPLICA = ("Task {!r} runs on another replica of the chat service; send the stop there, "
                  "or wait for it to end.")
@@ -33,7 +42,8 @@ async def webapp_turn(request: Request, conn: RawConnection, user: Claims, token
     """The web app's turn: begun (its chat made when new), answered at once, heard on the
     user's sockets."""
     runtime = await runtime_of(request)
-    web = await begin_webapp(runtime.turns, conn, user, token, read_body(body))
+    form = read_body(body)
+    web = await begin_webapp(runtime.turns, conn, user, token, form)
     # a known chat's events flow at once
     relay = webapp_events.launch(runtime.webturns, web, runtime.realtime.emitter)
     try:
@@ -43,8 +53,30 @@ async def webapp_turn(request: Request, conn: RawConnection, user: Claims, token
             await cancel_and_wait(relay)
         await abandon(runtime.turns, web)
         raise
+    others = await _other_models(runtime, conn, user, token, form, web)
     web.answered.set()
-    return Json({"status": True, "task_ids": [web.task_id], "chat_id": web.chat_id})
+    for other in others:  # heard once the app knows the chat (their events wait queued)
+        webapp_events.launch(runtime.webturns, other, runtime.realtime.emitter)
+    return Json({"status": True, "task_ids": [web.task_id, *(o.task_id for o in others)],
+                 "chat_id": web.chat_id})
+
+
+async def _other_models(runtime: Runtime, conn: RawConnection, user: Claims, token: str,
+                        form: WebAppBody, first: WebTurn) -> list[WebTurn]:
+    """Several models at once (`message_ids`): the other models answer the same user message,
+    each a turn of its own, in the chat the first one made or named. One refused is left out
+    (its answer stays empty, as the app shows a model that failed); the others go on."""
+    begun: list[WebTurn] = []
+    if first.temporary or first.prefix is not None:
+        return begun
+    for other in form.others():
+        try:
+            begun.append(await begin_webapp(runtime.turns, conn, user, token, other.model_copy(
+                update={"chat_id": first.chat_id})))
+        except DomainError as exc:
+            log.warning("model %s of a turn in chat %s refused: %s", other.model,
+                        first.chat_id, exc.detail)
+    return begun
 
 
 async def _stored_task_ids(conn: RawConnection, chat_id: str) -> list[str]:

@@ -69,8 +69,10 @@ async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Cl
 
 
 def begin_unstored(turns: Turns, user: Claims, token: str, form: TurnForm,
-                   sent: Messages) -> Begun:
-    """A turn without a chat, begun, on the messages `sent` (their system messages first)."""
+                   sent: Messages, chat_id: str | None = None) -> Begun:
+    """A turn without a chat, begun, on the messages `sent` (their system messages first).
+    `chat_id`: the chat the run is about, when its caller stores the answer itself (an
+    answer continued: turns/webapp.py)."""
     ask = parse(form, user)
     sent = [{"role": m.get("role"), "content": m.get("content")} for m in sent
             if isinstance(m, dict)]
@@ -79,7 +81,8 @@ def begin_unstored(turns: Turns, user: Claims, token: str, form: TurnForm,
                    history(m for m in sent if m["role"] != "system"),
                    ask.context_length or UNSTORED_CONTEXT_TOKENS, ask.max_tokens)
     answer = ask.answer
-    turn = Turn(None, answer.id, user.sub, token, ask.run_body(messages, None), {}, ask.model)
+    turn = Turn(None, answer.id, user.sub, token, ask.run_body(messages, chat_id), {},
+                ask.model)
     listening = turn.listen()
     turns.launch(turn)
     return Begun(turn, {"type": "start", "chat_id": None, "user_message": None,

@@ -51,6 +51,7 @@ MODEL_PARAMS = frozenset({
     "mirostat_eta", "mirostat_tau", "tfs_z", "typical_p", "num_keep", "num_batch", "num_gpu",
     "num_thread", "use_mmap", "use_mlock", "keep_alive", "think"})
 TEMPORARY_PREFIX = "local:"  # the chat id of a temporary chat, which the app keeps
+MAX_MODELS = 8  # models asked at once (the app's side-by-side columns)
 # How long the request waits for the run to be refused (an unknown model, a tool not the
 # user's: the agent says so at once) before it answers: a refused turn answers its error, and
 # a chat made for it is removed; past this, an error ends the turn as a socket event.
@@ -74,6 +75,16 @@ class BackgroundTasks(BaseModel):
     follow_up_generation: bool = False
 
 
+class ModelAnswer(BaseModel):
+    """One entry of `message_ids`: a model the turn asks, its answer's id, its column."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model_id: str = Field(min_length=1, max_length=300)
+    message_id: str = Field(min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
+    modelIdx: int = Field(0, ge=0, le=100)
+
+
 class WebAppBody(BaseModel):
     """The app's body (`Chat.svelte`, `sendMessageSocket`); keys not read here are ignored."""
 
@@ -93,6 +104,10 @@ class WebAppBody(BaseModel):
     features: dict[str, Any] | None = None
     folder_id: str | None = Field(None, min_length=1, max_length=MAX_MESSAGE_ID_CHARS)
     background_tasks: BackgroundTasks | None = None
+    # Continue an answer: the answer's own id (also `id`), whose text the model goes on from.
+    assistant_message_id: str | None = ID
+    # Several models at once: each model's answer id and column (the first is `model`, `id`).
+    message_ids: list[ModelAnswer] | None = Field(None, max_length=MAX_MODELS)
 
     def form(self) -> TurnForm:
         """The turn as our form: the user's message under `parent_id`, the answer `id`."""
@@ -113,6 +128,19 @@ class WebAppBody(BaseModel):
             return TurnForm.model_validate(fields)
         except ValidationError as exc:
             raise InvalidChat(_errors(exc)) from None
+
+    def others(self) -> list[WebAppBody]:
+        """The bodies of the other models' answers (`message_ids` past the first), each its
+        own turn on the same user message."""
+        return [self.model_copy(update={"model": a.model_id, "id": a.message_id})
+                for a in (self.message_ids or [])[1:] if a.message_id != self.id]
+
+    def column(self) -> int | None:
+        """The answer's column among several models (Open WebUI's `modelIdx`)."""
+        for answer in self.message_ids or ():
+            if answer.message_id == self.id:
+                return answer.modelIdx
+        return None
 
     def system_messages(self) -> list[dict[str, Any]]:
         """The app sends no history for a stored chat; a system prompt may come as messages."""
@@ -157,6 +185,8 @@ class WebTurn:
     # Set when a page joins the chat mid-answer: the relay sends the output so far at once.
     joined: asyncio.Event = field(default_factory=asyncio.Event)
     speaking: bool = False  # the relay has begun: the app knows the answer
+    # A continued answer: its text before (the model goes on from it); None for a new one.
+    prefix: str | None = None
 
     def output(self, text: str, status: str) -> list[dict[str, Any]]:
         """The answer as Open WebUI 0.12's `output` items (the Responses API's message)."""
@@ -198,6 +228,8 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
     form.check()  # before a new chat is made for it
     if body.chat_id is not None and body.chat_id.startswith(TEMPORARY_PREFIX):
         return _begin_temporary(turns, user, token, body.chat_id, body, form)
+    if body.chat_id is not None and body.assistant_message_id is not None:
+        return await _begin_continue(turns, conn, user, token, body, form)
     if body.chat_id is None:
         if form.parent_id is not None:
             raise NotInTree(f"parent_id {form.parent_id!r} is not a message of the new chat.")
@@ -226,6 +258,8 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
     # can end: there was no await since its first write.
     begun.turn.after = None
     begun.turn.extra["meta"] = {"task_id": begun.turn.message_id}  # stored with the answer
+    if (column := body.column()) is not None:
+        begun.turn.extra["modelIdx"] = column  # its column, kept for the reload
     tasks = body.background_tasks or BackgroundTasks()
     return WebTurn(begun.turn.message_id, chat_id, user.sub, token, body.user_message.id,
                    folder_id, title, new, tasks, begun, session_id=body.session_id)
@@ -243,6 +277,27 @@ def _begin_temporary(turns: Turns, user: Claims, token: str, chat_id: str, body:
     return WebTurn(begun.turn.message_id, chat_id, user.sub, token,
                    body.user_message.id, None, "", False,
                    body.background_tasks or BackgroundTasks(), begun, temporary=True)
+
+
+async def _begin_continue(turns: Turns, conn: RawConnection, user: Claims, token: str,
+                          body: WebAppBody, form: TurnForm) -> WebTurn:
+    """Continue an answer (`assistant_message_id`): the model is given the branch up to and
+    with the answer's text, and goes on from there; the answer keeps its id, and its text
+    grows (the relay stores the whole once it ends: webapp_events.py)."""
+    chat_id, answer_id = body.chat_id or "", body.assistant_message_id or ""
+    await reads.require_chat(conn, chat_id, user.sub)
+    branch = await reads.branch(conn, chat_id, answer_id)
+    if not branch or branch[-1]["role"] != "assistant":
+        raise NotInTree(f"assistant_message_id {answer_id!r} is not an answer of chat "
+                        f"{chat_id!r}.")
+    prefix = branch[-1]["content"] if isinstance(branch[-1]["content"], str) else ""
+    form = form.model_copy(update={"message_id": answer_id})
+    begun = begin_unstored(turns, user, token, form, [*body.system_messages(), *branch],
+                           chat_id=chat_id)
+    return WebTurn(begun.turn.message_id, chat_id, user.sub, token,
+                   body.user_message.id, None, None, False,
+                   BackgroundTasks(follow_up_generation=False), begun,
+                   session_id=body.session_id, prefix=prefix)
 
 
 async def refusal(web: WebTurn) -> None:

@@ -36,6 +36,7 @@ import time
 from typing import Any
 
 from owui.chat import reads
+from owui.chat.models import now
 from owui.chat.rawdb import RawConnection, encode_json
 from owui.chat.realtime.emitter import Emitter
 from owui.chat.turns.events import Event
@@ -84,6 +85,7 @@ class Relay:
                 row = await reads.find_chat(conn, web.chat_id, web.user_id)
             web.folder_id, web.title = (row.folder_id, row.title) if row else (None, "")
         web.speaking = True
+        web.said = web.prefix or ""  # a continued answer's refreshes hold its text before
         await self.emit("chat:list", {"chat_id": web.chat_id, "folder_id": web.folder_id},
                         web.user_message_id)
         await self.emit("chat:active", self._where(active=True))
@@ -104,6 +106,8 @@ class Relay:
         finally:  # never mid-send: the end's events follow the last refresh
             async with self.speech:
                 await cancel_and_wait(refresher)
+        if web.prefix is not None:
+            await self._store_continued()
         try:
             if ended["type"] == "error":
                 await self.emit("chat:completion", {"error": {"content": ended.get("detail")},
@@ -192,9 +196,32 @@ class Relay:
                 await self.emit("chat:tags", names)
 
     def output(self) -> list[dict[str, Any]]:
-        """The final answer as Open WebUI 0.12's `output` items."""
+        """The final answer as Open WebUI 0.12's `output` items (a continued one whole)."""
         status = "completed" if self.turn.status == "done" else "incomplete"
-        return self.web.output(self.turn.content, status)
+        return self.web.output((self.web.prefix or "") + self.turn.content, status)
+
+    async def _store_continued(self) -> None:
+        """A continued answer is not written by the pipeline (its message exists): its text
+        before and what the model added, stored once it ends, however it ends."""
+        web, turn = self.web, self.turn
+        content = (web.prefix or "") + turn.content
+        fields = {"done": True, "output": self.output()}
+
+        async def job(writer: RawConnection) -> None:
+            params = {"chat_id": web.chat_id, "id": turn.message_id}
+            rows = await writer.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id"
+                                      " AND id = :id", params)
+            if rows:
+                extra = {**(writer.decode_json(rows[0][0]) or {}), **fields}
+                await writer.execute(
+                    "UPDATE messages SET content = :content, extra = :extra, updated_at = :now"
+                    " WHERE chat_id = :chat_id AND id = :id",
+                    {**params, "content": content, "extra": encode_json(extra), "now": now()})
+
+        try:
+            await self.turns.write(job)
+        except Exception:  # the text before stays stored; the app has the whole on screen
+            log.exception("storing the continued answer %s failed", turn.message_id)
 
     async def _task(self, kind: str, messages: list[dict[str, Any]]) -> Any:
         """One of the agent's tasks; a failure is logged and gives None (a nicety)."""
