@@ -20,6 +20,9 @@
    Lite does (--embedded-queries): development engines, not the servers.
 3. The service's resident memory (LanceDB): at start, once the model is loaded, and after the
    queries.
+4. The 0.12 web app's upload path (--upload-files 100): files into one collection through the
+   gateway as the app sends them (upload, then the status stream), against straight to the
+   retrieval service, in files/s (bench/_knowledge_upload.py; --only-upload for this alone).
 
 Loopback only; every process started here is stopped. The machine is shared: figures move
 with its load (shown at the top).
@@ -54,6 +57,7 @@ from _common import (
     rss_bytes,
     stop_on_sigterm,
 )
+from _knowledge_upload import bench_upload, print_upload
 
 WORDS = (
     "river", "mountain", "engine", "winter", "garden", "library", "harbor", "signal", "copper",
@@ -392,6 +396,12 @@ def main() -> None:
                         help="chunks for Qdrant's local mode")
     parser.add_argument("--embedded-queries", type=int, default=20,
                         help="queries per mode on Qdrant's local mode and Milvus Lite")
+    parser.add_argument("--upload-files", type=int, default=100,
+                        help="files of the 0.12 upload path (0: no upload part)")
+    parser.add_argument("--upload-rounds", type=int, default=3,
+                        help="rounds of the upload path, each way")
+    parser.add_argument("--only-upload", action="store_true",
+                        help="the upload path alone (no ingestion, no stores)")
     args = parser.parse_args()
     if unknown := set(args.stores) - set(STORES):
         parser.error(f"unknown store(s) {', '.join(sorted(unknown))}; use {', '.join(STORES)}")
@@ -402,9 +412,12 @@ def main() -> None:
     tempfile.tempdir = work  # every data dir below it, all removed at the end
     try:
         with Processes(Path(work) / "logs") as procs:
+            upload = bench_upload(procs, args.upload_files, args.upload_rounds, secret,
+                                  Path(tempfile.mkdtemp(prefix="upload-"))) \
+                if args.upload_files else None
             ingest = bench_ingestion(procs, args.docs, args.chunk_size, secret) \
-                if args.docs else None
-            found = bench_queries(procs, args, secret)
+                if args.docs and not args.only_upload else None
+            found = None if args.only_upload else bench_queries(procs, args, secret)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     mb = 1024 * 1024
@@ -422,6 +435,10 @@ def main() -> None:
         print(f"  service (upload to indexed, {threads} thread(s)) "
               f"{ingest['service']:8.1f} chunks/s = {100 * ingest['service'] / best:.0f}% "
               "of the faster plain (target >= 85%)")
+    if upload is not None:
+        print_upload(upload)
+    if found is None:
+        return
     print_queries(found, args)
     first = found[args.stores[0]]
     print(f"service ({label(args.stores[0], args)}): ready in {first['ready']:.2f} s (default: "

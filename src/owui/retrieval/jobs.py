@@ -84,6 +84,16 @@ class Jobs:
                 return job
             await asyncio.sleep(0.2)
 
+    async def settled(self, job_id: str | None, limit: float) -> None:
+        """Until the job ends here or `limit` seconds pass (a job another replica runs, or
+        none: just the wait), so that a status stream hears the end at once."""
+        event = self.done.get(job_id) if job_id else None
+        if event is None:
+            await asyncio.sleep(limit)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), limit)
+
     async def resume(self) -> None:
         """Jobs cut short by a stop or crash run again from the start (their file is stored).
         With several replicas on one database, each would take them up: the work is then

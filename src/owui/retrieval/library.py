@@ -88,9 +88,9 @@ def _file_match(query: str | None, content: bool) -> list[Any]:
 
 async def files_across(session: AsyncSession, user_id: str, admin: bool, *,
                        query: str | None, content: bool, page: int,
-                       ) -> tuple[list[tuple[File, str | None, str]], int]:
+                       ) -> tuple[list[tuple[File, str | None, Knowledge]], int]:
     """Files of every collection the user sees (the `#` picker's file search)."""
-    statement = (select(File, KnowledgeFile.directory_id, KnowledgeFile.knowledge_id)
+    statement = (select(File, KnowledgeFile.directory_id, Knowledge)
                  .join(KnowledgeFile, KnowledgeFile.file_id == File.id)
                  .join(Knowledge, Knowledge.id == KnowledgeFile.knowledge_id)
                  .where(visible_condition(None if admin else user_id),

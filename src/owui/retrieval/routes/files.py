@@ -153,7 +153,7 @@ async def _status_events(rt: Runtime, file_id: str) -> AsyncIterator[str]:
             last = status
         if file.status in ("completed", "failed", "stored"):
             return
-        await asyncio.sleep(0.5)
+        await rt.jobs.settled(file.job_id, 0.5)
 
 
 @router.delete("/{file_id}")

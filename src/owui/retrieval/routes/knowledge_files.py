@@ -27,6 +27,7 @@ from owui.retrieval.schemas import (
     directory_view,
     file_user_view,
     file_view,
+    knowledge_view,
 )
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
@@ -42,8 +43,9 @@ async def search_files(user: CurrentUser, session: Session, query: Text = None,
                        include_content: bool = False, page: Page = 1) -> dict[str, Any]:
     rows, total = await library.files_across(session, user.sub, user.is_admin, query=query,
                                              content=include_content, page=page)
-    items = [{**file_user_view(file, directory_id, ""), "knowledge_id": knowledge_id}
-             for file, directory_id, knowledge_id in rows]
+    # Each file with its collection (the picker shows "<collection> > File").
+    items = [{**file_user_view(file, directory_id, ""), "collection": knowledge_view(k, [])}
+             for file, directory_id, k in rows]
     return {"items": items, "directories": [], "breadcrumbs": [], "total": total}
 
 
