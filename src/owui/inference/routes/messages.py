@@ -165,11 +165,15 @@ def body_of(form: type[BaseModel]) -> dict[str, Any]:
 ANY_MODEL_BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"type": "object", "additionalProperties": True, "required": ["model"],
                "properties": {"model": {"type": "string", "minLength": 1}}}}}}}
+# Anthropic's error, with owui's `detail` beside; a body that is not JSON at all is refused
+# before the route by the service's edge check (core.jsonbody), with `detail` alone.
 _ERROR = {"content": {"application/json": {"schema": {
-    "type": "object", "required": ["type", "error"], "properties": {
+    "type": "object", "required": ["detail"], "properties": {
         "type": {"const": "error"}, "detail": {},
         "error": {"type": "object", "required": ["type", "message"], "properties": {
             "type": {"type": "string"}, "message": {"type": "string"}}}}}}}}
+REFUSED = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["detail"], "properties": {"detail": {}}}}}}
 ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "Anthropic's message, or its SSE events when streamed.",
           "content": {"application/json": {}, "text/event-stream": {}}},

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
@@ -26,6 +27,7 @@ from pydantic import BaseModel, Field
 from owui.core.auth import AdminUser
 from owui.core.tokens import Claims
 from owui.inference.providers.base import UpstreamRequest, dumps, sse
+from owui.inference.routes import messages
 from owui.inference.routes.bodies import check, json_body
 from owui.inference.routes.ollama import UrlIdx, UrlIdxPath, add_routes, chosen
 from owui.inference.runtime import runtime_of
@@ -150,8 +152,13 @@ async def download(request: Request, user: Claims, url_idx: int | None) -> Respo
     return StreamingResponse(_finish(events, path), media_type="text/event-stream")
 
 
-_STREAMED = {200: {"description": "Progress, then the model made (or an error), as SSE.",
-                   "content": {"text/event-stream": {}}}}
+_STREAMED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Progress, then the model made (or an error), as SSE.",
+          "content": {"text/event-stream": {}}},
+    400: {"description": "A URL of another host, or a file without a name.",
+          **messages.REFUSED},
+    404: {"description": "No Ollama connection at url_idx, or none enabled.",
+          **messages.REFUSED}}
 _add = partial(add_routes, methods=["POST"], admin=True, prefixes=("/ollama",), to=router)
 _add("/models/download", download, summary="Download a model file into Ollama (admin)",
      responses=_STREAMED, openapi_extra={"requestBody": {"required": True, "content": {

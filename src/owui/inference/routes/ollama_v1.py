@@ -95,15 +95,21 @@ async def anthropic_messages(request: Request, user: Claims, url_idx: int | None
     return await messages.answer(request, user, pick)
 
 
-_ANSWERS = {200: {"description": "OpenAI's answer: JSON, or SSE when streamed.",
-                  "content": {"application/json": {}, "text/event-stream": {}}}}
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "OpenAI's answer: JSON, or SSE when streamed.",
+          "content": {"application/json": {}, "text/event-stream": {}}},
+    404: {"description": "No Ollama connection serves the model, or none at url_idx.",
+          **messages.REFUSED},
+    "default": {"description": "Refused (400, 413, 422), or the provider failed (502), is "
+                               "unreachable or busy (503), or did not answer in time (504).",
+                **messages.REFUSED}}
 _add = partial(add_routes, methods=["POST"], prefixes=("/ollama",), to=router)
 _add("/v1/chat/completions", _translated(ChatCompletionRequest, chat_call),
      summary="Chat completion with an Ollama model (OpenAI-compatible)",
      openapi_extra=messages.body_of(ChatCompletionRequest), responses=_ANSWERS)
 _add("/v1/embeddings", _translated(EmbeddingsRequest, embeddings_call),
      summary="Embeddings with an Ollama model (OpenAI-compatible)",
-     openapi_extra=messages.body_of(EmbeddingsRequest))
+     openapi_extra=messages.body_of(EmbeddingsRequest), responses=_ANSWERS)
 _add("/v1/completions", _passed("/v1/completions"), summary="Ollama's /v1/completions, by model",
      responses=PASSED_ON, openapi_extra=messages.ANY_MODEL_BODY)
 _add("/v1/responses", _passed("/v1/responses"), summary="Ollama's /v1/responses, by model",
