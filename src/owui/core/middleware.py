@@ -12,9 +12,9 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from owui.core.asgi import header, send_error
-from owui.core.logging import request_id_var
+from owui.core.logging import AccessLog, request_id_var
 
-access_log = logging.getLogger("owui.access")
+access_log = AccessLog()
 log = logging.getLogger("owui.errors")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -62,7 +62,5 @@ class RequestContextMiddleware:
             if self.observe is not None:
                 self.observe(scope, status or 499, seconds)  # 499: the client left first
             if self.access_log_enabled:
-                access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={
-                    "fields": {"status": status, "method": scope["method"],
-                               "path": scope["path"], "ms": round(seconds * 1000, 2)}})
+                access_log(scope["method"], scope["path"], status, seconds)
             request_id_var.reset(token)
