@@ -331,3 +331,24 @@ def test_admin_resets_last(admin: httpx.Client, alice: httpx.Client) -> None:
     assert ok(alice.get("/api/v1/files/user/count")) > 0  # files stay, unprocessed
     assert ok(admin.post("/api/v1/retrieval/reset/uploads")) is True
     assert ok(admin.get("/api/v1/files/count")) == 0
+
+
+def test_external_connections_admin_only(admin: httpx.Client, alice: httpx.Client) -> None:
+    base = "/api/v1/knowledge/external/connections"
+    assert alice.get(base).status_code == 403
+    form = {"name": "Archive", "provider": "Qdrant", "endpoint": "http://qdrant.internal:6333",
+            "auth_config": {"api_key": "secret"}}
+    made = ok(admin.post(base, json=form))
+    assert made["provider"] == "qdrant" and made["auth_configured"] is True
+    assert "auth_config" not in made and "secret" not in json.dumps(ok(admin.get(base)))
+    changed = ok(admin.patch(f"{base}/{made['id']}", json={**form, "name": "Old archive",
+                                                           "auth_config": None}))
+    assert changed["name"] == "Old archive" and changed["auth_configured"] is True  # kept
+    health = ok(admin.post(f"{base}/{made['id']}/test"))
+    assert health["ok"] is True
+    assert ok(admin.get(f"{base}/{made['id']}"))["health"] == health
+    for bad in ({**form, "provider": "faiss"}, {**form, "endpoint": " "}, {**form, "name": ""}):
+        assert admin.post(base, json=bad).status_code == 400
+    assert ok(admin.delete(f"{base}/{made['id']}")) is True
+    assert admin.get(f"{base}/{made['id']}").status_code == 404
+    assert ok(admin.get("/api/v1/retrieval/config")).get("EXTERNAL_KNOWLEDGE_CONNECTIONS") is None

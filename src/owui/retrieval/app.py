@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from owui.core.service import StartupError, create_service_app
 from owui.retrieval.models import RetrievalBase
 from owui.retrieval.routes import (
+    external,
     file_queries,
     files,
     knowledge,
@@ -50,9 +51,9 @@ async def _stop(app: FastAPI) -> None:
 app = create_service_app(
     "retrieval",
     # Fixed paths first: `/files/search` is never read as a file id.
-    routers=[file_queries.router, files.router, knowledge.router, knowledge_files.router,
-             knowledge_dirs.router, knowledge_sync.router, settings.router, processing.router,
-             retrieval.router],
+    routers=[file_queries.router, files.router, external.router, knowledge.router,
+             knowledge_files.router, knowledge_dirs.router, knowledge_sync.router,
+             settings.router, processing.router, retrieval.router],
     metadata=RetrievalBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

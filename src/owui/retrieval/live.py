@@ -35,6 +35,7 @@ FIELDS: dict[str, str] = {
     "BRAVE_SEARCH_API_KEY": "brave_search_api_key",
     "TAVILY_API_KEY": "tavily_api_key",
 }
+EXTERNAL_CONNECTIONS = "EXTERNAL_KNOWLEDGE_CONNECTIONS"
 SECRETS = frozenset({"BRAVE_SEARCH_API_KEY", "TAVILY_API_KEY"})
 CHUNKING = frozenset({"CHUNK_SIZE", "CHUNK_OVERLAP"})
 EMBEDDING = frozenset({"RAG_EMBEDDING_ENGINE", "RAG_EMBEDDING_MODEL", "RAG_EMBEDDING_BATCH_SIZE"})
@@ -61,6 +62,8 @@ STORED_ONLY: dict[str, Any] = {
     "RAG_EMBEDDING_CONCURRENT_REQUESTS": 0,
     "RAG_OPENAI_API_BASE_URL": "",
     "RAG_OLLAMA_BASE_URL": "",
+    # The admin's external knowledge connections (routes/external.py), not a Documents field.
+    EXTERNAL_CONNECTIONS: [],
 }
 
 

@@ -94,6 +94,26 @@ def _batch(world: World) -> httpx.Response:
                              json=[{"file_id": f["id"]} for f in files])
 
 
+EXTERNAL = f"{KB}/external/connections"
+CONNECTION = {"name": "Archive", "provider": "qdrant", "endpoint": "http://qdrant.internal:6333"}
+CONNECTION_SHAPE = {"id": "", "name": "", "provider": "", "endpoint": "", "config": {},
+                    "capabilities": {}, "enabled": True, "created_by": "", "created_at": 0,
+                    "updated_at": 0, "auth_configured": False}
+EXTERNAL_SOURCE = "Open WebUI's external knowledge connections (sanitized: auth_configured)"
+
+
+def connection(world: World) -> str:
+    return str(ok(world.client.post(EXTERNAL, headers=world.bearer(), json=CONNECTION))["id"])
+
+
+def on_connection(method: str, suffix: str = "",
+                  body: dict[str, Any] | None = None) -> Callable[[World], httpx.Response]:
+    def call(world: World) -> httpx.Response:
+        return world.client.request(method, f"{EXTERNAL}/{connection(world)}{suffix}",
+                                    headers=world.bearer(), json=body)
+    return call
+
+
 def first_file(made: dict[str, Any]) -> dict[str, str]:
     return {"file_id": made["files"][0]["id"]}
 
@@ -154,4 +174,17 @@ OPERATIONS: list[Operation] = [
     Operation("DELETE", f"{KB}/{{id}}/delete", "retrieval", Schema(),
               lambda w: w.client.delete(f"{KB}/{collection(w, 'Gone')['id']}/delete",
                                         headers=w.bearer())),
+    Operation("GET", EXTERNAL, "retrieval", Schema(),
+              lambda w: (connection(w), w.get(EXTERNAL))[1]),
+    Operation("POST", EXTERNAL, "retrieval", Shape(CONNECTION_SHAPE, EXTERNAL_SOURCE),
+              lambda w: w.client.post(EXTERNAL, headers=w.bearer(), json=CONNECTION)),
+    Operation("GET", f"{EXTERNAL}/{{id}}", "retrieval",
+              Shape(CONNECTION_SHAPE, EXTERNAL_SOURCE), on_connection("GET")),
+    Operation("PATCH", f"{EXTERNAL}/{{id}}", "retrieval",
+              Shape(CONNECTION_SHAPE, EXTERNAL_SOURCE),
+              on_connection("PATCH", body={**CONNECTION, "name": "Renamed"})),
+    Operation("POST", f"{EXTERNAL}/{{id}}/test", "retrieval",
+              Shape({"ok": True, "provider": "", "checked_at": 0}, EXTERNAL_SOURCE),
+              on_connection("POST", "/test")),
+    Operation("DELETE", f"{EXTERNAL}/{{id}}", "retrieval", Schema(), on_connection("DELETE")),
 ]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from owui.core.auth import AdminUser
 from owui.core.errors import BadRequestError
-from owui.retrieval.live import STORED_ONLY, check
+from owui.retrieval.live import EXTERNAL_CONNECTIONS, STORED_ONLY, check
 from owui.retrieval.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval settings"])
@@ -48,7 +48,8 @@ class EmbeddingForm(BaseModel):
 
 
 def config_view(values: dict[str, Any]) -> dict[str, Any]:
-    flat = {k: v for k, v in values.items() if k not in WEB_KEYS and k not in EMBEDDING_KEYS}
+    flat = {k: v for k, v in values.items()
+            if k not in WEB_KEYS and k not in EMBEDDING_KEYS and k != EXTERNAL_CONNECTIONS}
     return {"status": True, **flat, "web": {k: values[k] for k in WEB_KEYS}}
 
 
@@ -59,7 +60,7 @@ def embedding_view(values: dict[str, Any]) -> dict[str, Any]:
             "azure_openai_config": {"url": "", "key": "", "version": ""}}
 
 
-async def _store(rt: Runtime, changes: dict[str, Any]) -> dict[str, Any]:
+async def store(rt: Runtime, changes: dict[str, Any]) -> dict[str, Any]:
     """All of `changes` or none: checked together with the current values first."""
     for key, value in changes.items():
         default = STORED_ONLY.get(key)
@@ -81,8 +82,9 @@ async def get_config(user: AdminUser, rt: RuntimeDep) -> dict[str, Any]:
 async def update_config(form: ConfigForm, user: AdminUser, rt: RuntimeDep) -> dict[str, Any]:
     known = set(rt.config.defaults)
     given = {**(form.model_extra or {}), **(form.web or {})}
-    changes = {k: v for k, v in given.items() if k in known and k not in EMBEDDING_KEYS}
-    return config_view(await _store(rt, changes))
+    changes = {k: v for k, v in given.items()
+               if k in known and k not in EMBEDDING_KEYS and k != EXTERNAL_CONNECTIONS}
+    return config_view(await store(rt, changes))
 
 
 @router.get("/embedding")
@@ -110,4 +112,4 @@ async def update_embedding(form: EmbeddingForm, user: AdminUser,
         changes["RAG_OPENAI_API_BASE_URL"] = form.openai_config.url
     if form.ollama_config and form.ollama_config.url is not None:
         changes["RAG_OLLAMA_BASE_URL"] = form.ollama_config.url
-    return embedding_view(await _store(rt, changes))
+    return embedding_view(await store(rt, changes))
