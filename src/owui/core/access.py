@@ -254,6 +254,7 @@ def require_permission(key: str) -> Callable[[Request], Awaitable[Access]]:
             return access
 
         dependency.__name__ = f"require_{key.replace('.', '_')}"
+        dependency.permission = key  # type: ignore[attr-defined]  # found by tests/authz
         found = _dependencies[key] = dependency
     return found
 

@@ -34,7 +34,7 @@ from owui.gateway.sockets import reject
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auths/signin", "/api/v1/auths/signup"})
 APP_PUBLIC_PATHS = frozenset({"/api/config", "/api/version", "/api/changelog", "/health",
-                              "/health/db", "/ready", "/manifest.json", "/opensearch.xml"})
+                              "/health/db", "/ready"})
 # Everything under these is the API (locked); any other path is the web app's.
 API_PREFIXES = ("/api", "/ollama", "/openai", "/ws", "/oauth")
 SOCKETS = "/ws/"  # the only paths a WebSocket may be opened to (socket.io, at chat)

@@ -3,12 +3,15 @@ open, the new account's role and group, how long a session token lasts."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from owui.core.access import lookup
+from owui.core.access import lookup, permission_denied, require_permission
+from owui.core.auth import current_user
 from owui.core.config import Role, parse_duration
 from owui.core.tokens import Claims
 from owui.gateway import crud
@@ -49,14 +52,39 @@ async def join_default_group(runtime: Runtime, session: AsyncSession, user_id: s
     await runtime.admin.access.changed()
 
 
-def check_api_keys_allowed(request: Request, user: Claims) -> None:
-    """A new key needs API keys on (Admin Panel > Settings > General) and, for a non-admin,
-    the features.api_keys permission. Keys already made keep working."""
+def gateway_permission(key: str) -> Callable[[Request], Awaitable[Claims]]:
+    """`core.access.require_permission` for the gateway's own routes, which read the user's
+    permissions from the access state itself (no signed header reaches them)."""
+    require_permission(key)  # refuses an unknown name at import, as services' routes do
+
+    async def dependency(request: Request) -> Claims:
+        user = await current_user(request)
+        runtime: Runtime = request.app.state.runtime
+        if not user.is_admin and not lookup(runtime.admin.access.permissions_for(user.sub), key):
+            raise permission_denied(key)
+        return user
+
+    dependency.permission = key  # type: ignore[attr-defined]  # found by tests/authz
+    return dependency
+
+
+def check_api_keys_on(request: Request) -> None:
+    """New keys need API keys on (Admin Panel > Settings > General), even for an admin, as in
+    Open WebUI; keys already made keep working."""
     runtime: Runtime = request.app.state.runtime
-    allowed = runtime.admin.live["ENABLE_API_KEYS"] and (
-        user.is_admin or lookup(runtime.admin.access.permissions_for(user.sub),
-                                "features.api_keys"))
-    if not allowed:
+    if not runtime.admin.live["ENABLE_API_KEYS"]:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            "You may not make API keys: API keys are turned off, or you lack the "
-                            "'features.api_keys' permission; ask an admin.")
+                            "API keys are turned off on this server; an admin turns them on in "
+                            "Admin Panel > Settings > General.")
+
+
+_may_make_keys = gateway_permission("features.api_keys")
+
+
+async def api_key_maker(request: Request) -> Claims:
+    check_api_keys_on(request)
+    return await _may_make_keys(request)
+
+
+api_key_maker.permission = "features.api_keys"  # type: ignore[attr-defined]
+ApiKeyUser = Annotated[Claims, Depends(api_key_maker)]

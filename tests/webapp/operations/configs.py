@@ -1,7 +1,7 @@
 """Admin Panel > Settings > Interface, Models and Connections, and the configuration's export
 and import (`/api/v1/configs/*` the gateway keeps), checked against Open WebUI's document.
 What is posted is what was read (or adds to it), so the other areas see the settings unchanged,
-and public routes outside /api (health, manifest) as Open WebUI answers them."""
+and the health routes outside /api as Open WebUI answers them."""
 
 from __future__ import annotations
 
@@ -85,8 +85,4 @@ OPERATIONS: list[Operation] = [
               lambda w: w.client.get("/health/db")),
     Operation("GET", "/ready", "gateway", Shape({"status": True}, MAIN),
               lambda w: w.client.get("/ready")),
-    Operation("GET", "/manifest.json", "gateway",
-              Shape({"name": "", "short_name": "", "start_url": "/", "icons": [
-                  {"src": "", "type": "", "sizes": "", "purpose": ""}]}, MAIN),
-              lambda w: w.client.get("/manifest.json")),
 ]

@@ -1,21 +1,21 @@
 """The web app's public routes: `/api/config`, `/api/version`, `/api/changelog`, and Open
-WebUI's `/health`, `/health/db`, `/ready`, `/manifest.json`, `/opensearch.xml`. They answer
-without a token; `/api/config` answers in full to a signed-in caller (the front door puts the
-caller's claims in the request state when the credential is good, else None)."""
+WebUI's `/health`, `/health/db` and `/ready`. They answer without a token (`/manifest.json` and
+`/opensearch.xml` are the web app's files, served from its build); `/api/config` answers in full
+to a signed-in caller (the front door puts the caller's claims in the request state when the
+credential is good, else None)."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, status
 
 import owui
 from owui.core.auth import CurrentUser
 from owui.core.errors import error_response
 from owui.gateway.live_app_config import public_overlay, signed_in_overlay
 from owui.gateway.runtime import runtime_of
-from owui.gateway.webapp.app_config import NAME, full_config, public_config
+from owui.gateway.webapp.app_config import full_config, public_config
 from owui.gateway.webapp.changelog import changelog
 
 router = APIRouter(prefix="/api", tags=["app"])
@@ -76,29 +76,3 @@ async def ready(request: Request) -> dict[str, bool]:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             f"Database not ready: {type(exc).__name__}.") from None
     return {"status": True}
-
-
-@outside.get("/manifest.json")
-async def manifest() -> dict[str, Any]:
-    """The web app's install manifest (Open WebUI's name and icons)."""
-    icon = {"src": "/static/logo.png", "type": "image/png", "sizes": "500x500"}
-    return {"name": NAME, "short_name": NAME,
-            "description": f"{NAME} is an open, extensible, user-friendly interface for AI "
-                           f"that adapts to your workflow.",
-            "start_url": "/", "display": "standalone", "background_color": "#343541",
-            "icons": [{**icon, "purpose": "any"}, {**icon, "purpose": "maskable"}],
-            "share_target": {"action": "/", "method": "GET", "params": {"text": "shared"}}}
-
-
-@outside.get("/opensearch.xml", response_class=Response,
-             responses={200: {"content": {"application/xml": {}}}})
-async def opensearch(request: Request) -> Response:
-    url = escape(runtime_of(request).admin.live["WEBUI_URL"] or "")
-    body = (f'<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/" '
-            f'xmlns:moz="http://www.mozilla.org/2006/browser/search/">'
-            f"<ShortName>{NAME}</ShortName><Description>Search {NAME}</Description>"
-            f"<InputEncoding>UTF-8</InputEncoding>"
-            f'<Image width="16" height="16" type="image/x-icon">{url}/static/favicon.png</Image>'
-            f'<Url type="text/html" method="get" template="{url}/?q={{searchTerms}}"/>'
-            f"<moz:SearchForm>{url}</moz:SearchForm></OpenSearchDescription>")
-    return Response(body, media_type="application/xml")

@@ -31,7 +31,7 @@ from owui.gateway.schemas import (
     UserProfileImageResponse,
 )
 from owui.gateway.signup_rules import (
-    check_api_keys_allowed,
+    ApiKeyUser,
     check_signup_open,
     default_role,
     join_default_group,
@@ -168,8 +168,7 @@ async def update_password(form: UpdatePasswordForm, session: Session,
 # Open WebUI's single key per user: POST makes a new one (replacing the old), shown once.
 @router.post("/api_key", response_model=ApiKeyResponse)
 async def create_default_api_key(request: Request, session: Session,
-                                 user: CurrentUser) -> ApiKeyResponse:
-    check_api_keys_allowed(request, user)
+                                 user: ApiKeyUser) -> ApiKeyResponse:
     replaced = await crud.delete_api_keys(session, user.sub, name="default")
     await _revoke_keys(request, session, replaced)
     _row, key = await crud.create_api_key(session, user.sub, "default")
@@ -200,9 +199,8 @@ async def list_api_keys(session: Session, user: CurrentUser) -> list[ApiKeyInfo]
 
 
 @router.post("/api_keys", response_model=CreatedApiKey, status_code=status.HTTP_201_CREATED)
-async def create_api_key(form: ApiKeyCreate, request: Request, session: Session,
-                         user: CurrentUser) -> CreatedApiKey:
-    check_api_keys_allowed(request, user)
+async def create_api_key(form: ApiKeyCreate, session: Session,
+                         user: ApiKeyUser) -> CreatedApiKey:
     row, key = await crud.create_api_key(session, user.sub, form.name)
     return CreatedApiKey(api_key=key, **ApiKeyInfo.model_validate(row, from_attributes=True)
                          .model_dump())

@@ -8,14 +8,16 @@ import base64
 import binascii
 import re
 import time
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
 
+from owui.core.access import lookup
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.passwords import hash_in_thread
 from owui.core.service import Session
+from owui.core.tokens import Claims
 from owui.gateway import crud, groups
 from owui.gateway.models import User
 from owui.gateway.routes.users_self import groups_answer
@@ -91,13 +93,30 @@ async def all_users(session: Session, _admin: AdminUser) -> UserInfoListResponse
 
 @router.get("/search", response_model=UserInfoListResponse)
 async def search_users(
-    session: Session, _user: CurrentUser, query: str | None = Query(None, max_length=200),
+    session: Session, _user: UserFinder, query: str | None = Query(None, max_length=200),
     order_by: Order | None = None, direction: Literal["asc", "desc"] | None = None,
     page: int = Query(1, ge=1, le=1_000_000),
 ) -> UserInfoListResponse:
-    """Any signed-in user finds others by name or email (to share a resource with them)."""
+    """Others by name or email, for whom to share a resource with (see `_finder`)."""
     users, total = await _page(session, query, order_by, direction, page)
     return UserInfoListResponse(users=[user_info(u) for u in users], total=total)
+
+
+async def _finder(request: Request, user: CurrentUser) -> Claims:
+    """Who may look other users up: admins, and users who may share something (their
+    permissions let them share with users): the sharing dialogs search for whom to add. Anyone
+    else is answered as if the user did not exist."""
+    permissions = runtime_of(request).admin.access.permissions_for(user.sub)
+    sharing = permissions.get("sharing", {})
+    if user.is_admin or (lookup(permissions, "access_grants.allow_users")
+                         and any(v is True for v in sharing.values())):
+        return user
+    raise HTTPException(status.HTTP_404_NOT_FOUND,
+                        "No such user (looking users up needs a sharing permission; ask an "
+                        "admin).")
+
+
+UserFinder = Annotated[Claims, Depends(_finder)]
 
 
 async def _groups_named(request: Request, session: Session, user_id: str) -> list[dict[str, str]]:
@@ -116,15 +135,15 @@ async def get_user(user_id: str, request: Request, session: Session,
 
 @router.get("/{user_id}/info", response_model=UserInfoResponse)
 async def get_user_card(user_id: str, request: Request, session: Session,
-                        _user: CurrentUser) -> UserInfoResponse:
-    """Another user's card (name, status, groups), for any signed-in user."""
+                        _user: UserFinder) -> UserInfoResponse:
+    """Another user's card (name, status, groups), for whoever may look users up."""
     user = await _get(session, user_id)
     return user_info(user, await _groups_named(request, session, user.id))
 
 
 @router.get("/{user_id}/active")
 async def get_user_active(user_id: str, session: Session,
-                          _user: CurrentUser) -> dict[str, bool]:
+                          _user: UserFinder) -> dict[str, bool]:
     return {"active": is_active(await _get(session, user_id))}
 
 
@@ -138,11 +157,10 @@ async def get_user_groups(user_id: str, request: Request, session: Session, _adm
 @router.get("/{user_id}/oauth/sessions")
 async def get_user_oauth_sessions(user_id: str, session: Session,
                                   _admin: AdminUser) -> list[dict[str, str]]:
-    """owui has no OAuth sign-in, so no user has OAuth sessions (Open WebUI answers 400 when a
-    user has none)."""
+    """owui signs in by password only: no user has OAuth sessions (Open WebUI answers 400 when
+    a user has none; an empty list says the same without calling it an error)."""
     await _get(session, user_id)
-    raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                        "This user has no OAuth sessions: owui signs in by password only.")
+    return []
 
 
 @router.post("/{user_id}/sessions/revoke")

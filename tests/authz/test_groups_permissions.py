@@ -1,0 +1,161 @@
+"""Groups and permissions across every service: each route that needs a permission (found in the
+apps themselves: the dependencies `require_permission` and the gateway's `gateway_permission`
+make) refuses a user who lacks it with a 403 naming it, lets them through once a group of theirs
+grants it, and refuses again once they leave the group. The gateway's own rules beside them:
+looking users up needs a sharing permission, a user sees only their own groups."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from owui.core.services import NAMES
+from tests.authz.conftest import MODEL, World
+from tests.authz.operations import Call, Operation, _routes, calls
+from tests.authz.owners import Owner, make_user_resources, ok, owner
+
+
+def _permissions_of(dependant: Any) -> set[str]:
+    found = {getattr(dependant.call, "permission", None)}
+    for inner in dependant.dependencies:
+        found |= _permissions_of(inner)
+    return found - {None}
+
+
+def gated() -> dict[tuple[str, str], set[str]]:
+    """(method, path) -> the permissions its route needs, in every service."""
+    keys: dict[tuple[str, str], set[str]] = {}
+    for service in NAMES:
+        app = importlib.import_module(f"owui.{service}.app").app
+        app = getattr(app, "api", app)
+        for path, route in _routes(app.routes):
+            dependant = getattr(route, "dependant", None)
+            needed = _permissions_of(dependant) if dependant is not None else set()
+            if needed:
+                keys.update({(method, path): needed for method in route.methods})
+    return keys
+
+
+def _section_values(permissions: set[str], value: bool) -> dict[str, dict[str, bool]]:
+    grouped: dict[str, dict[str, bool]] = {}
+    for key in permissions:
+        section, _, name = key.partition(".")
+        grouped.setdefault(section, {})[name] = value
+    return grouped
+
+
+@pytest.fixture(scope="module")
+def dan(world: World) -> Iterator[Owner]:
+    """A user of his own with one of everything (the calls below may change or delete it)."""
+    made = owner(world.stack.gateway, "Dan")
+    make_user_resources(made, MODEL)
+    yield made
+    made.client.close()
+
+
+@pytest.fixture
+def withheld(world: World) -> Iterator[tuple[dict[tuple[str, str], set[str]], str]]:
+    """Every gated permission off in the defaults (restored after), and a group granting them
+    all, with no member yet: (the gated routes, the group's id)."""
+    admin = world.admin.client
+    routes = gated()
+    every = set().union(*routes.values())
+    before = ok(admin.get("/api/v1/users/default/permissions"))
+    off = {section: {**values, **_section_values(every, False).get(section, {})}
+           for section, values in before.items()}
+    ok(admin.post("/api/v1/users/default/permissions", json=off))
+    group = ok(admin.post("/api/v1/groups/create", json={
+        "name": "Granted", "description": "every gated permission",
+        "permissions": _section_values(every, True)}))
+    try:
+        yield routes, group["id"]
+    finally:
+        ok(admin.delete(f"/api/v1/groups/id/{group['id']}/delete"))
+        ok(admin.post("/api/v1/users/default/permissions", json=before))
+
+
+def _calls(world: World, routes: dict[tuple[str, str], set[str]], who: Owner) -> list[Call]:
+    ops: list[Operation] = [op for op in world.operations if op.key in routes
+                            and op.key not in world.admin_only]
+    return [c for op in ops for c in calls(op, {}, who.slots)]
+
+
+def _refused_for(call: Call, response: httpx.Response, needed: set[str]) -> bool:
+    return response.status_code == 403 and any(f"'{key}'" in response.text for key in needed)
+
+
+def test_a_gated_route_is_allowed_exactly_where_granted(world: World, dan: Owner,
+                                                        withheld: tuple) -> None:
+    routes, group_id = withheld
+    assert ("POST", "/api/v1/auths/api_keys") in routes  # the gateway's own, at least
+    todo = _calls(world, routes, dan)
+    assert todo, "no gated route could be called"
+    wrong = [f"{c} -> {r.status_code} {r.text[:120]}" for c in todo
+             if not _refused_for(c, r := c.send(dan.client), routes[c.op.key])]
+    assert not wrong, "not refused without the permission:\n" + "\n".join(wrong)
+    admin = world.admin.client
+    ok(admin.post(f"/api/v1/groups/id/{group_id}/users/add", json={"user_ids": [dan.id]}))
+    refused = [f"{c} -> {r.status_code} {r.text[:120]}" for c in todo
+               if _refused_for(c, r := c.send(dan.client), routes[c.op.key])]
+    assert not refused, "refused although a group grants it:\n" + "\n".join(refused)
+    ok(admin.post(f"/api/v1/groups/id/{group_id}/users/remove", json={"user_ids": [dan.id]}))
+    again = [str(c) for c in todo
+             if not _refused_for(c, c.send(dan.client), routes[c.op.key])]
+    assert not again, "still allowed after leaving the group:\n" + "\n".join(again)
+
+
+def test_api_keys_off_refuses_new_keys_even_with_the_permission(world: World) -> None:
+    admin = world.admin.client
+    config = ok(admin.get("/api/v1/auths/admin/config"))
+    ok(admin.post("/api/v1/auths/admin/config", json={**config, "ENABLE_API_KEYS": False}))
+    try:
+        for client in (world.bob.client, admin):
+            refused = client.post("/api/v1/auths/api_keys", json={"name": "k"})
+            assert refused.status_code == 403 and "turned off" in refused.json()["detail"]
+    finally:
+        ok(admin.post("/api/v1/auths/admin/config", json=config))
+    assert world.bob.client.post("/api/v1/auths/api_keys",
+                                 json={"name": "k"}).status_code == 201
+
+
+def test_looking_users_up_needs_a_sharing_permission(world: World) -> None:
+    bob, admin, alice = world.bob.client, world.admin.client, world.alice
+    lookups = ("/api/v1/users/search?query=alice", f"/api/v1/users/{alice.id}/info",
+               f"/api/v1/users/{alice.id}/active")
+    assert [bob.get(path).status_code for path in lookups] == [404, 404, 404]
+    group = ok(admin.post("/api/v1/groups/create", json={
+        "name": "Sharers", "description": "", "permissions": {"sharing": {"knowledge": True}}}))
+    try:
+        ok(admin.post(f"/api/v1/groups/id/{group['id']}/users/add",
+                      json={"user_ids": [world.bob.id]}))
+        found = ok(bob.get(lookups[0]))
+        assert alice.id in [u["id"] for u in found["users"]]
+        assert ok(bob.get(lookups[1]))["name"] == "Alice"
+        assert "active" in ok(bob.get(lookups[2]))
+    finally:
+        ok(admin.delete(f"/api/v1/groups/id/{group['id']}/delete"))
+    assert [bob.get(path).status_code for path in lookups] == [404, 404, 404]
+
+
+def test_a_user_sees_only_their_own_groups(world: World) -> None:
+    admin = world.admin.client
+    theirs = ok(admin.post("/api/v1/groups/create", json={"name": "Alice's", "description": ""}))
+    mine = ok(admin.post("/api/v1/groups/create", json={"name": "Bob's", "description": ""}))
+    try:
+        ok(admin.post(f"/api/v1/groups/id/{theirs['id']}/users/add",
+                      json={"user_ids": [world.alice.id]}))
+        ok(admin.post(f"/api/v1/groups/id/{mine['id']}/users/add",
+                      json={"user_ids": [world.bob.id]}))
+        seen = [g["id"] for g in ok(world.bob.client.get("/api/v1/groups/"))]
+        assert seen == [mine["id"]]
+        assert [g["id"] for g in ok(world.bob.client.get("/api/v1/users/groups"))] == seen
+        every = {g["id"] for g in ok(admin.get("/api/v1/groups/"))}
+        assert {theirs["id"], mine["id"]} <= every
+        assert world.bob.client.get(f"/api/v1/groups/id/{theirs['id']}").status_code == 403
+    finally:
+        for group in (theirs, mine):
+            ok(admin.delete(f"/api/v1/groups/id/{group['id']}/delete"))
