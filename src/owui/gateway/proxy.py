@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
-from multidict import CIMultiDict
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
@@ -89,8 +88,11 @@ class Proxy:
         if self.session:
             await self.session.close()
 
-    def _headers(self, scope: Scope, token: str, streamed_length: str | None) -> CIMultiDict[str]:
-        headers: CIMultiDict[str] = CIMultiDict()
+    def _headers(self, scope: Scope, token: str,
+                 streamed_length: str | None) -> list[tuple[str, str]]:
+        """The request's headers for the service. A list, not a multidict: aiohttp copies
+        whatever it is given into its own, and every name we add here was dropped above."""
+        headers: list[tuple[str, str]] = []
         host = forwarded_for = None
         for name, value in scope["headers"]:
             if name == b"host":
@@ -98,22 +100,22 @@ class Proxy:
             elif name == b"x-forwarded-for":
                 forwarded_for = value.decode("latin-1")
             if not is_identity_header(name):
-                headers.add(name.decode("latin-1"), value.decode("latin-1"))
+                headers.append((name.decode("latin-1"), value.decode("latin-1")))
         client = scope.get("client")
         if client:
             forwarded_for = f"{forwarded_for}, {client[0]}" if forwarded_for else client[0]
         if forwarded_for:
-            headers["X-Forwarded-For"] = forwarded_for
+            headers.append(("X-Forwarded-For", forwarded_for))
         if host:
-            headers["X-Forwarded-Host"] = host
-        headers["X-Forwarded-Proto"] = scope.get("scheme", "http")
-        headers["X-Request-ID"] = scope["state"]["request_id"]
-        headers["Authorization"] = f"Bearer {token}"
-        access = scope["state"].get("access")  # X-Owui-Access from outside was dropped above
+            headers.append(("X-Forwarded-Host", host))
+        state = scope["state"]
+        headers += [("X-Forwarded-Proto", scope.get("scheme", "http")),
+                    ("X-Request-ID", state["request_id"]), ("Authorization", f"Bearer {token}")]
+        access = state.get("access")  # X-Owui-Access from outside was dropped above
         if access is not None:
-            headers["X-Owui-Access"] = access
+            headers.append(("X-Owui-Access", access))
         if streamed_length is not None:
-            headers["Content-Length"] = streamed_length
+            headers.append(("Content-Length", streamed_length))
         return headers
 
     async def forward(self, scope: Scope, receive: Receive, send: Send, route: Route,
@@ -153,7 +155,7 @@ class Proxy:
             exchange.stop_watching()
 
     async def _exchange(self, exchange: _Exchange, method: str, url: URL,
-                        headers: CIMultiDict[str], data: object) -> None:
+                        headers: list[tuple[str, str]], data: object) -> None:
         assert self.session is not None
         async with self.session.request(method, url, headers=headers, data=data,
                                         allow_redirects=False) as response:
