@@ -16,6 +16,7 @@ from owui.inference.routes import (
     messages,
     model_images,
     model_transfer,
+    model_unload,
     model_versions,
     models,
     ollama,
@@ -23,6 +24,7 @@ from owui.inference.routes import (
     ollama_files,
     ollama_v1,
     openai_config,
+    openai_model_admin,
     openai_proxy,
 )
 from owui.inference.runtime import Runtime
@@ -43,8 +45,9 @@ app = create_service_app(
     "inference",
     routers=[connections.router, calls.router, ollama.router, ollama_v1.router, ollama_files.router,
              messages.router, openai_config.router, ollama_config.router, model_images.router,
-             model_transfer.router, model_versions.router, models.router,
-             openai_proxy.router],  # last: its /openai/{path} catches what no route above takes
+             model_transfer.router, model_versions.router, model_unload.router, models.router,
+             # openai_proxy last: its /openai/{path} catches what no route above takes
+             openai_model_admin.router, openai_proxy.router],
     metadata=InferenceBase.metadata,
     migrations=Path(__file__).parent / "migrations",
     on_startup=[_start],

@@ -40,7 +40,35 @@ def _verify_openai(world: World) -> httpx.Response:
                              json={"url": url, "key": ""})
 
 
+NO_MANAGEMENT = Shape({"detail": ""}, "Open WebUI answers 400 {detail: 'Provider \"default\" "
+                                     "does not support model management'} for a connection "
+                                     "that is not llama.cpp or LM Studio")
+PLAIN = "a plain OpenAI connection"
+MANAGEMENT = [("GET", "/openai/models/{url_idx}/catalog", "/openai/models/0/catalog", None),
+              ("POST", "/openai/models/{url_idx}/download", "/openai/models/0/download",
+               {"model": MODEL}),
+              ("GET", "/openai/models/{url_idx}/download/status/{job_id}",
+               "/openai/models/0/download/status/job-1", None),
+              ("POST", "/openai/models/{url_idx}/load", "/openai/models/0/load",
+               {"model": MODEL}),
+              ("POST", "/openai/models/{url_idx}/unload", "/openai/models/0/unload",
+               {"model": MODEL}),
+              ("GET", "/openai/models/{url_idx}/sse", "/openai/models/0/sse", None),
+              ("DELETE", "/openai/models/{url_idx}", f"/openai/models/0?model={MODEL}", None)]
+
+
+def _admin_call(method: str, path: str, body: object) -> object:
+    return lambda w: w.client.request(method, path, headers=w.bearer(), json=body)
+
+
 OPERATIONS: list[Operation] = [
+    *[Operation(method, template, "inference", NO_MANAGEMENT, _admin_call(method, path, body),
+                label=PLAIN, status=400) for method, template, path, body in MANAGEMENT],
+    Operation("POST", "/api/models/unload", "inference",
+              Shape({"detail": ""}, "Open WebUI answers 400 {detail} for a model whose "
+                                    "server cannot unload (a plain OpenAI connection)"),
+              _admin_call("POST", "/api/models/unload", {"model": MODEL}), label=PLAIN,
+              status=400),
     Operation("POST", "/openai/config/update", "inference",
               Shape(OPENAI_CONFIG, "Open WebUI answers the config as stored"),
               _update("/openai/config/update", "/openai/config")),
