@@ -53,6 +53,8 @@ OPERATIONS: list[Operation] = [
               Shape({"ENABLE_LDAP": False}, SOURCE),
               lambda w: w.client.post("/api/v1/auths/admin/config/ldap", headers=w.bearer(),
                                       json={"enable_ldap": False})),
+    Operation("GET", "/api/v1/auths/admin/config/ldap/server", "gateway", Schema(),
+              get("/api/v1/auths/admin/config/ldap/server"), label="none configured"),
     Operation("POST", "/api/v1/auths/add", "gateway", Schema(), _add),
     Operation("POST", "/api/v1/auths/api_key", "gateway", Schema(),
               lambda w: w.client.post("/api/v1/auths/api_key", headers=fresh_user(w))),

@@ -165,3 +165,15 @@ async def update_ldap_config(form: LdapConfigForm, _admin: AdminUser) -> dict[st
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             "owui does not sign in through LDAP; ENABLE_LDAP stays off.")
     return {"ENABLE_LDAP": False}
+
+
+@router.get("/admin/config/ldap/server")
+async def get_ldap_server(_admin: AdminUser) -> dict[str, Any]:
+    """No LDAP server is configured (owui signs in by password only): Open WebUI's empty form,
+    which the Authentication settings page loads."""
+    return {"label": "", "host": "", "port": None, "attribute_for_mail": "mail",
+            "default_email_domain": "", "attribute_for_username": "uid", "app_dn": "",
+            "app_dn_password": "", "search_base": "", "search_filters": "", "use_tls": True,
+            "certificate_path": None, "validate_cert": True, "ciphers": "ALL",
+            "enable_group_management": False, "enable_group_creation": False,
+            "attribute_for_groups": "memberOf"}
