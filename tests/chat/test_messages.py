@@ -78,11 +78,12 @@ def test_update_and_delete_a_message(alice: httpx.Client) -> None:
     assert changed["chat"]["history"]["messages"]["a1"]["content"] == "better"
     assert alice.post(f"/api/v1/chats/{chat}/messages/zz",
                       json={"content": "x"}).status_code == 404
-    # Deleting u2 takes its replies; the current message (a2) went, so u2's parent is current.
+    # Deleting u2 takes its replies; the current message is then, as Open WebUI makes it, the
+    # one reached from u2's parent down each last child: u3.
     after = ok(alice.delete(f"/api/v1/chats/{chat}/messages/u2"))
     assert set(after["chat"]["history"]["messages"]) == {"u1", "a1", "u3"}
     assert after["chat"]["history"]["messages"]["a1"]["childrenIds"] == ["u3"]
-    assert after["current_message_id"] == "a1"
+    assert after["current_message_id"] == "u3"
     assert alice.delete(f"/api/v1/chats/{chat}/messages/u2").status_code == 404
 
 

@@ -84,3 +84,18 @@ async def delete_branch(session: AsyncSession, chat_id: str, message_id: str
 async def last_pk(session: AsyncSession, chat_id: str) -> int:
     statement = select(Message.pk).where(Message.chat_id == chat_id)
     return int(await session.scalar(statement.order_by(Message.pk.desc()).limit(1)) or 0)
+
+
+async def deepest_last(session: AsyncSession, chat_id: str, start: str | None) -> str | None:
+    """From `start` (None: the roots) down through each message's last child, to a leaf: the
+    message Open WebUI makes current after a delete."""
+    current, seen = start, set()
+    while True:
+        statement = select(Message.id).where(Message.chat_id == chat_id)
+        statement = statement.where(Message.parent_id.is_(None) if current is None
+                                    else Message.parent_id == current)
+        child = await session.scalar(statement.order_by(Message.pk.desc()).limit(1))
+        if child is None or child in seen:
+            return current
+        seen.add(child)
+        current = child

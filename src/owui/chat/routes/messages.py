@@ -60,12 +60,13 @@ async def update_message(id: str, message_id: str, form: MessageContentForm, ses
 @router.delete("/{id}/messages/{message_id}", response_model=ChatResponse)
 async def delete_message(id: str, message_id: str, session: Session, conn: Raw,
                          user: CurrentUser) -> Json:
-    """Deletes the message and its replies; if the current message went, its parent is current."""
-    row = await chat_rows.require_chat(session, id, user.sub)
-    parent, deleted = await message_rows.delete_branch(session, id, message_id)
-    values = {"updated_at": now()}
-    if row.current_message_id in deleted:
-        values["current_message_id"] = parent
-    await chat_rows.set_fields(session, id, user.sub, **values)
+    """Deletes the message and its replies; then, as Open WebUI, the current message is the
+    one reached from its parent down each last child (a regenerated answer deleted: its
+    sibling, which the app then shows)."""
+    await chat_rows.require_chat(session, id, user.sub)
+    parent, _ = await message_rows.delete_branch(session, id, message_id)
+    current = await message_rows.deepest_last(session, id, parent)
+    await chat_rows.set_fields(session, id, user.sub, updated_at=now(),
+                               current_message_id=current)
     await session.commit()
     return Json(await reads.read_chat(conn, id, user.sub))
