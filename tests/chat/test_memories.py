@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.chat.conftest import ok
+from tests.chat.test_prompts import eventually
 from tests.conftest import bearer, signup
 from tests.support.fullstack import FullStack, full_stack
 
@@ -23,6 +24,7 @@ ECHO = "gpt-fake-echo"  # answers with the request it got, as JSON
 def memory_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullStack]:
     root = tmp_path_factory.mktemp("memories")
     with full_stack(secrets.token_urlsafe(32), root / "data", root / "logs") as stack:
+        stack.env["ADMIN_TOKEN"] = str(signup(stack.gateway)["token"])  # the first: the admin
         yield stack
 
 
@@ -175,3 +177,23 @@ def test_another_users_memory_is_404_and_never_used(user, other) -> None:
     assert "4711" not in "".join(system)
     assert ok(other.delete("/api/v1/memories/delete/user")) is True
     assert [m["id"] for m in ok(user.get("/api/v1/memories/"))] == [secret["id"]]
+
+
+def test_memories_need_the_permission(memory_stack, user) -> None:
+    add(user, "Prefers short answers", type="user")
+    with httpx.Client(base_url=memory_stack.gateway, timeout=60,
+                      headers=bearer(memory_stack.env["ADMIN_TOKEN"])) as admin:
+        defaults = ok(admin.get("/api/v1/users/default/permissions"))
+        off = {**defaults, "features": {**defaults["features"], "memories": False}}
+        ok(admin.post("/api/v1/users/default/permissions", json=off))
+        try:
+            eventually(lambda: user.get("/api/v1/memories/").status_code == 403)
+            refused = user.post("/api/v1/memories/add", json={"content": "x"})
+            assert refused.status_code == 403 and "features.memories" in refused.text
+            # The app's memory flag alone does not give a turn the memories.
+            assert all(m["role"] != "system"
+                       for m in sent_to_model(user, "Prefers short answers", memory=True))
+            assert admin.get("/api/v1/memories/").status_code == 200
+        finally:
+            ok(admin.post("/api/v1/users/default/permissions", json=defaults))
+    eventually(lambda: user.get("/api/v1/memories/").status_code == 200)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.chat.conftest import ok
+from tests.chat.test_prompts import eventually, set_defaults
 
 
 def make(client: httpx.Client, title: str = "Groceries", text: str = "milk, eggs",
@@ -127,3 +128,22 @@ def test_another_users_note_is_404(alice, bob) -> None:
     found = ok(bob.get("/api/v1/notes/search", params={"query": "secret"}))
     assert note["id"] not in {n["id"] for n in found["items"]}
     assert ok(alice.get(base))["title"] == "Alice's"
+
+
+def test_notes_need_the_permission(backend, fresh) -> None:
+    note = make(fresh)
+    set_defaults(backend, {"features": {"notes": False}})
+    try:
+        eventually(lambda: fresh.get("/api/v1/notes/").status_code == 403)
+        for method, path in [("GET", "/api/v1/notes/pinned"), ("GET", "/api/v1/notes/search"),
+                             ("GET", f"/api/v1/notes/{note['id']}"),
+                             ("POST", f"/api/v1/notes/{note['id']}/pin")]:
+            answer = fresh.request(method, path)
+            assert answer.status_code == 403, (method, path, answer.text)
+            assert "features.notes" in answer.json()["detail"]
+        with backend.admin.client() as admin:
+            assert admin.get("/api/v1/notes/").status_code == 200
+    finally:
+        set_defaults(backend, {"features": {"notes": True}})
+    eventually(lambda: fresh.get("/api/v1/notes/").status_code == 200)
+    assert ok(fresh.get(f"/api/v1/notes/{note['id']}"))["is_pinned"] is False

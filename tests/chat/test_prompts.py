@@ -3,11 +3,41 @@ them; a command taken, sizes, paging and another user's prompts."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.chat.conftest import ok
+from tests.chat.conftest import Backend, ok
+
+PROMPTS = {"workspace": {"prompts": True}}
+
+
+def set_defaults(backend: Backend, permissions: dict[str, dict[str, bool]]) -> None:
+    """The deployment's default permissions (the gateway's; Open WebUI's built-ins else)."""
+    with backend.admin.client() as admin:
+        defaults = ok(admin.get("/api/v1/users/default/permissions"))
+        for section, values in permissions.items():
+            defaults[section] = {**defaults[section], **values}
+        ok(admin.post("/api/v1/users/default/permissions", json=defaults))
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    """Permissions reach every service within about a second (the access header's)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the permission change did not arrive"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def users_may_make_prompts(backend: Backend) -> Iterator[None]:
+    """Open WebUI's default keeps prompts to admins; these users are given the permission."""
+    set_defaults(backend, PROMPTS)
+    yield
+    set_defaults(backend, {"workspace": {"prompts": False}})
 
 
 def make(client: httpx.Client, command: str = "summarize", **fields: Any) -> dict[str, Any]:
@@ -141,3 +171,19 @@ def test_another_users_prompt_is_404(alice, bob) -> None:
         assert answer.status_code == 404, (method, path, answer.text)
     assert made["id"] not in {p["id"] for p in ok(bob.get("/api/v1/prompts/"))}
     assert ok(alice.get(base))["content"] == made["content"]
+
+
+def test_making_prompts_needs_the_permission(backend, fresh) -> None:
+    body = {"command": "perm", "name": "Perm", "content": "x"}
+    set_defaults(backend, {"workspace": {"prompts": False}})
+    try:
+        eventually(lambda: fresh.post("/api/v1/prompts/create", json=body).status_code == 403)
+        refused = fresh.post("/api/v1/prompts/create", json=body)
+        assert "workspace.prompts" in refused.json()["detail"]
+        assert ok(fresh.get("/api/v1/prompts/")) == []  # reading needs none
+        with backend.admin.client() as admin:  # an admin needs none
+            made = ok(admin.post("/api/v1/prompts/create", json={**body, "command": "perm-admin"}))
+            ok(admin.delete(f"/api/v1/prompts/id/{made['id']}/delete"))
+    finally:
+        set_defaults(backend, PROMPTS)
+    eventually(lambda: fresh.post("/api/v1/prompts/create", json=body).status_code == 200)

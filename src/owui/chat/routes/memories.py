@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from owui.chat.clients.retrieval import RetrievalClient
@@ -16,13 +16,16 @@ from owui.chat.crud import memories as rows
 from owui.chat.models import Memory
 from owui.chat.responses import Json
 from owui.chat.turns.memories import nearest
+from owui.core.access import require_permission
 from owui.core.auth import CurrentUser, UserToken
 from owui.core.config import Settings
 from owui.core.errors import NotFoundError, not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
 
-router = APIRouter(prefix="/api/v1/memories", tags=["memories"])
+# Open WebUI's `features.memories` permission, on every route (admins have every permission).
+router = APIRouter(prefix="/api/v1/memories", tags=["memories"],
+                   dependencies=[Depends(require_permission("features.memories"))])
 _NOT_FOUND = not_found_response("No memory of this id (or not yours).")
 Kind = Literal["user", "context"]
 Scope = Literal["user", "context", "all"]

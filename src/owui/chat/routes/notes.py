@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, field_validator
 
 from owui.chat.crud import notes as rows
@@ -15,12 +15,15 @@ from owui.chat.models import Note
 from owui.chat.responses import Json
 from owui.chat.routes.paging import Page
 from owui.chat.workspace import MAX_NAME_CHARS, MAX_NOTE_BYTES, check_bytes, owner
+from owui.core.access import require_permission
 from owui.core.auth import CurrentUser
 from owui.core.errors import not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
 
-router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
+# Open WebUI's `features.notes` permission, on every route (admins have every permission).
+router = APIRouter(prefix="/api/v1/notes", tags=["notes"],
+                   dependencies=[Depends(require_permission("features.notes"))])
 _NOT_FOUND = not_found_response("No note of this id (or not yours).")
 
 

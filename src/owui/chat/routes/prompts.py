@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from owui.chat.crud import prompts as rows
@@ -23,6 +23,7 @@ from owui.chat.workspace import (
     check_chars,
     owner,
 )
+from owui.core.access import current_access, permission_denied
 from owui.core.auth import CurrentUser
 from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
@@ -80,6 +81,14 @@ class PromptAccessGrantsForm(BaseModel):
     access_grants: list[dict[str, Any]]
 
 
+async def may_create(request: Request) -> None:
+    """Open WebUI's rule for a new prompt: `workspace.prompts`, or `workspace.prompts_import`
+    (the Import button makes prompts through create too); admins may."""
+    access = current_access(request)
+    if not (access.allows("workspace.prompts") or access.allows("workspace.prompts_import")):
+        raise permission_denied("workspace.prompts")
+
+
 def prompt_model(prompt: Prompt) -> dict[str, Any]:
     return {"id": prompt.id, "command": prompt.command, "user_id": prompt.user_id,
             "name": prompt.name, "content": prompt.content, "data": prompt.data,
@@ -124,7 +133,7 @@ async def prompt_list(session: Session, user: CurrentUser,
     return Json({"items": [prompt_access(p, user) for p in found], "total": total})
 
 
-@router.post("/create", responses=_TAKEN)
+@router.post("/create", responses=_TAKEN, dependencies=[Depends(may_create)])
 async def create_prompt(form: PromptForm, session: Session, user: CurrentUser) -> Json:
     prompt = await rows.create(session, user.sub, form.fields(), form.commit_message)
     return await _saved(session, prompt)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from owui.chat.clients.retrieval import RetrievalClient
 from owui.chat.rawdb import RawConnection
 from owui.chat.turns.forms import TurnForm
+from owui.core.access import AccessVerifier, access_of, forwarded_header
 from owui.core.config import Settings
 from owui.core.errors import UpstreamError
 from owui.core.tokens import Claims
@@ -40,6 +41,18 @@ class Row:
     path: str | None
     content: str
     updated_at: int
+
+
+_verifiers: dict[str, AccessVerifier] = {}
+
+
+def may_remember(settings: Settings, user: Claims) -> bool:
+    """The `features` flag is the client's: the user's `features.memories` permission is
+    checked too, as Open WebUI does (from the access header the request came with)."""
+    secret = settings.jwt_secret
+    verifier = _verifiers.get(secret) or _verifiers.setdefault(secret, AccessVerifier(secret))
+    return access_of(user.sub, user.role, forwarded_header(), verifier).allows(
+        "features.memories")
 
 
 def label(memory: Remembered) -> str:
@@ -92,7 +105,7 @@ async def _rows(conn: RawConnection, user_id: str) -> list[Row]:
 async def memory_messages(settings: Settings, conn: RawConnection, user: Claims, token: str,
                           form: TurnForm) -> list[dict[str, Any]]:
     """The system message of the user's memories for this turn, or none."""
-    if not form.features.get("memory"):
+    if not form.features.get("memory") or not may_remember(settings, user):
         return []
     memories = await _rows(conn, user.sub)
     if not memories:
