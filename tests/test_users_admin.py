@@ -118,7 +118,13 @@ def test_the_users_page(gateway: str, admin: dict) -> None:
     taken = httpx.post(f"{gateway}/api/v1/users/{one['id']}/update", headers=headers,
                        json={"email": made[1]["email"]})
     assert taken.status_code == 409
+    # The page's edit form sends the whole user back, the password blank when unchanged.
+    edited = _ok(httpx.post(f"{gateway}/api/v1/users/{one['id']}/update", headers=headers,
+                            json={**shown, "name": "Edited", "password": ""}))
+    assert edited["name"] == "Edited"
+    assert edited["profile_image_url"] == shown["profile_image_url"]
     old_token = one["token"]
+    assert _signin(gateway, one["email"]).status_code == 200
     assert httpx.get(f"{gateway}/api/v1/auths/", headers=bearer(old_token)).status_code == 200
     _ok(httpx.post(f"{gateway}/api/v1/users/{one['id']}/update", headers=headers,
                    json={"name": "Renamed", "password": "another-horse", "role": "user"}))

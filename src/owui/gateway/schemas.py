@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from owui.core.config import Role
 
@@ -104,12 +104,20 @@ class UserListResponse(BaseModel):
     total: int
 
 
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
 class UserUpdateForm(BaseModel):
+    """The Users page's edit form: it sends the whole user back, with `password: ""` when the
+    password is not changed, and the image as the address the list gave."""
+
     role: Role | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: EmailStr | None = None
-    profile_image_url: str | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    profile_image_url: str | None = Field(default=None, max_length=2_000_000)
+    password: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, min_length=8, max_length=1024)
 
 
 class ApiKeyResponse(BaseModel):

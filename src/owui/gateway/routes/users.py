@@ -31,7 +31,7 @@ from owui.gateway.schemas import (
     UserModel,
     UserUpdateForm,
 )
-from owui.gateway.users_view import is_active, list_item, user_info, user_model
+from owui.gateway.users_view import image_url, is_active, list_item, user_info, user_model
 from owui.gateway.webapp.build import INSTALL_HINT
 from owui.gateway.webapp.files import default_user_image
 
@@ -215,7 +215,7 @@ async def update_user(user_id: str, form: UserUpdateForm, request: Request, sess
         user.role = form.role
     if form.name is not None:
         user.name = form.name.strip()
-    if form.profile_image_url is not None:
+    if form.profile_image_url not in (None, image_url(user)):  # the list's own address: kept
         user.profile_image_url = form.profile_image_url
     if form.password is not None:
         user.password_hash = await hash_in_thread(form.password)
