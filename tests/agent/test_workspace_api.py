@@ -4,8 +4,9 @@ and code execution settings (live, no restart), and bad input: a clear error, no
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -137,8 +138,8 @@ def test_another_users_tool_is_not_there(user_client: httpx.Client, admin_client
                                          tool_id: str) -> None:
     for path in ("", "/specs", "/valves/spec", "/valves/user"):
         assert user_client.get(f"/api/v1/tools/id/{tool_id}{path}").status_code == 404, path
-    assert user_client.get(f"/api/v1/tools/id/{tool_id}/history").status_code == 403
-    assert ok(user_client.get("/api/v1/tools/export")) == []
+    assert user_client.get(f"/api/v1/tools/id/{tool_id}/history").status_code == 404
+    assert user_client.get("/api/v1/tools/export").status_code == 403  # tools_export
     exported = {t["id"]: t for t in ok(admin_client.get("/api/v1/tools/export"))}
     assert exported[tool_id]["content"] == SOURCE and exported[tool_id]["specs"]
 
@@ -314,3 +315,68 @@ def test_the_chats_code_interpreter_runs_code(user_client: httpx.Client) -> None
         "messages": [{"role": "user", "content": 'call: execute_code {"code": "print(6*7)"}'}]}))
     assert [c["name"] for c in answer["tool_calls"]] == ["execute_code"]
     assert "42" in answer["tool_calls"][0]["result"]
+
+
+@pytest.fixture
+def permissions(admin_client: httpx.Client) -> Iterator[Callable[[str, str, bool], None]]:
+    """Sets a default permission for every user (the gateway's, applied within ~1 s)."""
+    before = ok(admin_client.get("/api/v1/users/default/permissions"))
+
+    def grant(section: str, name: str, value: bool) -> None:
+        current = ok(admin_client.get("/api/v1/users/default/permissions"))
+        current[section][name] = value
+        ok(admin_client.post("/api/v1/users/default/permissions", json=current))
+
+    yield grant
+    ok(admin_client.post("/api/v1/users/default/permissions", json=before))
+
+
+def until(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the permission change did not apply in time"
+        time.sleep(0.2)
+
+
+def test_workspace_tools_permission(user_client: httpx.Client, admin_client: httpx.Client,
+                                    tool_id: str,
+                                    permissions: Callable[[str, str, bool], None]) -> None:
+    mine = unique("mine")
+    denied = user_client.post("/api/v1/tools/create", json=tool_form(mine))
+    assert denied.status_code == 403 and "workspace.tools" in denied.json()["detail"]
+    permissions("workspace", "tools", True)
+    until(lambda: user_client.post("/api/v1/tools/create",
+                                   json=tool_form(mine, access_grants=[])).status_code == 200)
+    assert ok(user_client.get(f"/api/v1/tools/id/{mine}"))["write_access"] is True
+    changed = tool_form(mine, SOURCE.replace('"Hello"', '"Hey"'))
+    ok(user_client.post(f"/api/v1/tools/id/{mine}/update", json=changed))
+    assert len(history(user_client, mine)) == 2
+    ok(user_client.post(f"/api/v1/tools/id/{mine}/valves/update", json={"greeting": "Yo"}))
+    # The admin's private tool stays out of sight; one shared for reading cannot be changed.
+    assert user_client.post(f"/api/v1/tools/id/{tool_id}/update",
+                            json=tool_form(tool_id)).status_code == 404
+    ok(admin_client.post(f"/api/v1/tools/id/{tool_id}/access/update", json={"access_grants": [
+        {"principal_type": "user", "principal_id": "*", "permission": "read"}]}))
+    assert user_client.post(f"/api/v1/tools/id/{tool_id}/update",
+                            json=tool_form(tool_id)).status_code == 403
+    assert user_client.get(f"/api/v1/tools/id/{tool_id}/valves").status_code == 403
+    assert user_client.get("/api/v1/tools/export").status_code == 403
+    permissions("workspace", "tools_export", True)
+    until(lambda: user_client.get("/api/v1/tools/export").status_code == 200)
+    assert [t["id"] for t in ok(user_client.get("/api/v1/tools/export"))] == [mine]
+    permissions("workspace", "tools", False)
+    until(lambda: user_client.post(f"/api/v1/tools/id/{mine}/update",
+                                   json=changed).status_code == 403)
+    ok(admin_client.delete(f"/api/v1/tools/id/{mine}/delete"))
+
+
+def test_code_interpreter_permission(user_client: httpx.Client,
+                                     permissions: Callable[[str, str, bool], None]) -> None:
+    body = {"model": MODEL, "stream": False, "features": {"code_interpreter": True},
+            "messages": [{"role": "user", "content": 'call: execute_code {"code": "1"}'}]}
+    permissions("features", "code_interpreter", False)
+
+    def no_interpreter() -> bool:
+        return ok(user_client.post("/api/v1/agents/run", json=body))["tool_calls"] == []
+
+    until(no_interpreter)

@@ -10,30 +10,42 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent.models import Function, Tool, UserValves
+from owui.core.access import Access, can_read, can_write
 from owui.core.errors import NotFoundError
 from owui.core.tokens import Claims
 
-
-def can_read_tool(user: Claims, tool: Tool) -> bool:
-    if user.is_admin or tool.user_id == user.sub:
-        return True
-    return any(g.get("principal_type", "user") == "user"
-               and g.get("principal_id") in (user.sub, "*")
-               and g.get("permission") in ("read", "write") for g in tool.access_grants or [])
+# Who is asking: a request's Access (groups and permissions, from the gateway's signed header),
+# or a token's Claims where there is no request (a workflow running in the background), which
+# counts as no group and no permission.
+Who = Access | Claims
 
 
-def can_write_tool(user: Claims, tool: Tool) -> bool:
-    return user.is_admin
+def viewer(who: Who) -> Access:
+    if isinstance(who, Access):
+        return who
+    return Access(who.sub, who.role, frozenset(), {})
 
 
-async def tool_for(session: AsyncSession, user: Claims, tool_id: str) -> Tool:
+def can_read_tool(who: Who, tool: Tool) -> bool:
+    return can_read(tool.access_grants, viewer(who), owner_id=tool.user_id)
+
+
+def can_write_tool(who: Who, tool: Tool) -> bool:
+    """Changing a tool changes code the server runs: admins, and holders of the
+    `workspace.tools` permission who own the tool or hold a write grant on it."""
+    access = viewer(who)
+    return access.is_admin or (access.allows("workspace.tools") and can_write(
+        tool.access_grants, access, owner_id=tool.user_id))
+
+
+async def tool_for(session: AsyncSession, user: Who, tool_id: str) -> Tool:
     tool = await session.get(Tool, tool_id)
     if tool is None or not can_read_tool(user, tool):
         raise NotFoundError(f"Tool '{tool_id}' not found.")
     return tool
 
 
-async def tools_of(session: AsyncSession, user: Claims) -> list[Tool]:
+async def tools_of(session: AsyncSession, user: Who) -> list[Tool]:
     rows = await session.scalars(select(Tool).order_by(Tool.updated_at.desc()))
     return [t for t in rows if can_read_tool(user, t)]
 

@@ -18,6 +18,7 @@ from owui.agent.runner import AgentRun, Event, summary
 from owui.agent.runtime import Runtime
 from owui.agent.schemas import RunForm
 from owui.agent.tools.registry import build_toolset
+from owui.core.access import Access
 from owui.core.errors import DomainError
 from owui.core.tokens import Claims
 
@@ -25,14 +26,18 @@ log = logging.getLogger("owui.agent.runs")
 
 
 async def prepare_run(runtime: Runtime, session: AsyncSession, user: Claims, token: str,
-                      form: RunForm) -> AgentRun:
+                      form: RunForm, access: Access | None = None) -> AgentRun:
+    """`access`: the request's groups and permissions (a background workflow has none: its
+    user's own and everyone's tools only)."""
+    who = access or user
     by_model = (await runtime.model_tools.get(session)).get(form.model, [])
-    enabled = [t.id for t in by_model if crud.can_read_tool(user, t)]
+    enabled = [t.id for t in by_model if crud.can_read_tool(who, t)]
     # The chat's "Code Interpreter" switch (features.code_interpreter): code the model writes
     # runs in the sandbox, as with Open WebUI's server engine.
-    if form.features.get("code_interpreter") and runtime.config["ENABLE_CODE_INTERPRETER"]:
+    if form.features.get("code_interpreter") and runtime.config["ENABLE_CODE_INTERPRETER"] \
+            and crud.viewer(who).allows("features.code_interpreter"):
         enabled.append("execute_code")
-    toolset = await build_toolset(session, runtime.plugins, user, [*form.tool_ids, *enabled])
+    toolset = await build_toolset(session, runtime.plugins, who, [*form.tool_ids, *enabled])
     pipeline = await build_pipeline(session, runtime.plugins, runtime.functions, user, form.model,
                                     form.filter_ids)
     # A run without a session of its own gets one for its code, closed when it ends.

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from owui.agent import crud
 from owui.agent.actions import run_action
 from owui.agent.pipelines import pipe_models
-from owui.agent.routes.common import tool_entry
+from owui.agent.routes.common import AccessDep, tool_entry
 from owui.agent.runs import events_of, prepare_run, run_to_end, sse_stream
 from owui.agent.runtime import RuntimeDep
 from owui.agent.schemas import ActionForm, RunForm
@@ -27,8 +27,8 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 @router.post("/run", summary="Run the agent loop (SSE events when stream is true)",
              responses=not_found_response("No connection serves the model."))
 async def run(form: RunForm, runtime: RuntimeDep, user: CurrentUser, token: UserToken,
-              session: Session) -> Any:
-    prepared = await prepare_run(runtime, session, user, token, form)
+              access: AccessDep, session: Session) -> Any:
+    prepared = await prepare_run(runtime, session, user, token, form, access)
     await session.close()  # the run needs no database: give the connection back now
     owns_session = form.session_id is None
     if not form.stream:
@@ -49,7 +49,7 @@ async def models(runtime: RuntimeDep, user: CurrentUser, session: Session) -> di
 
 
 @router.get("/tools", summary="The tools the caller can enable: built-in and users' tools")
-async def tools(runtime: RuntimeDep, user: CurrentUser, session: Session) -> list[dict[str, Any]]:
+async def tools(runtime: RuntimeDep, user: AccessDep, session: Session) -> list[dict[str, Any]]:
     found = [{"id": name, "name": name, "kind": "builtin", "specs": [tool.spec.openai()]}
              for name, tool in BUILTINS.items()]
     for row in await crud.tools_of(session, user):

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException
+from fastapi import Depends, HTTPException, Request
 
 from owui.agent.models import Function, Tool
 from owui.agent.plugins.loaded import Loaded
 from owui.agent.plugins.source import front_matter
 from owui.agent.schemas import Meta
+from owui.core.access import Access, current_access
 
 PERMISSIONS = ("read", "write")
+
+
+# Async: FastAPI runs a sync dependency in a thread.
+async def access_of_request(request: Request) -> Access:
+    return current_access(request)
+
+
+AccessDep = Annotated[Access, Depends(access_of_request)]
+
+
+def forbidden(what: str) -> HTTPException:
+    return HTTPException(403, f"You may not change {what}: it needs the 'workspace.tools' "
+                              "permission and write access to it.")
 
 
 def grants(resource_id: str, given: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from owui.agent.routes.history import add_history_routes
 from owui.agent.routes.valves import add_valves_routes
 from owui.agent.runtime import Runtime, RuntimeDep
 from owui.agent.schemas import FunctionForm, LoadUrlForm, SyncFunctionsForm
+from owui.core.access import Access
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -176,20 +177,25 @@ async def delete_function(function_id: str, user: AdminUser, session: Session,
     return True
 
 
-async def _find(session: AsyncSession, user: Claims, function_id: str) -> Function:
+async def _find(session: AsyncSession, user: Access, function_id: str) -> Function:
     function = await crud.function_for(session, function_id)
     if not (user.is_admin or function.is_active):
         raise HTTPException(404, f"Function '{function_id}' not found.")
     return function
 
 
-async def _admin_find(session: AsyncSession, user: Claims, function_id: str) -> Function:
-    return await crud.function_for(session, function_id)
+async def _admin_find(session: AsyncSession, user: Access, function_id: str) -> Function:
+    return await crud.function_for(session, function_id)  # admin only: add_history_routes
+
+
+def _admin_writes(user: Access, function: Function) -> bool:
+    return user.is_admin
 
 
 def _load(cache: PluginCache, function: Function) -> Loaded:
     return load_function(cache, function).loaded
 
 
-add_valves_routes(router, "function", _find, _load)
-add_history_routes(router, "function", _admin_find, _restore)  # type: ignore[arg-type]
+add_valves_routes(router, "function", _find, _load, _admin_writes)
+add_history_routes(router, "function", _admin_find, _restore,  # type: ignore[arg-type]
+                   admin_only=True)

@@ -38,8 +38,10 @@ async def servers(user: AdminUser) -> dict[str, list[dict[str, Any]]]:
     return {"data": []}
 
 
-@router.get("/", summary="The pipelines of a Pipelines server")
+@router.get("/", summary="The pipelines of a Pipelines server (of all, without urlIdx: none)")
 async def pipelines(user: AdminUser, urlIdx: int | None = None) -> dict[str, Any]:
+    if urlIdx is None:
+        return {"data": []}
     raise NoPipelinesServer(urlIdx)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from owui.agent.jobs import error_text
 from owui.agent.live import TASK_KEYS, TaskConfigForm, part, update_tasks
 from owui.agent.models import Task
+from owui.agent.routes.common import AccessDep
 from owui.agent.runs import prepare_run, run_to_end
 from owui.agent.runtime import Runtime, RuntimeDep
 from owui.agent.schemas import RunForm, TaskForm, validated
@@ -28,6 +29,7 @@ from owui.agent.tasks import (
     task_request,
     task_view,
 )
+from owui.core.access import Access
 from owui.core.auth import AdminUser, CurrentUser, UserToken
 from owui.core.errors import DomainError, InvalidError
 from owui.core.service import Session
@@ -49,10 +51,11 @@ QUIET_SWITCHES = {"title": ("ENABLE_TITLE_GENERATION", "Title generation is disa
 
 
 async def _start(runtime: Runtime, user: Claims, token: str, kind: str, body: dict[str, Any],
-                 session: Any) -> tuple[Task, asyncio.Task[Exception | None]]:
+                 session: Any, access: Access | None = None,
+                 ) -> tuple[Task, asyncio.Task[Exception | None]]:
     # Everything is checked before the task is stored: a bad request leaves no task behind.
     form = validated(RunForm, {**body, "stream": False}, "body") if kind == "run" else None
-    prepared = await prepare_run(runtime, session, user, token, form) if form else None
+    prepared = await prepare_run(runtime, session, user, token, form, access) if form else None
     config = runtime.config
     request = None if form else task_request(
         kind, body, config["TASK_MODEL"] or runtime.settings.task_model,
@@ -172,8 +175,8 @@ async def update_task_config(form: TaskConfigForm, user: AdminUser,
 
 @router.post("/api/v1/agents/tasks", status_code=202, summary="Start a task in the background")
 async def start(form: TaskForm, runtime: RuntimeDep, user: CurrentUser, token: UserToken,
-                session: Session) -> dict[str, Any]:
-    task, _job = await _start(runtime, user, token, form.kind, form.body, session)
+                access: AccessDep, session: Session) -> dict[str, Any]:
+    task, _job = await _start(runtime, user, token, form.kind, form.body, session, access)
     return task_view(await _task_for(runtime, user, task.id))
 
 

@@ -1,29 +1,49 @@
 """Open WebUI's `/api/v1/tools`: users' Python tools. Creating or changing one runs code on the
-server, so only admins may; users see the tools granted to them and set their own valves."""
+server, so only admins and holders of the `workspace.tools` permission may (a tool they own or
+hold a write grant on); users see the tools granted to them (or their groups) and set their own
+valves."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.agent import crud, history
 from owui.agent.models import PluginVersion, Tool
 from owui.agent.plugins.loaded import Loaded, load
 from owui.agent.plugins.remote import fetch_source
-from owui.agent.routes.common import grants, meta_of, tool_access, tool_entry, tool_model
+from owui.agent.routes.common import (
+    AccessDep,
+    forbidden,
+    grants,
+    meta_of,
+    tool_access,
+    tool_entry,
+    tool_model,
+)
 from owui.agent.routes.history import add_history_routes
 from owui.agent.routes.valves import add_valves_routes
 from owui.agent.runtime import Runtime, RuntimeDep
 from owui.agent.schemas import AccessGrantsForm, LoadUrlForm, ToolForm
 from owui.agent.tools.builtin import BUILTINS
 from owui.agent.tools.registry import load_tool, tool_functions
+from owui.core.access import Access, permission_denied, require_permission
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
 from owui.core.tokens import Claims
 
 router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
+ToolsPermission = Annotated[Access, Depends(require_permission("workspace.tools"))]
+
+
+async def writable(session: AsyncSession, access: Access, tool_id: str) -> Tool:
+    """The tool, for a caller who may change it: 404 when they cannot see it, else 403."""
+    tool = await crud.tool_for(session, access, tool_id)
+    if not crud.can_write_tool(access, tool):
+        raise forbidden(f"the tool '{tool_id}'")
+    return tool
 
 
 def _checked(form: ToolForm) -> tuple[Loaded, list[dict[str, Any]]]:
@@ -40,20 +60,22 @@ def _checked(form: ToolForm) -> tuple[Loaded, list[dict[str, Any]]]:
 
 
 @router.get("/", summary="The tools the caller can use")
-async def list_tools(user: CurrentUser, session: Session) -> list[dict[str, Any]]:
-    return [{**tool_entry(t), "user": None} for t in await crud.tools_of(session, user)]
+async def list_tools(access: AccessDep, session: Session) -> list[dict[str, Any]]:
+    return [{**tool_entry(t), "user": None} for t in await crud.tools_of(session, access)]
 
 
 @router.get("/list", summary="The tools the caller can use, with write access")
-async def list_with_access(user: CurrentUser, session: Session) -> list[dict[str, Any]]:
-    return [{**tool_entry(t), "user": None, "write_access": crud.can_write_tool(user, t)}
-            for t in await crud.tools_of(session, user)]
+async def list_with_access(access: AccessDep, session: Session) -> list[dict[str, Any]]:
+    return [{**tool_entry(t), "user": None, "write_access": crud.can_write_tool(access, t)}
+            for t in await crud.tools_of(session, access)]
 
 
 @router.get("/export", summary="The tools the caller may change, with their source")
-async def export_tools(user: CurrentUser, session: Session) -> list[dict[str, Any]]:
-    return [tool_model(t) for t in await crud.tools_of(session, user)
-            if crud.can_write_tool(user, t)]
+async def export_tools(access: AccessDep, session: Session) -> list[dict[str, Any]]:
+    if not access.allows("workspace.tools_export"):
+        raise permission_denied("workspace.tools_export")
+    return [tool_model(t) for t in await crud.tools_of(session, access)
+            if crud.can_write_tool(access, t)]
 
 
 @router.post("/load/url", summary="A tool's source read from a URL, for the editor (admin)")
@@ -63,8 +85,8 @@ async def load_from_url(form: LoadUrlForm, user: AdminUser, request: Request
 
 
 @router.post("/create", summary="Create a tool from Python source (admin)")
-async def create_tool(form: ToolForm, user: AdminUser, session: Session,
-                      runtime: RuntimeDep) -> dict[str, Any]:
+async def create_tool(form: ToolForm, user: CurrentUser, access: ToolsPermission,
+                      session: Session, runtime: RuntimeDep) -> dict[str, Any]:
     if await session.get(Tool, form.id) is not None:
         raise HTTPException(409, f"A tool with the id '{form.id}' already exists.")
     loaded, specs = _checked(form)
@@ -79,9 +101,9 @@ async def create_tool(form: ToolForm, user: AdminUser, session: Session,
 
 
 @router.get("/id/{tool_id}")
-async def get_tool(tool_id: str, user: CurrentUser, session: Session) -> dict[str, Any]:
-    tool = await crud.tool_for(session, user, tool_id)
-    return tool_access(tool, crud.can_write_tool(user, tool))
+async def get_tool(tool_id: str, access: AccessDep, session: Session) -> dict[str, Any]:
+    tool = await crud.tool_for(session, access, tool_id)
+    return tool_access(tool, crud.can_write_tool(access, tool))
 
 
 async def _save(session: AsyncSession, runtime: Runtime, user: Claims, tool: Tool,
@@ -105,10 +127,10 @@ async def _save(session: AsyncSession, runtime: Runtime, user: Claims, tool: Too
     return tool_model(tool)
 
 
-@router.post("/id/{tool_id}/update", summary="Replace a tool's source (admin)")
-async def update_tool(tool_id: str, form: ToolForm, user: AdminUser, session: Session,
-                      runtime: RuntimeDep) -> dict[str, Any]:
-    tool = await crud.tool_for(session, user, tool_id)
+@router.post("/id/{tool_id}/update", summary="Replace a tool's source")
+async def update_tool(tool_id: str, form: ToolForm, user: CurrentUser, access: AccessDep,
+                      session: Session, runtime: RuntimeDep) -> dict[str, Any]:
+    tool = await writable(session, access, tool_id)
     return await _save(session, runtime, user, tool, form)
 
 
@@ -118,20 +140,20 @@ async def _restore(session: AsyncSession, runtime: Runtime, user: Claims, tool: 
     return await _save(session, runtime, user, tool, form, version)
 
 
-@router.post("/id/{tool_id}/access/update", summary="Who may use a tool (admin)")
-async def update_access(tool_id: str, form: AccessGrantsForm, user: AdminUser,
+@router.post("/id/{tool_id}/access/update", summary="Who may use a tool")
+async def update_access(tool_id: str, form: AccessGrantsForm, access: AccessDep,
                         session: Session, runtime: RuntimeDep) -> dict[str, Any]:
-    tool = await crud.tool_for(session, user, tool_id)
+    tool = await writable(session, access, tool_id)
     tool.access_grants = grants(tool_id, form.access_grants)
     await session.commit()
     runtime.model_tools.invalidate()
     return tool_model(tool)
 
 
-@router.delete("/id/{tool_id}/delete", summary="Delete a tool (admin)")
-async def delete_tool(tool_id: str, user: AdminUser, session: Session,
+@router.delete("/id/{tool_id}/delete", summary="Delete a tool")
+async def delete_tool(tool_id: str, access: AccessDep, session: Session,
                       runtime: RuntimeDep) -> bool:
-    tool = await crud.tool_for(session, user, tool_id)
+    tool = await writable(session, access, tool_id)
     await history.forget_item(session, "tool", tool_id)
     await session.delete(tool)
     await session.commit()
@@ -141,9 +163,10 @@ async def delete_tool(tool_id: str, user: AdminUser, session: Session,
 
 
 @router.get("/id/{tool_id}/specs", summary="A tool's OpenAI function specs")
-async def tool_specs(tool_id: str, user: CurrentUser, session: Session) -> list[dict[str, Any]]:
-    return (await crud.tool_for(session, user, tool_id)).specs
+async def tool_specs(tool_id: str, access: AccessDep,
+                     session: Session) -> list[dict[str, Any]]:
+    return (await crud.tool_for(session, access, tool_id)).specs
 
 
-add_valves_routes(router, "tool", crud.tool_for, load_tool)
-add_history_routes(router, "tool", crud.tool_for, _restore)  # type: ignore[arg-type]
+add_valves_routes(router, "tool", crud.tool_for, load_tool, crud.can_write_tool)
+add_history_routes(router, "tool", writable, _restore)  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ from owui.agent.plugins.specs import methods_of
 from owui.agent.tools.base import ToolFunction
 from owui.agent.tools.builtin import BUILTINS
 from owui.core.errors import BadRequestError
-from owui.core.tokens import Claims
 
 
 @dataclass
@@ -51,7 +50,7 @@ def load_tool(cache: PluginCache, tool: Tool) -> Loaded:
     return cache.get("tool", tool.id, tool.content, tool.updated_at, tool.valves)
 
 
-async def build_toolset(session: AsyncSession, cache: PluginCache, user: Claims,
+async def build_toolset(session: AsyncSession, cache: PluginCache, user: crud.Who,
                         ids: Sequence[str]) -> Toolset:
     toolset = Toolset()
     wanted = [i for i in dict.fromkeys(ids) if i not in BUILTINS]
@@ -70,5 +69,5 @@ async def build_toolset(session: AsyncSession, cache: PluginCache, user: Claims,
             toolset.add(function)
     if toolset.loaded:
         toolset.user_valves = await crud.user_valves_for(session, "tool", list(toolset.loaded),
-                                                         user.sub)
+                                                         crud.viewer(user).user_id)
     return toolset
