@@ -197,3 +197,86 @@ def test_a_share_link_is_read_only_for_another_person(signed_in: Page, web_stack
     assert asked.value.status == 404
     pages.open_sidebar(theirs)
     expect(theirs.locator('a[href^="/c/"]')).to_have_count(0)
+
+
+def _new_chat(api: httpx.Client, title: str) -> str:
+    """A chat with one exchange, as the app stores one (made through the API: what is tested
+    here is the sidebar's handling of it)."""
+    chat = {"title": title, "models": [MODEL], "history": {"currentId": "a1", "messages": {
+        "u1": {"id": "u1", "parentId": None, "childrenIds": ["a1"], "role": "user",
+               "content": f"About {title}", "timestamp": 1_700_000_000},
+        "a1": {"id": "a1", "parentId": "u1", "childrenIds": [], "role": "assistant",
+               "content": "Noted.", "model": MODEL, "timestamp": 1_700_000_001,
+               "done": True}}}}
+    made = api.post("/api/v1/chats/new", json={"chat": chat})
+    assert made.status_code == 200, made.text
+    return made.json()["id"]
+
+
+def _chat_menu(page: Page, chat: str, item: str) -> None:
+    """The sidebar item's menu ("Chat Menu", shown on hover), then one of its items."""
+    entry = page.locator(f'[data-sidebar-chat-id="{chat}"]').first
+    entry.hover()
+    entry.get_by_role("button", name="Chat Menu").click()
+    page.get_by_role("menuitem", name=item, exact=True).or_(
+        page.get_by_role("button", name=item, exact=True)).first.click()
+
+
+def _sidebar_after_reload(page: Page) -> None:
+    _reload(page)
+    pages.open_sidebar(page)
+
+
+def test_the_sidebar_keeps_what_was_done(signed_in: Page, web_stack: WebStack,
+                                        step: Steps) -> None:
+    page = signed_in
+    api = _api(page, web_stack)
+    kept, moved, gone = (_new_chat(api, t) for t in ("Garden plan", "Tax notes", "Old idea"))
+    _sidebar_after_reload(page)
+
+    step("rename a chat")
+    _chat_menu(page, kept, "Rename")
+    title_input = page.locator(f"#chat-title-input-{kept}")
+    title_input.fill("Vegetable garden")
+    title_input.press("Enter")
+    expect(page.locator(f'[data-sidebar-chat-id="{kept}"]').first).to_contain_text(
+        "Vegetable garden")
+    step("pin it")
+    _chat_menu(page, kept, "Pin")
+    _eventually(lambda: api.get(f"/api/v1/chats/{kept}/pinned").json())
+
+    step("a new folder, and a chat moved into it")
+    page.get_by_role("button", name="New Folder").click()
+    page.get_by_placeholder("Enter folder name").fill("Paperwork")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Paperwork", exact=True).first).to_be_visible()
+    _chat_menu(page, moved, "Move")
+    page.get_by_role("menuitem", name="Paperwork").click()
+    folder = _eventually(lambda: api.get(f"/api/v1/chats/{moved}").json()["folder_id"])
+
+    step("archive one chat")
+    _chat_menu(page, gone, "Archive")
+    _eventually(lambda: api.get(f"/api/v1/chats/{gone}").json()["archived"])
+
+    step("reload: renamed, pinned, in the folder, archived")
+    _sidebar_after_reload(page)
+    expect(page.locator(f'[data-sidebar-chat-id="{kept}"]').first).to_contain_text(
+        "Vegetable garden")
+    expect(page.locator(f'[data-sidebar-chat-id="{gone}"]')).to_have_count(0)
+    assert {f["name"]: f["id"] for f in api.get("/api/v1/folders/").json()}["Paperwork"] == \
+        folder
+    assert kept in [c["id"] for c in api.get("/api/v1/chats/pinned").json()]
+    assert [c["id"] for c in api.get("/api/v1/chats/archived").json()] == [gone]
+
+    step("clone the renamed chat, then delete the clone")
+    _chat_menu(page, kept, "Clone")
+    clone = _eventually(lambda: next(  # pinned, as the chat it copies (Open WebUI's clone)
+        (c["id"] for c in api.get("/api/v1/chats/pinned").json()
+         if c["title"] == "Clone of Vegetable garden"), None))
+    _sidebar_after_reload(page)
+    _chat_menu(page, clone, "Delete")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(f'[data-sidebar-chat-id="{clone}"]')).to_have_count(0)
+    _sidebar_after_reload(page)
+    expect(page.locator(f'[data-sidebar-chat-id="{clone}"]')).to_have_count(0)
+    assert api.get(f"/api/v1/chats/{clone}").status_code == 404
