@@ -1,0 +1,141 @@
+"""Workspace > Tools and code in the web app: an admin writes a tool in the app's code editor,
+saves it, turns it on in the chat and a model calls it; a code block's Run executes on the
+server (owui's sandbox) and shows its output under the block."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import pages
+from tests.browser.conftest import PASSWORD, Steps, WebStack
+
+AGENT_MODEL = "gpt-fake-agent"  # follows `call: NAME {args}` lines (tests/fakes/openai.py)
+# Pasted into the editor (a paste keeps the indentation; typing would indent twice).
+TOOL_SOURCE = '''"""
+title: Greeter
+description: Greets people
+"""
+from pydantic import BaseModel
+
+
+class Tools:
+    class Valves(BaseModel):
+        greeting: str = "Hello"
+
+    def __init__(self):
+        self.valves = self.Valves()
+
+    def greet(self, who: str) -> str:
+        """
+        Greet someone by name.
+        :param who: Whom to greet.
+        """
+        return f"{self.valves.greeting}, {who} from the editor"
+'''
+
+
+@pytest.fixture
+def admin(page: Page, web_stack: WebStack, step: Steps) -> Page:
+    step("sign in as the admin")
+    pages.sign_in(page, web_stack.admin_email, PASSWORD)
+    return page
+
+
+def token_of(page: Page) -> str:
+    return str(page.evaluate("() => localStorage.token"))
+
+
+def write_in_editor(page: Page, source: str) -> None:
+    """Replaces the code editor's text with `source`, as pasted."""
+    editor = page.locator(".cm-content").first
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(source)
+
+
+def test_a_tool_written_in_the_editor_is_called_by_a_model(admin: Page, web_stack: WebStack,
+                                                           step: Steps) -> None:
+    page = admin
+    tool_id = f"greeter_{uuid.uuid4().hex[:6]}"
+    step("open Workspace > Tools > new tool")
+    page.goto("/workspace/tools/create")
+    expect(page.get_by_placeholder("Tool Name")).to_be_visible()
+    step("name it and write its code in the editor")
+    page.get_by_placeholder("Tool Name").fill("Greeter")
+    page.get_by_placeholder("Tool ID").fill(tool_id)
+    page.get_by_placeholder("Tool Description").fill("Greets people")
+    write_in_editor(page, TOOL_SOURCE)
+    step("save it")
+    page.get_by_role("button", name=re.compile(r"^Save")).click()
+    step("confirm the warning about running code")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/tools/create")) as created:
+        page.get_by_role("button", name="Confirm").click()
+    assert created.value.status == 200, created.value.text()
+    step("the tool is stored with the method the model may call")
+    headers = {"Authorization": f"Bearer {token_of(page)}"}
+    specs = httpx.get(f"{web_stack.url}/api/v1/tools/id/{tool_id}/specs", headers=headers)
+    assert specs.status_code == 200, specs.text
+    assert [s["name"] for s in specs.json()] == ["greet"]
+    step("a new chat with the agent model, the tool turned on")
+    page.goto("/")
+    pages.wait_for_chat_page(page)
+    pages.pick_model(page, AGENT_MODEL)
+    page.get_by_role("button", name="Integrations").click()
+    page.get_by_text("Tools").first.click()
+    greeter = page.get_by_role("menuitemcheckbox", name="Greeter")
+    greeter.click()
+    expect(greeter).to_have_attribute("aria-checked", "true")
+    page.keyboard.press("Escape")
+    step("ask the model, which calls the tool; its answer carries the tool's result")
+    pages.send(page, 'call: greet {"who": "Ada"}')
+    pages.wait_for_word(page, "editor", 60_000)
+    expect(pages.answer(page)).to_contain_text("Hello, Ada from the editor")
+
+
+CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nprint(6 * 7)"
+
+
+def chat_with_code(web_stack: WebStack, token: str) -> str:
+    """A chat whose answer holds a Python code block (as a model writes one); its id."""
+    question, reply = str(uuid.uuid4()), str(uuid.uuid4())
+    now = int(time.time())
+    content = f"Here it is:\n\n```python\n{CODE}\n```\n"
+    messages = {
+        question: {"id": question, "parentId": None, "childrenIds": [reply], "role": "user",
+                   "content": "Plot something and print 42", "timestamp": now,
+                   "models": ["gpt-fake"]},
+        reply: {"id": reply, "parentId": question, "childrenIds": [], "role": "assistant",
+                "content": content, "model": "gpt-fake", "modelName": "gpt-fake",
+                "timestamp": now, "done": True}}
+    answer = httpx.post(f"{web_stack.url}/api/v1/chats/new",
+                        headers={"Authorization": f"Bearer {token}"},
+                        json={"chat": {"title": "Code", "models": ["gpt-fake"],
+                                       "history": {"messages": messages, "currentId": reply},
+                                       "messages": list(messages.values())}})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+def test_run_on_a_code_block_executes_on_the_server(admin: Page, web_stack: WebStack,
+                                                    step: Steps) -> None:
+    page = admin
+    step("open a chat whose answer has a Python code block")
+    page.goto("/")
+    pages.wait_for_chat_page(page)
+    page.goto(f"/c/{chat_with_code(web_stack, token_of(page))}")
+    block = page.locator(".chat-assistant").last
+    expect(block.get_by_text("print(6 * 7)")).to_be_visible()
+    step("press Run: the server's sandbox runs it")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/utils/code/execute")) as ran:
+        block.get_by_role("button", name="Run").click()
+    assert ran.value.status == 200, ran.value.text()
+    step("the output and the figure show under the block")
+    expect(block.get_by_text("42", exact=True)).to_be_visible()
+    expect(block.locator('img[src^="data:image/png;base64,"]')).to_have_count(1)
