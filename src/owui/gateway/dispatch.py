@@ -177,7 +177,7 @@ async def _retry_after(runtime: Runtime, scope: Scope, claims: Claims | None) ->
     path = scope["path"]
     if path in SIGN_IN_PATHS:
         checks.append((limiter.signin, f"signin:{address}"))
-    elif (cost := cost_of(scope["method"], path)) is not None:
+    elif (cost := cost_of(scope.get("method", "GET"), path)) is not None:  # no method: a socket
         checks.append((limiter.costs[cost], f"{cost}:{who}"))
     for item, key in checks:
         retry_after = await limiter.retry_after(item, key)
