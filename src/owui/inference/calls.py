@@ -45,6 +45,8 @@ Build = Callable[[Provider, str], UpstreamRequest]
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"),
                 (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+# A connection dropped before any answer: tried once more (see ProviderCall._attempt).
+_STALE = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 # Provider answers passed to the client as they are: the request itself is at fault.
 _CLIENT_FAULTS = frozenset({400, 413, 422})
 
@@ -141,17 +143,34 @@ class ProviderCall(Response, ABC):
         except TranslationError as exc:
             await self.problem(send, 400, str(exc))
             return None
+        except RecursionError:  # valid JSON (orjson reads 1,024 levels) Python cannot write
+            await self.problem(send, 400, "The request is nested too deeply to pass on.")
+            return None
         try:
-            with metrics.provider_call(upstream.label, target.model) as self.watch:
-                async with upstream.open(request, self.query) as response:
-                    if response.status >= 400:
-                        self.watch.failed(str(response.status))
-                        return await self._refused(response, upstream, send)
-                    return await self.relay(response, target, send)
+            try:
+                return await self._exchange(target, request, send)
+            except _STALE as exc:
+                if self.started or isinstance(exc, aiohttp.ClientConnectorError):
+                    raise
+                # A kept-alive connection the provider had closed meanwhile (uvicorn closes
+                # idle ones after 5 s): once more, on a new connection.
+                log.info("connection to %s dropped before answering (%s); once more",
+                         upstream.label, type(exc).__name__)
+                return await self._exchange(target, request, send)
         except (aiohttp.ClientError, TimeoutError, ValueError, StreamBroken) as exc:
             if self.started:
                 raise
             return _failure(exc, upstream)
+
+    async def _exchange(self, target: Target, request: UpstreamRequest,
+                        send: Send) -> Failure | None:
+        upstream = target.upstream
+        with metrics.provider_call(upstream.label, target.model) as self.watch:
+            async with upstream.open(request, self.query) as response:
+                if response.status >= 400:
+                    self.watch.failed(str(response.status))
+                    return await self._refused(response, upstream, send)
+                return await self.relay(response, target, send)
 
     async def _refused(self, response: aiohttp.ClientResponse, upstream: Upstream,
                        send: Send) -> Failure | None:

@@ -125,6 +125,8 @@ async def _guarded(work: Callable[[], Awaitable[Response]]) -> Response:
         return _refusal(400, validation_detail(exc.errors()))
     except Unsupported as exc:
         return _refusal(400, str(exc))
+    except RecursionError:  # valid JSON (orjson reads 1,024 levels) Python cannot write
+        return _refusal(400, "The request is nested too deeply to pass on.")
     except DomainError as exc:
         return _refusal(exc.status, exc.detail)
     except HTTPException as exc:

@@ -212,7 +212,10 @@ def _answered_true(method: str, path: str, key: str) -> Endpoint:
             raise HTTPException(422, f"{key}: a model name is required.")
         runtime = await runtime_of(request)
         target = (await ollama_targets(runtime, name, user, url_idx)).targets[0]
-        sent = dumps({**body, (key if key in body else "model"): target.model})
+        try:
+            sent = dumps({**body, (key if key in body else "model"): target.model})
+        except RecursionError:  # valid JSON (orjson reads 1,024 levels) Python cannot write
+            raise HTTPException(400, "The request is nested too deeply to pass on.") from None
         failure = await _send(target.upstream, UpstreamRequest(method, path, sent), runtime.wait)
         return failure or JSONResponse(True)
 
