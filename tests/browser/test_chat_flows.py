@@ -280,3 +280,35 @@ def test_the_sidebar_keeps_what_was_done(signed_in: Page, web_stack: WebStack,
     _sidebar_after_reload(page)
     expect(page.locator(f'[data-sidebar-chat-id="{clone}"]')).to_have_count(0)
     assert api.get(f"/api/v1/chats/{clone}").status_code == 404
+
+
+def test_chat_controls_stay_and_a_temporary_chat_is_not_kept(signed_in: Page,
+                                                             web_stack: WebStack,
+                                                             step: Steps) -> None:
+    page = signed_in
+    api = _api(page, web_stack)
+    step("a chat, then its own system prompt in the chat controls")
+    chat = _send_first(page, "Plan my week")
+    page.get_by_role("button", name="Controls").first.click()
+    prompt = page.get_by_placeholder("Enter system prompt")
+    prompt.fill("Answer in French.")
+    prompt.blur()
+    assert _eventually(lambda: api.get(f"/api/v1/chats/{chat}").json()["chat"].get(
+        "params", {}).get("system")) == "Answer in French."
+    step("reload: the controls show it")
+    _reload(page)
+    if not page.get_by_placeholder("Enter system prompt").is_visible():
+        page.get_by_role("button", name="Controls").first.click()
+    expect(page.get_by_placeholder("Enter system prompt")).to_have_value("Answer in French.")
+
+    step("a temporary chat: answered, never in the list")
+    before = {c["id"] for c in api.get("/api/v1/chats/", params={"include_pinned": True}).json()}
+    page.goto("/")
+    pages.wait_for_chat_page(page)
+    page.get_by_role("button", name="Temporary Chat").first.click()
+    pages.send(page, "Off the record")
+    _answered(page)
+    expect(page).not_to_have_url(pages.CHAT_URL)
+    after = {c["id"] for c in api.get("/api/v1/chats/", params={"include_pinned": True}).json()}
+    assert after == before
+    assert not [c for c in api.get("/api/v1/chats/search", params={"text": "record"}).json()]

@@ -130,12 +130,12 @@ def test_several_models_answer_at_once(stack: Stack, ada: Account) -> None:  # n
 def test_a_temporary_chat_is_not_stored(stack: Stack, ada: Account) -> None:  # noqa: F811
     with _client(stack, ada) as http:
         before = http.get("/api/v1/chats/", params={"include_pinned": True}).json()
-        body = app_body("a-socket", "Off the record", chat_id="local:a-socket",
+        body = app_body("a-socket", "Off the record", chat_id="temporary:a-socket",
                         messages=[{"role": "user", "content": "Off the record"}])
         started = _send(http, body)
-        assert started["chat_id"] == "local:a-socket"
+        assert started["chat_id"] == "temporary:a-socket"
         deadline = time.monotonic() + WAIT_S
-        while http.get("/api/tasks/chat/local:a-socket").json().get("task_ids") and \
+        while http.get("/api/tasks/chat/temporary:a-socket").json().get("task_ids") and \
                 time.monotonic() < deadline:
             time.sleep(0.2)
         after = http.get("/api/v1/chats/", params={"include_pinned": True}).json()

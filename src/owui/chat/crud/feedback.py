@@ -4,7 +4,7 @@ message, snapshot = the chat when rated), and on the rated message its `annotati
 `feedbackId`, so that reopening the chat shows the rating.
 
 A rating names one of the caller's own chats and a message in it (else 404, nothing stored); a
-temporary chat (`local:...`, never stored) has no message to hold it, so only the row is kept.
+temporary chat (`temporary:...`, never stored) has no message to hold it, so only the row is kept.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.chat.errors import ChatNotFound, MessageNotFound
 from owui.chat.models import Chat, Feedback, Message, new_id, now
+from owui.chat.temporary import is_temporary
 from owui.core.errors import NotFoundError
 
-TEMPORARY_PREFIX = "local:"
 # Open WebUI's RatingData fields that say which models were rated, not how.
 MODEL_KEYS = ("model_id", "sibling_model_ids")
 
@@ -46,7 +46,7 @@ async def _rated_message(session: AsyncSession, user_id: str, chat_id: str | Non
                          message_id: str | None) -> Message | None:
     """The message a rating names, in one of the caller's chats; None for a temporary chat or
     a rating that names none."""
-    if chat_id is None or chat_id.startswith(TEMPORARY_PREFIX):
+    if chat_id is None or is_temporary(chat_id):
         return None
     owned = await session.scalar(select(Chat.id).where(Chat.id == chat_id,
                                                        Chat.user_id == user_id))

@@ -16,6 +16,7 @@ from owui.chat.responses import Json
 from owui.chat.routes import tasks
 from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import JsonObject
+from owui.chat.temporary import is_temporary
 from owui.chat.turns.events import openai_completion, openai_encoder, ours
 from owui.chat.turns.flow import begin_stored, begin_unstored
 from owui.chat.turns.forms import TurnForm, from_openwebui
@@ -78,9 +79,9 @@ async def openwebui_completion(runtime: RuntimeDep, conn: Raw, user: CurrentUser
 async def completed(conn: Raw, user: CurrentUser, body: JsonObject = Body(...)) -> Json:
     """Open WebUI ran its outlet filters here; its 0.12 turn runs them as it answers, as
     owui's turn does, so the messages come back as sent (without `model_item`), once the chat
-    is checked to be the caller's (a temporary chat, `local:...`, is in no table)."""
+    is checked to be the caller's (a temporary chat is in no table: temporary.py)."""
     chat_id = body.get("chat_id")
-    if isinstance(chat_id, str) and chat_id and not chat_id.startswith("local:"):
+    if isinstance(chat_id, str) and chat_id and not is_temporary(chat_id):
         await reads.require_chat(conn, chat_id, user.sub)
     return Json({k: v for k, v in body.items() if k != "model_item"})
 

@@ -17,6 +17,7 @@ from owui.chat import reads
 from owui.chat.rawdb import Raw, RawConnection
 from owui.chat.responses import Json
 from owui.chat.runtime import Runtime, RuntimeDep, runtime_of
+from owui.chat.temporary import is_temporary
 from owui.chat.turns import webapp_events
 from owui.chat.turns.webapp import (
     WebAppBody,
@@ -99,6 +100,9 @@ async def all_tasks(conn: Raw, runtime: RuntimeDep, _admin: AdminUser) -> Json:
     404: error_response("No chat of that id (or not yours).")},
     summary="The chat's running turns (task ids), to resume after a reload")
 async def chat_tasks(id: str, conn: Raw, user: CurrentUser, runtime: RuntimeDep) -> Json:
+    if is_temporary(id):  # in no table: this replica's turns of it, the caller's
+        return Json({"task_ids": [t.task_id for t in runtime.webturns.of_chat(id)
+                                  if t.user_id == user.sub]})
     await reads.require_chat(conn, id, user.sub)
     ids = [t.task_id for t in runtime.webturns.of_chat(id)]
     ids += [i for i in await _stored_task_ids(conn, id) if i not in ids]

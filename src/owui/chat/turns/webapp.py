@@ -4,7 +4,7 @@ The app sends no `messages` (the history is the chat's, in the store) but the ne
 (`user_message`, with the id it chose), the assistant message's id (`id`), its parent
 (`parent_id`) and `chat_id` (none for a new chat, which is made here first). The turn is begun
 through the same pipeline as every turn (flow.begin_stored: place, history, trim, run, store;
-a temporary chat, `local:...`, flow.begin_unstored on the messages it sends),
+a temporary chat, `temporary:...`, flow.begin_unstored on the messages it sends),
 the request answered at once with `{status, task_ids, chat_id}`, and the turn's events go to
 the user's sockets (webapp_events.py) instead of an SSE stream. The task id is the assistant
 message's id: the turns table (store.py), shared by every replica, knows the running ones.
@@ -30,6 +30,7 @@ from owui.chat.clients.agent import run_error
 from owui.chat.errors import InvalidChat, NotInTree
 from owui.chat.limits import MAX_MESSAGE_ID_CHARS
 from owui.chat.rawdb import RawConnection
+from owui.chat.temporary import is_temporary
 from owui.chat.tree import parse_chat
 from owui.chat.turns.flow import begin_stored, begin_unstored
 from owui.chat.turns.forms import TurnForm
@@ -50,7 +51,6 @@ MODEL_PARAMS = frozenset({
     "num_ctx", "top_k", "min_p", "num_predict", "repeat_penalty", "repeat_last_n", "mirostat",
     "mirostat_eta", "mirostat_tau", "tfs_z", "typical_p", "num_keep", "num_batch", "num_gpu",
     "num_thread", "use_mmap", "use_mlock", "keep_alive", "think"})
-TEMPORARY_PREFIX = "local:"  # the chat id of a temporary chat, which the app keeps
 MAX_MODELS = 8  # models asked at once (the app's side-by-side columns)
 # How long the request waits for the run to be refused (an unknown model, a tool not the
 # user's: the agent says so at once) before it answers: a refused turn answers its error, and
@@ -174,7 +174,7 @@ class WebTurn:
     new_chat: bool  # made for this turn: titled and tagged once answered
     tasks: BackgroundTasks
     begun: Begun
-    temporary: bool = False  # a `local:` chat the app keeps: nothing stored
+    temporary: bool = False  # a chat the app keeps (temporary.py): nothing stored
     stopped: bool = False  # stopped by the user: the work after the answer is not done
     # Set once the request answered: the relay of a new chat waits for it, since the app
     # knows the chat's id only from the answer.
@@ -226,7 +226,7 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
     `abandon` for a run refused at once)."""
     form = body.form()
     form.check()  # before a new chat is made for it
-    if body.chat_id is not None and body.chat_id.startswith(TEMPORARY_PREFIX):
+    if body.chat_id is not None and is_temporary(body.chat_id):
         return _begin_temporary(turns, user, token, body.chat_id, body, form)
     if body.chat_id is not None and body.assistant_message_id is not None:
         return await _begin_continue(turns, conn, user, token, body, form)
@@ -267,7 +267,7 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
 
 def _begin_temporary(turns: Turns, user: Claims, token: str, chat_id: str, body: WebAppBody,
                      form: TurnForm) -> WebTurn:
-    """A temporary chat (`chat_id` `local:...`): the app keeps it and sends its messages; the
+    """A temporary chat (`chat_id` `temporary:...`): the app keeps it and sends its messages; the
     turn runs on them and nothing is stored, as Open WebUI does."""
     sent = [m for m in body.messages or () if isinstance(m, dict)]
     last = sent[-1] if sent else {}
