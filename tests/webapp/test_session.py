@@ -163,8 +163,8 @@ def test_what_the_app_calls_on_every_load(app_gateway: Proc) -> None:
     missing = httpx.get(f"{url}/api/v1/users/no-such-user/profile/image", headers=headers)
     assert missing.status_code == 404 and "no-such-user" in missing.json()["detail"]
     # A fixed word under the prefix is never looked up as an id.
-    word = httpx.get(f"{url}/api/v1/users/all", headers=headers)
-    assert word.status_code in (403, 404) and "'all'" not in word.text
+    word = httpx.get(f"{url}/api/v1/users/usage", headers=headers)
+    assert word.status_code in (403, 404) and "'usage'" not in word.text
 
 
 def test_profile_image_set_by_the_user_and_without_an_app(start_gateway) -> None:
