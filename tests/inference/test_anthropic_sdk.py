@@ -122,6 +122,19 @@ def test_ollama_model(client: anthropic.Anthropic, infra: Infra) -> None:
         ollama.messages.create(model="gpt-fake", max_tokens=3, messages=HI)
 
 
+def test_ollama_tool_use(client: anthropic.Anthropic) -> None:
+    """Ollama's tool calls (whole, in one line) become tool_use blocks, streamed or not."""
+    ask = {"model": "llama-fake-tools:latest", "max_tokens": 2, "tools": TOOLS,
+           "messages": [{"role": "user", "content": "weather?"}]}
+    whole = client.messages.create(**ask)
+    with client.messages.stream(**ask) as stream:
+        streamed = stream.get_final_message()
+    for message in (whole, streamed):
+        use = next(b for b in message.content if b.type == "tool_use")
+        assert use.name == "get_weather" and use.input == {"city": "Paris"}
+        assert message.stop_reason == "tool_use"
+
+
 def test_count_tokens(client: anthropic.Anthropic) -> None:
     short = client.messages.count_tokens(model="gpt-fake", messages=HI)
     longer = client.messages.count_tokens(model="gpt-fake", system="A long system prompt.",
