@@ -190,15 +190,24 @@ def test_version_history_and_going_back(infra: Infra) -> None:
                  params={"id": preset["id"]}).status_code == 404
 
 
-def test_history_is_for_those_who_may_change_the_model(infra: Infra) -> None:
+def test_history_is_read_by_users_and_changed_by_writers(infra: Infra) -> None:
     owner = bearer(signup(infra.gateway)["token"])
     private = _create(infra, owner)
-    shared = _create(infra, owner, access_grants=[
+    shared = _create(infra, owner, params={"system": "secret"}, access_grants=[
         {"principal_type": "user", "principal_id": "*", "permission": "read"}])
     other = bearer(signup(infra.gateway)["token"])
     path = f"{MODELS}/model/history"
     assert _call(infra, "GET", path, other, params={"id": private["id"]}).status_code == 404
-    assert _call(infra, "GET", path, other, params={"id": shared["id"]}).status_code == 403
+    listed = _call(infra, "GET", path, other, params={"id": shared["id"]})
+    assert [h["id"] for h in listed.json()] == [shared["version_id"]]
+    entry = _call(infra, "GET", f"{path}/{shared['version_id']}", other,
+                  params={"id": shared["id"]}).json()
+    assert entry["snapshot"]["params"] == {}  # a reader does not see the system prompt
+    assert _call(infra, "DELETE", f"{path}/{shared['version_id']}", other,
+                 params={"id": shared["id"]}).status_code == 403
+    assert _call(infra, "POST", f"{MODELS}/model/update/version", other,
+                 params={"id": shared["id"]},
+                 json={"version_id": shared["version_id"]}).status_code == 403
     assert _call(infra, "POST", f"{MODELS}/model/update/version", other,
                  params={"id": private["id"]},
                  json={"version_id": private["version_id"]}).status_code == 404

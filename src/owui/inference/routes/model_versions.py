@@ -1,7 +1,8 @@
 """A preset's version history (`/api/v1/models/model/history*`) and going back to a version
-(`/api/v1/models/model/update/version`), for those who may change the preset. Authors are named
-for the caller's own versions only: user names live in the gateway, and the token carries the
-caller's."""
+(`/api/v1/models/model/update/version`). Whoever may use the preset reads its history, without
+the params (the system prompt among them) unless they may change it, as `GET /model` answers;
+deleting a version or going back to one needs the right to change it. Authors are named for the
+caller's own versions only: user names live in the gateway, and the token carries the caller's."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.inference import versions
 from owui.inference.models import PresetVersion
-from owui.inference.routes.preset_common import as_model, changed, check_base, writable
+from owui.inference.presets import can_write
+from owui.inference.routes.preset_common import (
+    as_model,
+    changed,
+    check_base,
+    readable,
+    writable,
+)
 from owui.inference.runtime import RuntimeDep
 from owui.inference.schemas import (
     ModelForm,
@@ -43,16 +51,19 @@ def _listed(entry: PresetVersion, user: Claims) -> ModelHistoryResponse:
 async def history(session: Session, user: CurrentUser, id: str = ModelId,
                   page: int = Query(1, ge=1, le=1_000_000)) -> list[ModelHistoryResponse]:
     """The preset's versions, newest first, 20 a page."""
-    await writable(session, id, user)
+    await readable(session, id, user)
     return [_listed(e, user) for e in await versions.listed(session, id, page)]
 
 
 @router.get("/history/{history_id}", response_model=ModelHistoryModel, responses=_NOT_FOUND)
 async def version(history_id: str, session: Session, user: CurrentUser,
                   id: str = ModelId) -> ModelHistoryModel:
-    await writable(session, id, user)
+    row = await readable(session, id, user)
     entry = await versions.get(session, id, history_id)
-    return ModelHistoryModel(**_listed(entry, user).model_dump(), snapshot=entry.snapshot)
+    snapshot = dict(entry.snapshot)
+    if not can_write(row, user):  # readers do not see the system prompt and params
+        snapshot["params"] = {}
+    return ModelHistoryModel(**_listed(entry, user).model_dump(), snapshot=snapshot)
 
 
 @router.delete("/history/{history_id}", response_model=bool,
