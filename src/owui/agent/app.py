@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from owui.agent import crud
+from owui.agent.clients.chat import ChatClient
 from owui.agent.clients.inference import InferenceClient
 from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.jobs import Jobs
@@ -40,7 +41,7 @@ async def _start(app: FastAPI) -> None:
         functions=Snapshot(crud.active_functions), model_tools=Snapshot(crud.tools_by_model),
         kernels=KernelPool(settings),
         jobs=Jobs(db, on_interrupted=[partial(fail_interrupted_steps, db)]),
-        config=live_config(db, settings))
+        config=live_config(db, settings), chat=ChatClient(settings))
     app.state.runtime = runtime
     await runtime.start()
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from owui.agent.clients.chat import ChatClient
 from owui.agent.clients.inference import InferenceClient
 from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.jobs import Jobs
@@ -34,6 +35,7 @@ class Runtime:
     kernels: KernelPool
     jobs: Jobs
     config: LiveConfig  # task and code execution settings (owui.agent.live)
+    chat: ChatClient  # an action's events to the chat's pages
 
     async def start(self) -> None:
         await self.config.start()

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from owui.agent.actions import run_action
 from owui.agent.runtime import RuntimeDep
 from owui.agent.schemas import ActionForm
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.service import Session
 
 router = APIRouter(tags=["actions"])
@@ -19,6 +19,6 @@ router = APIRouter(tags=["actions"])
 @router.post("/api/chat/actions/{action_id}", summary="Run an action on a message (the "
              "action's own answer)")
 async def chat_action(action_id: str, form: ActionForm, runtime: RuntimeDep, user: CurrentUser,
-                      session: Session) -> Any:
-    result, _events = await run_action(runtime, session, user, action_id, form)
+                      token: UserToken, session: Session) -> Any:
+    result, _events = await run_action(runtime, session, user, token, action_id, form)
     return result

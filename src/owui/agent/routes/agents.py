@@ -63,6 +63,6 @@ async def tools(runtime: RuntimeDep, user: AccessDep, session: Session) -> list[
 
 @router.post("/actions/{action_id}", summary="Run an action function on a message")
 async def action(action_id: str, form: ActionForm, runtime: RuntimeDep, user: CurrentUser,
-                 session: Session) -> dict[str, Any]:
-    result, events = await run_action(runtime, session, user, action_id, form)
+                 token: UserToken, session: Session) -> dict[str, Any]:
+    result, events = await run_action(runtime, session, user, token, action_id, form)
     return {"id": action_id, "result": result, "events": events}
