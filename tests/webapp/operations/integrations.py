@@ -40,16 +40,9 @@ COUNT = {"model": MODEL, "messages": HI}
 OPERATIONS: list[Operation] = [
     Operation("POST", "/api/v1/chat/completions", "inference",
               Shape(CHAT_COMPLETION, OPENAI), post("/api/v1/chat/completions", CHAT)),
-    Operation("POST", "/api/v1/embeddings", "inference", Shape(EMBEDDINGS, OPENAI),
-              post("/api/v1/embeddings", EMBED)),
-    Operation("POST", "/api/embeddings", "inference", Shape(EMBEDDINGS, OPENAI),
-              post("/api/embeddings", EMBED)),
-    Operation("POST", "/api/v1/messages", "inference", Shape(MESSAGE, ANTHROPIC),
-              post("/api/v1/messages", ASK)),
-    Operation("POST", "/api/message", "inference", Shape(MESSAGE, ANTHROPIC),
-              post("/api/message", ASK)),
-    Operation("POST", "/api/v1/messages/count_tokens", "inference", Shape(COUNTED, ANTHROPIC),
-              post("/api/v1/messages/count_tokens", COUNT)),
-    Operation("POST", "/api/message/count_tokens", "inference", Shape(COUNTED, ANTHROPIC),
-              post("/api/message/count_tokens", COUNT)),
+    *[Operation("POST", path, "inference", Shape(EMBEDDINGS, OPENAI), post(path, EMBED))
+      for path in ("/api/v1/embeddings", "/api/embeddings")],
+    *[Operation("POST", path, "inference", Shape(shape, ANTHROPIC), post(path, body))
+      for base in ("/api/v1/messages", "/api/message")
+      for path, shape, body in ((base, MESSAGE, ASK), (f"{base}/count_tokens", COUNTED, COUNT))],
 ]
