@@ -78,7 +78,7 @@ def test_commands_are_per_user(fresh, alice) -> None:
 
 
 def test_bad_commands_and_sizes(fresh) -> None:
-    for command in ("", "two words", "a/b"):
+    for command in ("", "two words", "a/b", "x" * 257):
         answer = fresh.post("/api/v1/prompts/create",
                             json={"command": command, "name": "n", "content": "c"})
         assert answer.status_code == 422, (command, answer.text)
@@ -86,6 +86,8 @@ def test_bad_commands_and_sizes(fresh) -> None:
                      json={"command": "big", "name": "n", "content": "x" * 200_001})
     assert big.status_code == 413 and "200,000" in big.json()["detail"]
     assert ok(fresh.get("/api/v1/prompts/list")) == {"items": [], "total": 0}
+    longest = make(fresh, "/" + "y" * 256)  # the '/' is not part of it
+    assert len(longest["command"]) == 256
 
 
 def test_edit_versions_restore_and_diff(fresh) -> None:

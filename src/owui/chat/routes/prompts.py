@@ -40,6 +40,8 @@ def _command(value: str) -> str:
     command = value.strip().removeprefix("/")
     if not COMMAND.fullmatch(command):
         raise ValueError("a command is letters, digits, '-' and '_' (the '/' is the menu's)")
+    if len(command) > MAX_COMMAND_CHARS:
+        raise ValueError(f"a command is at most {MAX_COMMAND_CHARS} characters")
     return command
 
 
@@ -61,6 +63,7 @@ class PromptForm(BaseModel):
         check_chars("content", self.content, MAX_PROMPT_CHARS)
         check_bytes("data", self.data, MAX_META_BYTES)
         check_bytes("meta", self.meta, MAX_META_BYTES)
+        check_bytes("tags", self.tags, MAX_META_BYTES)
         return rows.Fields(self.command, self.name, self.content, self.data, self.meta,
                            self.tags)
 
@@ -71,6 +74,9 @@ class PromptMetadataForm(BaseModel):
     tags: list[str] | None = Field(None, max_length=MAX_TAGS)
 
     _command = field_validator("command")(_command)
+
+    def check(self) -> None:
+        check_bytes("tags", self.tags, MAX_META_BYTES)
 
 
 class PromptVersionUpdateForm(BaseModel):
@@ -156,6 +162,7 @@ async def update_prompt(prompt_id: str, form: PromptForm, session: Session,
 @router.post("/id/{prompt_id}/update/meta", responses={**_TAKEN, **_NOT_FOUND})
 async def update_prompt_meta(prompt_id: str, form: PromptMetadataForm, session: Session,
                              user: CurrentUser) -> Json:
+    form.check()
     prompt = await rows.require(session, prompt_id, user.sub)
     await rows.rename(session, prompt, form.name, form.command, form.tags)
     return await _saved(session, prompt)
