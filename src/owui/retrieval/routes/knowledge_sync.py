@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from owui.core.auth import CurrentUser
 from owui.core.service import Session
 from owui.retrieval import crud, library
-from owui.retrieval.access import knowledge_for
+from owui.retrieval.access import file_for, knowledge_for
 from owui.retrieval.models import KnowledgeDirectory
 from owui.retrieval.routes.common import delete_file
 from owui.retrieval.runtime import RuntimeDep
@@ -90,12 +90,14 @@ async def sync_diff(knowledge_id: str, form: DiffForm, user: CurrentUser,
 async def sync_cleanup(knowledge_id: str, form: CleanupForm, user: CurrentUser,
                        session: Session, rt: RuntimeDep) -> dict[str, bool]:
     """The named files leave the collection (and are deleted when no collection holds them
-    and the caller owns them); the named folders go. Ids not of this collection are passed
-    over."""
+    and the caller owns them); the named folders go. Files and folders the caller can see
+    but not of this collection are passed over; a file the caller cannot see is a 404, found
+    before anything changes."""
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
-    for file_id in form.file_ids:
-        file = await crud.get_file(session, file_id)
-        if file is None or not await crud.unlink_file(session, knowledge.id, file_id):
+    files = [await file_for(session, user, file_id) for file_id in form.file_ids]
+    for file in files:
+        file_id = file.id
+        if not await crud.unlink_file(session, knowledge.id, file_id):
             continue
         await rt.store.delete(collection=knowledge.id, file_id=file_id)
         if not await crud.knowledge_ids_of_file(session, file_id) and (
