@@ -14,9 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from pwdlib import PasswordHash
+if TYPE_CHECKING:
+    from pwdlib import PasswordHash
 
 T = TypeVar("T")
 # The hashing threads' nice value: the scheduler then gives a core to the event loop (and to
@@ -27,6 +28,8 @@ HASH_NICE = 10
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHash:
+    from pwdlib import PasswordHash  # at the first sign-in, not at every start
+
     return PasswordHash.recommended()
 
 
