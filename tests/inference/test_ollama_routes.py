@@ -8,6 +8,7 @@ import hashlib
 import json
 
 import httpx
+import ollama
 import openai
 import pytest
 
@@ -214,3 +215,17 @@ def test_download_only_from_model_hosts(infra: Infra) -> None:
     missing = _post(infra, "/ollama/models/download/9",
                     {"url": "https://huggingface.co/a.gguf"}, infra.admin_token)
     assert missing.status_code == 404
+
+
+def test_ollama_client_at_open_webuis_prefix(infra: Infra) -> None:
+    """The official client pointed at `/ollama`, as Open WebUI's users point it."""
+    admin = ollama.Client(host=f"{infra.gateway}/ollama", timeout=30,
+                          headers={"Authorization": f"Bearer {infra.admin_token}"})
+    assert admin.show("llama-fake:latest").details.family == "llama"
+    assert admin.ps().models[0].model == "llama-fake:latest"
+    assert len(admin.embed(model="embed-fake", input="a").embeddings) == 1
+    parts = list(admin.generate(model="llama-fake", prompt="hi", stream=True,
+                                options={"num_predict": 2}))
+    assert "".join(p.response for p in parts) == "word0 word1 "
+    assert admin.create(model="llama-made", from_="llama-fake:latest").status == "success"
+    assert admin.push("llama-fake:latest").status == "success"
