@@ -47,6 +47,14 @@ class Filter:
     def inlet(self, body: dict) -> dict:
         return body
 '''
+TOGGLED = '''
+class Filter:
+    def __init__(self):
+        self.toggle = True
+
+    def inlet(self, body: dict) -> dict:
+        return body
+'''
 
 
 def ok(response: httpx.Response) -> Any:
@@ -380,3 +388,15 @@ def test_code_interpreter_permission(user_client: httpx.Client,
         return ok(user_client.post("/api/v1/agents/run", json=body))["tool_calls"] == []
 
     until(no_interpreter)
+
+
+def test_a_filter_the_user_switches_says_so(admin_client: httpx.Client) -> None:
+    plain, switched = unique("plain"), unique("switched")
+    for function_id, source in ((plain, FILTER), (switched, TOGGLED)):
+        ok(admin_client.post("/api/v1/functions/create", json={
+            "id": function_id, "name": function_id, "content": source, "meta": {}}))
+    assert ok(admin_client.get(f"/api/v1/functions/id/{plain}"))["meta"]["toggle"] is False
+    assert ok(admin_client.get(f"/api/v1/functions/id/{switched}"))["meta"]["toggle"] is True
+    versions = ok(admin_client.get(f"/api/v1/functions/id/{switched}/history"))
+    entry = ok(admin_client.get(f"/api/v1/functions/id/{switched}/history/{versions[0]['id']}"))
+    assert "toggle" not in entry["snapshot"]["meta"], "derived from the source, not saved"

@@ -36,7 +36,10 @@ def _meta(form: FunctionForm, loaded: Loaded) -> dict[str, Any]:
     if model_ids is not None and not (isinstance(model_ids, list)
                                       and all(isinstance(m, str) for m in model_ids)):
         raise HTTPException(422, "meta.model_ids must be a list of model ids.")
-    return meta_of(form.meta, form.content, loaded)
+    # `toggle`: a filter the user turns on and off in the chat (Open WebUI's meta.toggle).
+    toggle = function_type(loaded.module)[0] == "filter" and bool(
+        getattr(loaded.instance, "toggle", False))
+    return {**meta_of(form.meta, form.content, loaded), "toggle": toggle}
 
 
 @router.get("/", summary="Functions (admins see all; users the active ones)")
