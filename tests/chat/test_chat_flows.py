@@ -4,6 +4,8 @@ gateway, with the owner and another user; bad input answers a clear 4xx and stor
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.chat.conftest import Backend, create, ok, sample_chat
@@ -260,3 +262,49 @@ def test_completed_gives_the_body_back_for_ones_own_chat(alice: httpx.Client,
                   json={"type": "status", "data": {"description": "done"}}))
     ok(bob.post(f"/api/v1/chats/{made['id']}/messages/a2/event",
                 json={"type": "status", "data": {}}), 404)
+
+
+# ---- Open WebUI's permissions ------------------------------------------------------------------
+
+
+def _with_defaults(backend: Backend, changes: dict[str, dict[str, bool]]) -> tuple[dict, dict]:
+    """The default permissions, and them with `changes` (section -> key -> value)."""
+    with backend.admin.client() as admin:
+        defaults = ok(admin.get("/api/v1/users/default/permissions"))
+    changed = {section: {**values, **changes.get(section, {})}
+               for section, values in defaults.items()}
+    return defaults, changed
+
+
+def _set_defaults(backend: Backend, permissions: dict) -> None:
+    with backend.admin.client() as admin:
+        ok(admin.post("/api/v1/users/default/permissions", json=permissions))
+    time.sleep(1.5)  # each replica's gateway signs new access headers within about a second
+
+
+def test_what_the_permissions_forbid_is_403_and_nothing_changes(backend: Backend,
+                                                                fresh: httpx.Client) -> None:
+    made = create(fresh, sample_chat("Guarded"))
+    folder = ok(fresh.post("/api/v1/folders/", json={"name": "Kept"}))
+    ok(fresh.post(f"/api/v1/chats/{made['id']}/folder", json={"folder_id": folder["id"]}))
+    defaults, denied = _with_defaults(backend, {
+        "chat": {"delete": False, "share": False, "import": False},
+        "features": {"folders": False}})
+    _set_defaults(backend, denied)
+    try:
+        for method, path in (("DELETE", f"/api/v1/chats/{made['id']}"),
+                             ("DELETE", "/api/v1/chats/"),
+                             ("POST", f"/api/v1/chats/{made['id']}/share"),
+                             ("POST", f"/api/v1/chats/{made['id']}/clone"),
+                             ("POST", f"/api/v1/chats/{made['id']}/fork"),
+                             ("GET", "/api/v1/folders/"),
+                             ("DELETE", f"/api/v1/folders/{folder['id']}")):
+            answer = fresh.request(method, path, json={} if method == "POST" else None)
+            assert answer.status_code == 403, (method, path, answer.text)
+        with backend.admin.client() as admin:  # an admin may, whatever the defaults
+            ok(admin.get("/api/v1/folders/"))
+    finally:
+        _set_defaults(backend, defaults)
+    stored = ok(fresh.get(f"/api/v1/chats/{made['id']}"))
+    assert stored["share_id"] is None and stored["folder_id"] == folder["id"]
+    assert len(ok(fresh.get("/api/v1/chats/", params={"include_folders": True}))) == 1

@@ -138,3 +138,11 @@ async def shared_with(session: AsyncSession, access: Access) -> list[tuple[Folde
 async def count_chats(session: AsyncSession, folder_id: str) -> int:
     statement = select(func.count()).where(Chat.folder_id == folder_id, Chat.archived.is_(False))
     return int(await session.scalar(statement) or 0)
+
+
+async def holds_chats(session: AsyncSession, folder: Folder) -> bool:
+    """Are there chats in the folder or below it?"""
+    ids = await subtree_ids(session, folder.id, folder.user_id)
+    found = await session.scalar(select(Chat.id).where(Chat.user_id == folder.user_id,
+                                                       Chat.folder_id.in_(ids)).limit(1))
+    return found is not None

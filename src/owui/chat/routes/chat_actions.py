@@ -15,6 +15,7 @@ from owui.chat.errors import TooLarge
 from owui.chat.limits import MAX_SETTINGS_BYTES
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json, dumps
+from owui.chat.routes.chats import IMPORT_CHATS
 from owui.chat.routes.shares import read_readable_share
 from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatResponse, ForkForm, JsonObject
@@ -43,7 +44,7 @@ async def _source(session: Session, conn: Raw, request: Request, chat_id: str,
     return (await reads.full_chats(conn, [row]))[0], True
 
 
-@router.post("/{id}/fork", response_model=ChatResponse)
+@router.post("/{id}/fork", response_model=ChatResponse, dependencies=[IMPORT_CHATS])
 async def fork_chat(id: str, session: Session, conn: Raw, request: Request, user: CurrentUser,
                     form: ForkForm | None = None) -> Json:
     """A new chat of the caller's with the branch from the root to `message_id` (by default

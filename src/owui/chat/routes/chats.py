@@ -3,7 +3,7 @@ clone, move to a folder. Another user's chat answers 404, as if it did not exist
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import not_
 
 from owui.chat import reads, writes
@@ -17,11 +17,14 @@ from owui.chat.responses import Json
 from owui.chat.routes.shares import PRIVATE_CHAT_KEYS
 from owui.chat.schemas import ChatFolderIdForm, ChatForm, ChatResponse, CloneForm
 from owui.chat.tree import parse_chat
-from owui.core.access import current_access
+from owui.core.access import current_access, require_permission
 from owui.core.auth import CurrentUser
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
+# Open WebUI's permissions for these routes (admins always pass: core.access).
+DELETE_CHATS = Depends(require_permission("chat.delete"))
+IMPORT_CHATS = Depends(require_permission("chat.import"))  # clone and fork make a chat
 
 
 @router.get("/{id}", response_model=ChatResponse)
@@ -65,7 +68,7 @@ async def update_chat(id: str, form: ChatForm, session: Session, conn: Raw,
     return Json(await reads.read_chat(conn, id, user.sub))
 
 
-@router.delete("/{id}", response_model=bool)
+@router.delete("/{id}", response_model=bool, dependencies=[DELETE_CHATS])
 async def delete_chat(id: str, session: Session, user: CurrentUser) -> Json:
     if not await chat_rows.delete_chats(session, user.sub, [id]):
         raise ChatNotFound(id)
@@ -105,7 +108,7 @@ async def move_to_folder(id: str, form: ChatFolderIdForm, session: Session, conn
     return await _change(session, conn, id, user.sub, folder_id=form.folder_id)
 
 
-@router.post("/{id}/clone", response_model=ChatResponse)
+@router.post("/{id}/clone", response_model=ChatResponse, dependencies=[IMPORT_CHATS])
 async def clone_chat(id: str, conn: Raw, user: CurrentUser,
                      form: CloneForm | None = None) -> Json:
     original = await reads.read_chat(conn, id, user.sub)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from owui.chat import reads
 from owui.chat.crud import folders as folder_rows
@@ -27,12 +27,14 @@ from owui.chat.schemas import (
     SortDir,
 )
 from owui.chat.views import folder_model, folder_name_id
-from owui.core.access import current_access
+from owui.core.access import current_access, permission_denied, require_permission
 from owui.core.auth import CurrentUser
 from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
 
-router = APIRouter(prefix="/api/v1/folders", tags=["folders"])
+# Open WebUI's folders feature permission, on every folder route (admins always pass).
+router = APIRouter(prefix="/api/v1/folders", tags=["folders"],
+                   dependencies=[Depends(require_permission("features.folders"))])
 _NAME_TAKEN = {409: error_response("A folder of this name exists there.")}
 SHARED_PAGE_SIZE = 10  # a shared folder's chats, a page at a time (as Open WebUI)
 
@@ -158,10 +160,13 @@ async def expand_folder(id: str, form: FolderIsExpandedForm, session: Session,
 
 
 @router.delete("/{id}", response_model=bool)
-async def delete_folder(id: str, session: Session, user: CurrentUser,
+async def delete_folder(id: str, session: Session, request: Request, user: CurrentUser,
                         delete_contents: bool = True) -> Json:
     """With its subfolders; their chats are deleted, or moved out with `delete_contents=false`."""
     folder = await folder_rows.require(session, id, user.sub)
+    if delete_contents and not current_access(request).allows("chat.delete") and \
+            await folder_rows.holds_chats(session, folder):
+        raise permission_denied("chat.delete")  # its chats would go: as deleting them
     await folder_rows.remove(session, folder, delete_contents=delete_contents)
     if delete_contents:
         await tag_rows.drop_unused(session, user.sub)

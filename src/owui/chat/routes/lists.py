@@ -18,6 +18,7 @@ from owui.chat.crud import reading
 from owui.chat.limits import MAX_SEARCH_CHARS
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
+from owui.chat.routes.chats import DELETE_CHATS
 from owui.chat.routes.paging import Page, bounds
 from owui.chat.schemas import (
     ChatForm,
@@ -148,7 +149,7 @@ async def mark_all_read(session: Session, user: CurrentUser) -> Json:
     return Json({"updated_count": updated, "folder_unread_counts": counts})
 
 
-@router.delete("/", response_model=bool)
+@router.delete("/", response_model=bool, dependencies=[DELETE_CHATS])
 async def delete_all(session: Session, user: CurrentUser) -> Json:
     await chat_rows.delete_chats(session, user.sub, None)
     await session.commit()

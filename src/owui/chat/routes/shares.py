@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from owui.chat import reads, writes
 from owui.chat.crud import chats as chat_rows
@@ -20,7 +20,7 @@ from owui.chat.schemas import (
     SharedChatResponse,
 )
 from owui.chat.tree import parse_chat
-from owui.core.access import current_access
+from owui.core.access import current_access, require_permission
 from owui.core.auth import CurrentUser
 from owui.core.service import Session
 
@@ -63,7 +63,8 @@ async def read_shared(share_id: str, session: Session, conn: Raw, request: Reque
     return Json(await read_readable_share(session, conn, request, share_id))
 
 
-@router.post("/{id}/share", response_model=ChatResponse)
+@router.post("/{id}/share", response_model=ChatResponse,
+             dependencies=[Depends(require_permission("chat.share"))])
 async def share_chat(id: str, session: Session, conn: Raw, user: CurrentUser,
                      form: ShareChatForm | None = None) -> Json:
     """Makes (or refreshes) the link: it shows the chat as it is now."""
@@ -104,7 +105,8 @@ async def update_share_access(id: str, form: ChatAccessGrantsForm, session: Sess
     return Json(await reads.read_chat(conn, id, user.sub))
 
 
-@router.post("/{id}/clone/shared", response_model=ChatResponse)
+@router.post("/{id}/clone/shared", response_model=ChatResponse,
+             dependencies=[Depends(require_permission("chat.import"))])
 async def clone_shared(id: str, session: Session, conn: Raw, request: Request,
                        user: CurrentUser) -> Json:
     """A chat of the caller's own from a share link (`id` is the share id)."""

@@ -27,6 +27,7 @@ from owui.chat.turns.webapp import (
     read_body,
     refusal,
 )
+from owui.core.access import current_access, permission_denied
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.background import cancel_and_wait
 from owui.core.errors import ConflictError, DomainError, NotFoundError, error_response
@@ -44,6 +45,8 @@ async def webapp_turn(request: Request, conn: RawConnection, user: Claims, token
     user's sockets."""
     runtime = await runtime_of(request)
     form = read_body(body)
+    if is_temporary(form.chat_id) and not current_access(request).allows("chat.temporary"):
+        raise permission_denied("chat.temporary")
     web = await begin_webapp(runtime.turns, conn, user, token, form)
     # a known chat's events flow at once
     relay = webapp_events.launch(runtime.webturns, web, runtime.realtime.emitter)

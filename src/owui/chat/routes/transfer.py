@@ -9,6 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 from owui.chat import reads, transfer
 from owui.chat.rawdb import Raw
 from owui.chat.responses import ndjson
+from owui.chat.routes.chats import IMPORT_CHATS
 from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatResponse, ChatsImportForm
 from owui.core.auth import CurrentUser
@@ -25,7 +26,7 @@ async def export_chats(runtime: RuntimeDep, user: CurrentUser) -> StreamingRespo
                                 {"user_id": user.sub}))
 
 
-@router.post("/import", response_model=list[ChatResponse])
+@router.post("/import", response_model=list[ChatResponse], dependencies=[IMPORT_CHATS])
 async def import_chats(form: ChatsImportForm, conn: Raw, user: CurrentUser) -> Response:
     """Message trees, tags, pins, archive flags and times as exported; new chat ids."""
     return Response(await transfer.import_chats(conn, user.sub, form.chats),
