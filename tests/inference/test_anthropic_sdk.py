@@ -135,6 +135,16 @@ def test_ollama_tool_use(client: anthropic.Anthropic) -> None:
         assert message.stop_reason == "tool_use"
 
 
+def test_thinking_asks_ollama_to_think(client: anthropic.Anthropic) -> None:
+    thinking: Any = {"type": "enabled", "budget_tokens": 1024}
+    to_ollama = _echoed(client.messages.create(model="llama-fake-echo:latest", max_tokens=2048,
+                                               thinking=thinking, messages=HI))
+    assert to_ollama["think"] is True
+    to_openai = _echoed(client.messages.create(model="gpt-fake-echo", max_tokens=2048,
+                                               thinking=thinking, messages=HI))
+    assert "think" not in to_openai and "top_k" not in to_openai
+
+
 def test_count_tokens(client: anthropic.Anthropic) -> None:
     short = client.messages.count_tokens(model="gpt-fake", messages=HI)
     longer = client.messages.count_tokens(model="gpt-fake", system="A long system prompt.",

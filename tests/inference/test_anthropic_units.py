@@ -65,6 +65,20 @@ def test_request_images_documents_and_options() -> None:
     assert body["tool_choice"] == "required" and body["parallel_tool_calls"] is False
 
 
+def test_thinking_asks_ollama_to_think_and_streams_back() -> None:
+    assert to_openai(_form(thinking={"type": "enabled", "budget_tokens": 1024}))["think"]
+    assert "think" not in to_openai(_form(thinking={"type": "disabled"}))
+    stream = EventStream("m", 1)
+    events = _events(stream.feed(_sse(_delta({"reasoning_content": "hm"}),
+                                      _delta({"content": "ok"}, "stop"))))
+    assert [(e["type"], (e.get("content_block") or e.get("delta") or {}).get("type"))
+            for e in events] == [
+        ("content_block_start", "thinking"), ("content_block_delta", "thinking_delta"),
+        ("content_block_stop", None), ("content_block_start", "text"),
+        ("content_block_delta", "text_delta"), ("content_block_stop", None),
+        ("message_delta", None), ("message_stop", None)]
+
+
 def test_tool_result_errors_and_thinking_are_translated() -> None:
     body = to_openai(_form(messages=[
         {"role": "assistant", "content": [{"type": "thinking", "thinking": "hm",

@@ -55,6 +55,7 @@ class MessagesRequest(CountTokensRequest):
     top_p: float | None = None
     top_k: int | None = None
     tool_choice: dict[str, Any] | None = None
+    thinking: dict[str, Any] | None = None
 
 
 class Unsupported(ValueError):
@@ -204,6 +205,8 @@ def to_openai(form: MessagesRequest) -> dict[str, Any]:
         body["tool_choice"] = _tool_choice(form.tool_choice)
         if form.tool_choice.get("disable_parallel_tool_use"):
             body["parallel_tool_calls"] = False
+    if form.thinking and form.thinking.get("type") in ("enabled", "adaptive"):
+        body["think"] = True  # Ollama's switch; the answer's reasoning comes back as thinking
     user = (form.model_extra or {}).get("metadata")
     if isinstance(user, dict) and user.get("user_id"):
         body["user"] = str(user["user_id"])

@@ -33,6 +33,7 @@ from owui.inference.runtime import Resolved, Runtime, runtime_of
 router = APIRouter(tags=["messages"])
 Pick = Callable[[Runtime, str, Claims], Awaitable[Resolved]]
 PATHS = ("/api/v1/messages", "/api/message")
+OLLAMA_ONLY = frozenset({"top_k", "think"})
 
 
 async def send_anthropic_problem(send: Send, status: int, detail: object) -> None:
@@ -89,8 +90,8 @@ def messages_call(runtime: Runtime, resolved: Resolved, form: MessagesRequest) -
 
     def build(provider: Provider, model: str) -> UpstreamRequest:
         sent = apply_preset(body, preset, provider.kind) if preset else body
-        if provider.kind != "ollama":  # an Ollama option OpenAI's API refuses
-            sent = {key: value for key, value in sent.items() if key != "top_k"}
+        if provider.kind != "ollama":  # Ollama's own, which OpenAI's API refuses
+            sent = {key: value for key, value in sent.items() if key not in OLLAMA_ONLY}
         return provider.chat_request(sent, model)
 
     if form.stream:
