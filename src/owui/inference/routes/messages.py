@@ -98,8 +98,8 @@ def messages_call(runtime: Runtime, resolved: Resolved, form: MessagesRequest) -
         return MessageStream(resolved.targets, build, runtime.wait, form.model, input_tokens)
 
     async def read(provider: Provider, response: aiohttp.ClientResponse, _model: str) -> bytes:
-        answer_ = json.loads(await provider.chat_json(response, form.model))
-        return dumps(anthropic.to_message(answer_, form.model, input_tokens))
+        completion = json.loads(await provider.chat_json(response, form.model))
+        return dumps(anthropic.to_message(completion, form.model, input_tokens))
 
     call = JsonCall(resolved.targets, build, runtime.wait, read)
     call.problem = send_anthropic_problem
