@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -78,13 +79,15 @@ def withheld(world: World) -> Iterator[tuple[dict[tuple[str, str], set[str]], st
         ok(admin.post("/api/v1/users/default/permissions", json=before))
 
 
-def _calls(world: World, routes: dict[tuple[str, str], set[str]], who: Owner) -> list[Call]:
+def _calls(world: World, routes: dict[tuple[str, str], set[str]],
+           who: Owner) -> list[tuple[Call, set[str]]]:
+    """Each gated route's call on the user's own things, with the permissions it needs."""
     ops: list[Operation] = [op for op in world.operations if op.key in routes
                             and op.key not in world.admin_only]
-    return [c for op in ops for c in calls(op, {}, who.slots)]
+    return [(c, routes[op.key]) for op in ops for c in calls(op, {}, who.slots)]
 
 
-def _refused_for(call: Call, response: httpx.Response, needed: set[str]) -> bool:
+def _refused(response: httpx.Response, needed: set[str]) -> bool:
     return response.status_code == 403 and any(f"'{key}'" in response.text for key in needed)
 
 
@@ -94,38 +97,59 @@ def test_a_gated_route_is_allowed_exactly_where_granted(world: World, dan: Owner
     assert ("POST", "/api/v1/auths/api_keys") in routes  # the gateway's own, at least
     todo = _calls(world, routes, dan)
     assert todo, "no gated route could be called"
-    wrong = [f"{c} -> {r.status_code} {r.text[:120]}" for c in todo
-             if not _refused_for(c, r := c.send(dan.client), routes[c.op.key])]
+    wrong = [f"{c} -> {r.status_code} {r.text[:120]}" for c, needed in todo
+             if not _refused(r := c.send(dan.client), needed)]
     assert not wrong, "not refused without the permission:\n" + "\n".join(wrong)
     admin = world.admin.client
     ok(admin.post(f"/api/v1/groups/id/{group_id}/users/add", json={"user_ids": [dan.id]}))
-    refused = [f"{c} -> {r.status_code} {r.text[:120]}" for c in todo
-               if _refused_for(c, r := c.send(dan.client), routes[c.op.key])]
+    refused = [f"{c} -> {r.status_code} {r.text[:120]}" for c, needed in todo
+               if _refused(r := c.send(dan.client), needed)]
     assert not refused, "refused although a group grants it:\n" + "\n".join(refused)
     ok(admin.post(f"/api/v1/groups/id/{group_id}/users/remove", json={"user_ids": [dan.id]}))
-    again = [str(c) for c in todo
-             if not _refused_for(c, c.send(dan.client), routes[c.op.key])]
+    again = [str(c) for c, needed in todo if not _refused(c.send(dan.client), needed)]
     assert not again, "still allowed after leaving the group:\n" + "\n".join(again)
 
 
-def test_api_keys_off_refuses_new_keys_even_with_the_permission(world: World) -> None:
+def test_api_keys_off_refuses_new_keys_and_old_ones(world: World) -> None:
     admin = world.admin.client
+    key = ok(world.bob.client.post("/api/v1/auths/api_keys", json={"name": "k"}), 201)
+    by_key = {"Authorization": f"Bearer {key['api_key']}"}
+    gateway = world.stack.gateway
+    assert httpx.get(f"{gateway}/api/v1/auths/", headers=by_key).status_code == 200
     config = ok(admin.get("/api/v1/auths/admin/config"))
     ok(admin.post("/api/v1/auths/admin/config", json={**config, "ENABLE_API_KEYS": False}))
     try:
         for client in (world.bob.client, admin):
             refused = client.post("/api/v1/auths/api_keys", json={"name": "k"})
             assert refused.status_code == 403 and "turned off" in refused.json()["detail"]
+        assert httpx.get(f"{gateway}/api/v1/auths/", headers=by_key).status_code == 401
     finally:
         ok(admin.post("/api/v1/auths/admin/config", json=config))
-    assert world.bob.client.post("/api/v1/auths/api_keys",
-                                 json={"name": "k"}).status_code == 201
+    assert httpx.get(f"{gateway}/api/v1/auths/", headers=by_key).status_code == 200
+
+
+@contextmanager
+def _no_sharing(admin: httpx.Client) -> Iterator[None]:
+    """Default permissions that share nothing, for a while."""
+    before = ok(admin.get("/api/v1/users/default/permissions"))
+    off = {**before, "sharing": dict.fromkeys(before["sharing"], False)}
+    ok(admin.post("/api/v1/users/default/permissions", json=off))
+    try:
+        yield
+    finally:
+        ok(admin.post("/api/v1/users/default/permissions", json=before))
 
 
 def test_looking_users_up_needs_a_sharing_permission(world: World) -> None:
-    bob, admin, alice = world.bob.client, world.admin.client, world.alice
+    admin, alice = world.admin.client, world.alice
     lookups = ("/api/v1/users/search?query=alice", f"/api/v1/users/{alice.id}/info",
                f"/api/v1/users/{alice.id}/active")
+    with _no_sharing(admin):
+        _lookups_follow_the_group(world, lookups)
+
+
+def _lookups_follow_the_group(world: World, lookups: tuple[str, ...]) -> None:
+    bob, admin, alice = world.bob.client, world.admin.client, world.alice
     assert [bob.get(path).status_code for path in lookups] == [404, 404, 404]
     group = ok(admin.post("/api/v1/groups/create", json={
         "name": "Sharers", "description": "", "permissions": {"sharing": {"knowledge": True}}}))

@@ -95,6 +95,8 @@ class Runtime:
     async def authenticate(self, token: str) -> tuple[Claims, str] | None:
         """The caller's claims and the token to send upstream, or None when refused."""
         if token.startswith(API_KEY_PREFIX):
+            if not self.admin.live["ENABLE_API_KEYS"]:  # the admin turned API keys off
+                return None
             return await self.api_keys.resolve(token)
         try:
             claims = self.verifier.verify(token)

@@ -70,7 +70,7 @@ def gateway_permission(key: str) -> Callable[[Request], Awaitable[Claims]]:
 
 def check_api_keys_on(request: Request) -> None:
     """New keys need API keys on (Admin Panel > Settings > General), even for an admin, as in
-    Open WebUI; keys already made keep working."""
+    Open WebUI (while they are off, the front door refuses the keys already made too)."""
     runtime: Runtime = request.app.state.runtime
     if not runtime.admin.live["ENABLE_API_KEYS"]:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
