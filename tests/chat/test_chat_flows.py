@@ -308,3 +308,23 @@ def test_what_the_permissions_forbid_is_403_and_nothing_changes(backend: Backend
     stored = ok(fresh.get(f"/api/v1/chats/{made['id']}"))
     assert stored["share_id"] is None and stored["folder_id"] == folder["id"]
     assert len(ok(fresh.get("/api/v1/chats/", params={"include_folders": True}))) == 1
+
+
+def test_the_search_box_finds_ones_chats_in_a_folder_scope(fresh: httpx.Client,
+                                                           bob: httpx.Client) -> None:
+    folder = ok(fresh.post("/api/v1/folders/", json={"name": "Recipes"}))
+    inside = create(fresh, sample_chat("Quince jam"), folder_id=folder["id"])
+    outside = create(fresh, sample_chat("Quince tree"))
+    found = ok(fresh.get("/api/v1/search", params={"q": "quince"}))
+    assert {i["id"] for i in found["items"]} == {inside["id"], outside["id"]}
+    item = next(i for i in found["items"] if i["id"] == inside["id"])
+    assert item["kind"] == "chat" and item["url"] == f"/c/{inside['id']}"
+    assert item["context"] == "Recipes" and found["kinds"] == ["chat"]
+    assert found["scopes"] == [{"id": f"folder:{folder['id']}", "name": "Recipes",
+                                "kind": "folder"}]
+    scoped = ok(fresh.get("/api/v1/search", params={"q": "quince",
+                                                     "scope": f"folder:{folder['id']}"}))
+    assert [i["id"] for i in scoped["items"]] == [inside["id"]]
+    assert ok(bob.get("/api/v1/search", params={"q": "quince"}))["items"] == []
+    assert ok(fresh.get("/api/v1/search", params={"q": "quince",
+                                                   "scope": "folder:not-mine"}))["items"] == []

@@ -25,6 +25,7 @@ from owui.chat.routes import (
     tags,
     tasks,
     transfer,
+    workspace_search,
 )
 from owui.chat.runtime import Runtime
 from owui.core.service import create_service_app
@@ -34,7 +35,8 @@ ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags
            shares.router, completions.router, messages.router, chats.router, notes.router,
            shared_folders.router, folders.router, tasks.router]
 ROUTERS += [prompts.router, memories.router]  # the workspace's (`/{id}` paths last in each)
-ROUTERS += [chat_actions.router, evaluations.router, stats.router]  # no fixed path they swallow
+ROUTERS += [chat_actions.router, evaluations.router, stats.router,  # no fixed path they
+            workspace_search.router]  # swallow
 
 
 async def start(app: FastAPI) -> None:

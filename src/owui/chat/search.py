@@ -13,6 +13,7 @@ Results are newest first, as Open WebUI lists them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,11 +72,15 @@ def _prefix(dialect: str, term: str) -> str:
     return f"{term}:*" if dialect == "postgresql" else f'"{term}"*'
 
 
-async def search(conn: RawConnection, user_id: str, raw: str, offset: int, limit: int
-                 ) -> list[ChatTitleIdResponse]:
+async def search(conn: RawConnection, user_id: str, raw: str, offset: int, limit: int,
+                 folder_ids: Sequence[str] | None = None) -> list[ChatTitleIdResponse]:
+    """`folder_ids`: only chats in these folders (the web app's search scope)."""
     query = parse(raw)
     conditions: list[str] = []
     params: dict[str, Any] = {}
+    if folder_ids is not None:
+        conditions.append("c.folder_id " + conn.in_list("scope", list(folder_ids) or [""],
+                                                         params))
     if query.tag is not None:
         conditions.append(_TAGGED)
         params["tag"] = query.tag

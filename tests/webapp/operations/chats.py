@@ -113,6 +113,8 @@ OPERATIONS: list[Operation] = [
               on_new(_call("GET", "/api/v1/chats/archived/count"))),
     Operation("GET", "/api/v1/chats/search", "chat", Schema(), on_new(_call(
         "GET", "/api/v1/chats/search", text="Lisbon", page=1))),
+    Operation("GET", "/api/v1/search", "chat", Schema(), on_new(_call(
+        "GET", "/api/v1/search", q="Lisbon"))),
     Operation("POST", "/api/v1/chats/tags", "chat", Schema(), on_new(_call(
         "POST", "/api/v1/chats/tags", {"name": "travel"}))),
     Operation("GET", "/api/v1/chats/list/user/{user_id}", "chat", Schema(),
