@@ -197,3 +197,19 @@ def test_memories_need_the_permission(memory_stack, user) -> None:
         finally:
             ok(admin.post("/api/v1/users/default/permissions", json=defaults))
     eventually(lambda: user.get("/api/v1/memories/").status_code == 200)
+
+
+def test_with_retrieval_down_a_turn_answers_with_the_users_memories(memory_stack, user) -> None:
+    """Last in this module: it stops the stack's retrieval service."""
+    add(user, "Lives by the sea", type="user")
+    add(user, "Sails on Sundays")
+    memory_stack.services["retrieval"].stop()
+    system = [m["content"] for m in sent_to_model(user, "Sails on Sundays", memory=True)
+              if m["role"] == "system"]
+    assert len(system) == 1 and "- Lives by the sea" in system[0]
+    assert "Sundays" not in system[0]  # the relevant ones need retrieval
+    # Adding one now stores nothing: its vectors cannot be written.
+    failed = user.post("/api/v1/memories/add", json={"content": "Has a boat"})
+    assert failed.status_code in (502, 503), failed.text
+    assert {m["content"] for m in ok(user.get("/api/v1/memories/"))} == {
+        "Lives by the sea", "Sails on Sundays"}

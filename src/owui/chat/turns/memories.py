@@ -6,6 +6,7 @@ user's memory collection). No memory, or retrieval unreachable: the turn goes on
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ RELEVANT = 8  # context memories looked up per turn (Open WebUI's)
 SECTION_CHARS = 2000  # each part of the memory message at most (Open WebUI's default limits)
 QUERY_CHARS = 4000
 OPEN, CLOSE = "<memory_context>", "</memory_context>"
+# The lookup is on the way to the first token: a slow retrieval service costs the turn its
+# relevant memories, never more than this.
+LOOKUP_SECONDS = 5.0
 
 
 class Remembered(Protocol):
@@ -114,9 +118,11 @@ async def memory_messages(settings: Settings, conn: RawConnection, user: Claims,
     relevant: list[Remembered] = []
     if query and any(m.type != "user" for m in memories):
         try:
-            relevant = [m for m, _ in await nearest(settings, token, user.sub, query, memories,
-                                                    RELEVANT)]
-        except UpstreamError as exc:  # the answer matters more than the memories
-            log.warning("memories left out of a turn: %s", exc.detail)
+            found = await asyncio.wait_for(nearest(settings, token, user.sub, query, memories,
+                                                   RELEVANT), LOOKUP_SECONDS)
+            relevant = [m for m, _ in found]
+        except (UpstreamError, TimeoutError) as exc:  # the answer matters more
+            log.warning("relevant memories left out of a turn: %s",
+                        getattr(exc, "detail", "the retrieval service was slow"))
     text = render(memories, relevant)
     return [{"role": "system", "content": text}] if text else []
