@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
+from owui.gateway.ratelimit import MODEL, SEARCH, UPLOAD, cost_of
 from tests.conftest import bearer, signup
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -67,3 +69,18 @@ def test_costly_requests_have_a_budget_reads_do_not(make_gateway) -> None:
     assert 429 not in {httpx.get(f"{gw}/api/v1/chats/", headers=headers).status_code
                        for _ in range(20)}
     assert httpx.get(f"{gw}/api/v1/auths/", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path", "cost"), [
+    ("GET", "/api/v1/chats/", None), ("GET", "/api/v1/retrieval/jobs/j1", None),
+    ("POST", "/api/v1/chats/new", None), ("POST", "/api/v1/knowledge/k1/file/add", None),
+    ("POST", "/api/chat/completions", MODEL), ("POST", "/api/v1/chats/c1/completions", MODEL),
+    ("POST", "/api/v1/tasks/title/completions", MODEL), ("POST", "/ollama/api/chat", MODEL),
+    ("POST", "/openai/chat/completions", MODEL), ("POST", "/api/v1/embeddings", MODEL),
+    ("POST", "/ollama/v1/chat/completions/0", MODEL),
+    ("POST", "/api/v1/files/", UPLOAD), ("POST", "/ollama/models/upload/1", UPLOAD),
+    ("POST", "/api/v1/retrieval/query/collection", SEARCH),
+    ("POST", "/api/v1/retrieval/process/web/search", SEARCH),
+])
+def test_what_each_request_costs(method: str, path: str, cost: str | None) -> None:
+    assert cost_of(method, path) == cost
