@@ -321,6 +321,38 @@ def test_resets_are_admin_only(alice: httpx.Client) -> None:
     assert alice.delete("/api/v1/files/all").status_code == 403
 
 
+def test_a_collection_shared_with_a_group(admin: httpx.Client, alice: httpx.Client,
+                                          bob: httpx.Client) -> None:
+    """The admin shares a collection with a group: read for its members while they are
+    members, never write. A user may name only a group of their own."""
+    group = ok(admin.post("/api/v1/groups/create", json={"name": f"g-{uuid.uuid4().hex[:6]}",
+                                                         "description": ""}))
+    assert alice.post("/api/v1/knowledge/create", json={
+        "name": "x", "description": "", "access_grants": [
+            {"principal_type": "group", "principal_id": group["id"], "permission": "read"}]}
+                      ).status_code == 422
+    knowledge = create(admin, "For the group")
+    ok(admin.post(f"/api/v1/knowledge/{knowledge['id']}/access/update", json={
+        "access_grants": [{"principal_type": "group", "principal_id": group["id"],
+                           "permission": "read"}]}))
+    base = f"/api/v1/knowledge/{knowledge['id']}"
+    assert bob.get(base).status_code == 404
+    ok(admin.post(f"/api/v1/groups/id/{group['id']}/users/add", json={"user_ids": [_me(bob)]}))
+    _until(lambda: bob.get(base).status_code == 200)
+    assert ok(bob.get(base))["write_access"] is False
+    assert knowledge["id"] in {k["id"] for k in ok(bob.get("/api/v1/knowledge/search"))["items"]}
+    assert bob.post(f"{base}/dirs/create", json={"name": "x"}).status_code == 403
+    ok(admin.post(f"/api/v1/groups/id/{group['id']}/users/remove",
+                  json={"user_ids": [_me(bob)]}))
+    _until(lambda: bob.get(base).status_code == 404)
+
+
+def _until(check: Any, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the group change did not apply in time"
+        time.sleep(0.3)
+
 def test_admin_resets_last(admin: httpx.Client, alice: httpx.Client) -> None:
     """Last in the module: they empty the whole service."""
     knowledge = create(alice, "Doomed")

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.errors import BadRequestError, ForbiddenError, NotFoundError
 from owui.core.tokens import Claims
 from owui.retrieval import crud
+from owui.retrieval.groups import caller_groups
 from owui.retrieval.models import AccessGrant, File, Knowledge, KnowledgeDirectory
 
 FILE_PREFIX = "file-"
@@ -25,13 +26,22 @@ def named_key(kind: str, user_id: str, name: str) -> str:
     return f"{kind}:{user_id}:{name}"
 
 
+def principal_matches(user_id: str) -> Any:
+    """A grant to the user, to everyone ('*'), or to one of the caller's groups."""
+    mine = and_(AccessGrant.principal_type == "user",
+                AccessGrant.principal_id.in_([user_id, "*"]))
+    groups = caller_groups()
+    if not groups:
+        return mine
+    return or_(mine, and_(AccessGrant.principal_type == "group",
+                          AccessGrant.principal_id.in_(sorted(groups))))
+
+
 async def _grant(session: AsyncSession, user: Claims, knowledge_id: str,
                  permissions: Sequence[str]) -> bool:
     found = await session.scalar(select(AccessGrant.id).where(
         AccessGrant.resource_type == "knowledge", AccessGrant.resource_id == knowledge_id,
-        AccessGrant.principal_type == "user",
-        AccessGrant.principal_id.in_([user.sub, "*"]),
-        AccessGrant.permission.in_(permissions)).limit(1))
+        principal_matches(user.sub), AccessGrant.permission.in_(permissions)).limit(1))
     return found is not None
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.retrieval.models import AccessGrant, Collection, File, Job, Knowledge, KnowledgeFile
@@ -54,24 +54,6 @@ async def knowledge_ids_of_file(session: AsyncSession, file_id: str) -> list[str
 
 async def get_knowledge(session: AsyncSession, knowledge_id: str) -> Knowledge | None:
     return await session.get(Knowledge, knowledge_id)
-
-
-async def visible_knowledge(session: AsyncSession, user_id: str | None,
-                            page: int | None) -> tuple[list[Knowledge], int]:
-    """All collections (user_id None: an admin), else the user's own and those shared."""
-    condition: Any = True
-    if user_id is not None:
-        shared = select(AccessGrant.resource_id).where(
-            AccessGrant.resource_type == "knowledge", AccessGrant.principal_type == "user",
-            AccessGrant.principal_id.in_([user_id, "*"]))
-        condition = or_(Knowledge.user_id == user_id, Knowledge.id.in_(shared))
-    query = select(Knowledge).where(condition).order_by(Knowledge.updated_at.desc(),
-                                                        Knowledge.id)
-    if page is not None:
-        query = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    total = (await session.execute(select(func.count()).select_from(Knowledge)
-                                   .where(condition))).scalar_one()
-    return list((await session.scalars(query)).all()), total
 
 
 async def knowledge_files(session: AsyncSession, knowledge_id: str) -> list[File]:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.errors import BadRequestError, NotFoundError
+from owui.retrieval.access import principal_matches
 from owui.retrieval.crud import PAGE_SIZE, touch_knowledge
 from owui.retrieval.models import AccessGrant, File, Knowledge, KnowledgeDirectory, KnowledgeFile
 
@@ -27,8 +28,7 @@ def visible_condition(user_id: str | None) -> Any:
     if user_id is None:
         return True
     shared = select(AccessGrant.resource_id).where(
-        AccessGrant.resource_type == "knowledge", AccessGrant.principal_type == "user",
-        AccessGrant.principal_id.in_([user_id, "*"]))
+        AccessGrant.resource_type == "knowledge", principal_matches(user_id))
     return or_(Knowledge.user_id == user_id, Knowledge.id.in_(shared))
 
 

@@ -14,7 +14,7 @@ NAME = Field(min_length=1, max_length=200)
 
 class GrantForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    principal_type: Literal["user"] = "user"
+    principal_type: Literal["user", "group"] = "user"
     principal_id: str = Field(min_length=1, max_length=64)
     permission: Literal["read", "write"] = "read"
 

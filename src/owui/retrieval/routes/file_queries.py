@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
+from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import File
 from owui.retrieval.routes.common import delete_file
 from owui.retrieval.runtime import RuntimeDep
 from owui.retrieval.schemas import file_view
 
-router = APIRouter(prefix="/api/v1/files", tags=["files"])
+router = APIRouter(prefix="/api/v1/files", tags=["files"], dependencies=GROUPS)
 Pattern = Annotated[str, Query(min_length=1, max_length=255,
                                description="Filename pattern; '*' and '?' are wildcards")]
 

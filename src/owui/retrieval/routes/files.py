@@ -17,6 +17,7 @@ from owui.core.service import Session
 from owui.retrieval import crud
 from owui.retrieval.access import check_upload_target, file_for
 from owui.retrieval.filetypes import safe_filename
+from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import File, new_id
 from owui.retrieval.reprocess import replace_content
 from owui.retrieval.routes.common import delete_file
@@ -25,7 +26,7 @@ from owui.retrieval.schemas import ContentForm, RenameForm, file_view, job_view
 from owui.retrieval.storage import StorageError
 from owui.retrieval.upload import receive_upload
 
-router = APIRouter(prefix="/api/v1/files", tags=["files"])
+router = APIRouter(prefix="/api/v1/files", tags=["files"], dependencies=GROUPS)
 WAIT_FOR_PROCESSING = 600.0
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {

@@ -17,21 +17,32 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import AdminUser, CurrentUser, UserToken
+from owui.core.errors import InvalidError
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud, library
 from owui.retrieval.access import can_write, knowledge_for
+from owui.retrieval.groups import GROUPS, caller_groups
 from owui.retrieval.models import File, Knowledge, KnowledgeDirectory, KnowledgeFile
 from owui.retrieval.routes.common import Page, delete_file, full_view
 from owui.retrieval.runtime import RuntimeDep
 from owui.retrieval.schemas import AccessGrantsForm, GrantForm, KnowledgeForm, knowledge_view
 
-router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], dependencies=GROUPS)
 Text = Annotated[str | None, Query(max_length=1000)]
 
 
-def _grants(grants: list[GrantForm] | None) -> list[dict[str, str]]:
-    unique = {(g.principal_id, g.permission): g for g in grants or []}
+def _grants(user: Claims, grants: list[GrantForm] | None) -> list[dict[str, str]]:
+    """Each grant once. A group must be one of the caller's (their signed access says which),
+    or the caller an admin: retrieval cannot look groups up, and a grant to a group nobody is
+    in would silently share with no one (422 names it, nothing is stored)."""
+    unique = {(g.principal_type, g.principal_id, g.permission): g for g in grants or []}
+    mine = caller_groups()
+    for grant in unique.values():
+        if grant.principal_type == "group" and not user.is_admin \
+                and grant.principal_id not in mine:
+            raise InvalidError(f"access_grants: group '{grant.principal_id}' is not one of "
+                               "your groups.")
     return [g.model_dump() for g in unique.values()]
 
 
@@ -76,7 +87,7 @@ async def create_knowledge(form: KnowledgeForm, user: CurrentUser,
     knowledge = Knowledge(user_id=user.sub, name=form.name, description=form.description)
     session.add(knowledge)
     await session.flush()
-    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(form.access_grants))
+    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(user, form.access_grants))
     await session.commit()
     return await full_view(session, user, knowledge)
 
@@ -107,7 +118,7 @@ async def update_knowledge(knowledge_id: str, form: KnowledgeForm, user: Current
     if form.access_grants is not None:
         _owner_or_admin(user, knowledge)
         await crud.replace_grants(session, "knowledge", knowledge.id,
-                                  _grants(form.access_grants))
+                                  _grants(user, form.access_grants))
     await session.commit()
     return await full_view(session, user, knowledge)
 
@@ -122,7 +133,7 @@ async def update_access(knowledge_id: str, form: AccessGrantsForm, user: Current
                         session: Session) -> dict[str, Any]:
     knowledge = await knowledge_for(session, user, knowledge_id, write=True)
     _owner_or_admin(user, knowledge)
-    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(form.access_grants))
+    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(user, form.access_grants))
     await crud.touch_knowledge(session, knowledge.id)
     await session.commit()
     await session.refresh(knowledge)

@@ -13,11 +13,12 @@ from owui.core.errors import BadRequestError
 from owui.core.service import Session
 from owui.retrieval import crud, library
 from owui.retrieval.access import knowledge_for
+from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import KnowledgeDirectory, KnowledgeFile
 from owui.retrieval.runtime import RuntimeDep
 from owui.retrieval.schemas import UNSET, DirectoryForm, DirectoryUpdateForm, directory_view
 
-router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], dependencies=GROUPS)
 MAX_DIRECTORIES = 10_000  # per collection
 
 

@@ -19,6 +19,7 @@ from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud, library
 from owui.retrieval.access import file_for, file_key, knowledge_for
+from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import File, Knowledge
 from owui.retrieval.routes.common import Page, delete_file, full_view
 from owui.retrieval.runtime import Runtime, RuntimeDep
@@ -30,7 +31,7 @@ from owui.retrieval.schemas import (
     knowledge_view,
 )
 
-router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], dependencies=GROUPS)
 WAIT_FOR_PROCESSING = 600.0
 PENDING_POLL = 1.0  # seconds between looks of the pending stream
 PENDING_STREAM_LIMIT = 3600.0

@@ -15,11 +15,12 @@ from owui.core.auth import CurrentUser
 from owui.core.service import Session
 from owui.retrieval import crud, library
 from owui.retrieval.access import file_for, knowledge_for
+from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import KnowledgeDirectory
 from owui.retrieval.routes.common import delete_file
 from owui.retrieval.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], dependencies=GROUPS)
 RECENT_PENDING = 3600  # seconds: an upload still processing counts as there
 
 

@@ -17,6 +17,7 @@ from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.access import FILE_PREFIX, file_for, file_key, knowledge_for, named_key
+from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import Collection, File, Knowledge
 from owui.retrieval.pipeline import sections_text
 from owui.retrieval.reprocess import replace_content
@@ -25,7 +26,7 @@ from owui.retrieval.routes.knowledge_files import attach, processed
 from owui.retrieval.runtime import Runtime, RuntimeDep
 from owui.retrieval.web.service import load_page
 
-router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"])
+router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"], dependencies=GROUPS)
 
 
 class ProcessFileForm(BaseModel):

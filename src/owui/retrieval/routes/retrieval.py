@@ -16,6 +16,7 @@ from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.access import file_keys, named_key, resolve
 from owui.retrieval.extract import Section
+from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import Collection
 from owui.retrieval.rag import build, last_user_message
 from owui.retrieval.runtime import Runtime, RuntimeDep
@@ -33,7 +34,7 @@ from owui.retrieval.search import hit_view, owui_result, pick_mode, search
 from owui.retrieval.vectors import Hit
 from owui.retrieval.web.service import web_search
 
-router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"])
+router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"], dependencies=GROUPS)
 _NOT_FOUND = not_found_response("A named collection or file does not exist (or is not yours).")
 
 
