@@ -26,13 +26,13 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         url = maker()
     db = Database(url)
     async with db.engine.begin() as connection:
-        await connection.run_sync(live_config_table(sa.MetaData()).metadata.create_all)
+        await connection.run_sync(live_config_table(sa.MetaData(), "test").metadata.create_all)
     yield db
     await db.dispose()
 
 
 def _config(db: Database) -> LiveConfig:
-    return LiveConfig(db, live_config_table(sa.MetaData()), DEFAULTS, interval=0.05)
+    return LiveConfig(db, live_config_table(sa.MetaData(), "test"), DEFAULTS, interval=0.05)
 
 
 async def test_defaults_until_changed_then_every_replica_sees_the_change(

@@ -161,4 +161,4 @@ class WorkflowStep(AgentBase):
 
 
 # Settings an admin changes at run time (tasks, code execution): owui.core.live_config.
-LIVE_CONFIG = live_config_table(AgentBase.metadata)
+LIVE_CONFIG = live_config_table(AgentBase.metadata, "agent")

@@ -174,11 +174,11 @@ class Turn(ChatBase):
 class AccessGrant(ChatBase):
     """Who else may open a chat or a folder: a user or group, with read or write."""
 
-    __tablename__ = "access_grants"
+    __tablename__ = "chat_access_grants"
     __table_args__ = (
         UniqueConstraint("resource_type", "resource_id", "principal_type", "principal_id",
-                         "permission", name="uq_access_grants_grant"),
-        Index("ix_access_grants_principal", "principal_type", "principal_id", "resource_type"),
+                         "permission", name="uq_chat_access_grants_grant"),
+        Index("ix_chat_access_grants_principal", "principal_type", "principal_id", "resource_type"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
@@ -285,4 +285,4 @@ class Memory(ChatBase):
 
 
 # Settings an admin changes at run time (core/live_config.py; the chat settings: chat_config.py).
-LiveConfigTable = live_config_table(ChatBase.metadata)
+LiveConfigTable = live_config_table(ChatBase.metadata, "chat")

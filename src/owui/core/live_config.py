@@ -1,14 +1,16 @@
 """Settings an admin changes while the service runs (connections, sign-up, documents, web search,
 code execution, interface), stored by the service that owns them.
 
-Each service keeps them in its own `live_config` table, one row per key holding a JSON value.
+Each service keeps them in its own `<service>_live_config` table (distinct names, so that services
+sharing one database keep theirs apart), one row per key holding a JSON value.
 Environment variables give the first values (`defaults`); a key never written keeps its default.
 Every replica reads the rows changed since its last look every `interval` seconds, so a change
 made on one replica applies on all within about that long, and at once on the replica that made
 it. Reads are from memory: `config["ENABLE_SIGNUP"]` costs a dict lookup.
 
-A service adds the table to its metadata with `live_config_table(metadata)`, creates it in one of
-its migrations with `create_live_config_table()`, and starts a `LiveConfig` with its runtime.
+A service adds the table to its metadata with `live_config_table(metadata, service)`, creates it
+in one of its migrations with `create_live_config_table(service)`, and starts a `LiveConfig` with
+its runtime.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from owui.core.db import Database
 from owui.core.errors import BadRequestError
 
 log = logging.getLogger("owui.live_config")
-TABLE = "live_config"
 # A row committed by another replica may carry a timestamp slightly older than our last look.
 _OVERLAP = 10.0
 
@@ -45,22 +46,26 @@ def _columns() -> list[sa.Column[Any]]:
             sa.Column("updated_at", sa.Float, nullable=False, index=True)]
 
 
-def live_config_table(metadata: sa.MetaData) -> sa.Table:
+def table_name(service: str) -> str:
+    return f"{service}_live_config"
+
+
+def live_config_table(metadata: sa.MetaData, service: str) -> sa.Table:
     """The table in a service's metadata (so that its migrations and models agree)."""
-    return sa.Table(TABLE, metadata, *_columns())
+    return sa.Table(table_name(service), metadata, *_columns())
 
 
-def create_live_config_table() -> None:
+def create_live_config_table(service: str) -> None:
     """For a service's migration: `op.create_table` of the table above."""
     from alembic import op
 
-    op.create_table(TABLE, *_columns())
+    op.create_table(table_name(service), *_columns())
 
 
-def drop_live_config_table() -> None:
+def drop_live_config_table(service: str) -> None:
     from alembic import op
 
-    op.drop_table(TABLE)
+    op.drop_table(table_name(service))
 
 
 class LiveConfig:

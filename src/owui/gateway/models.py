@@ -100,4 +100,4 @@ class Revocation(GatewayBase):
 
 
 # Settings an admin changes at run time (core.live_config): sign-up, default role, banners...
-LIVE_CONFIG = live_config_table(GatewayBase.metadata)
+LIVE_CONFIG = live_config_table(GatewayBase.metadata, "gateway")

@@ -80,4 +80,4 @@ class State(InferenceBase):
 
 
 # Settings an admin changes at run time (the providers' switches): owui.core.live_config.
-LIVE_CONFIG = live_config_table(InferenceBase.metadata)
+LIVE_CONFIG = live_config_table(InferenceBase.metadata, "inference")

@@ -126,4 +126,4 @@ class Job(RetrievalBase):
 
 
 # Settings an admin changes at run time (documents, web search): owui.core.live_config.
-LIVE_CONFIG = live_config_table(RetrievalBase.metadata)
+LIVE_CONFIG = live_config_table(RetrievalBase.metadata, "retrieval")

@@ -34,11 +34,11 @@ def upgrade() -> None:
     for table in ("tools", "functions"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("version_id", sa.String(36), nullable=True))
-    create_live_config_table()
+    create_live_config_table("agent")
 
 
 def downgrade() -> None:
-    drop_live_config_table()
+    drop_live_config_table("agent")
     for table in ("tools", "functions"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("version_id")

@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 
 - `chats.last_read_at`: Open WebUI's unread mark (a chat is unread while `updated_at` is past it).
-- `access_grants`: who else may read a shared chat or folder (Open WebUI's `AccessGrantModel`:
+- `chat_access_grants`: who else may read a shared chat or folder (Open WebUI's `AccessGrantModel`:
   a principal, user or group, and a permission, read or write, on a resource). Share links made
   before this revision were open to every signed-in user; each gets that grant written out.
 - `shares.share_mode`: a share link's mode (Open WebUI's `ShareChatForm.share_mode`).
@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.add_column("chats", sa.Column("last_read_at", sa.BigInteger(), nullable=True))
     op.add_column("shares", sa.Column("share_mode", sa.String(32), nullable=True))
     op.create_table(
-        "access_grants",
+        "chat_access_grants",
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("resource_type", sa.String(32), nullable=False),
         sa.Column("resource_id", sa.String(36), nullable=False),
@@ -38,12 +38,12 @@ def upgrade() -> None:
         sa.Column("permission", sa.String(16), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.UniqueConstraint("resource_type", "resource_id", "principal_type", "principal_id",
-                            "permission", name="uq_access_grants_grant"),
+                            "permission", name="uq_chat_access_grants_grant"),
     )
-    op.create_index("ix_access_grants_principal", "access_grants",
+    op.create_index("ix_chat_access_grants_principal", "chat_access_grants",
                     ["principal_type", "principal_id", "resource_type"])
     # Links made before grants existed were open to every signed-in user: they stay so.
-    op.execute("INSERT INTO access_grants (id, resource_type, resource_id, principal_type,"
+    op.execute("INSERT INTO chat_access_grants (id, resource_type, resource_id, principal_type,"
                " principal_id, permission, created_at) SELECT id, 'shared_chat', chat_id, 'user',"
                " '*', 'read', created_at FROM shares")
     op.create_table(
@@ -62,16 +62,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_feedback_user_updated", "feedback", ["user_id", "updated_at"])
     op.create_index("ix_feedback_chat_message", "feedback", ["chat_id", "message_id"])
-    create_live_config_table()
+    create_live_config_table("chat")
 
 
 def downgrade() -> None:
-    drop_live_config_table()
+    drop_live_config_table("chat")
     op.drop_index("ix_feedback_chat_message", "feedback")
     op.drop_index("ix_feedback_user_updated", "feedback")
     op.drop_table("feedback")
-    op.drop_index("ix_access_grants_principal", "access_grants")
-    op.drop_table("access_grants")
+    op.drop_index("ix_chat_access_grants_principal", "chat_access_grants")
+    op.drop_table("chat_access_grants")
     with op.batch_alter_table("shares") as batch:
         batch.drop_column("share_mode")
     with op.batch_alter_table("chats") as batch:

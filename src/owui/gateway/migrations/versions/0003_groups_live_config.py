@@ -41,11 +41,11 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("info", sa.JSON, nullable=True))
         batch.add_column(sa.Column("variables", sa.JSON, nullable=True))
-    create_live_config_table()
+    create_live_config_table("gateway")
 
 
 def downgrade() -> None:
-    drop_live_config_table()
+    drop_live_config_table("gateway")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("variables")
         batch.drop_column("info")

@@ -30,11 +30,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("version_id", sa.String(36), nullable=True))
     with op.batch_alter_table("connections") as batch:
         batch.add_column(sa.Column("options", sa.JSON, nullable=True))
-    create_live_config_table()
+    create_live_config_table("inference")
 
 
 def downgrade() -> None:
-    drop_live_config_table()
+    drop_live_config_table("inference")
     with op.batch_alter_table("connections") as batch:
         batch.drop_column("options")
     with op.batch_alter_table("models") as batch:

@@ -30,11 +30,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("knowledge_files") as batch:
         batch.add_column(sa.Column("directory_id", sa.String(36), nullable=True))
-    create_live_config_table()
+    create_live_config_table("retrieval")
 
 
 def downgrade() -> None:
-    drop_live_config_table()
+    drop_live_config_table("retrieval")
     with op.batch_alter_table("knowledge_files") as batch:
         batch.drop_column("directory_id")
     op.drop_table("knowledge_directories")
