@@ -27,6 +27,19 @@ def client(infra: Infra) -> anthropic.Anthropic:
                                auth_token=infra.user_key, max_retries=0, timeout=30)
 
 
+def test_the_sdks_default_api_key_header(infra: Infra) -> None:
+    """`api_key=` (sent as `x-api-key`, the SDK's default) works as `auth_token=` does, and a
+    wrong key is refused."""
+    keyed = anthropic.Anthropic(base_url=f"{infra.gateway}/api", api_key=infra.user_key,
+                                max_retries=0, timeout=30)
+    message = keyed.messages.create(model="gpt-fake", max_tokens=2, messages=HI)
+    assert message.content[0].text == "word0 word1 "  # type: ignore[union-attr]
+    wrong = anthropic.Anthropic(base_url=f"{infra.gateway}/api", api_key="sk-wrong",
+                                max_retries=0, timeout=30)
+    with pytest.raises(anthropic.AuthenticationError):
+        wrong.messages.create(model="gpt-fake", max_tokens=2, messages=HI)
+
+
 def _echoed(message: anthropic.types.Message) -> dict[str, Any]:
     """What the provider was sent: the echo model answers with the request itself."""
     block = message.content[0]

@@ -1,6 +1,6 @@
-"""The caller's credential: the bearer header, else the web app's `token` cookie, and the rules
-that come with a cookie (it is sent by the browser on its own, so a page of another site could
-make it act: a request that changes state must come from this app's own origin).
+"""The caller's credential: the bearer header (or `x-api-key`), else the web app's `token` cookie,
+and the rules that come with a cookie (it is sent by the browser on its own, so a page of another
+site could make it act: a request that changes state must come from this app's own origin).
 
 The cookie is httpOnly and SameSite=Lax, and Secure when the request came over HTTPS: as the
 gateway saw it, or as a trusted proxy's `X-Forwarded-Proto` says. Which proxies are trusted is
@@ -36,6 +36,10 @@ def credential_of(scope: Scope) -> Credential | None:
     token = bearer_token(header(scope, b"authorization"))
     if token is not None and token not in _NO_TOKEN:
         return Credential(token, from_cookie=False)
+    # Anthropic's clients send their key as `x-api-key` (Open WebUI takes it there too).
+    key = header(scope, b"x-api-key")
+    if key and key not in _NO_TOKEN:
+        return Credential(key, from_cookie=False)
     cookie = cookie_token(header(scope, b"cookie"))
     return Credential(cookie, from_cookie=True) if cookie else None
 
