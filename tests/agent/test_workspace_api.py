@@ -192,6 +192,20 @@ def test_functions_versions_export_and_sync(admin_client: httpx.Client) -> None:
     assert len(ok(admin_client.get(f"/api/v1/functions/id/{kept}/history"))) == 1
 
 
+def test_a_functions_versions_are_the_admins(admin_client: httpx.Client,
+                                             user_client: httpx.Client) -> None:
+    function_id = unique("private")
+    ok(admin_client.post("/api/v1/functions/create", json={
+        "id": function_id, "name": "Private", "content": FILTER, "meta": {}}))
+    version = ok(admin_client.get(f"/api/v1/functions/id/{function_id}/history"))[0]["id"]
+    for path in ("/history", f"/history/{version}", "/history/diff"):
+        answer = user_client.get(f"/api/v1/functions/id/{function_id}{path}",
+                                 params={"from_id": version, "to_id": version})
+        assert answer.status_code == 404, (path, answer.text)
+    assert user_client.post(f"/api/v1/functions/id/{function_id}/update/version",
+                            json={"version_id": version}).status_code == 404
+
+
 def test_the_action_button_runs_the_action(admin_client: httpx.Client,
                                            user_client: httpx.Client) -> None:
     action_id = unique("summary")

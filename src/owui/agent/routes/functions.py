@@ -188,7 +188,10 @@ async def _find(session: AsyncSession, user: Access, function_id: str) -> Functi
 
 
 async def _admin_find(session: AsyncSession, user: Access, function_id: str) -> Function:
-    return await crud.function_for(session, function_id)  # admin only: add_history_routes
+    # A function's code and its versions are the admins' (another user's resource: 404).
+    if not user.is_admin:
+        raise HTTPException(404, f"Function '{function_id}' not found.")
+    return await crud.function_for(session, function_id)
 
 
 def _admin_writes(user: Access, function: Function) -> bool:
@@ -200,5 +203,4 @@ def _load(cache: PluginCache, function: Function) -> Loaded:
 
 
 add_valves_routes(router, "function", _find, _load, _admin_writes)
-add_history_routes(router, "function", _admin_find, _restore,  # type: ignore[arg-type]
-                   admin_only=True)
+add_history_routes(router, "function", _admin_find, _restore)  # type: ignore[arg-type]

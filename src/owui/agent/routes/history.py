@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,7 @@ from owui.agent.models import Function, PluginVersion, Tool
 from owui.agent.routes.common import AccessDep
 from owui.agent.runtime import Runtime, RuntimeDep
 from owui.core.access import Access
-from owui.core.auth import CurrentUser, require_admin
+from owui.core.auth import CurrentUser
 from owui.core.service import Session
 from owui.core.tokens import Claims
 
@@ -31,21 +31,15 @@ class VersionForm(BaseModel):
     version_id: str
 
 
-def add_history_routes(router: APIRouter, kind: str, find: Find, restore: Restore,
-                       admin_only: bool = False) -> None:
-    """`admin_only`: the routes depend on require_admin (functions), so that a non-admin gets
-    the 403 every admin route gives."""
-    extra = [Depends(require_admin)] if admin_only else []
+def add_history_routes(router: APIRouter, kind: str, find: Find, restore: Restore) -> None:
 
-    @router.get("/id/{item_id}/history", dependencies=extra,
-                summary=f"A {kind}'s saved versions, newest first")
+    @router.get("/id/{item_id}/history", summary=f"A {kind}'s saved versions, newest first")
     async def versions(item_id: str, user: AccessDep, session: Session,
                        page: int = 1) -> list[dict[str, Any]]:
         await find(session, user, item_id)
         return await history.page_of(session, kind, item_id, page)
 
-    @router.get("/id/{item_id}/history/diff", dependencies=extra,
-                summary="What changed between two versions")
+    @router.get("/id/{item_id}/history/diff", summary="What changed between two versions")
     async def version_diff(item_id: str, from_id: str, to_id: str, user: AccessDep,
                            session: Session) -> dict[str, Any]:
         await find(session, user, item_id)
@@ -53,24 +47,21 @@ def add_history_routes(router: APIRouter, kind: str, find: Find, restore: Restor
         after = await history.entry(session, kind, item_id, to_id)
         return history.diff(before, after)
 
-    @router.get("/id/{item_id}/history/{history_id}", dependencies=extra,
-                summary="One saved version")
+    @router.get("/id/{item_id}/history/{history_id}", summary="One saved version")
     async def version(item_id: str, history_id: str, user: AccessDep,
                       session: Session) -> dict[str, Any]:
         await find(session, user, item_id)
         found = await history.entry(session, kind, item_id, history_id)
         return history.entry_view(kind, found, with_snapshot=True)
 
-    @router.delete("/id/{item_id}/history/{history_id}", dependencies=extra,
-                summary="Delete a saved version")
+    @router.delete("/id/{item_id}/history/{history_id}", summary="Delete a saved version")
     async def delete_version(item_id: str, history_id: str, user: AccessDep,
                              session: Session) -> bool:
         row = await find(session, user, item_id)
         await history.delete(session, kind, row, history_id)
         return True
 
-    @router.post("/id/{item_id}/update/version", dependencies=extra,
-                summary="Put a saved version into production")
+    @router.post("/id/{item_id}/update/version", summary="Put a saved version into production")
     async def set_production(item_id: str, form: VersionForm, user: CurrentUser,
                              access: AccessDep, session: Session,
                              runtime: RuntimeDep) -> dict[str, Any]:
