@@ -58,6 +58,20 @@ def _fake(module: str, name: str, env: dict[str, str], log_dir: Path) -> Proc:
                   str(port), "--log-level", "warning"], name, port, env, log_dir)
 
 
+MODEL_PERMISSIONS = {"workspace": ("models", "models_import", "models_export"),
+                     "sharing": ("models", "public_models")}
+
+
+def _let_users_make_models(gateway: str, admin: dict[str, str]) -> None:
+    """Open WebUI's defaults let users make no models: these tests' users may (make, import,
+    export and share them); test_models_permissions turns it off for a while."""
+    url = f"{gateway}/api/v1/users/default/permissions"
+    defaults = httpx.get(url, headers=admin, timeout=30).json()
+    for section, names in MODEL_PERMISSIONS.items():
+        defaults[section].update(dict.fromkeys(names, True))
+    httpx.post(url, headers=admin, json=defaults, timeout=30).raise_for_status()
+
+
 @pytest.fixture(scope="package")
 def infra(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Infra]:
     log_dir = tmp_path_factory.mktemp("inference-logs")
@@ -100,6 +114,7 @@ def infra(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
         user = signup(gateway.url, name="User", email="user@inference.test")
         key = httpx.post(f"{gateway.url}/api/v1/auths/api_key", headers=bearer(user["token"]),
                          timeout=30).json()["api_key"]
+        _let_users_make_models(gateway.url, bearer(admin["token"]))
         yield Infra(gateway.url, inference.url, fakes, dead_url, str(admin["token"]),
                     str(user["token"]), key, log_dir)
     finally:

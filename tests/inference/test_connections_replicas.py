@@ -62,9 +62,11 @@ def test_a_change_on_one_replica_applies_on_the_other(infra: Infra,
     assert took < WITHIN
 
     preset = f"replicated-{uuid.uuid4().hex[:6]}"
-    httpx.post(f"{first.url}/api/v1/models/create", headers=infra.user, timeout=30, json={
-        "id": preset, "base_model_id": "gpt-b-only", "name": "R", "meta": {},
-        "params": {}}).raise_for_status()
+    # Straight to the replica: no access header says the user may make models; an admin may.
+    httpx.post(f"{first.url}/api/v1/models/create", headers=infra.admin, timeout=30, json={
+        "id": preset, "base_model_id": "gpt-b-only", "name": "R", "meta": {}, "params": {},
+        "access_grants": [{"principal_type": "user", "principal_id": "*",
+                           "permission": "read"}]}).raise_for_status()
     took = _seconds_until(lambda: preset in _ids(infra, second))
     print(f"preset created: the other replica lists it after {took:.2f} s")
     assert took < WITHIN

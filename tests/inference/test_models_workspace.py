@@ -4,6 +4,7 @@ preset whose base model is gone (a clear error at create and in the chat)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -143,7 +144,7 @@ def test_a_bad_import_stores_nothing(infra: Infra) -> None:
           {"id": fresh, "name": "b", "base_model_id": "gpt-fake"}], 400, "twice"),
         ([{"id": fresh, "name": "x", "base_model_id": "gpt-fake",
            "access_grants": [{"principal_type": "user", "principal_id": "*",
-                              "permission": "write"}]}], 400, "admins"),
+                              "permission": "write"}]}], 403, "admins"),
     ]
     for models, status, words in cases:
         answer = _call(infra, "POST", f"{MODELS}/import", user, json={"models": models})
@@ -235,3 +236,62 @@ def test_an_admin_syncs_the_whole_set(infra: Infra) -> None:
                  json={"models": []}).status_code == 403
     assert _call(infra, "POST", f"{MODELS}/sync", infra.admin,
                  json={"models": [added, added]}).status_code == 400
+
+
+def _defaults(infra: Infra, changes: dict[str, dict[str, bool]]) -> None:
+    url = f"{infra.gateway}/api/v1/users/default/permissions"
+    current = httpx.get(url, headers=infra.admin, timeout=30).json()
+    for section, values in changes.items():
+        current[section].update(values)
+    httpx.post(url, headers=infra.admin, json=current, timeout=30).raise_for_status()
+
+
+def _eventually(check: Any, seconds: float = 10) -> None:
+    """Permissions reach every service within about a second (the gateway's access header)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the permission change did not apply in time"
+        time.sleep(0.2)
+
+
+def test_permissions_and_group_shares(infra: Infra) -> None:
+    user = bearer(signup(infra.gateway)["token"])
+    form = {"name": "x", "base_model_id": "gpt-fake", "meta": {}, "params": {}}
+    try:
+        _defaults(infra, {"workspace": {"models": False, "models_import": False,
+                                        "models_export": False},
+                          "sharing": {"models": False, "public_models": False}})
+
+        def refused(method: str, path: str, key: str, **kwargs: Any) -> bool:
+            answer = _call(infra, method, path, user, **kwargs)
+            return answer.status_code == 403 and key in answer.json()["detail"]
+
+        _eventually(lambda: refused("POST", f"{MODELS}/create", "workspace.models",
+                                    json={**form, "id": _new_id()}))
+        assert refused("POST", f"{MODELS}/import", "workspace.models_import",
+                       json={"models": []})
+        assert refused("GET", f"{MODELS}/export", "workspace.models_export")
+        _defaults(infra, {"workspace": {"models": True}})
+        _eventually(lambda: _call(infra, "POST", f"{MODELS}/create", user, json={
+            **form, "id": _new_id()}).status_code == 200)
+        everyone = [{"principal_type": "user", "principal_id": "*", "permission": "read"}]
+        assert refused("POST", f"{MODELS}/create", "sharing.public_models",
+                       json={**form, "id": _new_id(), "access_grants": everyone})
+    finally:
+        _defaults(infra, {"workspace": {"models": True, "models_import": True,
+                                        "models_export": True},
+                          "sharing": {"models": True, "public_models": True}})
+    # A model shared with a group is usable by its members, and only by them.
+    group = _call(infra, "POST", "/api/v1/groups/create", infra.admin,
+                  json={"name": _new_id("team"), "description": "testers"})
+    assert group.status_code == 200, group.text
+    member = signup(infra.gateway)
+    _call(infra, "POST", f"/api/v1/groups/id/{group.json()['id']}/users/add", infra.admin,
+          json={"user_ids": [member["id"]]}).raise_for_status()
+    shared = _create(infra, infra.admin, access_grants=[
+        {"principal_type": "group", "principal_id": group.json()["id"], "permission": "read"}])
+    _eventually(lambda: _ask(infra, bearer(member["token"]), shared["id"]).status_code == 200)
+    assert _ask(infra, user, shared["id"]).status_code == 404
+    listed = {m["id"] for m in _call(infra, "GET", "/api/models",
+                                     bearer(member["token"])).json()["data"]}
+    assert shared["id"] in listed

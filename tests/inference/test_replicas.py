@@ -52,13 +52,14 @@ def test_replicas_share_connections_and_presets(infra: Infra,
                                          "url": infra.fakes["openai-b"].url + "/v1"})
     assert added.status_code == 201
     preset_id = f"replicated-{uuid.uuid4().hex[:6]}"
-    httpx.post(f"{first.url}/api/v1/models/create", headers=infra.user, timeout=30, json={
+    # Straight to the replica: no access header says the user may make models; an admin may.
+    httpx.post(f"{first.url}/api/v1/models/create", headers=infra.admin, timeout=30, json={
         "id": preset_id, "base_model_id": "gpt-b-only", "name": "R", "meta": {},
         "params": {}}).raise_for_status()
 
     def second_serves_it() -> bool:
         answer = httpx.post(f"{second.url}/api/v1/inference/chat/completions", timeout=30,
-                            headers=infra.user, json={
+                            headers=infra.admin, json={
                                 "model": preset_id,
                                 "messages": [{"role": "user", "content": "hi"}]})
         return answer.status_code == 200

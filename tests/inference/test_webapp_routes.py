@@ -32,7 +32,8 @@ def test_openai_config_lists_the_connections_without_their_keys(infra: Infra) ->
 
 def _preset(infra: Infra, headers: dict[str, str], image: str) -> str:
     preset = f"pic-{uuid.uuid4().hex[:8]}"
-    made = httpx.post(f"{infra.inference}/api/v1/models/create", headers=headers, timeout=30,
+    # Through the gateway: its access header says the user may make models (workspace.models).
+    made = httpx.post(f"{infra.gateway}/api/v1/models/create", headers=headers, timeout=30,
                       json={"id": preset, "base_model_id": "gpt-fake", "name": preset,
                             "params": {}, "access_grants": [],
                             "meta": {"profile_image_url": image}})

@@ -15,6 +15,7 @@ import uuid
 from owui.core.background import cancel_and_wait
 from owui.core.db import Database
 from owui.core.live_config import LiveConfig
+from owui.inference import presets
 from owui.inference.models import LIVE_CONFIG
 from owui.inference.runtime import Runtime
 
@@ -67,6 +68,7 @@ class Reloader:
 
 async def attach(runtime: Runtime, db: Database) -> None:
     """Start the live settings and let the catalog read its switches from them."""
+    presets.use_secret(runtime.settings.jwt_secret)
     config = LiveConfig(db, LIVE_CONFIG, _defaults())
     reloader = Reloader(runtime)
     config.on_change(reloader)

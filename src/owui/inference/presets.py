@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from owui.core import access
+from owui.core.errors import ForbiddenError
 from owui.core.tokens import Claims
 from owui.inference.models import Preset
 
@@ -50,19 +52,46 @@ class PresetView:
         return str(value) if value else None
 
 
-def _granted(grants: list[dict[str, Any]], user: Claims, permissions: tuple[str, ...]) -> bool:
-    return any(g.get("principal_type") == "user" and g.get("principal_id") in ("*", user.sub)
-               and g.get("permission") in permissions for g in grants)
+# Verifies the gateway's signed access header (set once the service starts: use_secret).
+_verifier: list[access.AccessVerifier] = []
 
 
-def can_read(preset: PresetView | Preset, user: Claims) -> bool:
-    return (user.is_admin or preset.user_id == user.sub
-            or _granted(preset.access_grants or [], user, ("read", "write")))
+def use_secret(secret: str) -> None:
+    _verifier[:] = [access.AccessVerifier(secret)]
 
 
-def can_write(preset: PresetView | Preset, user: Claims) -> bool:
-    return (user.is_admin or preset.user_id == user.sub
-            or _granted(preset.access_grants or [], user, ("write",)))
+def as_access(who: Claims | access.Access) -> access.Access:
+    """The caller's access: given, or read from the access header of the request being served
+    (core.access keeps it per request), so that group grants count on the hot path too."""
+    if isinstance(who, access.Access):
+        return who
+    if _verifier:
+        return access.access_of(who.sub, who.role, access.forwarded_header(), _verifier[0])
+    return access.Access(who.sub, who.role, frozenset(), {})
+
+
+def can_read(preset: PresetView | Preset, who: Claims | access.Access) -> bool:
+    return access.can_read(preset.access_grants, as_access(who), owner_id=preset.user_id)
+
+
+def can_write(preset: PresetView | Preset, who: Claims | access.Access) -> bool:
+    return access.can_write(preset.access_grants, as_access(who), owner_id=preset.user_id)
+
+
+def check_sharing(grants: list[Any] | None, who: access.Access) -> None:
+    """A preset shared as Open WebUI allows it: with everyone (`*`) only under
+    `sharing.public_models`, and writable by everyone only by an admin; with users or groups
+    only under `sharing.models`."""
+    if not grants or who.is_admin:
+        return
+    public = [g for g in grants if g.principal_type == "user" and g.principal_id == access.ANYONE]
+    if any(g.permission == "write" for g in public):
+        raise ForbiddenError("access_grants: only admins may let everyone change a model.")
+    for key, needed in (("sharing.public_models", bool(public)),
+                        ("sharing.models", len(public) < len(grants))):
+        if needed and not who.allows(key):
+            raise ForbiddenError(f"access_grants: sharing a model this way needs the '{key}' "
+                                 "permission; ask an admin to grant it.")
 
 
 def view(row: Preset) -> PresetView:
@@ -84,7 +113,7 @@ class Presets:
     async def current(self) -> dict[str, PresetView]:
         return self.by_id
 
-    async def usable(self, model_id: str, user: Claims) -> PresetView | None:
+    async def usable(self, model_id: str, user: Claims | access.Access) -> PresetView | None:
         """The active preset of that id that the user may call, if any."""
         preset = (await self.current()).get(model_id)
         if preset is None or not preset.is_active or not can_read(preset, user):

@@ -19,8 +19,10 @@ from owui.inference.models import Connection
 from owui.inference.runtime import Runtime
 from owui.inference.schemas import check_url
 
-# Options kept in their own columns; every other option is stored as sent.
+# Options kept in their own columns; every other option is stored as sent, but for the
+# defaults `GET /openai/config` fills in (sent back as read, they change nothing).
 COLUMNS = ("enable", "prefix_id", "key")
+DEFAULTS: dict[str, Any] = {"tags": [], "model_ids": [], "connection_type": "external"}
 MAX_CONNECTIONS = 100
 
 
@@ -66,14 +68,19 @@ def wanted(urls: list[str], keys: list[str], options: dict[str, Any]) -> list[Wa
 
 
 def _apply(row: Connection, want: Wanted, position: int) -> None:
+    """The row as wanted; one the update changes becomes the admin's (source), as through
+    /api/v1/inference/connections. An update that sends a row back as read leaves it as it was."""
+    before = (row.url, row.api_key, row.enabled, row.prefix_id, row.options or {})
     row.url = want.url
     if want.key:
         row.api_key = want.key
     row.enabled = bool(want.options.get("enable", True))
     row.prefix_id = want.options.get("prefix_id") or None
-    row.options = {k: v for k, v in want.options.items() if k not in COLUMNS}
+    row.options = {k: v for k, v in want.options.items()
+                   if k not in COLUMNS and DEFAULTS.get(k, ...) != v}
     row.position = position
-    row.source = "admin"
+    if (row.url, row.api_key, row.enabled, row.prefix_id, row.options or {}) != before:
+        row.source = "admin"
 
 
 async def replace(session: AsyncSession, provider: str, wants: list[Wanted]) -> None:

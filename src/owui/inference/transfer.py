@@ -8,15 +8,15 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from owui.core.access import Access
 from owui.core.errors import BadRequestError, ConflictError, InvalidError, NotFoundError
-from owui.core.tokens import Claims
 from owui.inference import crud
 from owui.inference.models import Preset
-from owui.inference.presets import can_write
+from owui.inference.presets import can_write, check_sharing
 from owui.inference.schemas import ModelForm
 
 
-async def exported(session: AsyncSession, user: Claims, ids: list[str] | None) -> list[Preset]:
+async def exported(session: AsyncSession, user: Access, ids: list[str] | None) -> list[Preset]:
     """The presets the caller may change (all of them, or those of `ids`, every one of which
     must be there)."""
     rows = [r for r in await crud.list_presets(session) if can_write(r, user)]
@@ -47,20 +47,17 @@ def _form(index: int, item: dict[str, Any], existing: Preset | None) -> ModelFor
         raise InvalidError(f"models[{index}].{where}: {first['msg']}") from None
 
 
-def _allowed(index: int, form: ModelForm, existing: Preset | None, user: Claims) -> None:
-    if existing is not None and not can_write(existing, user):
+def _allowed(index: int, form: ModelForm, existing: Preset | None, who: Access) -> None:
+    if existing is not None and not can_write(existing, who):
         raise ConflictError(f"models[{index}]: the model id {form.id!r} is taken.")
-    if user.is_admin:
-        return
-    if not form.base_model_id:
+    if not who.is_admin and not form.base_model_id:
         raise BadRequestError(f"models[{index}] ({form.id!r}) has no base model: only admins "
                               "keep records of the providers' own models.")
-    if any(g.permission == "write" and g.principal_id == "*" for g in form.access_grants or []):
-        raise BadRequestError(f"models[{index}]: only admins may let everyone change a model.")
+    check_sharing(form.access_grants, who)
 
 
 async def import_presets(session: AsyncSession, items: list[dict[str, Any]],
-                         user: Claims) -> list[str]:
+                         who: Access) -> list[str]:
     """Create or update every entry, or none; the ids written."""
     ids = [item.get("id") for item in items]
     if len(set(map(str, ids))) != len(ids):
@@ -70,19 +67,19 @@ async def import_presets(session: AsyncSession, items: list[dict[str, Any]],
     for index, item in enumerate(items):
         existing = stored.get(str(item.get("id")))
         form = _form(index, item, existing)
-        _allowed(index, form, existing, user)
+        _allowed(index, form, existing, who)
         forms.append((form, existing))
     for form, existing in forms:
         if existing is None:
-            crud.new_preset(session, form, user.sub)
+            crud.new_preset(session, form, who.user_id)
         else:
-            crud.change_preset(session, existing, form, user.sub)
+            crud.change_preset(session, existing, form, who.user_id)
     await session.commit()
     return [form.id for form, _ in forms]
 
 
 async def sync_presets(session: AsyncSession, forms: list[ModelForm],
-                       user: Claims) -> list[Preset]:
+                       user_id: str) -> list[Preset]:
     """Make the stored presets exactly `forms` (an admin's restore of a whole set)."""
     if len({f.id for f in forms}) != len(forms):
         raise BadRequestError("models: an id appears twice.")
@@ -91,9 +88,9 @@ async def sync_presets(session: AsyncSession, forms: list[ModelForm],
     for form in forms:
         existing = stored.pop(form.id, None)
         if existing is None:
-            written.append(crud.new_preset(session, form, user.sub))
+            written.append(crud.new_preset(session, form, user_id))
         else:
-            crud.change_preset(session, existing, form, user.sub)
+            crud.change_preset(session, existing, form, user_id)
             written.append(existing)
     await crud.forget_presets(session, list(stored.values()))
     await session.commit()

@@ -3,9 +3,12 @@ synced by an admin (`POST /api/v1/models/sync`), as the Models page's buttons ca
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
 
-from owui.core.auth import AdminUser, CurrentUser
+from fastapi import APIRouter, Depends, Query, Request
+
+from owui.core.access import Access, require_permission
+from owui.core.auth import AdminUser
 from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
 from owui.inference import transfer
@@ -22,12 +25,14 @@ router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
 @router.get("/export", response_model=list[ModelExportResponse],
             responses=not_found_response("A model of `ids` is not there (or not yours)."))
-async def export_presets(session: Session, user: CurrentUser,
+async def export_presets(session: Session,
+                         who: Annotated[Access, Depends(require_permission(
+                             "workspace.models_export"))],
                          ids: list[str] | None = Query(None, max_length=1000),
                          ) -> list[ModelExportResponse]:
     """The presets the caller may change, whole (system prompt and params included)."""
     return [ModelExportResponse(**as_model(row).model_dump())
-            for row in await transfer.exported(session, user, ids)]
+            for row in await transfer.exported(session, who, ids)]
 
 
 @router.post("/import", response_model=bool,
@@ -35,9 +40,10 @@ async def export_presets(session: Session, user: CurrentUser,
                         409: error_response("An entry's id is another user's model."),
                         422: error_response("An entry is not a model (each one named).")})
 async def import_presets(form: ModelsImportForm, request: Request, session: Session,
-                         user: CurrentUser) -> bool:
+                         who: Annotated[Access, Depends(require_permission(
+                             "workspace.models_import"))]) -> bool:
     """Create or update each model of an export; all of them or none."""
-    await transfer.import_presets(session, form.models, user)
+    await transfer.import_presets(session, form.models, who)
     await changed(request)
     return True
 
@@ -47,6 +53,6 @@ async def import_presets(form: ModelsImportForm, request: Request, session: Sess
 async def sync_presets(form: SyncModelsForm, request: Request, session: Session,
                        admin: AdminUser) -> list[ModelModel]:
     """Make the stored models exactly these (others are deleted)."""
-    rows = await transfer.sync_presets(session, form.models, admin)
+    rows = await transfer.sync_presets(session, form.models, admin.sub)
     await changed(request)
     return [as_model(row) for row in rows]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from owui.core.access import current_access, require_permission
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
@@ -21,7 +22,7 @@ from owui.core.tokens import Claims
 from owui.inference import crud
 from owui.inference.listing import base_models, model_list
 from owui.inference.models import Preset
-from owui.inference.presets import can_read, can_write
+from owui.inference.presets import can_read, can_write, check_sharing
 from owui.inference.routes.preset_common import (
     as_model,
     changed,
@@ -69,14 +70,6 @@ def _access(row: Preset, user: Claims) -> ModelAccessResponse:
     if not writable_:  # readers do not see the system prompt and params
         data["params"] = {}
     return ModelAccessResponse(**data, write_access=writable_)
-
-
-def _check_grants(form_grants: list[object] | None, user: Claims) -> None:
-    if form_grants and not user.is_admin and any(
-            getattr(g, "permission", None) == "write" and getattr(g, "principal_id", "") == "*"
-            for g in form_grants):
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            "access_grants: only admins may let everyone change a model.")
 
 
 def _tag_names(row: Preset) -> list[str]:
@@ -145,12 +138,13 @@ async def preset_tags(session: Session, user: CurrentUser) -> list[str]:
 
 @router.post("/api/v1/models/create", response_model=ModelModel,
              responses={409: error_response("A model preset with this id exists."),
-                        **_BAD_BASE})
+                        **_BAD_BASE},
+             dependencies=[Depends(require_permission("workspace.models"))])
 async def create_preset(form: ModelForm, request: Request, session: Session,
                         runtime: RuntimeDep, user: CurrentUser) -> ModelModel:
     if await crud.get_preset(session, form.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"Model id {form.id!r} is taken.")
-    _check_grants(form.access_grants, user)  # type: ignore[arg-type]
+    check_sharing(form.access_grants, current_access(request))
     if not form.base_model_id and not user.is_admin:
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             "base_model_id: a model needs a base model (only admins keep "
@@ -171,7 +165,7 @@ async def get_preset(session: Session, user: CurrentUser,
 async def update_preset(form: ModelForm, request: Request, session: Session,
                         runtime: RuntimeDep, user: CurrentUser) -> ModelModel:
     row = await writable(session, form.id, user)
-    _check_grants(form.access_grants, user)  # type: ignore[arg-type]
+    check_sharing(form.access_grants, current_access(request))
     if form.base_model_id != row.base_model_id:
         if row.base_model_id and not form.base_model_id and not user.is_admin:
             raise HTTPException(status.HTTP_400_BAD_REQUEST,
@@ -187,7 +181,7 @@ async def update_preset(form: ModelForm, request: Request, session: Session,
 async def update_preset_access(form: ModelAccessGrantsForm, request: Request, session: Session,
                                user: CurrentUser) -> ModelModel:
     row = await writable(session, form.id, user)
-    _check_grants(form.access_grants, user)  # type: ignore[arg-type]
+    check_sharing(form.access_grants, current_access(request))
     row.access_grants = crud.grants(row.id, form.access_grants)
     await session.commit()
     await changed(request)
