@@ -23,7 +23,7 @@ from tests.authz.owners import (
     read_back,
     sign_in,
 )
-from tests.authz.permissions import let_users_make_and_share
+from tests.authz.permissions import let_users_make_and_alice_share
 from tests.support.fullstack import FullStack, full_stack
 
 MODEL = "gpt-fake-echo"
@@ -59,8 +59,8 @@ def world(authz_stack: FullStack) -> Iterator[World]:
     gateway = authz_stack.gateway
     admin = owner(gateway, "Admin")
     assert ok(admin.client.get("/api/v1/auths/"))["role"] == "admin"
-    let_users_make_and_share(admin.client)
     alice, bob = owner(gateway, "Alice"), owner(gateway, "Bob")
+    let_users_make_and_alice_share(admin.client, alice.id)
     make_user_resources(alice, MODEL)
     make_admin_resources(admin.client, alice, authz_stack.fakes["openai"].url)
     make_user_resources(bob, MODEL)
