@@ -207,3 +207,13 @@ def test_the_passthrough_goes_to_the_models_connection(infra: Infra,
                  json={"model": "no-such-model", "input": "hi"}).status_code == 404
     assert _call(infra, "POST", "/openai/files", infra.user,
                  json={"model": "echo-model"}).status_code == 403
+    config = _call(infra, "GET", "/openai/config").json()
+    assert config["ENABLE_OPENAI_API_PASSTHROUGH"] is False
+    _call(infra, "POST", "/openai/config/update", json={
+        **config, "ENABLE_OPENAI_API_PASSTHROUGH": True}).raise_for_status()
+    try:
+        opened = _call(infra, "POST", "/openai/files", infra.user, json={"model": "echo-model"})
+        assert opened.json()["path"] == "/v1/files", opened.text
+    finally:
+        _call(infra, "POST", "/openai/config/update", json={
+            **config, "ENABLE_OPENAI_API_PASSTHROUGH": False}).raise_for_status()

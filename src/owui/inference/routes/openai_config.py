@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from owui.core.auth import AdminUser
 from owui.core.errors import error_response
 from owui.core.service import Session
-from owui.inference import provider_config
+from owui.inference import live, provider_config
 from owui.inference.runtime import Runtime, RuntimeDep
 from owui.inference.schemas import check_url
 from owui.inference.verify import probe
@@ -37,10 +37,14 @@ class OpenAIConfig(BaseModel):
     OPENAI_API_BASE_URLS: list[str]
     OPENAI_API_KEYS: list[str]
     OPENAI_API_CONFIGS: dict[str, dict[str, Any]]
+    # owui's: may users call /openai/{path} (admins always may)? Open WebUI reads it from its
+    # environment only; here an admin sets it with the rest.
+    ENABLE_OPENAI_API_PASSTHROUGH: bool = False
 
 
 class OpenAIConfigForm(BaseModel):
     ENABLE_OPENAI_API: bool | None = None
+    ENABLE_OPENAI_API_PASSTHROUGH: bool | None = None
     OPENAI_API_BASE_URLS: list[str] = Field(max_length=provider_config.MAX_CONNECTIONS)
     OPENAI_API_KEYS: list[str] = Field(default_factory=list,
                                        max_length=provider_config.MAX_CONNECTIONS)
@@ -56,8 +60,10 @@ class VerifyForm(BaseModel):
 async def _config(runtime: Runtime, session: Session) -> OpenAIConfig:
     rows = await provider_config.rows_of(session, "openai")
     options = provider_config.configs(rows)
+    live_config = runtime.catalog.live
     return OpenAIConfig(
         ENABLE_OPENAI_API=runtime.catalog.provider_on("openai"),
+        ENABLE_OPENAI_API_PASSTHROUGH=bool(live_config and live_config.get(live.PASSTHROUGH)),
         OPENAI_API_BASE_URLS=[row.url for row in rows], OPENAI_API_KEYS=["" for _ in rows],
         OPENAI_API_CONFIGS={key: {**OpenAIConnectionConfig(
             enable=value["enable"]).model_dump(), **value} for key, value in options.items()})
@@ -77,6 +83,8 @@ async def update_openai_config(form: OpenAIConfigForm, runtime: RuntimeDep, sess
                                _admin: AdminUser) -> OpenAIConfig:
     wants = provider_config.wanted(form.OPENAI_API_BASE_URLS, form.OPENAI_API_KEYS,
                                    form.OPENAI_API_CONFIGS)
+    if form.ENABLE_OPENAI_API_PASSTHROUGH is not None and runtime.catalog.live is not None:
+        await runtime.catalog.live.update({live.PASSTHROUGH: form.ENABLE_OPENAI_API_PASSTHROUGH})
     await provider_config.update(runtime, session, "openai", form.ENABLE_OPENAI_API, wants)
     return await _config(runtime, session)
 
