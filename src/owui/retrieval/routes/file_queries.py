@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import AdminUser, CurrentUser
+from owui.core.errors import not_found_response
 from owui.core.service import Session
 from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import File
@@ -45,7 +46,7 @@ async def _count(session: AsyncSession, user_id: str | None) -> int:
     return (await session.execute(query)).scalar_one()
 
 
-@router.get("/search")
+@router.get("/search", responses=not_found_response("No file matches the pattern."))
 async def search_files(user: CurrentUser, session: Session, filename: Pattern,
                        content: bool = True,
                        skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

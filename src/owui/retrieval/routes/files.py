@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from owui.core.auth import CurrentUser, UserToken
+from owui.core.errors import not_found_response
 from owui.core.service import Session
 from owui.retrieval import crud
 from owui.retrieval.access import check_upload_target, file_for
@@ -34,7 +35,8 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
         "metadata": {"type": "string", "description": "a JSON object"}}}}}}}
 
 
-@router.post("/", openapi_extra=UPLOAD_BODY)
+@router.post("/", openapi_extra=UPLOAD_BODY, responses=not_found_response(
+    "The metadata names a collection or folder that does not exist (or is not yours)."))
 async def upload_file(request: Request, user: CurrentUser, token: UserToken, session: Session,
                       rt: RuntimeDep,
                       process: bool = True, process_in_background: bool = True,

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import AdminUser, CurrentUser, UserToken
+from owui.core.errors import not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
@@ -27,6 +28,7 @@ from owui.retrieval.runtime import Runtime, RuntimeDep
 from owui.retrieval.web.service import load_page
 
 router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"], dependencies=GROUPS)
+_NOT_FOUND = not_found_response("A named file or collection does not exist (or is not yours).")
 
 
 class ProcessFileForm(BaseModel):
@@ -64,7 +66,7 @@ async def _target(session: AsyncSession, user: Claims, name: str | None,
     return await knowledge_for(session, user, name, write=True)
 
 
-@router.post("/process/file")
+@router.post("/process/file", responses=_NOT_FOUND)
 async def process_file(form: ProcessFileForm, user: CurrentUser, token: UserToken,
                        session: Session, rt: RuntimeDep) -> dict[str, Any]:
     file = await file_for(session, user, form.file_id, write=True)
@@ -79,7 +81,7 @@ async def process_file(form: ProcessFileForm, user: CurrentUser, token: UserToke
             "filename": file.filename, "content": file.content or ""}
 
 
-@router.post("/process/files/batch")
+@router.post("/process/files/batch", responses=_NOT_FOUND)
 async def process_files(form: BatchForm, user: CurrentUser, token: UserToken,
                         session: Session, rt: RuntimeDep) -> dict[str, Any]:
     """Each file processed and added to the collection; one that fails is reported in
@@ -141,7 +143,7 @@ async def process_url(form: UrlForm, user: CurrentUser, token: UserToken, sessio
             "collection_name": loaded["collection_name"], "content": loaded["content"]}
 
 
-@router.post("/delete")
+@router.post("/delete", responses=_NOT_FOUND)
 async def delete_entries(form: DeleteForm, user: CurrentUser, session: Session,
                          rt: RuntimeDep) -> dict[str, bool]:
     """A file's entries leave a collection (a knowledge id the caller may write, or the
