@@ -1,11 +1,12 @@
 """The chat service's workspace in the web app: a prompt saved on the Prompts page and used from
 the chat input's `/` menu; a memory added in Settings > Personalization and given to the model;
-a note made and pinned to the sidebar. (The note editor's own text edits go over Open WebUI's
-`ydoc:*` socket events, which owui does not serve: see the README.)"""
+a note made and pinned to the sidebar, and text typed in the note editor kept (the editor sends
+it over the socket's `ydoc:*` events: chat/realtime/documents.py)."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -116,3 +117,26 @@ def test_a_note_is_made_and_pinned(signed_in: Page, step: Steps) -> None:
     step("the pinned note opens from the sidebar")
     page.locator(f'#pinned-notes-list a[href="/notes/{note}"]').click()
     expect(page.get_by_placeholder("Title")).to_have_value(title)
+
+
+def test_text_typed_in_the_note_editor_is_kept(signed_in: Page, step: Steps) -> None:
+    page = signed_in
+    step("make a note and type in its editor")
+    page.goto(f"/notes/new?title={quote('Tide table')}&content={quote('High water at six.')}")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/notes/[0-9a-f-]{36}$"))
+    note = page.url.rsplit("/", 1)[1]
+    editor = page.locator(".ProseMirror").first
+    expect(editor).to_contain_text("High water at six.")
+    editor.click()
+    page.keyboard.press("ControlOrMeta+End")
+    page.keyboard.type(" Low water at noon.")
+    step("the text is saved into the note")
+    deadline = time.monotonic() + 15
+    while "Low water at noon." not in page.request.get(f"/api/v1/notes/{note}").text():
+        assert time.monotonic() < deadline, "the typed text was not saved in 15 s"
+        page.wait_for_timeout(250)
+    step("and is there after a reload")
+    page.reload()
+    expect(page.locator(".ProseMirror").first).to_contain_text(
+        "High water at six. Low water at noon.")

@@ -36,7 +36,7 @@ class Runtime:
         turns = Turns(settings, raw, agent)
         webturns = WebTurns(turns)
         return cls(settings, raw, agent, turns, webturns, Stops(settings, turns, webturns),
-                   Realtime(settings, raw, catch_up=webturns.catch_up))
+                   Realtime(settings, raw, db.sessions, catch_up=webturns.catch_up))
 
     async def start(self) -> None:
         await self.raw.start()

@@ -3,8 +3,9 @@
 The web app connects with `transports: ['websocket']` and `auth: {token}`; polling stays on for
 other clients. A connect is refused unless auth.py accepts the socket's user; the socket then
 joins its user's room. The app's events: `user-join {auth: {token}}`, `heartbeat`, and
-`events:chat {chat_id, data: {type: join|leave}}`, answered through the acknowledgement. Events
-of its other features (`usage`, `events:channel`, `ydoc:*`) are not served and pass unheard.
+`events:chat {chat_id, data: {type: join|leave}}`, answered through the acknowledgement, and the
+note editor's `ydoc:*` (documents.py). Events of its other features (`usage`, `events:channel`)
+are not served and pass unheard.
 
 With `REDIS_URL`, python-socketio's Redis manager carries emits between replicas (one pub/sub
 channel, `WEBSOCKET_REDIS_CHANNEL`), so a turn run on one replica reaches a socket on another.
@@ -20,10 +21,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import socketio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from owui.chat.rawdb import RawPool
 from owui.chat.realtime.auth import Refused, socket_user, token_in, verified
+from owui.chat.realtime.documents import NoteDocuments
 from owui.chat.realtime.emitter import Emitter
 from owui.chat.realtime.rooms import chat_room, owns_chat, user_room
 from owui.core import metrics
@@ -46,6 +49,7 @@ class Realtime:
     """The server, its handlers and the emitter turns use."""
 
     def __init__(self, settings: Settings, pool: RawPool,
+                 sessions: async_sessionmaker[AsyncSession],
                  catch_up: CatchUp | None = None) -> None:
         manager = None
         if settings.redis_url:
@@ -67,6 +71,7 @@ class Realtime:
         for event, handler in (("connect", self.connect), ("user-join", self.user_join),
                                ("heartbeat", self.heartbeat), ("events:chat", self.chat_event)):
             self.sio.on(event, handler)
+        self.documents = NoteDocuments(self.sio, sessions)
 
     def start(self) -> None:
         """Listens on the Redis channel now, not at the first socket: a replica's sockets must
@@ -78,6 +83,7 @@ class Realtime:
     async def stop(self) -> None:
         """Closes the sockets still open (an Engine.IO close: clients reconnect, to another
         replica), then the server's background work and the Redis listener."""
+        await self.documents.stop()
         sockets = list(self.sio.eio.sockets.values())
         if sockets:  # a long poll cut off by the server's stop never takes its close: not waited
             closing = asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
@@ -112,6 +118,7 @@ class Realtime:
     async def disconnect(self, sid: str, *_reason: object) -> None:
         """Called only for sockets whose connect succeeded: the open-sockets gauge."""
         metrics.SOCKETS.dec()
+        self.documents.forget(sid)
 
     async def _user_id(self, sid: str) -> str | None:
         with contextlib.suppress(KeyError):
