@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from owui.chat import forking, reads, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import reading
-from owui.chat.errors import TooLarge
+from owui.chat.errors import MessageNotFound, TooLarge
 from owui.chat.limits import MAX_SETTINGS_BYTES
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json, dumps
@@ -39,8 +39,6 @@ async def _source(session: Session, conn: Raw, request: Request, chat_id: str,
     row = await reads.find_chat(conn, chat_id, user_id)
     if row is None:
         return await read_readable_share(session, conn, request, chat_id), False
-    if await conn.fetch("SELECT 1 FROM turns WHERE chat_id = :id", {"id": chat_id}):
-        raise AnswerRunning()
     return (await reads.full_chats(conn, [row]))[0], True
 
 
@@ -51,6 +49,8 @@ async def fork_chat(id: str, session: Session, conn: Raw, request: Request, user
     the current message); the owner's fork keeps folder, pin, tags and variables."""
     source, owner = await _source(session, conn, request, id, user.sub)
     body = forking.fork_body(source, form.message_id if form else None)
+    if owner and await conn.fetch("SELECT 1 FROM turns WHERE chat_id = :id", {"id": id}):
+        raise AnswerRunning()  # the live chat: its answer is not written yet
     if not owner:
         forking.as_reader(body, source["user_id"], user.sub, user.name)
     meta = {**(source["meta"] if owner else {}), "forked_from": source["id"],
@@ -100,5 +100,8 @@ async def send_event(id: str, message_id: str, form: EventForm, conn: Raw, runti
     """An event about one of the chat's messages (`{type, data}`: a status, a notification,
     ...) to the owner's open pages, as the turn's own events reach them; not stored."""
     await reads.require_chat(conn, id, user.sub)
+    if not await conn.fetch("SELECT 1 FROM messages WHERE chat_id = :chat_id AND id = :id",
+                            {"chat_id": id, "id": message_id}):
+        raise MessageNotFound(id, message_id)
     await runtime.realtime.emitter.emit(user.sub, id, message_id, form.type, form.data)
     return Json(True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from owui.chat import reads
 from owui.chat.crud import folders as folder_rows
@@ -13,6 +13,7 @@ from owui.chat.limits import PAGE_SIZE
 from owui.chat.models import Folder, now
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
+from owui.chat.routes.gates import FOLDERS
 from owui.chat.routes.paging import Page, bounds
 from owui.chat.schemas import (
     FolderAccessGrantsForm,
@@ -27,14 +28,13 @@ from owui.chat.schemas import (
     SortDir,
 )
 from owui.chat.views import folder_model, folder_name_id
-from owui.core.access import current_access, permission_denied, require_permission
+from owui.core.access import current_access, permission_denied
 from owui.core.auth import CurrentUser
 from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
 
-# Open WebUI's folders feature permission, on every folder route (admins always pass).
-router = APIRouter(prefix="/api/v1/folders", tags=["folders"],
-                   dependencies=[Depends(require_permission("features.folders"))])
+# Open WebUI's folders feature permission, on every folder route (gates.py).
+router = APIRouter(prefix="/api/v1/folders", tags=["folders"], dependencies=[FOLDERS])
 _NAME_TAKEN = {409: error_response("A folder of this name exists there.")}
 SHARED_PAGE_SIZE = 10  # a shared folder's chats, a page at a time (as Open WebUI)
 

@@ -4,18 +4,18 @@ that `shared` is never looked up as a folder id by `/api/v1/folders/{id}`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from owui.chat.crud import folders as folder_rows
 from owui.chat.responses import Json
+from owui.chat.routes.gates import FOLDERS
 from owui.chat.schemas import JsonObject
 from owui.chat.views import folder_model
-from owui.core.access import current_access, require_permission
+from owui.core.access import current_access
 from owui.core.auth import CurrentUser
 from owui.core.service import Session
 
-router = APIRouter(prefix="/api/v1/folders", tags=["folders"],
-                   dependencies=[Depends(require_permission("features.folders"))])
+router = APIRouter(prefix="/api/v1/folders", tags=["folders"], dependencies=[FOLDERS])
 
 
 @router.get("/shared", response_model=list[JsonObject],
