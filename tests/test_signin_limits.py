@@ -98,3 +98,14 @@ def test_password_hashing_yields_the_cpu_to_other_requests(make_gateway) -> None
     signup(gateway.url, email=email)
     assert _signin(gateway.url, email, PASSWORD).status_code == 200
     assert _nice_values(gateway.process.pid) >= {0, HASH_NICE}
+
+
+def test_a_malformed_signin_body_is_a_clear_error(make_gateway) -> None:
+    """The account is read from the body before the route: JSON the front door accepts but
+    Python's json would not read back (nested 1,020 deep), or no email in it, is the route's
+    422, never a 500."""
+    gw = make_gateway(**MANY).url
+    for body in (b"[" * 1020 + b"]" * 1020, b'{"email": ["x"]}', b'"x"', b"{}"):
+        response = httpx.post(f"{gw}/api/v1/auths/signin", content=body,
+                              headers={"content-type": "application/json"})
+        assert response.status_code in (400, 422), (body[:20], response.text[:200])
