@@ -64,8 +64,8 @@ class SessionUserResponse(BaseModel):
     permissions: dict[str, object] | None = None
 
 
-class SessionUserInfoResponse(SessionUserResponse):
-    """`GET /api/v1/auths/`: the session and the user's profile (Open WebUI's fields)."""
+class ProfileFields(BaseModel):
+    """The profile a user edits for themselves (Open WebUI's fields)."""
 
     bio: str | None = None
     gender: str | None = None
@@ -74,6 +74,10 @@ class SessionUserInfoResponse(SessionUserResponse):
     status_emoji: str | None = None
     status_message: str | None = None
     status_expires_at: int | None = None
+
+
+class SessionUserInfoResponse(SessionUserResponse, ProfileFields):
+    """`GET /api/v1/auths/`: the session and the user's profile."""
 
 
 class UpdateProfileForm(BaseModel):
@@ -212,16 +216,9 @@ class GroupMembersResponse(BaseModel):
     counts: dict[str, int]
 
 
-class UserListItem(UserModel):
+class UserListItem(UserModel, ProfileFields):
     """A row of the Users page (Open WebUI's UserGroupIdsModel)."""
 
-    bio: str | None = None
-    gender: str | None = None
-    date_of_birth: str | None = None
-    timezone: str | None = None
-    status_emoji: str | None = None
-    status_message: str | None = None
-    status_expires_at: int | None = None
     info: dict[str, Any] | None = None
     group_ids: list[str] = []
 

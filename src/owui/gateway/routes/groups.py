@@ -5,9 +5,11 @@ change on this replica at once and on every other within about a second."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
@@ -124,22 +126,28 @@ async def update_group(group_id: str, form: GroupForm, request: Request, session
     return await _answer(session, group)
 
 
+MembersChange = Callable[[AsyncSession, Group, Sequence[str]], Awaitable[None]]
+
+
+async def _members(group_id: str, form: UserIdsForm, request: Request, session: Session,
+                   change: MembersChange) -> GroupResponse:
+    group = await groups.get(session, group_id)
+    await change(session, group, form.user_ids or [])
+    await _changed(request)
+    return await _answer(session, group)
+
+
 @router.post("/id/{group_id}/users/add", response_model=GroupResponse)
 async def add_users(group_id: str, form: UserIdsForm, request: Request, session: Session,
                     _admin: AdminUser) -> GroupResponse:
-    group = await groups.get(session, group_id)
-    await groups.add_members(session, group, form.user_ids or [])
-    await _changed(request)
-    return await _answer(session, group)
+    """Every id must name a user (else 400, and none is added)."""
+    return await _members(group_id, form, request, session, groups.add_members)
 
 
 @router.post("/id/{group_id}/users/remove", response_model=GroupResponse)
 async def remove_users(group_id: str, form: UserIdsForm, request: Request, session: Session,
                        _admin: AdminUser) -> GroupResponse:
-    group = await groups.get(session, group_id)
-    await groups.remove_members(session, group, form.user_ids or [])
-    await _changed(request)
-    return await _answer(session, group)
+    return await _members(group_id, form, request, session, groups.remove_members)
 
 
 @router.delete("/id/{group_id}/delete")
