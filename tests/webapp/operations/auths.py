@@ -55,6 +55,8 @@ OPERATIONS: list[Operation] = [
                                       json={"enable_ldap": False})),
     Operation("GET", "/api/v1/auths/admin/config/ldap/server", "gateway", Schema(),
               get("/api/v1/auths/admin/config/ldap/server"), label="none configured"),
+    Operation("GET", "/api/v1/auths/mfa/status", "gateway", Schema(),
+              lambda w: w.client.get("/api/v1/auths/mfa/status", headers=fresh_user(w))),
     Operation("POST", "/api/v1/auths/add", "gateway", Schema(), _add),
     Operation("POST", "/api/v1/auths/api_key", "gateway", Schema(),
               lambda w: w.client.post("/api/v1/auths/api_key", headers=fresh_user(w))),

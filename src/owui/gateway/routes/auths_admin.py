@@ -177,3 +177,10 @@ async def get_ldap_server(_admin: AdminUser) -> dict[str, Any]:
             "certificate_path": None, "validate_cert": True, "ciphers": "ALL",
             "enable_group_management": False, "enable_group_creation": False,
             "attribute_for_groups": "memberOf"}
+
+
+@router.get("/mfa/status")
+async def get_mfa_status(_user: CurrentUser) -> dict[str, bool | int]:
+    """owui has no multi-factor sign-in: never enrolled, never required (the account page
+    reads this)."""
+    return {"enabled": False, "required": False, "recovery_codes_remaining": 0}
