@@ -42,7 +42,7 @@ class Proc:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def wait_ready(self, timeout: float = 30.0, path: str = "/readyz") -> None:
+    def wait_ready(self, timeout: float = 90.0, path: str = "/readyz") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
