@@ -27,6 +27,18 @@ class Action:
 '''
 
 
+# A chat whose answer the action is run on (the event names a message of the chat).
+MESSAGES = {
+    "question-1": {"id": "question-1", "parentId": None, "childrenIds": ["message-1"],
+                   "role": "user", "content": "hi", "timestamp": 1},
+    "message-1": {"id": "message-1", "parentId": "question-1", "childrenIds": [],
+                  "role": "assistant", "content": "hello", "model": "gpt-fake",
+                  "timestamp": 2, "done": True}}
+CHAT = {"title": "Act", "models": ["gpt-fake"],
+        "history": {"messages": MESSAGES, "currentId": "message-1"},
+        "messages": list(MESSAGES.values())}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullStack]:
     with full_stack(secrets.token_urlsafe(32), tmp_path_factory.mktemp("action-data"),
@@ -49,7 +61,7 @@ async def test_an_actions_events_reach_the_chats_pages(stack: FullStack) -> None
             "id": action_id, "name": "Summary", "content": ACTION, "meta": {}}))
         ok(await http.post(f"/api/v1/functions/id/{action_id}/toggle", headers=as_admin))
         chat_id = ok(await http.post("/api/v1/chats/new", headers=as_admin,
-                                     json={"chat": {"title": "Act"}}))["id"]
+                                     json={"chat": CHAT}))["id"]
         socket = await connected(stack.url("chat"), str(admin["token"]))
         try:
             body = {"model": "gpt-fake", "messages": [{"role": "user", "content": "hi"}],
