@@ -93,7 +93,9 @@ def full_config(settings: Settings, role: str) -> dict[str, Any]:
         "default_pinned_models": None,
         "default_prompt_suggestions": None,
         "default_prompt_suggestions_i18n": {},
-        "code": {"engine": "pyodide", "interpreter_engine": "pyodide"},
+        # The app's Run and code interpreter call the server (its "jupyter" engine): the agent
+        # service's sandbox (/api/v1/utils/code/execute), not Pyodide in the browser.
+        "code": {"engine": "jupyter", "interpreter_engine": "jupyter"},
         "audio": {
             "realtime": {"enabled": False, "model": "", "voice": ""},
             "tts": {"engine": "", "voice": "", "split_on": "punctuation"},
