@@ -47,6 +47,9 @@ NAME_SLOTS = {
 # Names whose meaning depends on the route: (path pattern, where the field is, its name, the
 # slot or None for none), first match wins.
 PATH_SLOTS: tuple[tuple[str, str, str, str | None], ...] = (
+    # Retrieval's external knowledge connections are not the inference service's connections.
+    (r"^/api/v1/knowledge/external/connections", "path", "connection_id",
+     "external_connection"),
     (r"^/api/v1/chats/\{id\}/clone/shared", "path", "id", "share"),
     (r"^/api/v1/chats/", "path", "id", "chat"),
     (r"^/api/v1/folders/", "path", "id", "folder"),

@@ -163,6 +163,9 @@ def make_admin_resources(admin: httpx.Client, who: Owner, provider_url: str) -> 
     s["connection"] = ok(admin.post("/api/v1/inference/connections", json={
         "provider": "openai", "url": f"{provider_url}/v1", "name": f"conn{uuid.uuid4().hex[:6]}",
         "api_key": secret, "prefix_id": f"p{uuid.uuid4().hex[:6]}"}), 201)["id"]
+    s["external_connection"] = ok(admin.post("/api/v1/knowledge/external/connections", json={
+        "name": f"archive {secret}", "provider": "qdrant", "endpoint": "http://127.0.0.1:9",
+        "auth_config": {"api_key": secret}}))["id"]
     s["tool"] = f"tool_{uuid.uuid4().hex[:10]}"
     ok(admin.post("/api/v1/tools/create", json={
         "id": s["tool"], "name": f"tool {secret}", "access_grants": [],

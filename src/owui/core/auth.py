@@ -15,6 +15,7 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/
                           "/docs/oauth2-redirect", "/redoc"})
 PENDING_ALLOWED_PREFIX = "/api/v1/auths"
 PENDING_DETAIL = "Your account is pending approval by an administrator."
+ADMIN_ONLY_DETAIL = "This action needs an admin account."
 _CHALLENGE = [(b"www-authenticate", b"Bearer")]
 
 
@@ -69,7 +70,7 @@ async def current_user(request: Request) -> Claims:
 
 async def require_admin(user: Annotated[Claims, Depends(current_user)]) -> Claims:
     if not user.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "This action needs an admin account.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ADMIN_ONLY_DETAIL)
     return user
 
 

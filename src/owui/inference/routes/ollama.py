@@ -18,7 +18,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 
 from owui.core.auth import CurrentUser, require_admin
-from owui.core.errors import ERROR_SCHEMA_NAME, not_found_response
+from owui.core.errors import ERROR_SCHEMA_NAME, NotFoundError, not_found_response
 from owui.core.tokens import Claims
 from owui.inference.calls import PassThrough
 from owui.inference.catalog import Target, exposed_id
@@ -70,10 +70,16 @@ def _upstream_name(upstream: Upstream, model: str) -> str:
 
 async def ollama_targets(runtime: Runtime, model: str, user: Claims,
                          url_idx: int | None) -> Resolved:
-    """The Ollama connections for `model`: the one at `url_idx`, else those serving it."""
+    """The Ollama connections for `model`: the one at `url_idx`, else those serving it. A
+    preset's id is its base model's there too, and another user's private preset is not found
+    (its id is not passed on as if it were a model of the connection)."""
     if url_idx is not None:
         upstream = at(runtime, url_idx)
-        return Resolved([Target(upstream, _upstream_name(upstream, model))], None)
+        preset = await runtime.presets.usable(model, user)
+        if preset is None and model in await runtime.presets.current():
+            raise NotFoundError(f"Model {model!r} not found.")
+        name = preset.base if preset else model
+        return Resolved([Target(upstream, _upstream_name(upstream, name))], preset)
     return await runtime.resolve(model, user, provider="ollama")
 
 
