@@ -16,6 +16,7 @@ import httpx
 
 from owui.core.auth import require_admin
 from owui.gateway.dispatch import APP_PUBLIC_PATHS
+from tests.support.routes import routes_of
 
 SKIPPED_PATHS = frozenset({"/healthz", "/readyz"})
 # Sign-up makes an account; it is public by design and tested on its own (tests/test_auth.py).
@@ -135,16 +136,6 @@ def _depends_on(dependant: Any, call: Any) -> bool:
     return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
 
 
-def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(full path, route) of every route, through included routers."""
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:  # FastAPI keeps an included router as one entry
-            yield from _routes(included.routes, prefix + route.include_context.prefix)
-        else:
-            yield prefix + getattr(route, "path", ""), route
-
-
 def admin_only(services: list[str]) -> set[tuple[str, str]]:
     """The operations whose route depends on `require_admin`, read from the apps themselves:
     what the code enforces, not a list to keep up to date."""
@@ -152,7 +143,7 @@ def admin_only(services: list[str]) -> set[tuple[str, str]]:
     for service in services:
         app = importlib.import_module(f"owui.{service}.app").app
         app = getattr(app, "api", app)  # the gateway wraps its FastAPI app
-        for path, route in _routes(app.routes):
+        for path, route in routes_of(app.routes):
             dependant = getattr(route, "dependant", None)
             if dependant is not None and _depends_on(dependant, require_admin):
                 keys.update((m, path) for m in route.methods)

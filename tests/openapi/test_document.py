@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
 from owui.core.services import SERVICES
 from owui.gateway.dispatch import APP_PUBLIC_PATHS
-from owui.gateway.routes import app_meta, auths, configs, users
 from tests.openapi.conftest import ApiStack
 from tests.support.procs import closed_port, start_service
+from tests.support.routes import routes_of
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 PUBLIC = {"/healthz", "/readyz", "/api/v1/auths/signin", "/api/v1/auths/signup",
@@ -36,12 +37,13 @@ def operations(doc: dict[str, Any]) -> Operations:
 
 
 def gateway_routes() -> Operations:
-    """The gateway's own routes, from its routers (plus its health checks)."""
-    found = {("/healthz", "get"), ("/readyz", "get")}
-    for router in (auths.router, users.router, configs.router, app_meta.router):
-        found |= {(route.path, method.lower()) for route in router.routes
-                  for method in getattr(route, "methods", ())}
-    return found
+    """The gateway's own routes in its document, read from its app (every router it mounts)."""
+    from owui.gateway.app import app
+
+    api = getattr(app, "api", app)  # the gateway wraps its FastAPI app
+    return {(path, method.lower()) for path, route in routes_of(api.routes)
+            if isinstance(route, APIRoute) and route.include_in_schema
+            for method in route.methods}
 
 
 @pytest.fixture(scope="module")
