@@ -16,8 +16,9 @@ import pytest
 
 from owui.core.services import NAMES
 from tests.authz.conftest import MODEL, World
-from tests.authz.operations import Call, Operation, _routes, calls
+from tests.authz.operations import Call, Operation, calls
 from tests.authz.owners import Owner, make_user_resources, ok, owner
+from tests.support.routes import routes_of
 
 
 def _permissions_of(dependant: Any) -> set[str]:
@@ -33,7 +34,7 @@ def gated() -> dict[tuple[str, str], set[str]]:
     for service in NAMES:
         app = importlib.import_module(f"owui.{service}.app").app
         app = getattr(app, "api", app)
-        for path, route in _routes(app.routes):
+        for path, route in routes_of(app.routes):
             dependant = getattr(route, "dependant", None)
             needed = _permissions_of(dependant) if dependant is not None else set()
             if needed:
