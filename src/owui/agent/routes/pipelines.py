@@ -11,9 +11,10 @@ from fastapi import APIRouter, Body, File, Form, UploadFile
 from pydantic import BaseModel
 
 from owui.core.auth import AdminUser
-from owui.core.errors import BadRequestError, NotFoundError
+from owui.core.errors import BadRequestError, NotFoundError, not_found_response
 
 router = APIRouter(prefix="/api/v1/pipelines", tags=["pipelines"])
+_NO_SERVER = not_found_response("owui connects to no Pipelines server: none at urlIdx.")
 
 
 class NoPipelinesServer(NotFoundError):
@@ -45,12 +46,14 @@ async def pipelines(user: AdminUser, urlIdx: int | None = None) -> dict[str, Any
     raise NoPipelinesServer(urlIdx)
 
 
-@router.post("/add", summary="Add a pipeline from a URL to a Pipelines server")
+@router.post("/add", summary="Add a pipeline from a URL to a Pipelines server",
+             responses=_NO_SERVER)
 async def add(form: AddPipelineForm, user: AdminUser) -> dict[str, Any]:
     raise NoPipelinesServer(form.urlIdx)
 
 
-@router.delete("/delete", summary="Delete a pipeline from a Pipelines server")
+@router.delete("/delete", summary="Delete a pipeline from a Pipelines server",
+               responses=_NO_SERVER)
 async def delete(form: DeletePipelineForm, user: AdminUser) -> dict[str, Any]:
     raise NoPipelinesServer(form.urlIdx)
 

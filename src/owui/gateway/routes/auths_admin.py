@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from owui.core.auth import AdminUser, CurrentUser
+from owui.core.auth import ADMIN_ONLY_DETAIL, AdminUser, CurrentUser
 from owui.core.config import Role, parse_duration
+from owui.core.errors import error_response
 from owui.core.live_config import LiveConfig
 from owui.core.passwords import hash_in_thread
 from owui.core.service import Session
@@ -23,7 +24,9 @@ from owui.gateway.schemas import AddUserForm
 from owui.gateway.signup_rules import join_default_group, token_lifetime
 from owui.gateway.users_view import image_url
 
-router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
+# Every route here is the admin's but the user's own MFA status: 403 for the rest is documented.
+router = APIRouter(prefix="/api/v1/auths", tags=["auths"],
+                   responses={403: error_response(ADMIN_ONLY_DETAIL)})
 
 
 class AdminConfigForm(BaseModel):

@@ -140,10 +140,12 @@ async def import_config(form: ImportConfigForm, request: Request, session: Sessi
     try:
         parsed = GatewayConfig.model_validate(form.config)
     except ValidationError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, {
-            "message": "This is not a configuration of owui's gateway (as GET "
-                       "/api/v1/configs/export gives it); nothing was imported.",
-            "errors": validation_detail(exc.errors())}) from None
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}"
+                             for e in validation_detail(exc.errors()))
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            "This is not a configuration of owui's gateway (as GET "
+                            "/api/v1/configs/export gives it); nothing was imported. "
+                            f"{problems}.") from None
     changes = settable(parsed, _live(request))
     await check_admin_config(parsed, session, changes)
     await session.commit()

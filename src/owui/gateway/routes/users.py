@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from owui.core.access import lookup
 from owui.core.auth import AdminUser, CurrentUser
+from owui.core.errors import not_found_response
 from owui.core.passwords import hash_in_thread
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -91,7 +92,8 @@ async def all_users(session: Session, _admin: AdminUser) -> UserInfoListResponse
     return UserInfoListResponse(users=[user_info(u) for u in users], total=total)
 
 
-@router.get("/search", response_model=UserInfoListResponse)
+@router.get("/search", response_model=UserInfoListResponse,
+            responses=not_found_response("Looking users up needs a sharing permission."))
 async def search_users(
     session: Session, _user: UserFinder, query: str | None = Query(None, max_length=200),
     order_by: Order | None = None, direction: Literal["asc", "desc"] | None = None,

@@ -28,6 +28,7 @@ from owui.inference.runtime import Runtime, runtime_of
 router = APIRouter(tags=["openai"])
 _ANSWERS = {403: error_response("The passthrough is off for users."),
             404: error_response("No OpenAI connection serves the model."),
+            422: error_response("The body is not a JSON object naming a model."),
             503: error_response("The OpenAI API is switched off.")}
 
 
