@@ -52,6 +52,7 @@ def full_stack(secret: str, data_dir: Path, log_dir: Path, openai_env: dict[str,
                "SEARXNG_QUERY_URL": f"{fakes['websearch'].url}/search",
                "RATE_LIMIT": "1000000/minute", "SIGNIN_RATE_LIMIT": "1000000/minute",
                "MODEL_RATE_LIMIT": "1000000/minute", "UPLOAD_RATE_LIMIT": "1000000/minute",
+               "SEARCH_RATE_LIMIT": "1000000/minute",
                **{s.url_variable: f"http://127.0.0.1:{ports[s.name]}"
                   for s in SERVICES if s.url_variable}, **extra_env}
         services: dict[str, Proc] = {}

@@ -8,6 +8,7 @@ import copy
 import re
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Request, status
 
 from owui.core.access import DEFAULT_PERMISSIONS, fill_missing
@@ -123,7 +124,13 @@ async def update_my_info(form: dict[str, Any], session: Session,
                          user: CurrentUser) -> dict[str, Any] | None:
     """Merged into what is stored (keys given replace theirs, others stay)."""
     found = await _me(session, user)
-    found.info = {**(found.info or {}), **form}
+    merged = {**(found.info or {}), **form}
+    try:  # what cannot be written back as JSON is refused before anything is stored
+        orjson.dumps(merged)
+    except orjson.JSONEncodeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"info cannot be stored: {exc} (at most 254 levels deep).") from None
+    found.info = merged
     await session.commit()
     return found.info
 
