@@ -122,7 +122,7 @@ async def test_only_model_parameters_reach_the_provider(stack: Stack, ada: Accou
     would refuse them."""
     socket = await connected(stack.gateway, ada.token)
     own = {"skill_ids": ["s"], "terminal_id": "t", "chat_variables": {"a": 1},
-           "message_ids": ["m"], "model_item": {"id": "gpt-fake"}, "variables": {"x": "y"}}
+           "message_ids": [], "model_item": {"id": "gpt-fake"}, "variables": {"x": "y"}}
     try:
         body = app_body(socket.client.get_sid(), "hi", **own)
         body["params"] = {"temperature": 0.5, "function_calling": "native",
