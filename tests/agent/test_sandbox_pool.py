@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from owui.agent.sandbox.kernels import Kernel
 from owui.agent.sandbox.pool import KernelPool
 from owui.core.config import Settings
 
@@ -64,3 +65,24 @@ async def test_concurrent_first_calls_share_one_start(pool: KernelPool) -> None:
     assert first.reply["result"] == second.reply["result"]  # one kernel answered both
     assert [first.cold, second.cold].count(True) == 1
     assert len(pool.kernels) == 1
+
+
+
+async def test_a_kernel_still_starting_is_neither_reaped_nor_evicted(pool: KernelPool,
+                                                                     tmp_path: Path) -> None:
+    """Before its process exists a starting kernel is not alive: the reaper took it for dead
+    and cancelled its start, and the run failed with "closed while it started" (seen under
+    load in a full test run). Also not the one evicted to make room."""
+    starting = Kernel(("u", "slow"), tmp_path / "slow", pool.free_slots.pop(0))
+    never = asyncio.get_running_loop().create_future()
+    starting.ready = asyncio.ensure_future(never)
+    pool.kernels[starting.key] = starting
+    try:
+        assert starting.starting and not starting.alive
+        assert await pool.reap() == 0
+        await pool.execute("u", "other", "1", None)  # takes the last free slot
+        await pool.execute("u", "third", "2", None)  # makes room: "other" goes, not it
+        assert set(pool.kernels) == {starting.key, ("u", "third")}
+        assert not starting.ready.done()
+    finally:
+        starting.ready.cancel()

@@ -46,6 +46,10 @@ class Kernel:
         return self.lock.locked()
 
     @property
+    def starting(self) -> bool:
+        return self.ready is not None and not self.ready.done()
+
+    @property
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None
 

@@ -153,7 +153,7 @@ class KernelPool:
 
     async def _free_slot(self) -> int:
         if not self.free_slots:
-            idle = [k for k in self.kernels.values() if not k.busy]
+            idle = [k for k in self.kernels.values() if not k.busy and not k.starting]
             if not idle:
                 raise UnavailableError(f"All {len(self.kernels)} code sessions are busy; "
                                        "try again shortly.")
@@ -178,8 +178,9 @@ class KernelPool:
 
     async def reap(self) -> int:
         deadline = time.monotonic() - self.settings.code_execution_idle_timeout
+        # A kernel still starting has no process yet: not dead, and not to be cut short.
         idle = [k for k in self.kernels.values()
-                if not k.busy and (k.last_used < deadline or not k.alive)]
+                if not k.busy and not k.starting and (k.last_used < deadline or not k.alive)]
         for kernel in idle:
             log.info("reaping idle code session %s", kernel.key[1])
             await self._close(kernel)
