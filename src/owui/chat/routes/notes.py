@@ -10,11 +10,19 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, field_validator
 
 from owui.chat.crud import notes as rows
-from owui.chat.errors import InvalidChat
 from owui.chat.models import Note
 from owui.chat.responses import Json
 from owui.chat.routes.paging import Page
-from owui.chat.workspace import MAX_NAME_CHARS, MAX_NOTE_BYTES, check_bytes, owner
+from owui.chat.workspace import (
+    MAX_NAME_CHARS,
+    MAX_NOTE_BYTES,
+    SHARING_NOT_SERVED,
+    AccessGrantsForm,
+    check_bytes,
+    owner,
+    private_access,
+    private_only,
+)
 from owui.core.access import require_permission
 from owui.core.auth import CurrentUser
 from owui.core.errors import not_found_response
@@ -44,8 +52,8 @@ class NoteUpdateForm(BaseModel):
     _data = field_validator("data", mode="before")(rows.clean_data)
 
 
-class NoteAccessGrantsForm(BaseModel):
-    access_grants: list[dict[str, Any]]
+class NoteAccessGrantsForm(AccessGrantsForm):
+    pass
 
 
 def _check_size(note: Note) -> None:
@@ -92,8 +100,7 @@ async def search_notes(session: Session, user: CurrentUser,
 
 @router.post("/create")
 async def create_note(form: NoteForm, session: Session, user: CurrentUser) -> Json:
-    if form.access_grants:
-        raise InvalidChat("Notes are private to their owner: sharing comes with groups.")
+    private_only("Notes", form.access_grants)
     note = rows.create(session, user.sub, form.title, form.data, form.meta)
     _check_size(note)
     await session.commit()
@@ -115,14 +122,10 @@ async def update_note(id: str, form: NoteUpdateForm, session: Session,
     return Json(note_model(note))
 
 
-@router.post("/{id}/access/update", responses=_NOT_FOUND,
-             summary="Sharing is not served yet: only an empty list (private) is taken")
+@router.post("/{id}/access/update", responses=_NOT_FOUND, summary=SHARING_NOT_SERVED)
 async def update_note_access(id: str, form: NoteAccessGrantsForm, session: Session,
                              user: CurrentUser) -> Json:
-    note = await rows.require(session, id, user.sub)
-    if form.access_grants:
-        raise InvalidChat("Notes are private to their owner: sharing comes with groups.")
-    return Json(note_model(note))
+    return await private_access("Notes", form, rows.require(session, id, user.sub), note_model)
 
 
 @router.post("/{id}/pin", responses=_NOT_FOUND, summary="Pins the note, or unpins it")

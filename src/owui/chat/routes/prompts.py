@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from owui.chat.crud import prompts as rows
-from owui.chat.errors import InvalidChat
 from owui.chat.models import Prompt, PromptVersion
 from owui.chat.responses import Json
 from owui.chat.routes.paging import Page
@@ -19,9 +18,12 @@ from owui.chat.workspace import (
     MAX_NAME_CHARS,
     MAX_PROMPT_CHARS,
     MAX_TAGS,
+    SHARING_NOT_SERVED,
+    AccessGrantsForm,
     check_bytes,
     check_chars,
     owner,
+    private_access,
 )
 from owui.core.access import current_access, permission_denied
 from owui.core.auth import CurrentUser
@@ -83,8 +85,8 @@ class PromptVersionUpdateForm(BaseModel):
     version_id: str = Field(max_length=64)
 
 
-class PromptAccessGrantsForm(BaseModel):
-    access_grants: list[dict[str, Any]]
+class PromptAccessGrantsForm(AccessGrantsForm):
+    pass
 
 
 async def may_create(request: Request) -> None:
@@ -176,14 +178,11 @@ async def set_prompt_version(prompt_id: str, form: PromptVersionUpdateForm, sess
     return await _saved(session, prompt)
 
 
-@router.post("/id/{prompt_id}/access/update", responses=_NOT_FOUND,
-             summary="Sharing is not served yet: only an empty list (private) is taken")
+@router.post("/id/{prompt_id}/access/update", responses=_NOT_FOUND, summary=SHARING_NOT_SERVED)
 async def update_prompt_access(prompt_id: str, form: PromptAccessGrantsForm, session: Session,
                                user: CurrentUser) -> Json:
-    prompt = await rows.require(session, prompt_id, user.sub)
-    if form.access_grants:
-        raise InvalidChat("Prompts are private to their owner: sharing comes with groups.")
-    return Json(prompt_model(prompt))
+    return await private_access("Prompts", form, rows.require(session, prompt_id, user.sub),
+                                prompt_model)
 
 
 @router.post("/id/{prompt_id}/toggle", responses=_NOT_FOUND)
