@@ -23,6 +23,10 @@ class Emitter:
                    data: Any) -> None:
         await self._send(kind, chat_id, message_id, data, rooms_of(user_id, chat_id), None)
 
+    def watching(self, chat_id: str) -> bool:
+        """Whether a page of the chat is open on this replica (a socket in its room)."""
+        return any(True for _ in self.sio.manager.get_participants("/", chat_room(chat_id)))
+
     async def emit_to_chat(self, chat_id: str, message_id: str, kind: str, data: Any,
                            skip_sid: str | None = None) -> None:
         """To the pages that joined the chat only (its room), but `skip_sid`."""

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from owui.chat.rawdb import RawPool
+from owui.chat.realtime import read_marks
 from owui.chat.realtime.auth import Refused, socket_user, token_in, verified
 from owui.chat.realtime.documents import NoteDocuments
 from owui.chat.realtime.emitter import Emitter
@@ -144,22 +145,24 @@ class Realtime:
                 session["last_seen_at"] = int(time.time())
 
     async def chat_event(self, sid: str, data: object = None, *_rest: object) -> bool:
-        """`events:chat {chat_id, data: {type: join|leave}}`: into a chat's room, for one's own
-        chats only; acknowledged true or false, as Open WebUI does (the app refreshes the chat
-        after its join). A joined page hears at once what answers of the chat have said so far
-        (`catch_up`, then every REFRESH_S of turns/webapp_events.py while they are written),
-        which the store keeps only once they end. Other types (`typing`,
-        `last_read_at`) are not served: false."""
+        """`events:chat {chat_id, data: {type: join|leave|last_read_at}}`: into a chat's room,
+        for one's own chats only; acknowledged true or false, as Open WebUI does (the app
+        refreshes the chat after its join). A joined page hears at once what answers of the
+        chat have said so far (`catch_up`, then every REFRESH_S of turns/webapp_events.py while
+        they are written), which the store keeps only once they end. `last_read_at`: the user
+        has seen the chat (read_marks.py). Other types (`typing`) are not served: false."""
         chat_id = data.get("chat_id") if isinstance(data, dict) else None
         event = data.get("data") if isinstance(data, dict) else None
         kind = event.get("type") if isinstance(event, dict) else None
         user_id = await self._user_id(sid)
         if (not isinstance(chat_id, str) or not chat_id or len(chat_id) > MAX_CHAT_ID_CHARS
-                or kind not in ("join", "leave") or user_id is None):
+                or kind not in ("join", "leave", "last_read_at") or user_id is None):
             return False
         if kind == "leave":
             await self.sio.leave_room(sid, chat_room(chat_id))
             return True
+        if kind == "last_read_at":
+            return await self._mark_read(user_id, chat_id)
         try:
             owned = await owns_chat(self.pool, user_id, chat_id)
         except Exception:  # the store failing is not the client's fault, nor a crash
@@ -171,6 +174,14 @@ class Realtime:
         if self.catch_up is not None:
             self.catch_up(user_id, chat_id)
         return True
+
+    async def _mark_read(self, user_id: str, chat_id: str) -> bool:
+        try:
+            async with self.pool.acquire() as conn:
+                return await conn.write(lambda w: read_marks.mark_read(w, chat_id, user_id))
+        except Exception:  # the store failing is not the client's fault, nor a crash
+            log.exception("marking chat %s read failed", chat_id)
+            return False
 
 
 async def mount(scope: Scope, receive: Receive, send: Send) -> None:

@@ -8,7 +8,8 @@ them (its samples: `openwebui-0.12.4-samples.json`):
     status                retrieval's and tools' progress, as they come
     chat:completion       {sources}                    when retrieval found some
     chat:completion       the closing chunk            (finish_reason, usage)
-    chat:list             again, the answer stored
+    chat:list             again, the answer stored (and the chat unread unless a page of it
+                          is open: realtime/read_marks.py)
     chat:completion       {done, output, title}        or {error} when the turn failed
     chat:message:follow_ups {follow_ups}               when asked for
     chat:tags             [names]                      a new chat, when asked for
@@ -38,6 +39,7 @@ from typing import Any
 from owui.chat import reads
 from owui.chat.models import now
 from owui.chat.rawdb import RawConnection, encode_json
+from owui.chat.realtime import read_marks
 from owui.chat.realtime.emitter import Emitter
 from owui.chat.turns.events import Event
 from owui.chat.turns.running import Turns
@@ -108,6 +110,7 @@ class Relay:
                 await cancel_and_wait(refresher)
         if web.prefix is not None:
             await self._store_continued()
+        await self._read_mark()
         try:
             if ended["type"] == "error":
                 await self.emit("chat:completion", {"error": {"content": ended.get("detail")},
@@ -222,6 +225,18 @@ class Relay:
             await self.turns.write(job)
         except Exception:  # the text before stays stored; the app has the whole on screen
             log.exception("storing the continued answer %s failed", turn.message_id)
+
+    async def _read_mark(self) -> None:
+        """The answer ended: unread unless a page of the chat shows it (read_marks.py)."""
+        web = self.web
+        if web.temporary:
+            return
+        seen = self.emitter.watching(web.chat_id)
+        try:
+            await self.turns.write(
+                lambda w: read_marks.answer_ended(w, web.chat_id, web.user_id, seen))
+        except Exception:  # a nicety: the answer is stored all the same
+            log.exception("marking chat %s after its answer failed", web.chat_id)
 
     async def _task(self, kind: str, messages: list[dict[str, Any]]) -> Any:
         """One of the agent's tasks; a failure is logged and gives None (a nicety)."""
