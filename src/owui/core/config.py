@@ -56,6 +56,16 @@ def parse_duration(value: str) -> timedelta:
 SemicolonList = Annotated[list[str], NoDecode, BeforeValidator(_split_semicolons)]
 
 
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+# Open WebUI's comma-separated lists (YOUTUBE_LOADER_LANGUAGE="de,en").
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas)]
+
+
 def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
@@ -180,6 +190,10 @@ class Settings(BaseSettings):
     web_search_concurrent_requests: int = Field(default=10, ge=1, le=100)
     web_loader_timeout: float = Field(default=10.0, gt=0)
     web_loader_max_size: ByteSize = ByteSize(5 * 1024 * 1024)
+    # YouTube transcripts (retrieval/youtube.py), Open WebUI's names: the caption languages in
+    # order of preference, and an http(s) proxy that every request to YouTube goes through.
+    youtube_loader_language: CommaList = Field(default_factory=lambda: ["en"], min_length=1)
+    youtube_loader_proxy_url: str | None = None
 
     # Agent: the run loop, tasks, and the code interpreter (limits per session; see
     # owui/agent/sandbox/__init__.py for what the OS enforces).
@@ -326,6 +340,15 @@ class Settings(BaseSettings):
             return None
         if value is not None and not _is_http_url(value):
             raise ValueError("use the collector's http(s)://HOST:4318 (OTLP over HTTP)")
+        return value
+
+    @field_validator("youtube_loader_proxy_url")
+    @classmethod
+    def _check_youtube_proxy(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() == "":
+            return None
+        if value is not None and not _is_http_url(value):
+            raise ValueError("use the proxy's http(s)://[USER:PASSWORD@]HOST:PORT")
         return value
 
     @property

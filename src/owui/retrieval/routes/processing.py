@@ -18,6 +18,7 @@ from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.access import FILE_PREFIX, file_for, file_key, knowledge_for, named_key
+from owui.retrieval.extract import Section
 from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import Collection, File, Knowledge
 from owui.retrieval.pipeline import sections_text
@@ -26,6 +27,7 @@ from owui.retrieval.routes.common import delete_file
 from owui.retrieval.routes.knowledge_files import attach, processed
 from owui.retrieval.runtime import Runtime, RuntimeDep
 from owui.retrieval.web.service import load_page
+from owui.retrieval.youtube import load_transcript
 
 router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval"], dependencies=GROUPS)
 _NOT_FOUND = not_found_response("A named file or collection does not exist (or is not yours).")
@@ -105,13 +107,19 @@ async def process_files(form: BatchForm, user: CurrentUser, token: UserToken,
 async def _load(rt: Runtime, session: AsyncSession, user: Claims, form: UrlForm,
                 token: str, process: bool) -> dict[str, Any]:
     page, sections = await load_page(rt, form.url)
+    return await _stored(rt, session, user, form, token, process, page.url, sections)
+
+
+async def _stored(rt: Runtime, session: AsyncSession, user: Claims, form: UrlForm, token: str,
+                  process: bool, source: str, sections: list[Section]) -> dict[str, Any]:
+    """What was read from `form.url`, chunked into its named collection when `process`."""
     content = sections_text(sections)
     name = form.collection_name or hashlib.sha256(form.url.encode()).hexdigest()[:63]
     meta = {"name": form.url, "source": form.url}
     if process:
         collection = await _named(session, user, name)
         chunks = await rt.pipeline.chunk(sections)
-        page_id = "web-" + hashlib.sha256(page.url.encode()).hexdigest()[:24]
+        page_id = "web-" + hashlib.sha256(source.encode()).hexdigest()[:24]
         await rt.pipeline.embed_and_store(collection.key, page_id, chunks, meta, token=token)
     return {"status": True, "collection_name": name if process else None,
             "filename": form.url, "content": content,
@@ -132,6 +140,15 @@ async def _named(session: AsyncSession, user: Claims, name: str) -> Collection:
 async def process_web(form: UrlForm, user: CurrentUser, token: UserToken, session: Session,
                       rt: RuntimeDep, process: bool = True) -> dict[str, Any]:
     return await _load(rt, session, user, form, token, process)
+
+
+@router.post("/process/youtube")
+async def process_youtube(form: UrlForm, user: CurrentUser, token: UserToken, session: Session,
+                          rt: RuntimeDep, process: bool = True) -> dict[str, Any]:
+    """A YouTube video's transcript (retrieval/youtube.py), kept as a web page is: 400 when the
+    video has none, 502 when YouTube cannot be reached; nothing is stored then."""
+    video, sections = await load_transcript(rt.settings, form.url)
+    return await _stored(rt, session, user, form, token, process, f"youtube:{video}", sections)
 
 
 @router.post("/process/url")
