@@ -221,12 +221,12 @@ def bench_env(data_dir: Path, secret: str | None = None) -> dict[str, str]:
     return {"JWT_SECRET_KEY": secret or secrets.token_urlsafe(32), "OWUI_DATA_DIR": str(data_dir)}
 
 
-def mint_token(secret: str, sub: str = "bench-user") -> str:
+def mint_token(secret: str, sub: str = "bench-user", role: str = "user") -> str:
     from datetime import timedelta
 
     from owui.core.tokens import issue_token
 
-    token, _exp = issue_token(secret, sub, "user", timedelta(hours=2))
+    token, _exp = issue_token(secret, sub, role, timedelta(hours=2))
     return token
 
 

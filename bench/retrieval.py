@@ -319,7 +319,9 @@ def bench_store(procs: Processes, store: str, args: argparse.Namespace, secret: 
     data_dir = Path(tempfile.mkdtemp(prefix=f"query-{store}-", dir=tempfile.tempdir))
     chosen = store_env(store, data_dir, args, chroma_url)
     env = {**service_env(data_dir, secret), **chosen}
-    headers = {"Authorization": f"Bearer {mint_token(secret)}"}
+    # Straight at retrieval, only an admin makes a collection (no gateway to vouch for the
+    # user's `workspace.knowledge`).
+    headers = {"Authorization": f"Bearer {mint_token(secret, role='admin')}"}
     size = args.corpus
     if store == "qdrant" and not args.qdrant_url:
         size = min(size, args.qdrant_local_corpus)

@@ -18,6 +18,7 @@ import httpx
 from owui.core.tokens import issue_token
 from tests.conftest import bearer
 from tests.retrieval.conftest import wait_processed
+from tests.support.permissions import access_header
 from tests.support.procs import Proc, start_service
 
 ENV = {"OWUI_LOG_FORMAT": "text", "CHUNK_SIZE": "32", "CHUNK_OVERLAP": "0",
@@ -72,7 +73,10 @@ def test_kill_during_an_ingestion_into_a_collection(tmp_path: Path, jwt_secret: 
     proc = start(env, tmp_path / "logs")
     outcome: dict[str, Any] = {}
     try:
-        with httpx.Client(base_url=proc.url, headers=bearer(token), timeout=120) as client:
+        # Straight at retrieval: the header the gateway adds lets the user make a collection.
+        headers = {**bearer(token), **access_header(jwt_secret, "fault-user",
+                                                     "workspace.knowledge")}
+        with httpx.Client(base_url=proc.url, headers=headers, timeout=120) as client:
             knowledge_id = client.post("/api/v1/knowledge/create", json={
                 "name": "harbour", "description": "notes"}).json()["id"]
             small = client.post("/api/v1/files/", files={"file": ("a.txt", SMALL.encode())})

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import bearer, signup
+from tests.support.permissions import grant_to_group
 from tests.support.postgres import make_postgres_database, postgres_server  # noqa: F401
 from tests.support.procs import Proc, free_port, spawn, start_fake, start_service
 
@@ -132,6 +133,13 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         users = {who: signup(gateway.url, name=who.title(),
                              email=f"{who}-{uuid.uuid4().hex[:6]}@x.io")
                  for who in ("admin", "alice", "bob")}
+        # Alice and Bob make collections: a group gives them `workspace.knowledge` (Open
+        # WebUI's defaults do not); anyone else signed up here is a plain user without it.
+        with httpx.Client(base_url=gateway.url, headers=bearer(users["admin"]["token"]),
+                          timeout=60) as admin:
+            grant_to_group(admin, "Collection makers",
+                           [str(users[who]["id"]) for who in ("alice", "bob")],
+                           "workspace.knowledge")
         yield Deployment(backend, gateway.url, retrieval, users)
     finally:
         gateway.stop()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.conftest import bearer, signup
 from tests.retrieval.conftest import Deployment
 from tests.retrieval.documents import HANDBOOK_MD
+from tests.support.permissions import grant_to_group
 from tests.support.procs import closed_port
 
 
@@ -62,3 +66,38 @@ def test_ingest_refuses_without_token_or_files(tmp_path: Path) -> None:
     down = _ingest([str(note), "-c", "x", "--url", f"http://127.0.0.1:{closed_port()}"],
                    {"OWUI_TOKEN": "t"})
     assert down.returncode == 1 and "owui:" in down.stderr, down.stderr
+
+
+@pytest.mark.parametrize("deployment", ["lancedb"], indirect=True)
+def test_a_user_without_workspace_knowledge_is_told_what_the_admin_should_do(
+        deployment: Deployment, tmp_path: Path) -> None:
+    """Open WebUI's defaults let a plain user make no collection: refused with 403 naming the
+    permission (through the gateway, and straight at retrieval, where no header can vouch for
+    it); `owui ingest` says so and who fixes it, before uploading anything. Once the admin puts
+    the user in a group holding it, the same run works."""
+    carol = signup(deployment.gateway, name="Carol", email=f"carol-{uuid.uuid4().hex[:6]}@x.io")
+    token = str(carol["token"])
+    note = tmp_path / "note.md"
+    note.write_text("# Ferry\n\nThe ferry leaves at nine.\n")
+    args = [str(note), "-c", "Carol's notes", "--url", deployment.gateway]
+    refused = _ingest(args, {"OWUI_TOKEN": token})
+    said = " ".join(refused.stderr.split())  # the console wraps long lines
+    assert refused.returncode == 1, said
+    assert "'workspace.knowledge' permission" in said and "Admin Panel > Users > Groups" in said
+    assert "Nothing was uploaded" in said
+    form = {"name": "Carol's notes", "description": ""}
+    with httpx.Client(base_url=deployment.gateway, headers=bearer(token), timeout=60) as client:
+        assert client.get("/api/v1/files/").json()["total"] == 0
+        assert client.get("/api/v1/knowledge/").json()["total"] == 0
+        through = client.post("/api/v1/knowledge/create", json=form)
+    straight = httpx.post(f"{deployment.retrieval.url}/api/v1/knowledge/create", json=form,
+                          headers=bearer(token), timeout=60)
+    for answer in (through, straight):
+        assert answer.status_code == 403 and "'workspace.knowledge'" in answer.json()["detail"]
+
+    with deployment.client("admin") as admin:
+        grant_to_group(admin, f"Carol's makers {uuid.uuid4().hex[:6]}", [str(carol["id"])],
+                       "workspace.knowledge")
+    allowed = _ingest(args, {"OWUI_TOKEN": token})
+    assert allowed.returncode == 0, allowed.stderr
+    assert "1 of 1 files" in allowed.stderr

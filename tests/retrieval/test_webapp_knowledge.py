@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import bearer, signup
 from tests.retrieval.documents import HANDBOOK_MD, PDF_PAGES, make_pdf
+from tests.support.permissions import grant_by_default
 from tests.support.procs import start_service
 
 
@@ -50,6 +51,7 @@ def _client(gateway: str) -> httpx.Client:
 @pytest.fixture(scope="module")
 def admin(gateway: str) -> Iterator[httpx.Client]:
     with _client(gateway) as client:  # the first account is the admin
+        grant_by_default(client, "workspace.knowledge")  # the users here make collections
         yield client
 
 

@@ -13,6 +13,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import bearer
+from tests.support.permissions import grant_by_default
 from tests.tls.conftest import TlsStack, context, start_tls_service, wait_ready
 
 PASSWORD = "correct-horse"
@@ -21,6 +22,17 @@ PASSWORD = "correct-horse"
 def _signup(base: str, verify: object, email: str) -> httpx.Response:
     return httpx.post(f"{base}/api/v1/auths/signup", verify=verify, timeout=30,
                       json={"name": "T", "email": email, "password": PASSWORD})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def admin_first(tls_stack: TlsStack) -> None:
+    """The first account (the admin) lets users make collections (the turn test's user does:
+    Open WebUI's defaults withhold `workspace.knowledge`)."""
+    token = _signup(tls_stack.url("gateway"), tls_stack.trusted(), "admin@tls.test"
+                    ).json()["token"]
+    with httpx.Client(base_url=tls_stack.url("gateway"), verify=tls_stack.trusted(),
+                      headers=bearer(token), timeout=60) as admin:
+        grant_by_default(admin, "workspace.knowledge")
 
 
 def test_the_gateway_serves_https_and_its_cookie_is_secure(tls_stack: TlsStack) -> None:

@@ -55,9 +55,21 @@ def _collection(client: Any, name: str) -> dict[str, Any]:
         if not listed["items"] or page * len(listed["items"]) >= listed["total"]:
             break
         page += 1
-    return _check(client.post("/api/v1/knowledge/create",
-                              json={"name": name, "description": "made by owui ingest"}),
-                  f"creating collection {name!r}")
+    made = client.post("/api/v1/knowledge/create",
+                       json={"name": name, "description": "made by owui ingest"})
+    if made.status_code == 403:
+        raise IngestError(_not_allowed_to_make(name))
+    return _check(made, f"creating collection {name!r}")
+
+
+def _not_allowed_to_make(name: str) -> str:
+    """Before anything is uploaded: who may fix it, and how (Open WebUI's defaults let a user
+    make no collection)."""
+    return (f"no collection named {name!r} is visible to you, and you may not make one: your "
+            "account lacks the 'workspace.knowledge' permission. An admin can grant it under "
+            "Admin Panel > Users > Groups (Default permissions, or a group you are in: "
+            "Workspace Permissions > Knowledge Access), or make the collection and share it "
+            "with you for writing; then run this again. Nothing was uploaded.")
 
 
 def _upload(client: Any, path: Path) -> dict[str, Any]:
