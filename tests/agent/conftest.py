@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import bearer, signup
-from tests.support.procs import Proc, start_fake, start_service
+from tests.support.procs import Proc, free_port, start_fake, start_service
 
 MODEL = "gpt-fake-agent"
 MODELS = (f"gpt-fake;{MODEL};gpt-fake-agent-filtered;gpt-fake-agent-tooled;gpt-fake-slow;"
@@ -64,9 +64,11 @@ def agent_stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
         provider = start_fake("openai", "openai-agent", {"FAKE_MODELS": MODELS}, log_dir)
         web = start_fake("websearch", "websearch-agent", {}, log_dir)
         started += [provider, web]
+        agent_port = free_port()  # inference lists the agent's actions and filters on models
         inference = start_service("inference", {
             **base, "OWUI_DATA_DIR": data("agent-inference"), "ENABLE_OLLAMA_API": "false",
-            "OPENAI_API_BASE_URLS": f"{provider.url}/v1"}, log_dir, wait=False)
+            "OPENAI_API_BASE_URLS": f"{provider.url}/v1",
+            "AGENT_SERVICE_URL": f"http://127.0.0.1:{agent_port}"}, log_dir, wait=False)
         started.append(inference)
         retrieval = start_service("retrieval", {
             **base, "OWUI_DATA_DIR": data("agent-retrieval"), "EMBEDDING_ENGINE": "openai",
@@ -78,7 +80,7 @@ def agent_stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
         data_dir = Path(data("agent-data"))
         env = {**base, "OWUI_DATA_DIR": str(data_dir), "INFERENCE_SERVICE_URL": inference.url,
                "RETRIEVAL_SERVICE_URL": retrieval.url, **CODE_ENV}
-        agent = start_service("agent", env, log_dir, wait=False)
+        agent = start_service("agent", env, log_dir, port=agent_port, wait=False)
         started.append(agent)
         for proc in (inference, retrieval, agent):
             proc.wait_ready(timeout=60)

@@ -13,6 +13,7 @@ from owui.agent.clients.inference import InferenceClient
 from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.jobs import Jobs
 from owui.agent.live import live_config
+from owui.agent.model_extras import ModelExtrasCache
 from owui.agent.models import AgentBase
 from owui.agent.plugins.loaded import PluginCache
 from owui.agent.routes import (
@@ -35,13 +36,15 @@ from owui.core.service import create_service_app
 
 async def _start(app: FastAPI) -> None:
     settings, db = app.state.settings, app.state.db
+    inference = InferenceClient(settings)
     runtime = Runtime(
-        settings=settings, db=db, inference=InferenceClient(settings),
+        settings=settings, db=db, inference=inference,
         retrieval=RetrievalClient(settings), plugins=PluginCache(),
         functions=Snapshot(crud.active_functions), model_tools=Snapshot(crud.tools_by_model),
         kernels=KernelPool(settings),
         jobs=Jobs(db, on_interrupted=[partial(fail_interrupted_steps, db)]),
-        config=live_config(db, settings), chat=ChatClient(settings))
+        config=live_config(db, settings), chat=ChatClient(settings),
+        model_extras=ModelExtrasCache(inference))
     app.state.runtime = runtime
     await runtime.start()
 

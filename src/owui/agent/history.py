@@ -20,7 +20,7 @@ from owui.core.tokens import Claims
 PAGE_SIZE = 20
 # Derived from the source on every save, so not part of what a version is.
 _DERIVED_META = {"tool": ("manifest", "has_user_valves"),
-                 "function": ("manifest", "has_user_valves", "toggle")}
+                 "function": ("manifest", "has_user_valves", "toggle", "icon", "actions")}
 
 Row = Tool | Function
 

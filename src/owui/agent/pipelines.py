@@ -2,9 +2,13 @@
 `priority`), pipes (models that answer instead of a provider) and actions (run on a message).
 
 A filter applies to a run when it is active and global, or names the run's model in its
-`meta.model_ids`, or the run asks for it in `filter_ids`. A filter that raises stops the run
-with a 400 naming it (or an error event once the answer has started), and is logged by name;
-a pipe that raises fails the run with a 502 naming it (it stands where a provider would).
+`meta.model_ids`, or the run's workspace model names it (its preset's `meta.filterIds`), or the
+run asks for it in `filter_ids`. A filter the user switches on in the chat (`toggle`, shown on
+the model in the model list) runs only when the run asks for it, as in Open WebUI.
+
+A filter that raises stops the run with a 400 naming it (or an error event once the answer has
+started), and is logged by name; a pipe that raises fails the run with a 502 naming it (it
+stands where a provider would).
 """
 
 from __future__ import annotations
@@ -184,20 +188,27 @@ def load_function(cache: PluginCache, row: Function) -> Plugin:
     return Plugin(row, cache.get("function", row.id, row.content, row.updated_at, row.valves))
 
 
-def applies(row: Function, model: str, filter_ids: Sequence[str]) -> bool:
-    model_ids = (row.meta or {}).get("model_ids") or []
-    return row.is_global or model in model_ids or row.id in filter_ids
+def applies(row: Function, model: str, asked: Sequence[str],
+            model_filters: Sequence[str] = ()) -> bool:
+    meta = row.meta or {}
+    if row.id in asked:
+        return True
+    if meta.get("toggle"):  # switched on in the chat for a turn, or not at all
+        return False
+    return row.is_global or model in (meta.get("model_ids") or []) or row.id in model_filters
 
 
 async def build_pipeline(session: AsyncSession, cache: PluginCache,
                          functions: Snapshot[list[Function]], user: Claims, model: str,
-                         filter_ids: Sequence[str] = ()) -> Pipeline:
+                         filter_ids: Sequence[str] = (),
+                         model_filters: Sequence[str] = ()) -> Pipeline:
+    """`filter_ids`: those the run asks for; `model_filters`: its workspace model's."""
     pipeline = Pipeline(user)
     rows = await functions.get(session)
     if not rows:
         return pipeline
     for row in rows:
-        if row.type == "filter" and applies(row, model, filter_ids):
+        if row.type == "filter" and applies(row, model, filter_ids, model_filters):
             pipeline.filters.append(load_function(cache, row))
         elif row.type == "pipe" and model.split(".", 1)[0] == row.id:
             pipeline.pipe = load_function(cache, row)

@@ -38,13 +38,17 @@ async def prepare_run(runtime: Runtime, session: AsyncSession, user: Claims, tok
             and crud.viewer(who).allows("features.code_interpreter"):
         enabled.append("execute_code")
     toolset = await build_toolset(session, runtime.plugins, who, [*form.tool_ids, *enabled])
+    # A workspace model's own filters and knowledge count as Open WebUI counts them.
+    extras = await runtime.model_extras.get(user, token, form.model)
     pipeline = await build_pipeline(session, runtime.plugins, runtime.functions, user, form.model,
-                                    form.filter_ids)
+                                    form.filter_ids, extras.filter_ids)
     # A run without a session of its own gets one for its code, closed when it ends.
     session_id = form.session_id
     if session_id is None and "execute_code" in toolset.functions:
         session_id = f"run-{uuid.uuid4().hex[:16]}"
     collections, file_ids = form.attachments()
+    collections = list(dict.fromkeys([*collections, *extras.collections]))
+    file_ids = list(dict.fromkeys([*file_ids, *extras.file_ids]))
     context = runtime.context(user, token, session_id=session_id,
                               collection_names=list(dict.fromkeys(
                                   [*form.collection_names, *collections])),

@@ -12,6 +12,7 @@ from owui.agent.clients.chat import ChatClient
 from owui.agent.clients.inference import InferenceClient
 from owui.agent.clients.retrieval import RetrievalClient
 from owui.agent.jobs import Jobs
+from owui.agent.model_extras import ModelExtrasCache
 from owui.agent.models import Function, Tool
 from owui.agent.plugins.loaded import PluginCache
 from owui.agent.sandbox.pool import KernelPool
@@ -36,6 +37,7 @@ class Runtime:
     jobs: Jobs
     config: LiveConfig  # task and code execution settings (owui.agent.live)
     chat: ChatClient  # an action's events to the chat's pages
+    model_extras: ModelExtrasCache  # a preset's knowledge and filters (model_extras.py)
 
     async def start(self) -> None:
         await self.config.start()

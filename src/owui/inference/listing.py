@@ -30,8 +30,7 @@ def _base_entry(listed: Listed, url_indexes: dict[str, int]) -> dict[str, Any]:
         "owned_by": provider, "name": listed.id, "provider": provider,
         "connection": first.id, "connections": [u.id for u in listed.upstreams],
         "connection_type": connection_type, "urlIdx": url_indexes.get(first.id, 0),
-        # Open WebUI lists the action and filter functions that apply to a model here; owui's
-        # agent service runs those, and the model list names none.
+        # The action and filter functions on the model: model_list fills them in.
         "actions": [], "filters": [], "tags": [{"name": tag} for tag in first.config.tags],
         provider: {**listed.model.raw, "connection_type": connection_type},
     }
@@ -74,15 +73,21 @@ async def base_models(runtime: Runtime, refresh: bool = False) -> dict[str, dict
     return {listed.id: _base_entry(listed, url_indexes) for listed in runtime.catalog.listing()}
 
 
-async def model_list(runtime: Runtime, user: Claims, refresh: bool) -> dict[str, Any]:
+async def model_list(runtime: Runtime, user: Claims, token: str,
+                     refresh: bool) -> dict[str, Any]:
     entries = await base_models(runtime, refresh)
+    functions = await runtime.functions.current(token)
+    on_every_model = functions.on_model(None)
+    for entry in entries.values():
+        entry.update(on_every_model)
     presets = await runtime.presets.current()
     for preset in presets.values():
         base = entries.get(preset.base)
         if base is None or not preset.is_active or not can_read(preset, user):
             continue
         # With no base model id, the record renames the base model of its own id.
-        entries[preset.id] = _preset_entry(preset, base, user)
+        entries[preset.id] = {**_preset_entry(preset, base, user),
+                              **functions.on_model(preset.meta)}
     return {"object": "list", "data": list(entries.values()),
             "connections": _connections(runtime, user)}
 

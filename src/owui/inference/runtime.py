@@ -20,6 +20,8 @@ from owui.core.errors import NotFoundError
 from owui.core.tokens import Claims
 from owui.inference import crud
 from owui.inference.catalog import Catalog, Target
+from owui.inference.clients.agent import AgentClient
+from owui.inference.functions import ModelFunctions
 from owui.inference.presets import Presets, PresetView
 
 log = logging.getLogger("owui.inference")
@@ -39,6 +41,7 @@ class Runtime:
         self.sessions = sessions
         self.catalog = Catalog(settings)
         self.presets = Presets(sessions)
+        self.functions = ModelFunctions(AgentClient(settings))  # actions and filters listed
         self.wait = settings.upstream_connect_timeout
         self._synced_at = time.monotonic()
         self._syncing: asyncio.Task[None] | None = None
@@ -57,6 +60,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._syncing)
+        await self.functions.close()
         await self.catalog.close()
 
     def sync_soon(self) -> None:

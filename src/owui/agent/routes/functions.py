@@ -36,10 +36,26 @@ def _meta(form: FunctionForm, loaded: Loaded) -> dict[str, Any]:
     if model_ids is not None and not (isinstance(model_ids, list)
                                       and all(isinstance(m, str) for m in model_ids)):
         raise HTTPException(422, "meta.model_ids must be a list of model ids.")
-    # `toggle`: a filter the user turns on and off in the chat (Open WebUI's meta.toggle).
-    toggle = function_type(loaded.module)[0] == "filter" and bool(
-        getattr(loaded.instance, "toggle", False))
-    return {**meta_of(form.meta, form.content, loaded), "toggle": toggle}
+    kind = function_type(loaded.module)[0]
+    instance = loaded.instance
+    icon = getattr(instance, "icon_url", None) or getattr(instance, "icon", None)
+    derived = {
+        # `toggle`: a filter the user turns on and off in the chat (Open WebUI's meta.toggle).
+        "toggle": kind == "filter" and bool(getattr(instance, "toggle", False)),
+        # What the model list shows of it (inference reads these): the icon its class names,
+        # and an action's own buttons when it has several (its `actions`).
+        "icon": icon if isinstance(icon, str) else None,
+        "actions": _sub_actions(instance) if kind == "action" else None}
+    return {**meta_of(form.meta, form.content, loaded), **derived}
+
+
+def _sub_actions(instance: Any) -> list[dict[str, str]] | None:
+    """Open WebUI's `actions = [{"id", "name", "icon_url"}]` of an Action class."""
+    items = getattr(instance, "actions", None)
+    if not isinstance(items, list):
+        return None
+    return [{key: str(item[key]) for key in ("id", "name", "icon_url") if item.get(key)}
+            for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
 
 
 @router.get("/", summary="Functions (admins see all; users the active ones)")

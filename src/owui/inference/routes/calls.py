@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from owui.core import metrics
 from owui.core.asgi import send_error
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
 from owui.core.tokens import Claims
 from owui.inference.calls import JsonCall, ProviderCall, StreamCall
 from owui.inference.listing import model_list
@@ -116,9 +116,10 @@ def document_calls(app: FastAPI) -> None:
     document(app, ROUTES)
 
 
-async def models(runtime: RuntimeDep, user: CurrentUser, refresh: bool = False) -> JSONResponse:
+async def models(runtime: RuntimeDep, user: CurrentUser, token: UserToken,
+                 refresh: bool = False) -> JSONResponse:
     """Every connection's models merged, with the presets the caller may use."""
-    return JSONResponse(await model_list(runtime, user, refresh))
+    return JSONResponse(await model_list(runtime, user, token, refresh))
 
 
 for prefix in PREFIXES:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from owui.core.access import current_access, require_permission
-from owui.core.auth import AdminUser, CurrentUser
+from owui.core.auth import AdminUser, CurrentUser, UserToken
 from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
@@ -49,10 +49,10 @@ ORDERS = {"name": lambda r: r.name.lower(), "created_at": lambda r: r.created_at
           "updated_at": lambda r: r.updated_at}
 
 
-async def merged_models(runtime: RuntimeDep, user: CurrentUser,
+async def merged_models(runtime: RuntimeDep, user: CurrentUser, token: UserToken,
                         refresh: bool = False) -> JSONResponse:
     """Every model the caller may use (provider models and presets), as Open WebUI lists them."""
-    return JSONResponse(await model_list(runtime, user, refresh))
+    return JSONResponse(await model_list(runtime, user, token, refresh))
 
 
 for path in ("/api/models", "/api/v1/models"):
