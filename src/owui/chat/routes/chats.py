@@ -1,12 +1,17 @@
 """`/api/v1/chats/{id}`: read, update (diffed against stored rows), delete, pin, archive,
-clone, move to a folder. Another user's chat answers 404, as if it did not exist."""
+clone, move to a folder, compact (compaction.py). Another user's chat answers 404, as if it did
+not exist."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import not_
 
-from owui.chat import reads, writes
+from owui.chat import compaction, reads, writes
+from owui.chat.chat_config import chat_config
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
 from owui.chat.errors import ChatNotFound, FolderNotFound
@@ -15,10 +20,12 @@ from owui.chat.models import Chat, now
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
 from owui.chat.routes.shares import PRIVATE_CHAT_KEYS
+from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatFolderIdForm, ChatForm, ChatResponse, CloneForm
 from owui.chat.tree import parse_chat
 from owui.core.access import current_access, require_permission
-from owui.core.auth import CurrentUser
+from owui.core.auth import CurrentUser, UserToken
+from owui.core.errors import ConflictError, error_response
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
@@ -121,3 +128,44 @@ async def clone_chat(id: str, conn: Raw, user: CurrentUser,
                            tags={t: t for t in original["meta"]["tags"]})
     await conn.write(lambda writer: writes.insert_chats(writer, [chat]))
     return Json(chat.response())
+
+
+class CompactChatForm(BaseModel):
+    """Open WebUI's: the model to summarise with (none: compaction.py's choice)."""
+
+    model: str | None = Field(None, max_length=300)
+
+
+@router.post("/{id}/compact", response_model=dict[str, Any], responses={
+    400: error_response("No model to summarise with."),
+    404: error_response("No chat of that id (or not yours), or no such model."),
+    409: error_response("An answer is being written in the chat."),
+    502: error_response("The model's provider failed."),
+    503: error_response("The model's provider cannot be reached.")},
+    summary="Summarise the chat's branch into a shorter context (Open WebUI's compaction)")
+async def compact_chat(id: str, conn: Raw, request: Request, user: CurrentUser,
+                       token: UserToken, runtime: RuntimeDep,
+                       form: CompactChatForm | None = None) -> Json:
+    row = await reads.require_chat(conn, id, user.sub)
+    running = await conn.fetch("SELECT 1 FROM turns WHERE chat_id = :id", {"id": id})
+    if running or runtime.webturns.of_chat(id):
+        raise ConflictError(compaction.BUSY)
+    config = await chat_config(request)
+    branch = await reads.branch(conn, id, row.current_message_id)
+    # As Open WebUI: no model is a 400 before the switch is looked at.
+    model = compaction.choose_model(form.model if form else None,
+                                    config["CONTEXT_COMPACTION_MODEL"], branch,
+                                    row.data.get("models"))
+    if not config["ENABLE_CONTEXT_COMPACTION"]:
+        return Json(compaction.skipped("disabled"))
+    work = compaction.plan(branch)
+    if isinstance(work, str):
+        return Json(compaction.skipped(work))
+    text = compaction.prompt(config["CONTEXT_COMPACTION_PROMPT_TEMPLATE"], work)
+    summary = (await compaction.summarise(runtime.agent, token, model, text)
+               or compaction.fallback(work))
+    checkpoint = work.checkpoint_id
+    if not await conn.write(lambda w: compaction.store(w, id, checkpoint, summary)):
+        raise ConflictError(f"Message {checkpoint!r} was deleted while it was summarised; "
+                            "compact the chat again.")
+    return Json(compaction.compacted(work, summary))

@@ -5,7 +5,8 @@ The policy, in order:
 1. History: the branch from the root to the new user message (the tree's path, not every
    message of the chat). Assistant messages without content (still being written by another
    turn, or failed before their first word) are left out; so are messages of other roles than
-   system, user and assistant.
+   system, user and assistant. A chat compacted (chat/compaction.py) starts at its newest
+   checkpoint instead, its summary before it as a system message, kept whatever its size.
 2. Budget: the model's context in tokens (the request's `context_length`, else its
    `params.num_ctx`, else CHAT_CONTEXT_TOKENS), less the room kept for the answer
    (`max_tokens` when given, else a quarter of the context).
@@ -25,10 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from owui.chat.compaction import since_checkpoint
+
 log = logging.getLogger("owui.chat.turns")
 ROLES = frozenset({"system", "user", "assistant"})
 PER_MESSAGE = 4
 CHARS_PER_TOKEN = 4
+SUMMARY_INTRO = "Summary of the conversation so far (earlier messages were compacted):\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +91,10 @@ def trim(system: list[dict[str, Any]], history: list[dict[str, Any]], tokens: in
 
 
 def history(branch: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The branch's messages as the model takes them (point 1)."""
-    return [m for m in map(model_message, branch) if m is not None]
+    """The branch's messages as the model takes them, from its newest checkpoint (point 1)."""
+    messages, summary = since_checkpoint(list(branch))
+    head = [{"role": "system", "content": SUMMARY_INTRO + summary}] if summary else []
+    return head + [m for m in map(model_message, messages) if m is not None]
 
 
 def fit(system: list[dict[str, Any]], messages: list[dict[str, Any]], context_length: int,
