@@ -1,8 +1,9 @@
 """The chat settings an admin sets at `/api/v1/chats/config` (Open WebUI's ChatConfigForm:
 context compaction and tool search), kept in the chat service's `live_config` table.
 
-owui's turns neither compact a long chat nor defer tools: the values are stored and given back
-as set, so that the admin page keeps what it saved; nothing else reads them yet.
+`ENABLE_CONTEXT_COMPACTION`, `CONTEXT_COMPACTION_MODEL` and `CONTEXT_COMPACTION_PROMPT_TEMPLATE`
+govern `POST /api/v1/chats/{id}/compact` (compaction.py); owui never compacts on its own nor
+defers tools, so the other values are stored and given back as set, for the admin page.
 """
 
 from __future__ import annotations
