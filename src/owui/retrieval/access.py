@@ -56,12 +56,17 @@ async def can_write(session: AsyncSession, user: Claims, knowledge: Knowledge) -
 
 
 async def knowledge_for(session: AsyncSession, user: Claims, knowledge_id: str, *,
-                        write: bool = False) -> Knowledge:
+                        write: bool = False, content: bool = True) -> Knowledge:
+    """The collection the caller may read (or write); `content=False` for a write that
+    leaves its files alone (name, access), which a collection on an external source takes."""
     knowledge = await crud.get_knowledge(session, knowledge_id)
     if knowledge is None or not await can_read(session, user, knowledge):
         raise NotFoundError(f"Knowledge collection '{knowledge_id}' not found.")
     if write and not await can_write(session, user, knowledge):
         raise ForbiddenError("You may read this knowledge collection but not change it.")
+    if write and content and (knowledge.meta or {}).get("source") == "external":
+        raise BadRequestError("External knowledge bases are read-only: their documents live "
+                              "in the external source.")
     return knowledge
 
 

@@ -14,6 +14,7 @@ from owui.core.service import StartupError, create_service_app
 from owui.retrieval.models import RetrievalBase
 from owui.retrieval.routes import (
     external,
+    external_sources,
     file_queries,
     files,
     knowledge,
@@ -51,7 +52,8 @@ async def _stop(app: FastAPI) -> None:
 app = create_service_app(
     "retrieval",
     # Fixed paths first: `/files/search` is never read as a file id.
-    routers=[file_queries.router, files.router, external.router, knowledge.router,
+    routers=[file_queries.router, files.router, external.router, external_sources.router,
+             knowledge.router,
              knowledge_files.router, knowledge_dirs.router, knowledge_sync.router,
              settings.router, processing.router, retrieval.router],
     metadata=RetrievalBase.metadata,

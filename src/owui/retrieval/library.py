@@ -34,8 +34,14 @@ def visible_condition(user_id: str | None) -> Any:
 
 async def search_knowledge(session: AsyncSession, user_id: str, admin: bool, *,
                            query: str | None, view: str | None, order_by: str | None,
-                           direction: str | None, page: int) -> tuple[list[Knowledge], int]:
+                           direction: str | None, page: int,
+                           source: str | None = None) -> tuple[list[Knowledge], int]:
     condition = visible_condition(None if admin else user_id)
+    if source in ("local", "external"):  # an external source's collection (external/)
+        external = Knowledge.meta["source"].as_string() == "external"
+        condition = and_(condition, external if source == "external"
+                         else or_(Knowledge.meta.is_(None), ~external,
+                                  Knowledge.meta["source"].as_string().is_(None)))
     if query:
         condition = and_(condition, or_(Knowledge.name.ilike(_like(query), escape="\\"),
                                         Knowledge.description.ilike(_like(query), escape="\\")))

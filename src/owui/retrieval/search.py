@@ -7,7 +7,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import numpy as np
+
 from owui.core import tracing
+from owui.retrieval.external import Target, retrieve
 from owui.retrieval.runtime import Runtime
 from owui.retrieval.vectors import Hit
 from owui.retrieval.vectors.base import hybrid_depth
@@ -24,9 +27,25 @@ def pick_mode(rt: Runtime, hybrid: bool | None, mode: Mode | None = None) -> Mod
 
 
 async def search(rt: Runtime, keys: Sequence[str], query: str, *, k: int | None = None,
-                 r: float | None = None, mode: Mode = "vector",
-                 token: str | None = None) -> list[Hit]:
+                 r: float | None = None, mode: Mode = "vector", token: str | None = None,
+                 external: Sequence[Target] = ()) -> list[Hit]:
+    """The k best of owui's own collections (`keys`) and of external ones (searched where they
+    are, by vector whatever the mode: an external store is only asked for nearest vectors)."""
     k = k or rt.settings.rag_top_k
+    if not external:
+        return await _own(rt, keys, query, k=k, r=r, mode=mode, token=token)
+    vector = await rt.embedder.embed_query(query, token=token)
+    found = await asyncio.gather(
+        _own(rt, keys, query, k=k, r=r, mode=mode, token=token, vector=vector),
+        *(retrieve(rt.http, target, vector.tolist(), k) for target in external))
+    return sorted((hit for hits in found for hit in hits), key=lambda hit: hit.score,
+                  reverse=True)[:k]
+
+
+async def _own(rt: Runtime, keys: Sequence[str], query: str, *, k: int, r: float | None,
+               mode: Mode, token: str | None, vector: np.ndarray | None = None) -> list[Hit]:
+    if not keys:
+        return []
     threshold = rt.settings.rag_relevance_threshold if r is None else r
     # Hybrid: the full-text side needs no embedding, so it runs while the query is embedded
     # (then hybrid costs about what vector search does).
@@ -36,7 +55,7 @@ async def search(rt: Runtime, keys: Sequence[str], query: str, *, k: int | None 
     try:
         if mode == "text":
             vector = None
-        else:
+        elif vector is None:
             with tracing.span("retrieval.embed_query", **{"owui.embedding.model":
                                                           rt.settings.embedding_model}):
                 vector = await rt.embedder.embed_query(query, token=token)

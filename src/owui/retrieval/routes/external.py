@@ -1,10 +1,14 @@
-"""The admin's external knowledge connections (Open WebUI 0.12: a Qdrant, Milvus or pgvector
-that holds documents indexed elsewhere): listed, added, read, changed, deleted and checked,
-kept in the live config (every replica sees a change within about a second). Their secrets
-(`auth_config`) are stored but never shown: an answer says only whether one is set.
+"""The admin's external knowledge (Open WebUI 0.12): connections to a Qdrant, Milvus or pgvector
+(or, owui's addition, a Chroma server) that holds documents indexed elsewhere, listed, added,
+read, changed, deleted and checked, kept in the live config (every replica sees a change
+within about a second). Their secrets (`auth_config`) are stored but never shown: an answer
+says only whether one is set.
 
-Collections backed by a connection (`/external/knowledge/create`, `/external/source/*`) are
-not served: owui searches only what it indexed itself."""
+A source is a collection of such a store; a knowledge collection made on it
+(`/external/knowledge/create`, or `/external/source/create` with a new connection, after a test
+query found something) is searched there (retrieval/external/) whenever it is searched: in a
+chat, `#` it like any other. It is read-only (no files). Everything here is admin-only, as in
+Open WebUI; the collection is the admin's, private until shared."""
 
 from __future__ import annotations
 
@@ -19,13 +23,14 @@ from sqlalchemy import select
 from owui.core.auth import AdminUser
 from owui.core.errors import BadRequestError
 from owui.core.service import Session
+from owui.retrieval.external import connections
 from owui.retrieval.live import EXTERNAL_CONNECTIONS
 from owui.retrieval.models import Knowledge
 from owui.retrieval.routes.settings import store
 from owui.retrieval.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/knowledge/external", tags=["knowledge"])
-PROVIDERS = ("qdrant", "milvus", "pgvector")
+PROVIDERS = ("qdrant", "milvus", "pgvector", "chroma")
 MAX_CONNECTIONS = 100
 
 
@@ -39,7 +44,7 @@ class ConnectionForm(BaseModel):
     enabled: bool = True
 
 
-def _checked(form: ConnectionForm) -> tuple[str, dict[str, Any]]:
+def checked(form: ConnectionForm) -> tuple[str, dict[str, Any]]:
     """(the provider, the config keys it takes), or 400 naming what is wrong."""
     provider = form.provider.strip().lower()
     if provider not in PROVIDERS:
@@ -49,7 +54,7 @@ def _checked(form: ConnectionForm) -> tuple[str, dict[str, Any]]:
         raise BadRequestError("Knowledge source name is required.")
     if not form.endpoint.strip():
         raise BadRequestError("Knowledge source endpoint is required.")
-    allowed = {"timeout", *(("db_name",) if provider == "milvus" else ())}
+    allowed = {"timeout", *(("db_name",) if provider in ("milvus", "chroma") else ())}
     return provider, {k: v for k, v in (form.config or {}).items() if k in allowed}
 
 
@@ -61,18 +66,37 @@ def _auth(provider: str, given: dict[str, Any] | None,
     return (kept or {}) if given is None else given
 
 
-def _shown(connection: dict[str, Any]) -> dict[str, Any]:
-    shown = {k: v for k, v in connection.items() if k != "auth_config"}
-    shown["auth_configured"] = bool(connection.get("auth_config"))
-    return shown
+def new_connection(form: ConnectionForm, user_id: str) -> dict[str, Any]:
+    provider, config = checked(form)
+    now = int(time.time())
+    return {"id": str(uuid.uuid4()), "name": form.name.strip(), "provider": provider,
+            "endpoint": form.endpoint.strip(), "auth_config": _auth(provider, form.auth_config),
+            "config": config, "capabilities": form.capabilities or {"retrieve": True},
+            "health": None, "enabled": form.enabled, "created_by": user_id, "created_at": now,
+            "updated_at": now}
 
 
-def _all(rt: Runtime) -> list[dict[str, Any]]:
-    return list(rt.config.snapshot().get(EXTERNAL_CONNECTIONS) or [])
+def changed_connection(form: ConnectionForm, existing: dict[str, Any]) -> dict[str, Any]:
+    provider, config = checked(form)
+    return {**existing, "name": form.name.strip(), "provider": provider,
+            "endpoint": form.endpoint.strip(),
+            "auth_config": _auth(provider, form.auth_config, existing.get("auth_config")),
+            "config": config, "capabilities": form.capabilities or {"retrieve": True},
+            "enabled": form.enabled, "updated_at": int(time.time())}
 
 
-def _one(rt: Runtime, connection_id: str) -> tuple[int, dict[str, Any]]:
-    for index, connection in enumerate(_all(rt)):
+def shown(connection: dict[str, Any]) -> dict[str, Any]:
+    visible = {k: v for k, v in connection.items() if k != "auth_config"}
+    visible["auth_configured"] = bool(connection.get("auth_config"))
+    return visible
+
+
+def all_connections(rt: Runtime) -> list[dict[str, Any]]:
+    return connections(rt.config.snapshot())
+
+
+def one(rt: Runtime, connection_id: str) -> tuple[int, dict[str, Any]]:
+    for index, connection in enumerate(all_connections(rt)):
         if connection.get("id") == connection_id:
             return index, connection
     raise HTTPException(404, f"External connection '{connection_id}' not found.")
@@ -80,61 +104,61 @@ def _one(rt: Runtime, connection_id: str) -> tuple[int, dict[str, Any]]:
 
 @router.get("/connections")
 async def list_connections(user: AdminUser, rt: RuntimeDep) -> dict[str, Any]:
-    connections = [_shown(c) for c in _all(rt)]
-    return {"items": connections, "total": len(connections)}
+    found = [shown(c) for c in all_connections(rt)]
+    return {"items": found, "total": len(found)}
 
 
 @router.post("/connections")
 async def create_connection(form: ConnectionForm, user: AdminUser,
                             rt: RuntimeDep) -> dict[str, Any]:
-    provider, config = _checked(form)
-    connections = _all(rt)
-    if len(connections) >= MAX_CONNECTIONS:
+    connection = new_connection(form, user.sub)
+    await add_connection(rt, connection)
+    return shown(connection)
+
+
+async def add_connection(rt: Runtime, connection: dict[str, Any]) -> None:
+    found = all_connections(rt)
+    if len(found) >= MAX_CONNECTIONS:
         raise BadRequestError(f"At most {MAX_CONNECTIONS} external connections.")
-    now = int(time.time())
-    connection = {"id": str(uuid.uuid4()), "name": form.name.strip(), "provider": provider,
-                  "endpoint": form.endpoint.strip(),
-                  "auth_config": _auth(provider, form.auth_config), "config": config,
-                  "capabilities": form.capabilities or {"retrieve": True}, "health": None,
-                  "enabled": form.enabled, "created_by": user.sub, "created_at": now,
-                  "updated_at": now}
-    await store(rt, {EXTERNAL_CONNECTIONS: [*connections, connection]})
-    return _shown(connection)
+    await store(rt, {EXTERNAL_CONNECTIONS: [*found, connection]})
 
 
 @router.get("/connections/{connection_id}")
 async def get_connection(connection_id: str, user: AdminUser,
                          rt: RuntimeDep) -> dict[str, Any]:
-    return _shown(_one(rt, connection_id)[1])
+    return shown(one(rt, connection_id)[1])
 
 
 @router.patch("/connections/{connection_id}")
 async def update_connection(connection_id: str, form: ConnectionForm, user: AdminUser,
                             rt: RuntimeDep) -> dict[str, Any]:
-    index, existing = _one(rt, connection_id)
-    provider, config = _checked(form)
-    connection = {**existing, "name": form.name.strip(), "provider": provider,
-                  "endpoint": form.endpoint.strip(),
-                  "auth_config": _auth(provider, form.auth_config, existing.get("auth_config")),
-                  "config": config, "capabilities": form.capabilities or {"retrieve": True},
-                  "enabled": form.enabled, "updated_at": int(time.time())}
-    connections = _all(rt)
-    connections[index] = connection
-    await store(rt, {EXTERNAL_CONNECTIONS: connections})
-    return _shown(connection)
+    index, existing = one(rt, connection_id)
+    connection = changed_connection(form, existing)
+    await replace_connection(rt, index, connection)
+    return shown(connection)
+
+
+async def replace_connection(rt: Runtime, index: int, connection: dict[str, Any]) -> None:
+    found = all_connections(rt)
+    found[index] = connection
+    await store(rt, {EXTERNAL_CONNECTIONS: found})
 
 
 @router.delete("/connections/{connection_id}")
 async def delete_connection(connection_id: str, user: AdminUser, session: Session,
                             rt: RuntimeDep) -> bool:
-    _one(rt, connection_id)
+    one(rt, connection_id)
     metas = await session.scalars(select(Knowledge.meta).where(Knowledge.meta.is_not(None)))
     if any(((m or {}).get("external") or {}).get("connection_id") == connection_id
            for m in metas):
         raise BadRequestError("External connection is still used by knowledge bases.")
-    await store(rt, {EXTERNAL_CONNECTIONS: [c for c in _all(rt)
-                                            if c.get("id") != connection_id]})
+    await remove_connection(rt, connection_id)
     return True
+
+
+async def remove_connection(rt: Runtime, connection_id: str) -> None:
+    await store(rt, {EXTERNAL_CONNECTIONS: [c for c in all_connections(rt)
+                                            if c.get("id") != connection_id]})
 
 
 @router.post("/connections/{connection_id}/test")
@@ -142,10 +166,9 @@ async def test_connection(connection_id: str, user: AdminUser,
                           rt: RuntimeDep) -> dict[str, Any]:
     """As Open WebUI's: whether it is enabled and has an endpoint (no call is made), kept as
     the connection's `health`."""
-    index, connection = _one(rt, connection_id)
+    index, connection = one(rt, connection_id)
     health = {"ok": bool(connection.get("enabled") and connection.get("endpoint")),
               "provider": connection.get("provider"), "checked_at": int(time.time())}
-    connections = _all(rt)
-    connections[index] = {**connection, "health": health, "updated_at": int(time.time())}
-    await store(rt, {EXTERNAL_CONNECTIONS: connections})
+    await replace_connection(rt, index, {**connection, "health": health,
+                                         "updated_at": int(time.time())})
     return health

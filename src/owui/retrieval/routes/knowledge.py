@@ -72,13 +72,11 @@ async def search_knowledge(user: CurrentUser, session: Session, query: Text = No
                            order_by: Text = None, direction: Text = None,
                            page: Page = 1) -> dict[str, Any]:
     """The Knowledge page, the model editor and the `#` picker: name or description matching
-    `query`; view_option 'created' (mine) or 'shared' (others'). Every collection is local
-    (`source=external` finds none)."""
-    if source == "external":
-        return {"items": [], "total": 0}
+    `query`; view_option 'created' (mine) or 'shared' (others'); source 'local' or
+    'external' (on an external source)."""
     found, total = await library.search_knowledge(
         session, user.sub, user.is_admin, query=query, view=view_option, order_by=order_by,
-        direction=direction, page=page)
+        direction=direction, page=page, source=source)
     return await _listed(session, user, found, total)
 
 
@@ -116,7 +114,7 @@ async def get_knowledge(knowledge_id: str, user: CurrentUser,
 @router.post("/{knowledge_id}/update")
 async def update_knowledge(knowledge_id: str, form: KnowledgeForm, user: CurrentUser,
                            session: Session) -> dict[str, Any]:
-    knowledge = await knowledge_for(session, user, knowledge_id, write=True)
+    knowledge = await knowledge_for(session, user, knowledge_id, write=True, content=False)
     knowledge.name, knowledge.description = form.name, form.description
     if form.access_grants is not None:
         _owner_or_admin(user, knowledge)
@@ -134,7 +132,7 @@ def _owner_or_admin(user: Claims, knowledge: Knowledge) -> None:
 @router.post("/{knowledge_id}/access/update")
 async def update_access(knowledge_id: str, form: AccessGrantsForm, user: CurrentUser,
                         session: Session) -> dict[str, Any]:
-    knowledge = await knowledge_for(session, user, knowledge_id, write=True)
+    knowledge = await knowledge_for(session, user, knowledge_id, write=True, content=False)
     _owner_or_admin(user, knowledge)
     await crud.replace_grants(session, "knowledge", knowledge.id, _grants(user, form.access_grants))
     await crud.touch_knowledge(session, knowledge.id)

@@ -15,6 +15,7 @@ from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
 from owui.retrieval.access import file_keys, named_key, resolve
+from owui.retrieval.external import split
 from owui.retrieval.extract import Section
 from owui.retrieval.groups import GROUPS
 from owui.retrieval.models import Collection
@@ -65,9 +66,16 @@ async def query_collection(form: QueryCollectionsForm, token: UserToken, user: C
 async def _query(rt: Runtime, token: str, session: AsyncSession, user: Claims,
                  names: list[str], form: QueryForm) -> dict[str, Any]:
     keys = await resolve(session, user, names)
-    hits = await search(rt, keys, form.query, k=form.k, r=form.r,
-                        mode=pick_mode(rt, form.hybrid), token=token)
+    hits = await _searched(rt, session, keys, form.query, k=form.k, r=form.r,
+                           mode=pick_mode(rt, form.hybrid), token=token)
     return owui_result(hits)
+
+
+async def _searched(rt: Runtime, session: AsyncSession, keys: list[str], query: str,
+                    **options: Any) -> list[Hit]:
+    """Search the collections, each where it is: owui's store, or an external source."""
+    own, external = await split(session, rt.config.snapshot(), keys)
+    return await search(rt, own, query, external=external, **options)
 
 
 @router.post("/search", responses=_NOT_FOUND)
@@ -79,8 +87,8 @@ async def search_sources(form: SearchForm, token: UserToken, user: CurrentUser,
     keys = await resolve(session, user, form.collection_names)
     keys += await file_keys(session, user, form.file_ids)
     mode = pick_mode(rt, None, form.mode)
-    hits = await search(rt, keys, form.query, k=form.k, r=form.r, mode=mode,
-                        token=token)
+    hits = await _searched(rt, session, keys, form.query, k=form.k, r=form.r, mode=mode,
+                           token=token)
     return {"mode": mode, "hits": [hit_view(hit) for hit in hits]}
 
 
@@ -134,7 +142,8 @@ async def rag_context(form: RagForm, token: UserToken, user: CurrentUser, sessio
     mode = pick_mode(rt, form.hybrid)
     hits: list[Hit] = []
     if keys:
-        hits = await search(rt, keys, query, k=form.k, r=form.r, mode=mode, token=token)
+        hits = await _searched(rt, session, keys, query, k=form.k, r=form.r, mode=mode,
+                               token=token)
     if form.web_search:
         found = await web_search(rt, session, user, [query], k=form.k, mode=mode, token=token)
         hits = sorted([*hits, *found.hits], key=lambda h: h.score, reverse=True)
