@@ -1,13 +1,14 @@
 """`/api/v1/chats/{id}/messages`: append one message under a parent, read the active branch
-(or all), change a message's content, delete a message with everything below it."""
+(or all), change a message's content, delete a message with everything below it, decide on a
+tool call waiting for the user (tool_approval.py)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from owui.chat import reads, writes
+from owui.chat import reads, tool_approval, writes
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import messages as message_rows
 from owui.chat.errors import TooLarge
@@ -15,9 +16,11 @@ from owui.chat.limits import MAX_CONTENT_CHARS
 from owui.chat.models import new_id, now
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
+from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatResponse, MessageContentForm, MessageForm, MessageResponse
 from owui.chat.tree import parse_message
 from owui.core.auth import CurrentUser
+from owui.core.errors import error_response
 from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["messages"])
@@ -70,3 +73,19 @@ async def delete_message(id: str, message_id: str, session: Session, conn: Raw,
                                current_message_id=current)
     await session.commit()
     return Json(await reads.read_chat(conn, id, user.sub))
+
+
+@router.post("/{id}/messages/{message_id}/resolve", response_model=dict[str, Any], responses={
+    400: error_response("The decision does not fit the call, or the message has no output."),
+    404: error_response("No chat (or not yours), message or waiting tool call of that id."),
+    409: error_response("The tool call was resolved already.")},
+    summary="Approve, reject or answer a tool call waiting for the user")
+async def resolve_tool_call(id: str, message_id: str, form: tool_approval.ResolveToolCallForm,
+                            conn: Raw, user: CurrentUser, runtime: RuntimeDep) -> Json:
+    await reads.require_chat(conn, id, user.sub)
+    output, paused = await conn.write(
+        lambda writer: tool_approval.resolve(writer, id, message_id, form))
+    # The pages of the chat show the decision at once, as Open WebUI's do.
+    await runtime.realtime.emitter.emit(user.sub, id, message_id, "chat:completion",
+                                        {"output": output})
+    return Json({"status": True, "paused": paused, "output": output})
