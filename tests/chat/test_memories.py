@@ -86,6 +86,44 @@ def test_query_finds_the_memory_and_forgets_deleted_ones(user) -> None:
     assert ok(user.post("/api/v1/memories/reindex"))["total_memories"] == 1
 
 
+def _vectors(client: httpx.Client, text: str) -> list[str]:
+    """The memory ids whose vectors the retrieval service holds nearest `text` (the memory
+    collection is the caller's own: their token reaches it), none once it is gone."""
+    me = ok(client.get("/api/v1/auths/"))
+    found = client.post("/api/v1/retrieval/query/collection", json={
+        "collection_names": [f"user-memory-{me['id']}"], "query": text, "k": 10, "r": 0})
+    if found.status_code == 404:
+        return []
+    return [meta["name"] for meta in ok(found)["metadatas"][0]]
+
+
+def test_a_deleted_memory_leaves_its_vectors_behind_nowhere(user, other) -> None:
+    kept = add(user, "Keeps bees in the garden")
+    gone = add(user, "Collects old maps of the coast")
+    tool_made = add(user, "Bakes rye bread on Fridays")
+    assert set(_vectors(user, "maps")) == {kept["id"], gone["id"], tool_made["id"]}
+    ok(user.delete(f"/api/v1/memories/{gone['id']}"))
+    ok(user.post("/api/v1/memories/update", json={"operations": [
+        {"action": "remove", "id": tool_made["id"]}]}))
+    assert _vectors(user, gone["content"]) == [kept["id"]]
+    found = ok(user.post("/api/v1/memories/query", json={"content": gone["content"], "k": 5}))
+    assert found["ids"] == [[kept["id"]]]
+    system = "".join(m["content"] for m in sent_to_model(user, gone["content"], memory=True)
+                     if m["role"] == "system")
+    assert "maps" not in system and "rye" not in system and "bees" in system
+    # An edit replaces the vectors: the old text is no longer found.
+    ok(user.post(f"/api/v1/memories/{kept['id']}/update", json={"content": "Keeps goats"}))
+    assert len(_vectors(user, "bees")) == 1
+    # The delete route reaches only the caller's own collection.
+    me = ok(user.get("/api/v1/auths/"))
+    refused = other.post("/api/v1/retrieval/text/delete", json={
+        "collection_name": f"user-memory-{me['id']}"})
+    assert refused.status_code == 404
+    assert _vectors(user, "goats") == [kept["id"]]
+    ok(user.delete("/api/v1/memories/delete/user"))
+    assert _vectors(user, "goats") == []
+
+
 def test_delete_all(user) -> None:
     add(user, "one")
     add(user, "two")

@@ -122,6 +122,15 @@ class ProcessTextForm(BaseModel):
     collection_name: str | None = Field(default=None, max_length=200)
 
 
+class DeleteTextForm(BaseModel):
+    """Documents of one of the caller's text collections, by the names process/text gave
+    them; no `names`: every document, and the collection."""
+
+    collection_name: str = Field(min_length=1, max_length=200)
+    names: list[Annotated[str, NAME]] | None = Field(default=None, min_length=1,
+                                                     max_length=1000)
+
+
 class WebSearchForm(BaseModel):
     queries: list[Annotated[str, Field(max_length=MAX_QUERY)]] = Field(min_length=1,
                                                                      max_length=10)

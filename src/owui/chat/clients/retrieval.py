@@ -4,10 +4,10 @@ user (`user-memory-<user id>`, a text collection, private to the user by retriev
 which only the chat service writes.
 
 Each memory is one document of the collection, named by the memory's id: writing it again
-replaces its vectors (retrieval's process/text replaces a document of the same name). Retrieval
-has no call that removes one document of a text collection, or the collection itself, so a
-deleted memory's vectors stay there; the chat service answers only hits whose memory row still
-exists (see routes/memories.py)."""
+replaces its vectors (retrieval's process/text replaces a document of the same name), and a
+deleted memory's vectors are removed with it (retrieval's text/delete, which only the chat
+service calls: a text collection is its writer's, so a user's token reaches only their own).
+The chat service still answers only hits whose memory row exists (routes/memories.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from owui.core.config import Settings
 
 PROCESS_TEXT = "/api/v1/retrieval/process/text"
 QUERY = "/api/v1/retrieval/query/collection"
+DELETE = "/api/v1/retrieval/text/delete"
 
 
 def collection_of(user_id: str) -> str:
@@ -40,6 +41,18 @@ class RetrievalClient:
         """The document `name` of the user's memory collection is now `text` (embedded)."""
         await self._service.call("POST", PROCESS_TEXT, token=token, json={
             "name": name, "content": text, "collection_name": collection_of(user_id)})
+
+    async def remove(self, token: str, user_id: str, names: list[str] | None) -> None:
+        """The documents `names` leave the user's memory collection (None: all of it). A
+        collection never written has nothing to remove."""
+        if names == []:
+            return
+        try:
+            await self._service.call("POST", DELETE, token=token, json={
+                "collection_name": collection_of(user_id), "names": names})
+        except ServiceRefused as refused:
+            if refused.status != 404:
+                raise
 
     async def query(self, token: str, user_id: str, text: str, k: int) -> list[Hit]:
         """The user's memory documents nearest `text` (above retrieval's relevance threshold),

@@ -2,7 +2,8 @@
 all, list), the memory query a turn makes (`/query`), and Open WebUI's memory tools (`/update`,
 `/search`, `/paths`, `/path`). The rows are the chat service's; their vectors are the retrieval
 service's (clients/retrieval.py), written after the row is checked and before it is committed:
-a memory whose vectors could not be written is not stored."""
+a memory whose vectors could not be written is not stored; a memory's vectors are removed
+before its row is (a memory whose vectors could not be removed stays)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,11 @@ async def _embed(request: Request, token: str, memory: Memory) -> None:
                                                   rows.vector_text(memory))
 
 
+async def _forget(request: Request, token: str, user_id: str, ids: list[str] | None) -> None:
+    """The vectors of these memories (None: all of the user's) leave retrieval."""
+    await RetrievalClient(_settings(request)).remove(token, user_id, ids)
+
+
 @router.get("/")
 async def list_memories(session: Session, user: CurrentUser) -> Json:
     return Json([rows.memory_model(m) for m in await rows.of_user(session, user.sub)])
@@ -161,7 +167,10 @@ async def memory_path(form: ReadMemoryPathForm, session: Session, user: CurrentU
 
 
 async def _reembed(request: Request, session: Session, user: Claims, token: str) -> int:
+    """The collection emptied, then each row written again: it holds the rows, no more (the
+    vectors of memories deleted before deletes removed them go too)."""
     memories = await rows.of_user(session, user.sub)
+    await _forget(request, token, user.sub, None)
     for memory in memories:
         await _embed(request, token, memory)
     return len(memories)
@@ -184,15 +193,20 @@ async def reindex_memories(request: Request, session: Session, user: CurrentUser
 
 
 @router.delete("/delete/user", response_model=bool)
-async def delete_all_memories(session: Session, user: CurrentUser) -> Json:
+async def delete_all_memories(request: Request, session: Session, user: CurrentUser,
+                              token: UserToken) -> Json:
+    await _forget(request, token, user.sub, None)
     await rows.remove_all(session, user.sub)
     await session.commit()
     return Json(True)
 
 
 @router.delete("/{memory_id}", response_model=bool, responses=_NOT_FOUND)
-async def delete_memory(memory_id: str, session: Session, user: CurrentUser) -> Json:
-    await session.delete(await rows.require(session, memory_id, user.sub))
+async def delete_memory(memory_id: str, request: Request, session: Session, user: CurrentUser,
+                        token: UserToken) -> Json:
+    memory = await rows.require(session, memory_id, user.sub)
+    await _forget(request, token, user.sub, [memory.id])
+    await session.delete(memory)
     await session.commit()
     return Json(True)
 
@@ -209,8 +223,11 @@ async def apply_operations(form: UpdateMemoriesForm, request: Request, session: 
         results.append(result)
         if memory is not None and op.action != "remove":
             changed.append(memory)
+    removed = [r["id"] for r in results if r["status"] == "deleted"]
+    await _forget(request, token, user.sub, removed)
     for memory in changed:
-        await _embed(request, token, memory)
+        if memory.id not in removed:  # added or changed, then removed in the same call
+            await _embed(request, token, memory)
     await session.commit()
     return Json(results)
 

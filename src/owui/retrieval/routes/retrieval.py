@@ -22,6 +22,7 @@ from owui.retrieval.models import Collection
 from owui.retrieval.rag import build, last_user_message
 from owui.retrieval.runtime import Runtime, RuntimeDep
 from owui.retrieval.schemas import (
+    DeleteTextForm,
     ProcessTextForm,
     QueryCollectionsForm,
     QueryDocForm,
@@ -100,11 +101,36 @@ async def process_text(form: ProcessTextForm, token: UserToken, user: CurrentUse
     chunks = await rt.pipeline.chunk([Section(form.content)])
     if not chunks:
         raise HTTPException(422, "The 'content' has no text to index.")
-    text_id = "text-" + hashlib.sha256(form.name.encode()).hexdigest()[:24]
-    count = await rt.pipeline.embed_and_store(collection.key, text_id, chunks,
+    count = await rt.pipeline.embed_and_store(collection.key, _text_id(form.name), chunks,
                                               {"name": form.name, "source": form.name},
                                               token=token)
     return {"status": True, "collection_name": name, "name": form.name, "chunks": count}
+
+
+def _text_id(name: str) -> str:
+    """A text's document in its collection, by the name it was given (writing the same name
+    again replaces it)."""
+    return "text-" + hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
+@router.post("/text/delete", responses=_NOT_FOUND)
+async def delete_text(form: DeleteTextForm, user: CurrentUser, session: Session,
+                      rt: RuntimeDep) -> dict[str, Any]:
+    """Documents leave one of the caller's own text collections (the chat service's memory
+    vectors, when a memory is deleted), or the whole collection goes. Only the caller's own:
+    text collections are private to the user who wrote them."""
+    collection = await crud.get_collection(session, user.sub, form.collection_name)
+    if collection is None or collection.kind != "text":
+        raise HTTPException(404, f"Text collection '{form.collection_name}' not found.")
+    if form.names is None:
+        removed = await rt.store.delete(collection=collection.key)
+        await session.delete(collection)
+        await session.commit()
+    else:
+        removed = 0
+        for name in dict.fromkeys(form.names):
+            removed += await rt.store.delete(collection=collection.key, file_id=_text_id(name))
+    return {"status": True, "collection_name": form.collection_name, "removed": removed}
 
 
 async def _text_collection(session: Session, user: Claims, name: str) -> Collection:
