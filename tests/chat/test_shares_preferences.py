@@ -71,3 +71,25 @@ def test_open_webui_settings_and_chat_preferences(fresh: httpx.Client,
     assert ok(bob.get("/api/v1/chats/preferences"))["system_prompt"] != "Be brief."
     huge = fresh.post("/api/v1/chats/preferences", json={"system_prompt": "x" * 300_000})
     assert huge.status_code == 413 and "settings" in huge.json()["detail"]
+
+
+def test_each_settings_page_saves_a_patch_of_ui(fresh: httpx.Client) -> None:
+    """The 0.12 app saves each settings page as `{"ui": {...its keys}}`: the keys another
+    page saved stay; a key sent again (a page's whole object, like `params`) is replaced."""
+    ok(fresh.post("/api/v1/users/user/settings/update",
+                  json={"ui": {"system": "Be terse.", "params": {"temperature": 0.3}}}))
+    ok(fresh.post("/api/v1/users/user/settings/update",
+                  json={"ui": {"widescreenMode": True}}))
+    saved = ok(fresh.post("/api/v1/users/user/settings/update",
+                          json={"ui": {"params": {"top_k": 5}, "fontFamily": None}}))
+    assert saved["ui"] == {"system": "Be terse.", "params": {"top_k": 5},
+                           "widescreenMode": True, "fontFamily": None}
+    assert ok(fresh.get("/api/v1/users/user/settings")) == saved
+    # The whole document is held to the limit, however it was sent.
+    for index in range(2):  # 90 KB each: under the 256 KB limit together
+        ok(fresh.post("/api/v1/users/user/settings/update",
+                      json={"ui": {f"note{index}": "x" * 90_000}}))
+    big = fresh.post("/api/v1/users/user/settings/update",
+                     json={"ui": {"note2": "x" * 90_000}})
+    assert big.status_code == 413 and "settings" in big.json()["detail"], big.text
+    assert "note2" not in ok(fresh.get("/api/v1/users/user/settings"))["ui"]

@@ -36,6 +36,7 @@ async def update_settings(form: UserSettings, session: Session, user: CurrentUse
     changes = form.model_dump()
     _check_size(changes)
     settings = await preferences.merge(session, user.sub, changes)
+    _check_size(settings)  # patches add up: the whole document is held to the limit
     await session.commit()
     return Json(settings)
 
