@@ -64,6 +64,7 @@ class Chat(ChatBase):
         Index("ix_chats_user_list", "user_id", "archived", "updated_at", "pk"),
         Index("ix_chats_user_pinned", "user_id", "pinned"),
         Index("ix_chats_folder", "folder_id"),
+        Index("ix_chats_note", "note_id"),
     )
 
     pk: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
@@ -84,6 +85,8 @@ class Chat(ChatBase):
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
     # Unread while updated_at is past it (Open WebUI's read state; None: never opened).
     last_read_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # A hidden chat about this note (routes/notes.py): in no chat list; it goes with the note.
+    note_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
 
 
 class Message(ChatBase):

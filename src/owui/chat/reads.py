@@ -173,7 +173,8 @@ async def list_titles(conn: RawConnection, user_id: str, *, archived: bool | Non
     """Open WebUI's ChatTitleIdResponse items, newest first unless asked otherwise.
 
     `conditions` are SQL over `c` (the chats row) whose parameters are in `params`."""
-    where = ["c.user_id = :user_id", *conditions]
+    # A note's hidden chats (routes/notes.py) are in no list.
+    where = ["c.user_id = :user_id", "c.note_id IS NULL", *conditions]
     values: dict[str, Any] = {**(params or {}), "user_id": user_id, "offset": offset}
     # Without a limit, everything from the first: `offset` applies to pages only.
     if archived is not None:

@@ -31,7 +31,8 @@ async def require_chat(session: AsyncSession, chat_id: str, user_id: str) -> Row
 
 
 async def count(session: AsyncSession, user_id: str, *, archived: bool) -> int:
-    statement = select(func.count()).where(Chat.user_id == user_id, Chat.archived == archived)
+    statement = select(func.count()).where(Chat.user_id == user_id, Chat.archived == archived,
+                                           Chat.note_id.is_(None))
     return int(await session.scalar(statement) or 0)
 
 
@@ -45,7 +46,9 @@ async def set_fields(session: AsyncSession, chat_id: str, user_id: str,
 
 
 async def set_all(session: AsyncSession, user_id: str, **values: Any) -> None:
-    await session.execute(update(Chat).where(Chat.user_id == user_id).values(**values))
+    """Every chat of the user's lists (archive all, unarchive all): not a note's hidden ones."""
+    await session.execute(update(Chat).where(Chat.user_id == user_id, Chat.note_id.is_(None))
+                          .values(**values))
 
 
 async def apply_update(session: AsyncSession, row: Row, chat: ChatIn, *,

@@ -1,6 +1,7 @@
-"""`/api/v1/notes`, as Open WebUI 0.12: the Notes page (create, edit, pin, search, delete) and
-the sidebar's pinned notes. Real-time co-editing (`ydoc:*` over socket.io) is not served: a
-note is saved whole by `update`. Notes are private to their owner."""
+"""`/api/v1/notes`, as Open WebUI 0.12: the Notes page (create, edit, pin, search, delete), the
+sidebar's pinned notes, and the note's chat panel: hidden chats about the note (`chats.note_id`
+set), which no chat list shows and which go with the note. Real-time co-editing (`ydoc:*` over
+socket.io) is not served: a note is saved whole by `update`. Notes are private to their owner."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
 
+from owui.chat import reads, writes
+from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import notes as rows
-from owui.chat.models import Note
+from owui.chat.models import Chat, Note
+from owui.chat.rawdb import Raw, RawConnection
 from owui.chat.responses import Json
 from owui.chat.routes.paging import Page
+from owui.chat.schemas import ChatResponse
+from owui.chat.tree import ChatIn
 from owui.chat.workspace import (
     MAX_NAME_CHARS,
     MAX_NOTE_BYTES,
@@ -138,6 +145,65 @@ async def pin_note(id: str, session: Session, user: CurrentUser) -> Json:
 
 @router.delete("/{id}/delete", response_model=bool, responses=_NOT_FOUND)
 async def delete_note(id: str, session: Session, user: CurrentUser) -> Json:
-    await session.delete(await rows.require(session, id, user.sub))
+    """The note, and its hidden chats (no list shows them: nothing else would reach them)."""
+    note = await rows.require(session, id, user.sub)
+    hidden = await session.scalars(select(Chat.id).where(Chat.user_id == user.sub,
+                                                         Chat.note_id == note.id))
+    await chat_rows.delete_chats(session, user.sub, list(hidden))
+    await session.delete(note)
     await session.commit()
     return Json(True)
+
+
+def _note_chat(user_id: str, note_id: str) -> writes.NewChat:
+    """Open WebUI's hidden chat about a note: titled "Chat", no model chosen yet, a system
+    prompt that names the note, and `meta` marking it internal."""
+    system = (f"CONTEXT:\nCurrent note id: {note_id}\n"
+              "This chat is attached to the current note.")
+    body = ChatIn("Chat", {"models": [""], "params": {"system": system}, "tags": []}, [], None)
+    return writes.new_chat(user_id, body,
+                           meta={"internal": True, "type": "note", "note_id": note_id})
+
+
+async def _new_note_chat(conn: RawConnection, user_id: str, note_id: str) -> ChatResponse:
+    chat = _note_chat(user_id, note_id)
+
+    async def job(writer: RawConnection) -> None:
+        await writes.insert_chats(writer, [chat])
+        await writer.execute("UPDATE chats SET note_id = :note_id WHERE id = :id",
+                             {"note_id": note_id, "id": chat.row.id})
+
+    await conn.write(job)
+    return chat.response()
+
+
+async def _note_chats(conn: RawConnection, user_id: str, note_id: str, limit: int | None = None
+                      ) -> list[ChatResponse]:
+    """The caller's hidden chats about the note, the last changed first."""
+    found = await reads.chats_where(conn, "c.user_id = :user_id AND c.note_id = :note_id",
+                                    {"user_id": user_id, "note_id": note_id},
+                                    order="c.updated_at DESC, c.created_at DESC, c.pk DESC",
+                                    limit=limit)
+    return await reads.full_chats(conn, found)
+
+
+@router.get("/{id}/chat", response_model=ChatResponse, responses=_NOT_FOUND,
+            summary="The note's chat panel: the caller's last chat about the note, or a new one")
+async def get_note_chat(id: str, session: Session, conn: Raw, user: CurrentUser) -> Json:
+    note = await rows.require(session, id, user.sub)
+    found = await _note_chats(conn, user.sub, note.id, limit=1)
+    return Json(found[0] if found else await _new_note_chat(conn, user.sub, note.id))
+
+
+@router.post("/{id}/chat", response_model=ChatResponse, responses=_NOT_FOUND,
+             summary="A new hidden chat about the note (the panel's new chat)")
+async def create_note_chat(id: str, session: Session, conn: Raw, user: CurrentUser) -> Json:
+    note = await rows.require(session, id, user.sub)
+    return Json(await _new_note_chat(conn, user.sub, note.id))
+
+
+@router.get("/{id}/chats", response_model=list[ChatResponse], responses=_NOT_FOUND,
+            summary="The caller's hidden chats about the note, the last changed first")
+async def list_note_chats(id: str, session: Session, conn: Raw, user: CurrentUser) -> Json:
+    note = await rows.require(session, id, user.sub)
+    return Json(await _note_chats(conn, user.sub, note.id))
