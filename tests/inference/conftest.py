@@ -39,6 +39,8 @@ class Infra:
     user_token: str
     user_key: str
     log_dir: Path
+    # The connections as the environment gave them, read before any test changed them.
+    seeded: list[dict[str, object]]
 
     @property
     def admin(self) -> dict[str, str]:
@@ -103,7 +105,8 @@ def infra(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
             **env, "OLLAMA_BASE_URLS": f"{fakes['ollama'].url};{dead_url}",
             "OPENAI_API_BASE_URLS": ";".join(urls), "OPENAI_API_KEYS": f"{PROVIDER_KEY};;;",
             "UPSTREAM_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT), "MODELS_CACHE_TTL": "30",
-        }, log_dir)
+            # No agent here: the model list shows no action or filter functions.
+            "AGENT_SERVICE_URL": dead_url}, log_dir)
         started.append(inference)
         gateway = start_service("gateway", {
             **env, "OWUI_DATA_DIR": str(tmp_path_factory.mktemp("inference-gw")),
@@ -115,8 +118,11 @@ def infra(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
         key = httpx.post(f"{gateway.url}/api/v1/auths/api_key", headers=bearer(user["token"]),
                          timeout=30).json()["api_key"]
         _let_users_make_models(gateway.url, bearer(admin["token"]))
+        seeded = httpx.get(f"{gateway.url}/api/v1/inference/connections",
+                           headers=bearer(admin["token"]), timeout=30)
+        seeded.raise_for_status()
         yield Infra(gateway.url, inference.url, fakes, dead_url, str(admin["token"]),
-                    str(user["token"]), key, log_dir)
+                    str(user["token"]), key, log_dir, seeded.json())
     finally:
         for proc in reversed(started):
             proc.stop()
