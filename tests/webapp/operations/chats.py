@@ -94,6 +94,26 @@ def _import(world: World) -> httpx.Response:
         "chat": chat["chat"], "meta": {}, "pinned": False, "folder_id": None}]})
 
 
+def _waiting(action: Action) -> Callable[[World], httpx.Response]:
+    """On a chat whose answer waits for the user to approve a tool call (`call-1`)."""
+    def call(world: World) -> httpx.Response:
+        chat = {"title": "Needs approval", "models": [MODEL], "history": {
+            "currentId": "a1", "messages": {
+                "u1": {"id": "u1", "parentId": None, "childrenIds": ["a1"], "role": "user",
+                       "content": "Search it", "timestamp": 1_700_000_000},
+                "a1": {"id": "a1", "parentId": "u1", "childrenIds": [], "role": "assistant",
+                       "content": "", "model": MODEL, "done": False, "output": [
+                           {"type": "function_call", "id": "call-1", "call_id": "call-1",
+                            "name": "search_web", "arguments": "{}", "status": "pending"}]}}}}
+        made = ok(world.client.post("/api/v1/chats/new", headers=world.bearer(),
+                                    json={"chat": chat}))
+        return action(world, made)
+    return call
+
+
+# owui's answers where Open WebUI's route is not in the reference (the app hands it on as it is)
+COMPACT = "Open WebUI 0.12.4's compact_chat_by_id answer (ok, compacted, reason, context_usage)"
+RESOLVED = "Open WebUI 0.12.4's tool_approval result as owui answers it (status, paused, output)"
 CHAT_CONFIG = {"CONTEXT_COMPACTION_MODEL": "", "ENABLE_CONTEXT_COMPACTION": False,
                "CONTEXT_COMPACTION_PROMPT_TEMPLATE": "", "ENABLE_TOOL_SEARCH": False}
 COMPLETED = {"model": MODEL, "chat_id": "", "id": "a1", "session_id": "s",
@@ -179,6 +199,21 @@ OPERATIONS: list[Operation] = [
     Operation("POST", "/api/v1/chats/{id}/unread", "chat", Shape(
         {"chat_id": "", "last_read_at": 0, "folder_id": None, "folder_unread_counts": {}},
         PROTOCOL), on_new(_call("POST", "/api/v1/chats/{id}/unread"))),
+    Operation("POST", "/api/v1/chats/{id}/compact", "chat", Shape(
+        {"ok": True, "compacted": False, "reason": "", "context_usage": None}, COMPACT),
+        on_new(_call("POST", "/api/v1/chats/{id}/compact", {"model": None}))),
+    Operation("POST", "/api/v1/chats/{id}/compact", "chat", Shape(DETAIL, "HTTPException detail"),
+              on_new(_another_users("POST", "/api/v1/chats/{id}/compact")),
+              label="another user's", status=404),
+    Operation("POST", "/api/v1/chats/{id}/messages/{message_id}/resolve", "chat", Shape(
+        {"status": True, "paused": False, "output": [{"type": "", "call_id": "", "status": ""}]},
+        RESOLVED), _waiting(_call("POST", "/api/v1/chats/{id}/messages/a1/resolve",
+                                  {"call_id": "call-1", "action": "approve"}))),
+    Operation("POST", "/api/v1/chats/{id}/messages/{message_id}/resolve", "chat",
+              Shape(DETAIL, "HTTPException detail"),
+              _waiting(_another_users("POST", "/api/v1/chats/{id}/messages/a1/resolve",
+                                      {"call_id": "call-1", "action": "approve"})),
+              label="another user's", status=404),
     Operation("POST", "/api/v1/chats/{id}/folder", "chat", Schema(),
               _in_folder(_call("POST", "/api/v1/chats/{id}/folder", {"folder_id": None}))),
     Operation("POST", "/api/v1/chats/{id}/tags", "chat", Schema(), on_new(_call(
