@@ -5,7 +5,8 @@ server` over gRPC, and a Qdrant in qdrant-client's local mode (no Qdrant server 
 A source is tested, made into a collection (with a new connection or a stored one), changed,
 retrieve-tested, and searched like any collection (query/collection, and /rag: what a chat
 turn's `#` asks). Bad input: an unreachable or silent store (502/504 naming its URL, nothing
-stored), unknown ids (404), another user's collection (404), a user (403), read-only files."""
+stored), unknown ids (404), another user's collection (404), a user (403), read-only files.
+On the same stack: the admin's reindex of the collections' own index (metadata/reindex)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,13 @@ def vectors() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("external-knowledge")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("external-knowledge")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
+            data: Path) -> Iterator[str]:
     logs = tmp_path_factory.mktemp("external-knowledge-logs")
     retrieval = start_service("retrieval", {
         "JWT_SECRET_KEY": jwt_secret, "OWUI_DATA_DIR": str(data), "OWUI_LOG_FORMAT": "text",
@@ -295,3 +301,37 @@ def test_bad_sources_store_nothing(admin: httpx.Client, alice: httpx.Client,
         assert changed.status_code == 404, changed.text
     assert alice.patch(f"{EXT}/source/{local.json()['id']}", json=form).status_code == 403
     assert _state(admin) == (before[0], before[1] + 1)
+
+
+def test_metadata_reindex_embeds_every_collection(admin: httpx.Client, alice: httpx.Client,
+                                                  data: Path,
+                                                  vectors: dict[str, np.ndarray]) -> None:
+    """Open WebUI's index of collections (name and description), written whole by the admin,
+    read here straight from the service's LanceDB files."""
+    import asyncio
+
+    from owui.retrieval.knowledge_index import INDEX
+    from owui.retrieval.vectors.lance import LanceStore
+
+    tides = admin.post("/api/v1/knowledge/create", json={
+        "name": "Tide tables", "description": DOCS["tides"]}).json()
+    admin.post("/api/v1/knowledge/create", json={"name": "Crane logs",
+                                                  "description": DOCS["cranes"]})
+    total = admin.get("/api/v1/knowledge/").json()["total"]
+    assert alice.post("/api/v1/knowledge/metadata/reindex").status_code == 403
+    answer = admin.post("/api/v1/knowledge/metadata/reindex")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"total": total, "success": total}
+    assert admin.post("/api/v1/knowledge/metadata/reindex").json()["success"] == total
+
+    async def nearest() -> list[str]:
+        store = LanceStore(data / "vectors" / "lancedb", index_min_rows=1000)
+        try:
+            hits = await store.vector_search([INDEX], vectors["tides"], total + 5)
+        finally:
+            await store.close()
+        return [hit.file_id for hit in hits]
+
+    found = asyncio.run(nearest())
+    assert len(found) == total  # written again whole: one row per collection
+    assert found[0] == tides["id"]

@@ -21,7 +21,7 @@ from owui.core.auth import AdminUser, CurrentUser, UserToken
 from owui.core.errors import InvalidError
 from owui.core.service import Session
 from owui.core.tokens import Claims
-from owui.retrieval import crud, library
+from owui.retrieval import crud, knowledge_index, library
 from owui.retrieval.access import can_write, knowledge_for
 from owui.retrieval.groups import GROUPS, caller_groups
 from owui.retrieval.models import File, Knowledge, KnowledgeDirectory, KnowledgeFile
@@ -103,6 +103,14 @@ async def reindex(user: AdminUser, session: Session, token: UserToken, rt: Runti
             job = await rt.jobs.create_file_job(file, file.user_id)
             rt.jobs.submit(job.id, file.id, token)
     return True
+
+
+@router.post("/metadata/reindex")
+async def reindex_metadata(user: AdminUser, session: Session, token: UserToken,
+                           rt: RuntimeDep) -> dict[str, Any]:
+    """Admin only, as in Open WebUI: every collection's name and description embedded again
+    into the index of collections (knowledge_index.py); answers `{total, success}`."""
+    return await knowledge_index.reindex(rt, session, token)
 
 
 @router.get("/{knowledge_id}")
