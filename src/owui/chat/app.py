@@ -8,6 +8,7 @@ from owui.chat.models import ChatBase
 from owui.chat.realtime import server as realtime
 from owui.chat.routes import (
     admin,
+    channels,
     chat_actions,
     chats,
     completions,
@@ -21,6 +22,7 @@ from owui.chat.routes import (
     prompts,
     shared_folders,
     shares,
+    skills,
     stats,
     tags,
     tasks,
@@ -37,6 +39,7 @@ ROUTERS = [preferences.router, transfer.router, admin.router, lists.router, tags
 ROUTERS += [prompts.router, memories.router]  # the workspace's (`/{id}` paths last in each)
 ROUTERS += [chat_actions.router, evaluations.router, stats.router,  # no fixed path they
             workspace_search.router]  # swallow
+ROUTERS += [skills.router, channels.router]  # the app's lists of features owui has not
 
 
 async def start(app: FastAPI) -> None:

@@ -29,7 +29,7 @@ SERVICES: tuple[Service, ...] = (
             ("/api/v1/chats", "/api/v1/folders", "/api/v1/users/user/settings",
              "/api/chat/completions", "/api/tasks", "/api/v1/notes", "/ws/socket.io",
              "/api/v1/prompts", "/api/v1/memories", "/api/v1/evaluations",
-             "/api/chat/completed", "/api/v1/search")),
+             "/api/chat/completed", "/api/v1/search", "/api/v1/skills", "/api/v1/channels")),
 )
 
 BY_NAME: dict[str, Service] = {s.name: s for s in SERVICES}
