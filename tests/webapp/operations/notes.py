@@ -46,6 +46,12 @@ def _another_users(world: World, note: dict) -> httpx.Response:
     return world.client.get(f"/api/v1/notes/{note['id']}", headers=fresh_user(world))
 
 
+def _chats(world: World, note: dict) -> httpx.Response:
+    """The note's chat panel with a chat in it: the list of its hidden chats."""
+    ok(_post("/api/v1/notes/{id}/chat")(world, note))
+    return world.client.get(f"/api/v1/notes/{note['id']}/chats", headers=world.bearer())
+
+
 OPERATIONS: list[Operation] = [
     Operation("GET", "/api/v1/notes/", "chat", Schema(), _listed("/api/v1/notes/", page="1"),
               label="with a note"),
@@ -69,6 +75,17 @@ OPERATIONS: list[Operation] = [
     Operation("POST", "/api/v1/notes/{id}/access/update", "chat", Schema(),
               on_new(_post("/api/v1/notes/{id}/access/update", {"access_grants": []})),
               label="private"),
+    Operation("GET", "/api/v1/notes/{id}/chat", "chat", Schema(),
+              on_new(lambda w, n: w.client.get(f"/api/v1/notes/{n['id']}/chat",
+                                               headers=w.bearer())), label="a new hidden chat"),
+    Operation("GET", "/api/v1/notes/{id}/chat", "chat", Shape(DETAIL, "HTTPException detail"),
+              on_new(lambda w, n: w.client.get(f"/api/v1/notes/{n['id']}/chat",
+                                               headers=fresh_user(w))),
+              label="another user's", status=404),
+    Operation("POST", "/api/v1/notes/{id}/chat", "chat", Schema(),
+              on_new(_post("/api/v1/notes/{id}/chat"))),
+    Operation("GET", "/api/v1/notes/{id}/chats", "chat", Schema(), on_new(_chats),
+              label="with a chat"),
     Operation("DELETE", "/api/v1/notes/{id}/delete", "chat", Schema(),
               on_new(lambda w, n: w.client.delete(f"/api/v1/notes/{n['id']}/delete",
                                                   headers=w.bearer()))),

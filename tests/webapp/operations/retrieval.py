@@ -84,4 +84,11 @@ OPERATIONS: list[Operation] = [
                     SOURCE), _process_file),
     Operation("POST", f"{R}/process/files/batch", "retrieval", Schema(), _batch),
     Operation("POST", f"{R}/delete", "retrieval", Shape({"status": True}, SOURCE), _delete),
+    # YouTube cannot be reached from this stack: the answer checked is the refusal of a URL
+    # that names no video (tests/retrieval/test_youtube.py checks a transcript's, through a
+    # stand-in for YouTube).
+    Operation("POST", f"{R}/process/youtube", "retrieval",
+              Shape({"detail": ""}, "Open WebUI's process_web: a 400 with the loader's error"),
+              post(f"{R}/process/youtube", {"url": "not a url"}), label="not a video's URL",
+              status=400),
 ]
