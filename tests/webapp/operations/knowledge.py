@@ -7,6 +7,7 @@ collection; the shared one (`shelf`) is made once per world and only read."""
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -114,6 +115,59 @@ def on_connection(method: str, suffix: str = "",
     return call
 
 
+# A source kept in an external store: a Qdrant collection in qdrant-client's local mode (no
+# Qdrant server can run here), filled here with vectors of the stack's embedding size (the
+# fake provider's 8), as another system would fill it. Made once per world.
+_QDRANT: dict[int, tempfile.TemporaryDirectory[str]] = {}
+FOUND_SHAPE = {"documents": [""], "metadatas": [{"name": "", "knowledge_id": "",
+                                                 "file_id": "", "external": True}],
+               "distances": [0.0]}
+FOUND_SOURCE = "Open WebUI's external source test: the documents found, their metadata, scores"
+
+
+def qdrant_connection(world: World) -> dict[str, Any]:
+    if id(world) not in _QDRANT:
+        from qdrant_client import QdrantClient, models
+
+        folder = tempfile.TemporaryDirectory(prefix="owui-external-qdrant-")
+        client = QdrantClient(path=folder.name)
+        client.create_collection("test", vectors_config=models.VectorParams(
+            size=8, distance=models.Distance.COSINE))
+        client.upsert("test", [models.PointStruct(id=i, vector=[1.0 + i, 1.0, 0.5, 0.2, 0.1,
+                                                                 0.3, 0.7, 0.9],
+                                                  payload={"text": text})
+                               for i, text in enumerate(["Owls hunt at night.",
+                                                         "Bats sleep by day."])])
+        client.close()
+        _QDRANT[id(world)] = folder
+    return {"name": "Owl archive", "provider": "qdrant",
+            "endpoint": f"file:{_QDRANT[id(world)].name}"}
+
+
+QDRANT_SOURCE = {"type": "collection", "name": "test", "config": {"content_field": "payload.text"}}
+
+
+def _stored_qdrant(world: World) -> str:
+    return str(ok(world.client.post(EXTERNAL, headers=world.bearer(),
+                                    json=qdrant_connection(world)))["id"])
+
+
+def _external_source(world: World, name: str = "Owl notes") -> dict[str, Any]:
+    return {"name": name, "connection": qdrant_connection(world), "source": QDRANT_SOURCE,
+            "test_query": "owls"}
+
+
+def _made_source(world: World) -> httpx.Response:
+    return world.client.post(f"{KB}/external/source/create", headers=world.bearer(),
+                             json=_external_source(world))
+
+
+def _changed_source(world: World) -> httpx.Response:
+    made = ok(_made_source(world))
+    return world.client.patch(f"{KB}/external/source/{made['id']}", headers=world.bearer(),
+                              json=_external_source(world, "Renamed owl notes"))
+
+
 def first_file(made: dict[str, Any]) -> dict[str, str]:
     return {"file_id": made["files"][0]["id"]}
 
@@ -187,4 +241,22 @@ OPERATIONS: list[Operation] = [
               Shape({"ok": True, "provider": "", "checked_at": 0}, EXTERNAL_SOURCE),
               on_connection("POST", "/test")),
     Operation("DELETE", f"{EXTERNAL}/{{id}}", "retrieval", Schema(), on_connection("DELETE")),
+    Operation("POST", f"{EXTERNAL}/{{id}}/retrieve-test", "retrieval",
+              Shape(FOUND_SHAPE, FOUND_SOURCE),
+              lambda w: w.client.post(f"{EXTERNAL}/{_stored_qdrant(w)}/retrieve-test",
+                                      headers=w.bearer(), json={"query": "owls"})),
+    Operation("POST", f"{KB}/external/source/test", "retrieval", Shape(FOUND_SHAPE, FOUND_SOURCE),
+              lambda w: w.client.post(f"{KB}/external/source/test", headers=w.bearer(), json={
+                  "connection": qdrant_connection(w), "source": QDRANT_SOURCE,
+                  "query": "owls"})),
+    Operation("POST", f"{KB}/external/knowledge/create", "retrieval", Schema(),
+              lambda w: w.client.post(f"{KB}/external/knowledge/create", headers=w.bearer(),
+                                      json={"name": "Owls", "connection_id": _stored_qdrant(w),
+                                            "source": QDRANT_SOURCE})),
+    Operation("POST", f"{KB}/external/source/create", "retrieval", Schema(), _made_source),
+    Operation("PATCH", f"{KB}/external/source/{{id}}", "retrieval", Schema(), _changed_source),
+    Operation("POST", f"{KB}/metadata/reindex", "retrieval",
+              Shape({"total": 0, "success": 0}, "Open WebUI's reindex of the collections' "
+                    "metadata embeddings answers {total, success}"),
+              lambda w: w.client.post(f"{KB}/metadata/reindex", headers=w.bearer())),
 ]
