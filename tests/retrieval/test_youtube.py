@@ -70,8 +70,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
     except BaseException:
         proxy.stop()
         raise
-    tokens = {who: issue_token(jwt_secret, f"{who}-id", "user", timedelta(hours=1))[0]
-              for who in ("alice", "bob")}
+    tokens = {who: issue_token(jwt_secret, f"{who}-id", "admin" if who == "admin" else "user",
+                               timedelta(hours=1))[0] for who in ("alice", "bob", "admin")}
     try:
         yield YouTubeStack(retrieval, proxy, tokens)
     finally:
@@ -166,6 +166,36 @@ def test_youtube_unreachable_is_a_502(stack: YouTubeStack, alice: httpx.Client) 
     assert "could not be reached through YOUTUBE_LOADER_PROXY_URL" in detail
     assert alice.post("/api/v1/retrieval/process/youtube",
                       json={"url": OTTERS}).status_code == 200
+
+
+def test_the_admin_changes_the_settings_from_the_app(stack: YouTubeStack,
+                                                     alice: httpx.Client) -> None:
+    """The Web Search page's YouTube fields: read, saved (as the app sends them), applied."""
+    with stack.client("admin") as admin:
+        web = admin.get("/api/v1/retrieval/config").json()["web"]
+        assert web["YOUTUBE_LOADER_LANGUAGE"] == ["de", "en"]
+        assert web["YOUTUBE_LOADER_PROXY_URL"] == stack.proxy.url
+        assert web["YOUTUBE_LOADER_TRANSLATION"] is None
+        try:
+            saved = admin.post("/api/v1/retrieval/config/update",
+                               json={"web": {"YOUTUBE_LOADER_LANGUAGE": "fr, en"}})
+            assert saved.status_code == 200, saved.text
+            assert saved.json()["web"]["YOUTUBE_LOADER_LANGUAGE"] == ["fr", "en"]
+            english = alice.post("/api/v1/retrieval/process/youtube", params={"process": False},
+                                 json={"url": OTTERS})
+            assert english.json()["content"].startswith("Sea otters hold hands")
+            for key, value in (("YOUTUBE_LOADER_LANGUAGE", []),
+                               ("YOUTUBE_LOADER_PROXY_URL", "socks5://proxy:1080")):
+                refused = admin.post("/api/v1/retrieval/config/update",
+                                     json={"web": {key: value}})
+                assert refused.status_code == 400 and key in refused.json()["detail"]
+            assert alice.post("/api/v1/retrieval/config/update", json={
+                "web": {"YOUTUBE_LOADER_PROXY_URL": ""}}).status_code == 403
+        finally:
+            admin.post("/api/v1/retrieval/config/update",
+                       json={"web": {"YOUTUBE_LOADER_LANGUAGE": ["de", "en"]}})
+        assert admin.get("/api/v1/retrieval/config").json()["web"][
+            "YOUTUBE_LOADER_PROXY_URL"] == stack.proxy.url
 
 
 @pytest.mark.parametrize(("url", "expected"), [

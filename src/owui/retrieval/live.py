@@ -34,6 +34,8 @@ FIELDS: dict[str, str] = {
     "SEARXNG_QUERY_URL": "searxng_query_url",
     "BRAVE_SEARCH_API_KEY": "brave_search_api_key",
     "TAVILY_API_KEY": "tavily_api_key",
+    "YOUTUBE_LOADER_LANGUAGE": "youtube_loader_language",
+    "YOUTUBE_LOADER_PROXY_URL": "youtube_loader_proxy_url",
 }
 EXTERNAL_CONNECTIONS = "EXTERNAL_KNOWLEDGE_CONNECTIONS"
 SECRETS = frozenset({"BRAVE_SEARCH_API_KEY", "TAVILY_API_KEY"})
@@ -62,6 +64,8 @@ STORED_ONLY: dict[str, Any] = {
     "RAG_EMBEDDING_CONCURRENT_REQUESTS": 0,
     "RAG_OPENAI_API_BASE_URL": "",
     "RAG_OLLAMA_BASE_URL": "",
+    # A language to translate captions into: owui reads the captions as they are.
+    "YOUTUBE_LOADER_TRANSLATION": None,
     # The admin's external knowledge connections (routes/external.py), not a Documents field.
     EXTERNAL_CONNECTIONS: [],
 }

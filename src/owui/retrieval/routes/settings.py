@@ -18,7 +18,11 @@ router = APIRouter(prefix="/api/v1/retrieval", tags=["retrieval settings"])
 
 WEB_KEYS = ("ENABLE_WEB_SEARCH", "WEB_SEARCH_ENGINE", "WEB_SEARCH_RESULT_COUNT",
             "WEB_SEARCH_CONCURRENT_REQUESTS", "SEARXNG_QUERY_URL", "BRAVE_SEARCH_API_KEY",
-            "TAVILY_API_KEY")
+            "TAVILY_API_KEY", "YOUTUBE_LOADER_LANGUAGE", "YOUTUBE_LOADER_PROXY_URL",
+            "YOUTUBE_LOADER_TRANSLATION")
+# Stored as checked ("de,en" as a list, "" as no proxy): the loader reads them as they are.
+NORMALISED = {"YOUTUBE_LOADER_LANGUAGE": "youtube_loader_language",
+              "YOUTUBE_LOADER_PROXY_URL": "youtube_loader_proxy_url"}
 EMBEDDING_KEYS = ("RAG_EMBEDDING_ENGINE", "RAG_EMBEDDING_MODEL", "RAG_EMBEDDING_BATCH_SIZE",
                   "ENABLE_ASYNC_EMBEDDING", "RAG_EMBEDDING_CONCURRENT_REQUESTS")
 
@@ -69,7 +73,9 @@ async def store(rt: Runtime, changes: dict[str, Any]) -> dict[str, Any]:
                 and not number:
             raise BadRequestError(f"Invalid setting: {key} must be a "
                                   f"{type(default).__name__}, not {type(value).__name__}.")
-    check(rt.live.base, {**rt.config.snapshot(), **changes})
+    checked = check(rt.live.base, {**rt.config.snapshot(), **changes})
+    for key in NORMALISED.keys() & changes.keys():
+        changes[key] = getattr(checked, NORMALISED[key])
     return await rt.config.update(changes)
 
 
