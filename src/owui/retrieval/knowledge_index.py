@@ -1,6 +1,6 @@
 """Open WebUI's index of the collections themselves: each collection's name and description
 (`name\n\ndescription`) embedded, one row per collection, so that a collection can be found
-by what it is about (Open WebUI's built-in `search_knowledge_bases` tool reads its own). It
+by what it is about (Open WebUI's built-in `query_knowledge_bases` tool reads its own). It
 lives in the vector store under a key of its own that no name a client sends resolves to.
 
 `POST /api/v1/knowledge/metadata/reindex` (admin) writes it whole again: every collection,
