@@ -1,7 +1,8 @@
 """Open WebUI's index of the collections themselves: each collection's name and description
-(`name\n\ndescription`) embedded, one row per collection, so that a collection can be found
-by what it is about (Open WebUI's built-in `query_knowledge_bases` tool reads its own). It
-lives in the vector store under a key of its own that no name a client sends resolves to.
+(the name, a blank line, the description) embedded, one row per collection, so that a
+collection can be found by what it is about (Open WebUI's built-in `query_knowledge_bases`
+tool reads its own). It lives in the vector store under a key of its own that no name a
+client sends resolves to.
 
 `POST /api/v1/knowledge/metadata/reindex` (admin) writes it whole again: every collection,
 embedded in one batch, then the old rows replaced, so it never holds half of a run."""
