@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from owui.chat.clients.agent import AgentClient, run_error
-from owui.chat.rawdb import RawConnection, encode_json
+from owui.chat.rawdb import RawConnection
+from owui.chat.turns.store import merge_extra
 from owui.core.errors import BadRequestError
 
 SUMMARY_KEY = "contextSummary"
@@ -152,15 +153,7 @@ def fallback(work: Plan) -> str:
 async def store(conn: RawConnection, chat_id: str, message_id: str, summary: str) -> bool:
     """A write job: the summary on the checkpoint message; False when the message is gone
     (deleted while the model wrote)."""
-    params = {"chat_id": chat_id, "id": message_id}
-    rows = await conn.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id AND id = :id",
-                            params)
-    if not rows:
-        return False
-    extra = {**(conn.decode_json(rows[0][0]) or {}), SUMMARY_KEY: summary}
-    await conn.execute("UPDATE messages SET extra = :extra WHERE chat_id = :chat_id"
-                       " AND id = :id", {**params, "extra": encode_json(extra)})
-    return True
+    return await merge_extra(conn, chat_id, message_id, {SUMMARY_KEY: summary})
 
 
 def compacted(work: Plan, summary: str) -> dict[str, Any]:

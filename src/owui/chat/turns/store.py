@@ -60,6 +60,21 @@ async def finish(conn: RawConnection, chat_id: str, message_id: str, content: st
     await conn.execute("DELETE FROM turns WHERE chat_id = :chat_id AND message_id = :id", params)
 
 
+async def merge_extra(conn: RawConnection, chat_id: str, message_id: str,
+                      fields: dict[str, Any]) -> bool:
+    """A write job: fields added to a stored message (beside its others, in `extra`); False
+    when the message is gone."""
+    params = {"chat_id": chat_id, "id": message_id}
+    rows = await conn.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id AND id = :id",
+                            params)
+    if not rows:
+        return False
+    extra = {**(conn.decode_json(rows[0][0]) or {}), **fields}
+    await conn.execute("UPDATE messages SET extra = :extra WHERE chat_id = :chat_id AND id = :id",
+                       {**params, "extra": encode_json(extra)})
+    return True
+
+
 async def interrupt_dead(conn: RawConnection, running: set[tuple[str, str]]) -> int:
     """A write job: the turns of dead processes (this host's, or too old) end as errors, and
     those this process's rows name but it no longer runs; those in `running` are left alone."""

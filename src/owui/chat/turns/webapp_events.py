@@ -43,6 +43,7 @@ from owui.chat.realtime import read_marks
 from owui.chat.realtime.emitter import Emitter
 from owui.chat.turns.events import Event
 from owui.chat.turns.running import Turns
+from owui.chat.turns.store import merge_extra
 from owui.chat.turns.title import MAX_TAGS, MAX_TITLE_CHARS, apply_title_and_tags
 from owui.chat.turns.turn import Turn
 from owui.chat.turns.webapp import WebTurn, WebTurns
@@ -259,18 +260,7 @@ class Relay:
         if self.web.temporary:
             return
         chat_id, message_id = self.web.chat_id, self.turn.message_id
-
-        async def job(writer: RawConnection) -> None:
-            params = {"chat_id": chat_id, "id": message_id}
-            rows = await writer.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id"
-                                      " AND id = :id", params)
-            if rows:
-                extra = {**(writer.decode_json(rows[0][0]) or {}), **fields}
-                await writer.execute("UPDATE messages SET extra = :extra WHERE chat_id ="
-                                     " :chat_id AND id = :id",
-                                     {**params, "extra": encode_json(extra)})
-
-        await self.turns.write(job)
+        await self.turns.write(lambda w: merge_extra(w, chat_id, message_id, fields))
 
 
 def _provisional_title(turn: Turn) -> str:
