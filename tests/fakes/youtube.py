@@ -10,9 +10,10 @@ caption tracks) and a caption track (timedtext XML, its text escaped twice as Yo
 Videos: `otterfacts1` has English captions written by people and German ones made by YouTube
 (`asr`); `kelpforest1` has English ones only; `nocaptions0` has none; any other id is
 unavailable. `POST /control/down` makes the proxy answer every CONNECT with 502 (it cannot reach
-YouTube) until `POST /control/up`; `GET /healthz` is the proxy's own.
+YouTube), `POST /control/untrusted` makes it end TLS with the other certificate given (one the
+service does not trust), until `POST /control/up`; `GET /healthz` is the proxy's own.
 
-Run: python -m tests.fakes.youtube PORT CERT KEY
+Run: python -m tests.fakes.youtube PORT CERT KEY OTHER_CERT OTHER_KEY
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ CAPTIONS = {
 NAMES = {"en": "English", "de": "German (auto-generated)"}
 UNAVAILABLE = {"status": "ERROR", "reason": "This video is unavailable"}
 DOWN = threading.Event()
+UNTRUSTED = threading.Event()
+FLAGS = {"/control/down": DOWN, "/control/untrusted": UNTRUSTED}
 
 
 def _track(video: str, lang: str) -> dict[str, Any]:
@@ -124,6 +127,7 @@ class Proxy(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     tls: ssl.SSLContext
+    untrusted: ssl.SSLContext
 
     def do_CONNECT(self) -> None:
         if DOWN.is_set() or self.path != f"{HOST}:443":
@@ -134,7 +138,12 @@ class Proxy(BaseHTTPRequestHandler):
             return
         self.send_response(200, "Connection established")
         self.end_headers()
-        tunnel = self.tls.wrap_socket(self.connection, server_side=True)
+        context = self.untrusted if UNTRUSTED.is_set() else self.tls
+        try:
+            tunnel = context.wrap_socket(self.connection, server_side=True)
+        except ssl.SSLError:  # the client refused our certificate, as it should
+            self.close_connection = True
+            return
         YouTube(tunnel, self.client_address, self.server)
         self.close_connection = True
 
@@ -142,8 +151,11 @@ class Proxy(BaseHTTPRequestHandler):
         self._answer(200 if self.path == "/healthz" else 404)
 
     def do_POST(self) -> None:
-        if self.path in ("/control/down", "/control/up"):
-            (DOWN.set if self.path.endswith("down") else DOWN.clear)()
+        if self.path in (*FLAGS, "/control/up"):
+            for flag in FLAGS.values():
+                flag.clear()
+            if self.path in FLAGS:
+                FLAGS[self.path].set()
             self._answer(200)
         else:
             self._answer(404)
@@ -154,14 +166,18 @@ class Proxy(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-def main(port: int, cert: str, key: str) -> None:
+def _context(cert: str, key: str) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    Proxy.tls = context
+    return context
+
+
+def main(port: int, cert: str, key: str, other_cert: str, other_key: str) -> None:
+    Proxy.tls, Proxy.untrusted = _context(cert, key), _context(other_cert, other_key)
     server = ThreadingHTTPServer(("127.0.0.1", port), Proxy)
     server.daemon_threads = True
     server.serve_forever()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2], sys.argv[3])
+    main(int(sys.argv[1]), *sys.argv[2:6])

@@ -41,11 +41,11 @@ class YouTubeStack:
                             timeout=60)
 
 
-def _certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA of the test's, and YouTube's certificate signed by it."""
+def _certificates(folder: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA of the test's, and a certificate for YouTube's host signed by it."""
     ca_key, leaf_key = new_key(), new_key()
-    ca = make_ca(ca_key, "Test CA standing in for YouTube's")
-    paths = folder / "ca.pem", folder / "youtube.pem", folder / "youtube-key.pem"
+    ca = make_ca(ca_key, f"Test CA {name}")
+    paths = folder / f"{name}-ca.pem", folder / f"{name}.pem", folder / f"{name}-key.pem"
     write_cert(paths[0], ca)
     write_cert(paths[1], make_leaf("www.youtube.com", ["www.youtube.com"], leaf_key, ca, ca_key))
     write_key(paths[2], leaf_key)
@@ -56,10 +56,11 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
 def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[YouTubeStack]:
     folder = tmp_path_factory.mktemp("youtube")
     logs = folder / "logs"
-    ca, cert, key = _certificates(folder)
+    ca, cert, key = _certificates(folder, "trusted")
+    _, other_cert, other_key = _certificates(folder, "untrusted")
     port = free_port()
-    proxy = spawn([sys.executable, "-m", "tests.fakes.youtube", str(port), str(cert), str(key)],
-                  "youtube-proxy", port, {}, logs)
+    proxy = spawn([sys.executable, "-m", "tests.fakes.youtube", str(port), str(cert), str(key),
+                   str(other_cert), str(other_key)], "youtube-proxy", port, {}, logs)
     try:
         proxy.wait_ready(timeout=30, path="/healthz")
         retrieval = start_service("retrieval", {
@@ -157,13 +158,19 @@ def test_a_url_that_is_no_video_is_a_400(alice: httpx.Client) -> None:
         assert answer.status_code == 422, answer.text
 
 
-def test_youtube_unreachable_is_a_502(stack: YouTubeStack, alice: httpx.Client) -> None:
-    assert httpx.post(f"{stack.proxy.url}/control/down").status_code == 200
+@pytest.mark.parametrize(("control", "cause"), [("down", "ProxyError"),
+                                                ("untrusted", "SSLError")])
+def test_youtube_unreachable_is_a_502(stack: YouTubeStack, alice: httpx.Client, control: str,
+                                      cause: str) -> None:
+    """The proxy cannot reach YouTube, or what answers is not YouTube by a certificate the
+    service trusts."""
+    assert httpx.post(f"{stack.proxy.url}/control/{control}").status_code == 200
     try:
         detail = _refused(alice, OTTERS + "&t=42", 502)
     finally:
         httpx.post(f"{stack.proxy.url}/control/up")
     assert "could not be reached through YOUTUBE_LOADER_PROXY_URL" in detail
+    assert f"({cause})" in detail
     assert alice.post("/api/v1/retrieval/process/youtube",
                       json={"url": OTTERS}).status_code == 200
 
