@@ -1,15 +1,19 @@
-"""Collections kept in an external vector database (Open WebUI 0.12's external knowledge), on a
-real retrieval service behind a real gateway, against real stores filled by "another system"
-(this test, with the same embedding model): a `chroma run` server over HTTP, a `milvus-lite
-server` over gRPC, and a Qdrant in qdrant-client's local mode (no Qdrant server can run here).
-A source is tested, made into a collection (with a new connection or a stored one), changed,
-retrieve-tested, and searched like any collection (query/collection, and /rag: what a chat
-turn's `#` asks). Bad input: an unreachable or silent store (502/504 naming its URL, nothing
-stored), unknown ids (404), another user's collection (404), a user (403), read-only files.
-On the same stack: the admin's reindex of the collections' own index (metadata/reindex)."""
+"""Collections kept in an external vector database (Open WebUI 0.12's external knowledge), on the
+real services (tests/support/fullstack.py: embeddings from the fake OpenAI provider, 8
+numbers per text), against real stores filled by "another system" (this test, with the same
+embeddings): a `chroma run` server over HTTP, a `milvus-lite server` over gRPC, and a Qdrant in
+qdrant-client's local mode (no Qdrant server can run here). A source is tested, made into a
+collection (with a new connection or a stored one), changed, retrieve-tested, searched like any
+collection (query/collection, /rag) and used in a chat turn (`#` it: the model is given its
+text, the answer cites it). Bad input: an unreachable or silent store (502/504 naming its URL,
+nothing stored), unknown ids (404), another user's collection (404), a user (403), read-only
+files. On the same stack: the admin's reindex of the collections' own index
+(metadata/reindex)."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import socket
 import uuid
 from collections.abc import Iterator
@@ -21,46 +25,38 @@ import numpy as np
 import pytest
 
 from tests.conftest import bearer, signup
+from tests.fakes.openai import vector
 from tests.retrieval.test_store_contract import milvus_server  # noqa: F401 - fixture
-from tests.support.procs import closed_port, start_service
+from tests.support.fullstack import FullStack, full_stack
+from tests.support.procs import closed_port
 
 EXT = "/api/v1/knowledge/external"
+DIM = 8  # the fake provider's embedding size
 DOCS = {"pilots": "Harbour pilots board incoming ships at buoy three before dawn.",
         "tides": "Spring tides peak two days after the full moon in this bay.",
         "cranes": "The container cranes on pier four lift forty boxes an hour."}
-QUESTION = "Where do the harbour pilots board the ships?"
+# The fake's embeddings carry no meaning: a document's own text is its nearest query.
+QUESTION = DOCS["pilots"]
+ECHO = "gpt-fake-echo"  # answers with the request it got, as JSON
 
 
 @pytest.fixture(scope="module")
 def vectors() -> dict[str, np.ndarray]:
-    """The documents embedded with owui's own model, as the other system did."""
-    from owui.retrieval.embeddings import load_model
-
-    model = load_model()
-    return dict(zip(DOCS, model.encode(list(DOCS.values()), 8), strict=True))
+    """The documents embedded as the stack embeds them, as the other system did."""
+    return {key: np.array(vector(text, DIM), dtype=np.float32) for key, text in DOCS.items()}
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("external-knowledge")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullStack]:
+    root = tmp_path_factory.mktemp("external-knowledge")
+    with full_stack(secrets.token_urlsafe(32), root / "data", root / "logs") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str,
-            data: Path) -> Iterator[str]:
-    logs = tmp_path_factory.mktemp("external-knowledge-logs")
-    retrieval = start_service("retrieval", {
-        "JWT_SECRET_KEY": jwt_secret, "OWUI_DATA_DIR": str(data), "OWUI_LOG_FORMAT": "text",
-        "VECTOR_DB": "lancedb"}, logs)
-    gate = start_service("gateway", {
-        "JWT_SECRET_KEY": jwt_secret, "OWUI_DATA_DIR": str(data / "gateway"),
-        "OWUI_LOG_FORMAT": "text", "RETRIEVAL_SERVICE_URL": retrieval.url,
-        "RATE_LIMIT": "100000/minute", "SIGNIN_RATE_LIMIT": "100000/minute"}, logs)
-    try:
-        yield gate.url
-    finally:
-        gate.stop()
-        retrieval.stop()
+def data(stack: FullStack) -> Path:
+    """The retrieval service's data folder (its LanceDB)."""
+    return Path(stack.services["retrieval"].env["OWUI_DATA_DIR"])
 
 
 def _client(gateway: str) -> httpx.Client:
@@ -69,14 +65,14 @@ def _client(gateway: str) -> httpx.Client:
 
 
 @pytest.fixture(scope="module")
-def admin(gateway: str) -> Iterator[httpx.Client]:
-    with _client(gateway) as client:  # the first account is the admin
+def admin(stack: FullStack) -> Iterator[httpx.Client]:
+    with _client(stack.gateway) as client:  # the first account is the admin
         yield client
 
 
 @pytest.fixture(scope="module")
-def alice(gateway: str, admin: httpx.Client) -> Iterator[httpx.Client]:
-    with _client(gateway) as client:
+def alice(stack: FullStack, admin: httpx.Client) -> Iterator[httpx.Client]:
+    with _client(stack.gateway) as client:
         yield client
 
 
@@ -101,10 +97,10 @@ def milvus_collection(milvus_server: str, vectors: dict[str, np.ndarray]) -> str
 
     client = MilvusClient(uri=milvus_server, token="root:Milvus")
     name = f"harbour_{uuid.uuid4().hex[:6]}"
-    client.create_collection(name, dimension=384, metric_type="COSINE", id_type="string",
+    client.create_collection(name, dimension=DIM, metric_type="COSINE", id_type="string",
                              max_length=64, consistency_level="Strong")
-    client.insert(name, [{"id": key, "vector": vector.tolist(), "text": DOCS[key],
-                          "source": f"{key}.md"} for key, vector in vectors.items()])
+    client.insert(name, [{"id": key, "vector": embedding.tolist(), "text": DOCS[key],
+                          "source": f"{key}.md"} for key, embedding in vectors.items()])
     client.close()
     return name
 
@@ -116,10 +112,10 @@ def qdrant_path(tmp_path_factory: pytest.TempPathFactory, vectors: dict[str, np.
     path = tmp_path_factory.mktemp("external-qdrant")
     client = QdrantClient(path=str(path))
     client.create_collection("test", vectors_config=models.VectorParams(
-        size=384, distance=models.Distance.COSINE))
-    client.upsert("test", [models.PointStruct(id=i, vector=vector.tolist(), payload={
+        size=DIM, distance=models.Distance.COSINE))
+    client.upsert("test", [models.PointStruct(id=i, vector=embedding.tolist(), payload={
         "text": DOCS[key], "metadata": {"name": f"{key}.md"}})
-        for i, (key, vector) in enumerate(vectors.items())])
+        for i, (key, embedding) in enumerate(vectors.items())])
     client.close()
     return path
 
@@ -197,14 +193,14 @@ def test_a_chroma_source_is_tested_created_searched_and_changed(
     changed = admin.patch(f"{EXT}/source/{knowledge['id']}", json={
         "name": "Harbour", "connection": chroma(chroma_server, name="Renamed"),
         "source": source(chroma_collection, content_field="metadata.source"),
-        "test_query": "tides"})
+        "test_query": DOCS["tides"]})
     assert changed.status_code == 200, changed.text
     assert changed.json()["name"] == "Harbour"
     assert changed.json()["meta"]["external"]["source"]["config"] == {
         "content_field": "metadata.source"}
     connection_id = knowledge["meta"]["external"]["connection_id"]
     assert admin.get(f"{EXT}/connections/{connection_id}").json()["name"] == "Renamed"
-    assert _rag(admin, knowledge["id"]).json()["citations"][0]["document"] == ["pilots.md"]
+    assert _rag(admin, knowledge["id"]).json()["citations"][0]["document"][0] == "pilots.md"
     assert admin.delete(f"/api/v1/knowledge/{knowledge['id']}/delete").json() is True
     assert admin.delete(f"{EXT}/connections/{connection_id}").json() is True
 
@@ -304,8 +300,7 @@ def test_bad_sources_store_nothing(admin: httpx.Client, alice: httpx.Client,
 
 
 def test_metadata_reindex_embeds_every_collection(admin: httpx.Client, alice: httpx.Client,
-                                                  data: Path,
-                                                  vectors: dict[str, np.ndarray]) -> None:
+                                                  data: Path) -> None:
     """Open WebUI's index of collections (name and description), written whole by the admin,
     read here straight from the service's LanceDB files."""
     import asyncio
@@ -327,7 +322,8 @@ def test_metadata_reindex_embeds_every_collection(admin: httpx.Client, alice: ht
     async def nearest() -> list[str]:
         store = LanceStore(data / "vectors" / "lancedb", index_min_rows=1000)
         try:
-            hits = await store.vector_search([INDEX], vectors["tides"], total + 5)
+            query = np.array(vector(f"Tide tables\n\n{DOCS['tides']}", DIM), dtype=np.float32)
+            hits = await store.vector_search([INDEX], query, total + 5)
         finally:
             await store.close()
         return [hit.file_id for hit in hits]
@@ -335,3 +331,22 @@ def test_metadata_reindex_embeds_every_collection(admin: httpx.Client, alice: ht
     found = asyncio.run(nearest())
     assert len(found) == total  # written again whole: one row per collection
     assert found[0] == tides["id"]
+
+
+def test_a_chat_turn_is_given_an_external_collection(admin: httpx.Client, chroma_server: str,
+                                                     chroma_collection: str) -> None:
+    """`#` the collection in a chat: the model gets its text, the answer cites it."""
+    made = admin.post(f"{EXT}/source/create", json={
+        "name": "Harbour for chat", "connection": chroma(chroma_server), "test_query": QUESTION,
+        "source": source(chroma_collection, content_field="document")}).json()
+    chat = admin.post("/api/v1/chats/new", json={"chat": {"title": "t"}}).json()
+    answer = admin.post(f"/api/v1/chats/{chat['id']}/completions", json={
+        "model": ECHO, "content": QUESTION, "stream": False,
+        "files": [{"type": "collection", "id": made["id"]}]})
+    assert answer.status_code == 200, answer.text
+    messages = json.loads(answer.json()["content"])["messages"]
+    given = "\n".join(str(message.get("content")) for message in messages)
+    assert '<source id="1" name="pilots.md">' in given, given
+    assert answer.json()["sources"][0]["source"]["name"] == "pilots.md"
+    admin.delete(f"/api/v1/knowledge/{made['id']}/delete")
+    admin.delete(f"{EXT}/connections/{made['meta']['external']['connection_id']}")
