@@ -74,6 +74,12 @@ def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+# What each optional http(s) URL setting should look like (Settings._check_http_url).
+_OTLP_HINT = "use the collector's http(s)://HOST:4318 (OTLP over HTTP)"
+HTTP_URL_HINTS = {
+    "otel_exporter_otlp_endpoint": _OTLP_HINT, "otel_exporter_otlp_traces_endpoint": _OTLP_HINT,
+    "youtube_loader_proxy_url": "use the proxy's http(s)://[USER:PASSWORD@]HOST:PORT",
+}
 LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
 # OTEL_TRACES_SAMPLER's values that the OpenTelemetry SDK knows.
 SAMPLERS = frozenset({"always_on", "always_off", "traceidratio", "parentbased_always_on",
@@ -333,22 +339,15 @@ class Settings(BaseSettings):
             raise ValueError("use a sampling ratio from 0 to 1, such as 0.1")
         return value
 
-    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")
+    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint",
+                     "youtube_loader_proxy_url")
     @classmethod
-    def _check_otlp_endpoint(cls, value: str | None) -> str | None:
+    def _check_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """An optional http(s) URL: empty is unset; else what to give instead."""
         if value is not None and value.strip() == "":
             return None
         if value is not None and not _is_http_url(value):
-            raise ValueError("use the collector's http(s)://HOST:4318 (OTLP over HTTP)")
-        return value
-
-    @field_validator("youtube_loader_proxy_url")
-    @classmethod
-    def _check_youtube_proxy(cls, value: str | None) -> str | None:
-        if value is not None and value.strip() == "":
-            return None
-        if value is not None and not _is_http_url(value):
-            raise ValueError("use the proxy's http(s)://[USER:PASSWORD@]HOST:PORT")
+            raise ValueError(HTTP_URL_HINTS[info.field_name or ""])
         return value
 
     @property
