@@ -34,8 +34,8 @@ def chat_response(chat: Any, body: dict[str, Any], tags: list[str], share_id: st
 
 def title_ids(rows: Iterable[Sequence[Any]]) -> list[ChatTitleIdResponse]:
     """Rows of (id, title, updated_at, created_at, archived, active, last_read_at). A chat
-    without a read mark (None) reads as read up to its last change: only "mark as unread" (0)
-    makes one unread (crud/reading.py says why); `snippet` is Open WebUI's matched text of a
+    without a read mark (None) reads as read up to its last change; "mark as unread" (0) or an
+    answer not seen makes one unread (crud/reading.py); `snippet` is Open WebUI's matched text of a
     search, which owui's lists leave out; `active`: an answer is being written."""
     return [{"id": r[0], "title": r[1], "updated_at": r[2], "created_at": r[3],
              "last_read_at": r[2] if r[6] is None else r[6], "snippet": None,

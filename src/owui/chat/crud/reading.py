@@ -1,10 +1,9 @@
 """Read and unread chats, as the sidebar shows them (Open WebUI's `last_read_at`).
 
 owui stores a read mark only when one is asked for: None (every chat at first) reads as "read up
-to its last change", 0 is "marked unread", and marking read clears it again. Open WebUI also
-flags a chat unread when an answer lands while its page is closed, from a socket event the open
-page sends; owui's answers never make a chat unread by themselves, so a chat is unread exactly
-when its user said so, and a page that sends no such event shows nothing wrongly unread.
+to its last change", 0 is "marked unread", and marking read clears it again. As in Open WebUI,
+an answer that ends while no page of its chat is open leaves the chat unread (a mark just before
+the answer), until the app's socket says the chat was seen (realtime/read_marks.py).
 """
 
 from __future__ import annotations

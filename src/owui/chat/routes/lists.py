@@ -115,7 +115,7 @@ async def unarchive_all(session: Session, user: CurrentUser) -> Json:
 
 
 class ChatConfigForm(BaseModel):
-    """Open WebUI's chat settings (chat_config.py: stored, not yet acted on by owui)."""
+    """Open WebUI's chat settings (chat_config.py says which of them owui acts on)."""
 
     CONTEXT_COMPACTION_MODEL: str | None = ""
     ENABLE_CONTEXT_COMPACTION: bool
