@@ -1,6 +1,8 @@
-"""Workspace > Tools and code in the web app: an admin writes a tool in the app's code editor,
-saves it, turns it on in the chat and a model calls it; a code block's Run executes on the
-server (owui's sandbox) and shows its output under the block."""
+"""Workspace > Tools, Admin > Functions and code in the web app: an admin writes a tool in the
+app's code editor, saves it, turns it on in the chat and a model calls it; writes an Action
+function, switches it on for every model, and its button under an answer runs it on the agent
+service and changes the message; a code block's Run executes on the server (owui's sandbox)
+and shows its output under the block."""
 
 from __future__ import annotations
 
@@ -99,24 +101,104 @@ def test_a_tool_written_in_the_editor_is_called_by_a_model(admin: Page, web_stac
     expect(pages.answer(page)).to_contain_text("Hello, Ada from the editor")
 
 
+ACTION_NAME = "Shout back"
+ACTION_SOURCE = '''"""
+title: Shout back
+"""
+
+
+class Action:
+    async def action(self, body: dict) -> dict:
+        last = body["messages"][-1]
+        return {"messages": [{"id": last["id"],
+                              "content": last["content"] + " SHOUTED BY THE ACTION"}]}
+'''
+
+
+def models_show(web_stack: WebStack, token: str, action_id: str) -> None:
+    """Waits until the model list shows the action on gpt-fake (inference reads the agent's
+    functions again every couple of seconds), before the chat page loads the list."""
+    deadline = time.monotonic() + 15
+    while True:
+        found = httpx.get(f"{web_stack.url}/api/models",
+                          headers={"Authorization": f"Bearer {token}"}).json()["data"]
+        model = next(m for m in found if m["id"] == "gpt-fake")
+        if any(a["id"] == action_id for a in model["actions"]):
+            return
+        assert time.monotonic() < deadline, f"no action {action_id} on gpt-fake: {model}"
+        time.sleep(0.25)
+
+
+def test_an_action_written_in_the_editor_runs_from_its_button(admin: Page, web_stack: WebStack,
+                                                               step: Steps) -> None:
+    page = admin
+    action_id = f"shout_{uuid.uuid4().hex[:6]}"
+    token = token_of(page)
+    try:
+        step("open Admin Panel > Functions > new function")
+        page.goto("/admin/functions/create")
+        expect(page.get_by_placeholder("Function Name")).to_be_visible()
+        step("name it and write its code in the editor")
+        page.get_by_placeholder("Function Name").fill(ACTION_NAME)
+        page.get_by_placeholder("Function ID").fill(action_id)
+        page.get_by_placeholder("Function Description").fill("Shouts the answer back")
+        write_in_editor(page, ACTION_SOURCE)
+        step("save it, confirming the warning about running code")
+        page.get_by_role("button", name=re.compile(r"^Save")).click()
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/functions/create")) as made:
+            page.get_by_role("button", name="Confirm").click()
+        assert made.value.status == 200, made.value.text()
+        step("switch it on, for every model")
+        page.goto("/admin/functions")
+        row = page.locator("div.group[role='presentation']").filter(
+            has=page.get_by_role("link", name=ACTION_NAME, exact=True))
+        with page.expect_response(lambda r: r.url.endswith(f"/{action_id}/toggle")):
+            row.get_by_role("switch", name="Enabled").click()
+        row.get_by_role("button", name="Function Menu").click()
+        with page.expect_response(lambda r: r.url.endswith(f"/{action_id}/toggle/global")):
+            page.get_by_role("menu").get_by_role("switch").click()
+        page.keyboard.press("Escape")
+        models_show(web_stack, token, action_id)
+        step("open a chat with an answer: the action's button is under it")
+        page.goto("/")
+        pages.wait_for_chat_page(page)
+        page.goto(f"/c/{chat_with_answer(web_stack, token, 'Otters hold hands.')}")
+        expect(pages.answer(page)).to_contain_text("Otters hold hands.")
+        button = page.get_by_role("button", name=ACTION_NAME, exact=True)
+        step("press it: the agent service runs the action and the message shows its result")
+        with page.expect_response(
+                lambda r: r.url.endswith(f"/api/chat/actions/{action_id}")) as ran:
+            button.click()
+        assert ran.value.status == 200, ran.value.text()
+        expect(pages.answer(page)).to_contain_text("Otters hold hands. SHOUTED BY THE ACTION")
+    finally:
+        httpx.delete(f"{web_stack.url}/api/v1/functions/id/{action_id}/delete",
+                     headers={"Authorization": f"Bearer {token}"})
+
+
 CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nprint(6 * 7)"
 
 
 def chat_with_code(web_stack: WebStack, token: str) -> str:
     """A chat whose answer holds a Python code block (as a model writes one); its id."""
+    return chat_with_answer(web_stack, token, f"Here it is:\n\n```python\n{CODE}\n```\n",
+                            "Plot something and print 42")
+
+
+def chat_with_answer(web_stack: WebStack, token: str, content: str,
+                     asked: str = "Tell me something") -> str:
+    """A chat of one question and gpt-fake's finished answer `content`; its id."""
     question, reply = str(uuid.uuid4()), str(uuid.uuid4())
     now = int(time.time())
-    content = f"Here it is:\n\n```python\n{CODE}\n```\n"
     messages = {
         question: {"id": question, "parentId": None, "childrenIds": [reply], "role": "user",
-                   "content": "Plot something and print 42", "timestamp": now,
-                   "models": ["gpt-fake"]},
+                   "content": asked, "timestamp": now, "models": ["gpt-fake"]},
         reply: {"id": reply, "parentId": question, "childrenIds": [], "role": "assistant",
                 "content": content, "model": "gpt-fake", "modelName": "gpt-fake",
                 "timestamp": now, "done": True}}
     answer = httpx.post(f"{web_stack.url}/api/v1/chats/new",
                         headers={"Authorization": f"Bearer {token}"},
-                        json={"chat": {"title": "Code", "models": ["gpt-fake"],
+                        json={"chat": {"title": asked, "models": ["gpt-fake"],
                                        "history": {"messages": messages, "currentId": reply},
                                        "messages": list(messages.values())}})
     assert answer.status_code == 200, answer.text

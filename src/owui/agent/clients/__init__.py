@@ -1,3 +1,3 @@
-"""The agent service's calls to other services: the inference service (model calls) and the
-retrieval service (searches, the retrieval step of a run). Nothing else in the agent calls
-another service."""
+"""The agent service's calls to other services: the inference service (model calls, a run's
+workspace model), the retrieval service (searches, the retrieval step of a run) and the chat
+service (an action's events). Nothing else in the agent calls another service."""
