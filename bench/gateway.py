@@ -1,12 +1,18 @@
 """What the gateway costs, and how fast and small the five services start, in one table.
 
     .venv/bin/python bench/gateway.py [--duration 5] [--warmup 2] [--rounds 3] [--start-runs 3]
+        [--baseline-src /tmp/base]   (a worktree of another commit: its gateway measured too)
 
-1. A small authenticated GET (`/api/v1/chats/bench/no/such/path`: the chat service verifies
-   the token, matches no route, answers 404) straight to the chat service and through the
-   gateway, with wrk at 1 and 32 connections: p50, p99, requests/s, the CPU time per request
-   of each process on the path, and what the gateway adds. Direct and gateway runs alternate;
-   each figure is a median over the rounds.
+1. A small authenticated GET, the chat list (`/api/v1/chats/`, empty: the chat service checks
+   the token and the signed access header, reads the database, answers []), straight to the
+   chat service and through the gateway, with wrk at 1 and 32 connections: p50, p99,
+   requests/s, the CPU time per request of each process on the path, and what the gateway
+   adds. Then the same for a streamed answer of 50 events (`/api/v1/agents/burst`, the fake
+   upstream of tests/fakes/upstream.py standing in for the agent service). Metrics are off,
+   the access log on, limits in memory (the local profile). The ways to the server take turns
+   that rotate each round; each figure is a median over the rounds. With --baseline-src, a
+   second gateway runs the other tree's code in front of the same services, measured in the
+   same rounds: a before/after comparison on a shared machine.
 2. Time to the first event of a streamed response (a fake SSE upstream, tests/fakes/upstream.py),
    direct and through the gateway.
 3. Seconds from `owui up` on a fresh data dir until all five `/readyz` answer 200, and the
@@ -53,6 +59,7 @@ from _common import (
     descendants,
     free_port,
     free_port_block,
+    http_get,
     http_status,
     kill_if_same,
     load_average,
@@ -89,6 +96,7 @@ class Stack:
     chat: Proc
     upstream: Proc
     gateway: Proc
+    baseline: Proc | None  # the same gateway from another source tree (--baseline-src)
     token: str
 
 
@@ -109,11 +117,27 @@ class StartRun:
         return sum(self.pss_mb.values())
 
 
+@dataclass(frozen=True)
+class Probe:
+    """What wrk asks for, and who answers it directly (the baseline)."""
+    name: str
+    path: str
+    server: str  # "chat" or "upstream"
+
+
+# The chat list (an empty one: the chat service checks the token and the access header, reads
+# the database, answers []); and a streamed answer of 50 events (the fake upstream, as agent).
+GET_PROBE = Probe("GET chat list", "/api/v1/chats/", "chat")
+SSE_PROBE = Probe("SSE 50 events", "/api/v1/agents/burst", "upstream")
+
+
 # the stack: chat service, fake streaming upstream, gateway in front of both
 
 
-def start_stack(procs: Processes, tmp: Path) -> Stack:
-    env = bench_env(tmp / "data")
+def start_stack(procs: Processes, tmp: Path, baseline_src: Path | None) -> Stack:
+    # Metrics off everywhere: this measures the request's own cost (what metrics add is
+    # measured by --observability).
+    env = {**bench_env(tmp / "data"), "OWUI_METRICS": "false"}
     chat = procs.serve("chat", env)
     port = free_port()
     upstream = procs.start("upstream", [
@@ -122,15 +146,33 @@ def start_stack(procs: Processes, tmp: Path) -> Stack:
     chat.wait_ready()
     upstream.wait_ready("/healthz")
     unused = f"http://{HOST}:{free_port()}"
-    gateway = procs.serve("gateway", {
-        **env, "CHAT_SERVICE_URL": chat.url, "AGENT_SERVICE_URL": upstream.url,
-        "INFERENCE_SERVICE_URL": unused, "RETRIEVAL_SERVICE_URL": unused,
-        "RATE_LIMIT": "100000000/minute"})
+    gateway_env = {**env, "CHAT_SERVICE_URL": chat.url, "AGENT_SERVICE_URL": upstream.url,
+                   "INFERENCE_SERVICE_URL": unused, "RETRIEVAL_SERVICE_URL": unused,
+                   "RATE_LIMIT": "100000000/minute"}
+    gateway = procs.serve("gateway", gateway_env)
     gateway.wait_ready()
+    baseline = None
+    if baseline_src is not None:
+        # Its own source tree first on the path; same database, same key, same services.
+        port = free_port()
+        baseline = procs.start("baseline", [
+            PYTHON, "-m", "owui", "serve", "gateway", "--host", HOST, "--port", str(port)],
+            {**gateway_env, "PYTHONPATH": str(baseline_src.resolve() / "src")}, port)
+        baseline.wait_ready()
     token = sign_up(gateway.url)
-    for proc in (chat, gateway):
+    fronts = [proc for proc in (gateway, baseline) if proc is not None]
+    for proc in (chat, *fronts):
         check_probe(proc.url + PROBE, token)
-    return Stack(chat, upstream, gateway, token)
+        check_ok(proc.url + GET_PROBE.path, token)
+    for proc in (upstream, *fronts):
+        check_ok(proc.url + SSE_PROBE.path, token)
+    return Stack(chat, upstream, gateway, baseline, token)
+
+
+def check_ok(url: str, token: str) -> None:
+    status, body = http_get(url, 10.0, token)
+    if status != 200:
+        raise RuntimeError(f"{url} answered {status} {body[:200]!r}, not 200")
 
 
 def sign_up(gateway_url: str) -> str:
@@ -142,26 +184,43 @@ def sign_up(gateway_url: str) -> str:
 
 # 1. latency and throughput
 
+DIRECT, GATEWAY, BASELINE = "direct", "gateway", "baseline"
+Latency = dict[tuple[Probe, int], dict[str, WrkResult]]
 
-Latency = dict[int, tuple[WrkResult, WrkResult]]
+
+def _paths(stack: Stack, probe: Probe) -> dict[str, tuple[Proc, tuple[int, ...]]]:
+    """Each way to the probe: the process wrk talks to, and the processes whose CPU time is
+    counted (the server, and the gateway on its path)."""
+    server = stack.chat if probe.server == "chat" else stack.upstream
+    paths = {DIRECT: (server, (server.popen.pid,)),
+             GATEWAY: (stack.gateway, (server.popen.pid, stack.gateway.popen.pid))}
+    if stack.baseline is not None:
+        paths[BASELINE] = (stack.baseline, (server.popen.pid, stack.baseline.popen.pid))
+    return paths
 
 
-def measure_latency(stack: Stack, duration: int, warmup: int, rounds: int) -> Latency:
-    """Direct and through the gateway, alternating, `rounds` times; medians per figure.
-    CPU per request is watched for the chat service, and for the gateway on its path."""
-    chat, gateway = stack.chat.popen.pid, stack.gateway.popen.pid
-    paths = (("direct", stack.chat, (chat,)), ("gateway", stack.gateway, (chat, gateway)))
+def measure_latency(stack: Stack, probes: list[Probe], duration: int, warmup: int,
+                    rounds: int) -> Latency:
+    """Direct and through the gateway (and the baseline gateway), in turns that rotate each
+    round, `rounds` times; medians per figure."""
     results: Latency = {}
-    for connections in CONCURRENCY:
-        runs: dict[str, list[WrkResult]] = {"direct": [], "gateway": []}
-        for index in range(rounds):
-            for label, proc, watch in paths:
-                progress(f"wrk c={connections} {label}, round {index + 1}/{rounds}: "
-                         f"{warmup} s warm-up + {duration} s")
-                runs[label].append(run_wrk(proc.url + PROBE, stack.token,
-                                           connections=connections, duration=duration,
-                                           warmup=warmup, watch=watch))
-        results[connections] = (median_result(runs["direct"]), median_result(runs["gateway"]))
+    for probe in probes:
+        paths = _paths(stack, probe)
+        labels = list(paths)
+        for connections in CONCURRENCY:
+            runs: dict[str, list[WrkResult]] = {label: [] for label in labels}
+            for index in range(rounds):
+                shift = index % len(labels)
+                for label in labels[shift:] + labels[:shift]:
+                    proc, watch = paths[label]
+                    progress(f"wrk {probe.name} c={connections} {label}, round {index + 1}/"
+                             f"{rounds}: {warmup} s warm-up + {duration} s, load "
+                             f"{os.getloadavg()[0]:.2f}")
+                    runs[label].append(run_wrk(proc.url + probe.path, stack.token,
+                                               connections=connections, duration=duration,
+                                               warmup=warmup, watch=watch))
+            results[(probe, connections)] = {label: median_result(values)
+                                             for label, values in runs.items()}
     return results
 
 
@@ -349,33 +408,55 @@ def _met(ok: bool) -> str:
     return "[green]yes[/green]" if ok else "[red]no[/red]"
 
 
+def _versus(front: WrkResult, direct: WrkResult) -> tuple[float, float]:
+    """What a gateway adds at p50 (ms) and the share of direct throughput it keeps (%)."""
+    return front.p50_ms - direct.p50_ms, 100 * front.rps / direct.rps
+
+
 def latency_rows(table: Table, results: Latency) -> None:
-    for connections, (direct, gateway) in results.items():
-        added = gateway.p50_ms - direct.p50_ms
-        kept = 100 * gateway.rps / direct.rps
-        first = connections == CONCURRENCY[0]
-        table.add_row(f"GET c={connections}  p50", f"{direct.p50_ms:.2f} ms",
-                      f"{gateway.p50_ms:.2f} ms", f"{added:+.2f} ms",
-                      f"≤ +{TARGET_ADDED_P50_MS} ms" if first else "",
-                      _met(added <= TARGET_ADDED_P50_MS) if first else "",
-                      REF_ADDED if first else "")
-        table.add_row(f"GET c={connections}  p99", f"{direct.p99_ms:.2f} ms",
-                      f"{gateway.p99_ms:.2f} ms", f"{gateway.p99_ms - direct.p99_ms:+.2f} ms",
-                      "", "", "")
-        last = connections == CONCURRENCY[-1]
-        table.add_row(f"GET c={connections}  req/s", f"{direct.rps:,.0f}", f"{gateway.rps:,.0f}",
-                      f"kept {kept:.0f}%", f"≥ {TARGET_KEPT_PCT:.0f}% kept" if last else "",
-                      _met(kept >= TARGET_KEPT_PCT) if last else "", REF_KEPT if last else "")
-        cpu_row(table, connections, direct, gateway)
+    for (probe, connections), by_path in results.items():
+        direct, gateway = by_path[DIRECT], by_path[GATEWAY]
+        baseline = by_path.get(BASELINE)
+        added, kept = _versus(gateway, direct)
+        first, last = connections == CONCURRENCY[0], connections == CONCURRENCY[-1]
+        headline = probe == GET_PROBE
+        name = f"{probe.name} c={connections}"
+        base_added, base_kept = _versus(baseline, direct) if baseline else (0.0, 0.0)
+        table.add_row(f"{name}  p50", f"{direct.p50_ms:.2f} ms", f"{gateway.p50_ms:.2f} ms",
+                      f"{added:+.2f} ms", _baseline_cell(baseline, "p50", base_added),
+                      f"≤ +{TARGET_ADDED_P50_MS} ms" if first and headline else "",
+                      _met(added <= TARGET_ADDED_P50_MS) if first and headline else "",
+                      REF_ADDED if first and headline else "")
+        table.add_row(f"{name}  p99", f"{direct.p99_ms:.2f} ms", f"{gateway.p99_ms:.2f} ms",
+                      f"{gateway.p99_ms - direct.p99_ms:+.2f} ms",
+                      _baseline_cell(baseline, "p99", None), "", "", "")
+        table.add_row(f"{name}  req/s", f"{direct.rps:,.0f}", f"{gateway.rps:,.0f}",
+                      f"kept {kept:.0f}%", _baseline_cell(baseline, "rps", base_kept),
+                      f"≥ {TARGET_KEPT_PCT:.0f}% kept" if last and headline else "",
+                      _met(kept >= TARGET_KEPT_PCT) if last and headline else "",
+                      REF_KEPT if last and headline else "")
+        cpu_row(table, name, direct, gateway, baseline)
 
 
-def cpu_row(table: Table, connections: int, direct: WrkResult, gateway: WrkResult) -> None:
+def _baseline_cell(baseline: WrkResult | None, figure: str, versus: float | None) -> str:
+    """The baseline gateway's figure, and what it adds or keeps against direct."""
+    if baseline is None:
+        return ""
+    if figure == "rps":
+        return f"{baseline.rps:,.0f} (kept {versus:.0f}%)"
+    value = baseline.p50_ms if figure == "p50" else baseline.p99_ms
+    return f"{value:.2f} ms" + (f" ({versus:+.2f} ms)" if versus is not None else "")
+
+
+def cpu_row(table: Table, name: str, direct: WrkResult, gateway: WrkResult,
+            baseline: WrkResult | None) -> None:
     """CPU per request: less sensitive than latency to whatever else the machine runs."""
-    (chat,) = direct.cpu_us
-    chat_behind, front = gateway.cpu_us
-    table.add_row(f"GET c={connections}  CPU µs/request", f"{chat:.0f} chat",
-                  f"{chat_behind + front:.0f} = {front:.0f} gw + {chat_behind:.0f} chat",
-                  f"gateway {front / chat:.1f}x chat", "", "", "", end_section=True)
+    (server,) = direct.cpu_us
+    behind, front = gateway.cpu_us
+    base = f"{baseline.cpu_us[1]:.0f} gw + {baseline.cpu_us[0]:.0f}" if baseline else ""
+    table.add_row(f"{name}  CPU µs/request", f"{server:.0f} server",
+                  f"{behind + front:.0f} = {front:.0f} gw + {behind:.0f}",
+                  f"gateway {front / server:.1f}x server", base, "", "", "", end_section=True)
 
 
 def startup_rows(table: Table, runs: list[StartRun]) -> None:
@@ -407,21 +488,26 @@ def run_numbers(runs: list[StartRun], mode: str) -> str:
 def print_table(latency: Latency, ttfb: tuple[float, float], runs: list[StartRun],
                 args: argparse.Namespace, load: float) -> None:
     table = Table(title=f"owui gateway bench: {os.cpu_count()} CPUs, load {load:.2f} before "
-                        f"start, Python {platform.python_version()}, loopback; wrk "
+                        f"start, {os.getloadavg()[0]:.2f} at the end, Python "
+                        f"{platform.python_version()}, loopback, metrics off; wrk "
                         f"{args.warmup} s warm-up + {args.duration} s, median of "
-                        f"{args.rounds} alternating rounds", title_justify="left")
+                        f"{args.rounds} rotating rounds", title_justify="left")
     for column in ("measure", "baseline: direct", "owui: via gateway", "owui vs baseline",
+                   f"gateway from {args.baseline_src}" if args.baseline_src else "",
                    "target", "met"):
         table.add_column(column, no_wrap=True)
     table.add_column("reference", overflow="fold")
     latency_rows(table, latency)
     direct, gateway = ttfb
     table.add_row("stream: first event, median", f"{direct:.2f} ms", f"{gateway:.2f} ms",
-                  f"{gateway - direct:+.2f} ms (x{gateway / direct:.2f})", "", "", "",
+                  f"{gateway - direct:+.2f} ms (x{gateway / direct:.2f})", "", "", "", "",
                   end_section=True)
-    startup_rows(table, runs)
+    if runs:
+        startup_rows(table, runs)
     console = Console(width=max(200, Console().width))
     console.print(table)
+    if not runs:
+        return
     last = runs[-1]
     modes = "; ".join(f"{mode} (runs {run_numbers(runs, mode)})"
                       for mode in dict.fromkeys(r.mode for r in runs))
@@ -509,11 +595,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="direct and gateway runs alternate this many times; medians")
+                        help="direct and gateway runs take turns this many times; medians")
     parser.add_argument("--ttfb-requests", type=int, default=30)
-    parser.add_argument("--start-runs", type=int, default=3)
+    parser.add_argument("--start-runs", type=int, default=3, help="0: no start-up runs")
     parser.add_argument("--idle", type=float, default=2.0,
                         help="seconds to wait after ready before reading memory")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="a checkout of another commit (`git worktree add DIR BASE`): its "
+                             "gateway runs beside this one, measured in the same rounds")
+    parser.add_argument("--no-stream", action="store_true",
+                        help="skip the 50-event SSE throughput runs")
     parser.add_argument("--observability", action="store_true",
                         help="only the cost of metrics and of tracing at 10%% at the gateway")
     return parser.parse_args()
@@ -536,8 +627,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="owui-bench-") as tmp, \
             Processes(Path(tmp) / "logs") as procs:
         progress("starting chat service, fake streaming upstream, gateway")
-        stack = start_stack(procs, Path(tmp))
-        latency = measure_latency(stack, args.duration, args.warmup, args.rounds)
+        stack = start_stack(procs, Path(tmp), args.baseline_src)
+        probes = [GET_PROBE] if args.no_stream else [GET_PROBE, SSE_PROBE]
+        latency = measure_latency(stack, probes, args.duration, args.warmup, args.rounds)
         ttfb = measure_ttfb(stack, args.ttfb_requests)
     runs = measure_startup(args.start_runs, args.idle)
     print_table(latency, ttfb, runs, args, load)

@@ -75,6 +75,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     elif path.endswith("/stream"):
         await _read_body(receive)
         await _stream(send, [b"data: first\n\n", b"data: second\n\n"], 0.5)
+    elif path.endswith("/burst"):
+        # A 50-event answer sent back to back (bench/gateway.py's streaming throughput).
+        await _read_body(receive)
+        await _stream(send, [b'data: {"choices":[{"delta":{"content":"token %02d"}}]}\n\n' % i
+                             for i in range(50)], 0)
     elif path.endswith("/endless"):
         await _read_body(receive)
         task = asyncio.current_task()
