@@ -5,12 +5,13 @@ deletes every model puts them all back afterwards (through sync)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
 import httpx
 
-from tests.support.conformance import Operation, Sample, Schema, Shape
+from tests.support.conformance import Layout, Operation, Sample, Schema, Shape
 from tests.webapp.world import MODEL, PRESET, World, get, ok
 
 Action = Callable[[World, dict], httpx.Response]
@@ -86,8 +87,57 @@ def _import_one(world: World) -> httpx.Response:
          "meta": {"description": "from an export"}, "params": {"system": "Hi."}}]})
 
 
+ACTION_SOURCE = '''
+class Action:
+    async def action(self, body: dict) -> dict:
+        return body
+'''
+SWITCH_SOURCE = '''
+class Filter:
+    def __init__(self):
+        self.toggle = True
+
+    def inlet(self, body: dict) -> dict:
+        return body
+'''
+# Open WebUI 0.12.4's items of a model's `actions` and `filters` (utils/models.py: an action's
+# buttons, a filter the user switches in the chat); its samples show both lists empty.
+# An icon is null when the source names none (as these do).
+WITH_FUNCTIONS = {"data": [{"id": "m", "actions": [
+    {"id": "", "name": "", "description": "", "icon": None}], "filters": [
+    {"id": "", "name": "", "description": "", "icon": None, "has_user_valves": False}]}]}
+ONLY_SOME = "a model with no action or switchable filter of its own or global lists none"
+
+
+def _function(world: World, source: str) -> str:
+    function_id = f"fn_{uuid.uuid4().hex[:8]}"
+    ok(world.client.post("/api/v1/functions/create", headers=world.bearer(), json={
+        "id": function_id, "name": "Fn", "content": source, "meta": {"description": "d"}}))
+    ok(world.client.post(f"/api/v1/functions/id/{function_id}/toggle", headers=world.bearer()))
+    return function_id
+
+
+def _with_functions(world: World) -> httpx.Response:
+    """A model given an action and a switchable filter (its meta's actionIds, filterIds): the
+    list, once it shows them (inference reads the agent's functions every couple of seconds)."""
+    model = new_model(world, meta={"actionIds": [_function(world, ACTION_SOURCE)],
+                                   "filterIds": [_function(world, SWITCH_SOURCE)]})
+    deadline = time.monotonic() + 10
+    while True:
+        answer = world.get(M)
+        entry = next(e for e in answer.json()["data"] if e["id"] == model["id"])
+        if entry["actions"] and entry["filters"]:
+            return answer
+        assert time.monotonic() < deadline, f"no action and filter shown on {entry}"
+        time.sleep(0.25)
+
+
 M = "/api/v1/models"
 OPERATIONS: list[Operation] = [
+    Operation("GET", M, "inference", Shape(WITH_FUNCTIONS, "Open WebUI 0.12.4's model list"),
+              _with_functions, label="a model with an action and a filter switch",
+              layout=Layout(may_be_empty={"$.data[*].actions": ONLY_SOME,
+                                          "$.data[*].filters": ONLY_SOME})),
     Operation("GET", "/api/v1/models", "inference", Sample("GET /api/models"), get(M)),
     Operation("GET", "/api/models/base", "inference",
               Shape(BASE_ENTRY, "Open WebUI's /api/models/base: {data: the providers' models, "
