@@ -217,7 +217,8 @@ def test_video_ids_from_urls(url: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["ftp://youtu.be/dQw4w9WgXcQ", "https://youtu.be/",
-                                 "https://www.youtube.com/channel/dQw4w9WgXcQ"])
+                                 "https://www.youtube.com/channel/dQw4w9WgXcQ",
+                                 "http://[www.youtube.com/watch?v=dQw4w9WgXcQ"])
 def test_urls_that_name_no_video(url: str) -> None:
     with pytest.raises(BadRequestError, match="is not a YouTube video URL"):
         video_id(url)

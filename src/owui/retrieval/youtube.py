@@ -48,8 +48,11 @@ WHY = {yt.TranscriptsDisabled: "the video has no captions",
 def video_id(url: str) -> str:
     """The 11-character id of a YouTube video URL (watch, youtu.be, embed, shorts, live); 400
     for anything else."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "http://[oops": not even a URL
+        parts, host = urlsplit(""), ""
     segments = [s for s in parts.path.split("/") if s]
     found: str | None = None
     if parts.scheme in ("http", "https") and host == "youtu.be" and segments:
