@@ -209,14 +209,15 @@ async def test_not_while_an_answer_is_written(stack: Stack, ada: Account,
     assert summaries(stored(stack, ada, chat["id"])) == {}
 
 
-def _restart(proc: Proc) -> Proc:
-    """The fake provider again, on its port, as it was started (tests/support/procs.py)."""
+def _restart(proc: Proc) -> None:
+    """The fake provider again, on its port, as it was started (tests/support/procs.py), in
+    the same Proc: the stack's teardown stops the new process as it would have the old."""
     args = [sys.executable, "-m", "uvicorn", "tests.fakes.openai:app", "--port",
             str(proc.port), "--log-level", "warning"]
     again = spawn(args, f"{proc.name}-again-{secrets.token_hex(2)}", proc.port, proc.env,
                   proc.log_path.parent)
-    again.wait_ready(path="/healthz")
-    return again
+    proc.process, proc.log_path = again.process, again.log_path
+    proc.wait_ready(path="/healthz")
 
 
 def test_the_provider_down_is_named_and_nothing_is_stored(stack: Stack, ada: Account,
@@ -227,7 +228,7 @@ def test_the_provider_down_is_named_and_nothing_is_stored(stack: Stack, ada: Acc
     try:
         answer = compact(stack, ada, chat["id"])
     finally:
-        stack.full.fakes["openai"] = _restart(provider)
+        _restart(provider)
     # Unreachable: a 503 naming the provider's connection.
     assert answer.status_code == 503, answer.text
     assert f"{provider.url}/v1" in answer.json()["detail"]
