@@ -257,6 +257,11 @@ def test_bad_sources_store_nothing(admin: httpx.Client, alice: httpx.Client,
     unreachable = admin.post(f"{EXT}/source/create", json={
         "name": "Down", "connection": chroma(down), "source": good, "test_query": QUESTION})
     assert unreachable.status_code == 502 and down in unreachable.json()["detail"]
+    for provider, extra in (("qdrant", {}), ("milvus", {"vector_field": "vector"})):
+        tried = admin.post(f"{EXT}/source/test", json={
+            "connection": {"name": provider, "provider": provider, "endpoint": down},
+            "source": source("harbour", content_field="text", **extra), "query": QUESTION})
+        assert tried.status_code == 502 and down in tried.json()["detail"], tried.text
     for silent in _silent_listener():
         slow = admin.post(f"{EXT}/source/create", json={
             "name": "Slow", "connection": chroma(silent, config={"timeout": 1}),
