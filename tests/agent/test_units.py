@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from owui.agent.expressions import CONDITION, MATH, ExpressionError, evaluate
+from owui.agent.model_extras import ModelExtras, extras_of
 from owui.agent.plugins.source import front_matter
 from owui.agent.plugins.specs import parse_docstring, spec_of
 from owui.agent.tools.builtin import calculator
@@ -58,3 +59,15 @@ def test_front_matter() -> None:
     assert front_matter(source) == {"title": "Weather", "author": "Ada",
                                     "requirements": "requests"}
     assert front_matter("x = 1") == {}
+
+
+def test_a_presets_knowledge_and_filters() -> None:
+    """The model editor's items (collections, files, notes), the older collection_name(s)
+    ones, and what is not an item, each collection and file once."""
+    meta = {"knowledge": [{"type": "collection", "id": "k1", "name": "Docs"},
+                          {"type": "file", "id": "f1"}, {"type": "note", "id": "n1"},
+                          {"collection_name": "old"}, {"collection_names": ["a", "b", 3]},
+                          {"id": "k2"}, {"type": "collection", "id": "k1"}, "junk", None],
+            "filterIds": ["f", "f", 7, "g"]}
+    assert extras_of(meta) == ModelExtras(("k1", "old", "a", "b", "k2"), ("f1",), ("f", "g"))
+    assert extras_of({"knowledge": "all", "filterIds": "f"}) == ModelExtras()

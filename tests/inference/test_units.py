@@ -10,6 +10,7 @@ import pytest
 from owui.core.config import Settings
 from owui.inference.calls import order
 from owui.inference.catalog import Target
+from owui.inference.functions import known_of
 from owui.inference.providers.base import StreamBroken, error_message
 from owui.inference.translate import (
     ChunkTranslator,
@@ -91,3 +92,30 @@ async def test_balancing_and_the_in_flight_cap() -> None:
     finally:
         for upstream in (busy, idle, down):
             await upstream.close()
+
+
+def test_functions_shown_on_models() -> None:
+    """Only active ones; global ones on every model, a preset's own on it; an action with
+    several `actions` as one button each; only filters the user switches are shown."""
+    def function(ident: str, kind: str, **extra: object) -> dict[str, object]:
+        meta = extra.pop("meta", {})
+        return {"id": ident, "name": ident.title(), "type": kind, "is_active": True,
+                "is_global": False, "meta": {"description": "d", **meta}, **extra}
+
+    known = known_of([
+        function("star", "action", is_global=True, meta={"manifest": {"icon_url": "i.svg"}}),
+        function("multi", "action", meta={"icon": "m.svg", "actions": [
+            {"id": "a", "name": "First", "icon_url": "a.svg"}, {"id": "b"}]}),
+        function("off", "action", is_active=False, is_global=True),
+        function("switch", "filter", meta={"toggle": True, "has_user_valves": True}),
+        function("quiet", "filter", is_global=True, meta={"toggle": False}),
+    ])
+    assert known.on_model(None) == {"actions": [
+        {"id": "star", "name": "Star", "description": "d", "icon": "i.svg"}], "filters": []}
+    own = known.on_model({"actionIds": ["multi", "off", "gone"],
+                          "filterIds": ["switch", "quiet"]})
+    assert [(a["id"], a["name"], a["icon"]) for a in own["actions"]] == [
+        ("star", "Star", "i.svg"), ("multi.a", "First", "a.svg"),
+        ("multi.b", "Multi (b)", "m.svg")]
+    assert own["filters"] == [{"id": "switch", "name": "Switch", "description": "d",
+                               "icon": None, "has_user_valves": True}]
