@@ -1,8 +1,9 @@
 """Workspace > Tools, Admin > Functions and code in the web app: an admin writes a tool in the
 app's code editor, saves it, turns it on in the chat and a model calls it; writes an Action
 function, switches it on for every model, and its button under an answer runs it on the agent
-service and changes the message; a code block's Run executes on the server (owui's sandbox)
-and shows its output under the block."""
+service and changes the message; a custom model's collection grounds its answers (their
+sources show it); a code block's Run executes on the server (owui's sandbox) and shows its
+output under the block."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import pages
-from tests.browser.conftest import PASSWORD, Steps, WebStack
+from tests.browser.conftest import ANSWER_MS, PASSWORD, WORDS, Steps, WebStack
 
 AGENT_MODEL = "gpt-fake-agent"  # follows `call: NAME {args}` lines (tests/fakes/openai.py)
 # Pasted into the editor (a paste keeps the indentation; typing would indent twice).
@@ -174,6 +175,48 @@ def test_an_action_written_in_the_editor_runs_from_its_button(admin: Page, web_s
     finally:
         httpx.delete(f"{web_stack.url}/api/v1/functions/id/{action_id}/delete",
                      headers={"Authorization": f"Bearer {token}"})
+
+
+def preset_with_knowledge(web_stack: WebStack, token: str, tag: str) -> str:
+    """A collection holding one text file, and a custom model on gpt-fake whose knowledge it is
+    (as the model editor stores it); the model's id."""
+    with httpx.Client(base_url=web_stack.url, headers={"Authorization": f"Bearer {token}"},
+                      timeout=60) as api:  # adding the file waits for its embedding
+        knowledge = api.post("/api/v1/knowledge/create",
+                             json={"name": f"Lighthouses {tag}", "description": "Keepers"})
+        assert knowledge.status_code == 200, knowledge.text
+        text = f"Lighthouse {tag}: the keeper lights the lamp at dusk.".encode()
+        file = api.post("/api/v1/files/", files={"file": (f"keeper-{tag}.txt", text)})
+        assert file.status_code == 200, file.text
+        added = api.post(f"/api/v1/knowledge/{knowledge.json()['id']}/file/add",
+                         json={"file_id": file.json()["id"]})
+        assert added.status_code == 200, added.text
+        model_id = f"keeper-{tag}"
+        made = api.post("/api/v1/models/create", json={
+            "id": model_id, "base_model_id": "gpt-fake", "name": model_id, "params": {},
+            "meta": {"description": "Knows the lighthouse",
+                     "knowledge": [{**knowledge.json(), "type": "collection"}]}})
+        assert made.status_code == 200, made.text
+    return model_id
+
+
+def test_a_custom_models_knowledge_grounds_its_answers(admin: Page, web_stack: WebStack,
+                                                        step: Steps) -> None:
+    page = admin
+    tag = uuid.uuid4().hex[:6]
+    model_id = preset_with_knowledge(web_stack, token_of(page), tag)
+    step("a new chat with the custom model, nothing attached")
+    page.goto("/")
+    pages.wait_for_chat_page(page)
+    pages.pick_model(page, model_id)
+    step("ask: the answer shows the model's collection among its sources")
+    pages.send(page, "When is the lamp lit?")
+    pages.wait_for_word(page, f"word{WORDS - 1}", ANSWER_MS)
+    sources = page.get_by_role("button", name="Toggle 1 source").last
+    expect(sources).to_be_visible()
+    sources.click()
+    expect(page.get_by_role("button", name=re.compile(rf"^View source: 1 keeper-{tag}"))
+           ).to_be_visible()
 
 
 CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nprint(6 * 7)"
