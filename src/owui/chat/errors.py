@@ -7,6 +7,8 @@ nothing of HTTP: core.errors' handler answers each with its family's status, onc
      │    ├── MessageNotFound        no message of that id in the chat
      │    ├── FolderNotFound         no folder of that id (or not the caller's)
      │    └── ShareNotFound          no shared chat of that id (or revoked)
+     ├── ForbiddenError            403
+     │    └── RepliesNotAllowed      a shared chat the caller may read but not reply in
      ├── ConflictError             409
      │    ├── MessageTaken           the chat has a message of that id already
      │    └── FolderNameTaken        a sibling folder has that name
@@ -27,6 +29,7 @@ from owui.core.errors import (
     BadRequestError,
     ConflictError,
     DomainError,
+    ForbiddenError,
     InvalidError,
     NotFoundError,
 )
@@ -50,6 +53,15 @@ class FolderNotFound(NotFoundError):
 class ShareNotFound(NotFoundError):
     def __init__(self, share_id: str) -> None:
         super().__init__(f"No shared chat {share_id!r}.")
+
+
+class RepliesNotAllowed(ForbiddenError):
+    def __init__(self, chat_id: str, share_id: str) -> None:
+        super().__init__(
+            f"Chat {chat_id!r} is shared with you to read only: its owner did not allow "
+            f"replies (share mode 'Clone only'), or allowed them only to the people they "
+            f"named. Clone it to go on as your own chat: POST "
+            f"/api/v1/chats/{share_id}/clone/shared.")
 
 
 class MessageTaken(ConflictError):

@@ -95,6 +95,21 @@ async def granted(session: AsyncSession, resource_type: str, resource_id: str, a
     return found is not None
 
 
+async def names(session: AsyncSession, resource_type: str, resource_id: str,
+                access: Access) -> bool:
+    """Does a grant name the caller: their own id, or a group of theirs (not the grants to
+    every signed-in user or to anyone)? Open WebUI's "Allow replies" is for those."""
+    matches = [(AccessGrant.principal_type == "user")
+               & (AccessGrant.principal_id == access.user_id)]
+    if access.groups:
+        matches.append((AccessGrant.principal_type == "group")
+                       & AccessGrant.principal_id.in_(sorted(access.groups)))
+    found = await session.scalar(select(AccessGrant.id).where(
+        AccessGrant.resource_type == resource_type, AccessGrant.resource_id == resource_id,
+        or_(*matches)).limit(1))
+    return found is not None
+
+
 async def granted_ids(session: AsyncSession, resource_type: str, access: Access,
                       permission: str = "read") -> list[str]:
     """The resources of a type that grants open to the caller."""

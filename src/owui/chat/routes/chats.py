@@ -14,12 +14,13 @@ from owui.chat import compaction, reads, writes
 from owui.chat.chat_config import chat_config
 from owui.chat.crud import chats as chat_rows
 from owui.chat.crud import folders as folder_rows
+from owui.chat.crud import shares as share_rows
 from owui.chat.errors import ChatNotFound, FolderNotFound
 from owui.chat.limits import MAX_TITLE_CHARS
 from owui.chat.models import Chat, now
 from owui.chat.rawdb import Raw
 from owui.chat.responses import Json
-from owui.chat.routes.shares import PRIVATE_CHAT_KEYS
+from owui.chat.routes.shares import live_view, without_owners_settings
 from owui.chat.runtime import RuntimeDep
 from owui.chat.schemas import ChatFolderIdForm, ChatForm, ChatResponse, CloneForm
 from owui.chat.tree import parse_chat
@@ -37,10 +38,14 @@ IMPORT_CHATS = Depends(require_permission("chat.import"))  # clone and fork make
 @router.get("/{id}", response_model=ChatResponse)
 async def get_chat(id: str, session: Session, conn: Raw, request: Request,
                    user: CurrentUser) -> Json:
-    """The caller's chat, or (read-only) a chat in a folder shared with them."""
+    """The caller's chat, another's whose "Allow replies" link names them (crud/shares.py),
+    or (read-only) a chat in a folder shared with them."""
     row = await reads.find_chat(conn, id, user.sub)
     if row is not None:
         return Json((await reads.full_chats(conn, [row]))[0])
+    live = await share_rows.live_share(session, id, current_access(request))
+    if live is not None:
+        return Json(live_view(await reads.read_chat(conn, id, live.user_id)))
     return Json(await _in_shared_folder(session, conn, request, id))
 
 
@@ -54,11 +59,7 @@ async def _in_shared_folder(session: Session, conn: Raw, request: Request,
         await folder_rows.require_readable(session, row.folder_id, current_access(request))
     except FolderNotFound:
         raise ChatNotFound(chat_id) from None
-    chat = (await reads.full_chats(conn, [row]))[0]
-    chat["variables"] = {}
-    for key in PRIVATE_CHAT_KEYS:
-        chat["chat"].pop(key, None)
-    return chat
+    return without_owners_settings((await reads.full_chats(conn, [row]))[0])
 
 
 @router.post("/{id}", response_model=ChatResponse)

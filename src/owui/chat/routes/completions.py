@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from owui.chat import reads
 from owui.chat.errors import MessageNotFound
 from owui.chat.rawdb import Raw
+from owui.chat.replies import begin_in
 from owui.chat.responses import Json
 from owui.chat.routes import tasks
 from owui.chat.runtime import RuntimeDep
@@ -21,8 +22,10 @@ from owui.chat.turns.events import openai_completion, openai_encoder, ours
 from owui.chat.turns.flow import begin_stored, begin_unstored
 from owui.chat.turns.forms import TurnForm, from_openwebui
 from owui.chat.turns.respond import respond
+from owui.core.access import current_access
 from owui.core.auth import CurrentUser, UserToken
 from owui.core.errors import ConflictError, error_response
+from owui.core.service import Session
 
 router = APIRouter(tags=["completions"])
 
@@ -32,7 +35,8 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {"text/event-stream": {}, "application/json": {}}},
     400: error_response("parent_id is not a message of the chat (or not a user message, to "
                         "answer again), or the model refused the request."),
-    403: error_response("The model or a tool is not yours to use."),
+    403: error_response("The model or a tool is not yours to use, or the chat is another's "
+                        "shared with you to read only."),
     404: error_response("No such chat (or not yours), or no connection serves the model."),
     409: error_response("A message id given is taken already."),
     413: error_response("The message is too large."),
@@ -47,26 +51,29 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
              responses=TURN_RESPONSES,
              summary="A chat turn: store the message, stream the answer (SSE), store it")
 async def chat_completion(id: str, form: TurnForm, runtime: RuntimeDep, conn: Raw,
-                          user: CurrentUser, token: UserToken) -> Response:
-    begun = await begin_stored(runtime.turns, conn, id, user, token, form)
+                          session: Session, request: Request, user: CurrentUser,
+                          token: UserToken) -> Response:
+    begun = await begin_in(session, current_access(request), lambda owner: begin_stored(
+        runtime.turns, conn, id, user, token, form, owner=owner), id)
     return await respond(begun, form.stream, ours, lambda message: message)
 
 
 @router.post("/api/chat/completions", response_class=Response, responses=TURN_RESPONSES,
              summary="Open WebUI's chat completion (a chat turn)")
-async def openwebui_completion(runtime: RuntimeDep, conn: Raw, user: CurrentUser,
-                               token: UserToken, request: Request,
+async def openwebui_completion(runtime: RuntimeDep, conn: Raw, session: Session,
+                               user: CurrentUser, token: UserToken, request: Request,
                                body: dict[str, Any] = Body(...)) -> Response:
     if body.get("session_id") is not None:  # the web app's: answered at once, heard on sockets
-        return await tasks.webapp_turn(request, conn, user, token, body)
+        return await tasks.webapp_turn(request, conn, session, user, token, body)
     form, chat_id, messages = from_openwebui(body)
     if chat_id is None:
         begun = begin_unstored(runtime.turns, user, token, form, messages)
     else:
         system = [{"role": "system", "content": m.get("content")} for m in messages
                   if isinstance(m, dict) and m.get("role") == "system"]
-        begun = await begin_stored(runtime.turns, conn, chat_id, user, token, form, system,
-                                   reuse_user_message=True)
+        begun = await begin_in(session, current_access(request), lambda owner: begin_stored(
+            runtime.turns, conn, chat_id, user, token, form, system, reuse_user_message=True,
+            owner=owner), chat_id)
     message_id = begun.turn.message_id
     return await respond(begun, form.stream,
                          openai_encoder(form.model, message_id, chat_id),

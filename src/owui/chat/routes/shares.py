@@ -42,18 +42,35 @@ async def revoke_all(session: Session, user: CurrentUser) -> Json:
     return Json(True)
 
 
+def without_owners_settings(chat: ChatResponse) -> ChatResponse:
+    """What the owner set for their own turns is not a reader's (as Open WebUI)."""
+    chat["variables"] = {}
+    for key in PRIVATE_CHAT_KEYS:
+        chat["chat"].pop(key, None)
+    return chat
+
+
 async def read_readable_share(session: Session, conn: Raw, request: Request,
                               share_id: str) -> ChatResponse:
-    """The shared chat, for its owner or a user its grants name (else 404)."""
-    found = await share_rows.require_readable(session, share_id, current_access(request))
+    """The shared chat, for its owner or a user its grants name (else 404): the snapshot, or
+    for a person an "Allow replies" link names, the live chat (its id the chat's own, which
+    they reply in: crud/shares.py)."""
+    access = current_access(request)
+    found = await share_rows.require_readable(session, share_id, access)
+    if await share_rows.live_share(session, found, access) is not None:
+        live = await reads.read_chat(conn, found.chat_id, found.user_id)
+        live["chat"]["share_mode"] = found.share_mode
+        return live_view(live)
     shared = await reads.read_share(conn, share_id)
     shared["chat"]["share_mode"] = found.share_mode
-    if found.user_id != current_access(request).user_id:
-        # What the owner set for their own turns is not the reader's (as Open WebUI).
-        shared["variables"] = {}
-        for key in PRIVATE_CHAT_KEYS:
-            shared["chat"].pop(key, None)
-    return shared
+    return shared if found.user_id == access.user_id else without_owners_settings(shared)
+
+
+def live_view(chat: ChatResponse) -> ChatResponse:
+    """Another person's live chat as one of its repliers sees it: without the owner's settings
+    and filing (folder, pin, archive are the owner's)."""
+    chat.update(folder_id=None, pinned=False, archived=False)
+    return without_owners_settings(chat)
 
 
 @router.get("/share/{share_id}", response_model=ChatResponse)
@@ -96,11 +113,11 @@ async def update_share_access(id: str, form: ChatAccessGrantsForm, session: Sess
                               user: CurrentUser) -> Json:
     """Replace who may open the link (an empty list: the owner only) and, when sent, its
     mode. The grants are checked whole before anything is stored."""
-    await chat_rows.require_chat(session, id, user.sub)
+    chat = await chat_rows.require_chat(session, id, user.sub)
     grants = grant_rows.parse(form.access_grants)
     await grant_rows.set_grants(session, grant_rows.SHARED_CHAT, id, grants)
     if "share_mode" in form.model_fields_set:
-        await share_rows.set_mode(session, id, form.share_mode)
+        await share_rows.set_mode(session, chat, form.share_mode)
     await session.commit()
     return Json(await reads.read_chat(conn, id, user.sub))
 

@@ -12,9 +12,11 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.chat import reads
 from owui.chat.rawdb import Raw, RawConnection
+from owui.chat.replies import begin_in
 from owui.chat.responses import Json
 from owui.chat.runtime import Runtime, RuntimeDep, runtime_of
 from owui.chat.temporary import is_temporary
@@ -39,15 +41,16 @@ OTHER_REPLICA = ("Task {!r} runs on another replica of the chat service; send th
                  "or wait for it to end.")
 
 
-async def webapp_turn(request: Request, conn: RawConnection, user: Claims, token: str,
-                      body: dict[str, Any]) -> Json:
+async def webapp_turn(request: Request, conn: RawConnection, session: AsyncSession,
+                      user: Claims, token: str, body: dict[str, Any]) -> Json:
     """The web app's turn: begun (its chat made when new), answered at once, heard on the
     user's sockets."""
     runtime = await runtime_of(request)
     form = read_body(body)
     if is_temporary(form.chat_id) and not current_access(request).allows("chat.temporary"):
         raise permission_denied("chat.temporary")
-    web = await begin_webapp(runtime.turns, conn, user, token, form)
+    web = await begin_in(session, current_access(request), lambda owner: begin_webapp(
+        runtime.turns, conn, user, token, form, owner), form.chat_id or "")
     # a known chat's events flow at once
     relay = webapp_events.launch(runtime.webturns, web, runtime.realtime.emitter)
     try:

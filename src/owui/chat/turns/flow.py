@@ -42,13 +42,15 @@ Messages = list[dict[str, Any]]
 
 async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Claims,
                        token: str, form: TurnForm, system: Sequence[dict[str, Any]] = (),
-                       reuse_user_message: bool = False) -> Begun:
+                       reuse_user_message: bool = False, owner: str | None = None) -> Begun:
     """A turn in a chat, begun. `system`: system messages before the form's own prompt;
-    `reuse_user_message`: see placing.place."""
+    `reuse_user_message`: see placing.place; `owner`: the chat's, when it is not the
+    caller's (a reply through a share link: crud/shares.reply_owner)."""
     ask = parse(form, user)
     system = [*system, *await memory_messages(turns.settings, conn, user, token, form)]
+    owner = owner or user.sub
     async with turns.lock(chat_id):
-        placed = await place(conn, chat_id, user.sub, ask,
+        placed = await place(conn, chat_id, owner, ask,
                              reuse_user_message=reuse_user_message)
         messages = fit([*system, *ask.system_messages()], history(placed.branch),
                        ask.context_length or turns.settings.chat_context_tokens,
@@ -60,7 +62,7 @@ async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Cl
         listening = turn.listen()  # before the run starts: no event is missed
         turns.launch(turn)
         await turns.first_write(turn, conn, lambda writer: store.begin(
-            writer, chat_id, user.sub, placed.new))
+            writer, chat_id, owner, placed.new))
     user_message = placed.user_message
     return Begun(turn, {"type": "start", "chat_id": chat_id,
                         "user_message": message_out(user_message, [answer.id])

@@ -220,16 +220,17 @@ class WebTurns:
 
 
 async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: str,
-                       body: WebAppBody) -> WebTurn:
+                       body: WebAppBody, owner: str | None = None) -> WebTurn:
     """The turn begun, in the chat named or a new one; a refusal (bad input, a parent not in
     the chat, another user's chat) raises, leaving nothing stored (see `refusal` and
-    `abandon` for a run refused at once)."""
+    `abandon` for a run refused at once). `owner`: the named chat's, when it is another's
+    that the caller may reply in (chat/replies.py)."""
     form = body.form()
     form.check()  # before a new chat is made for it
     if body.chat_id is not None and is_temporary(body.chat_id):
         return _begin_temporary(turns, user, token, body.chat_id, body, form)
     if body.chat_id is not None and body.assistant_message_id is not None:
-        return await _begin_continue(turns, conn, user, token, body, form)
+        return await _begin_continue(turns, conn, user, token, body, form, owner)
     if body.chat_id is None:
         if form.parent_id is not None:
             raise NotInTree(f"parent_id {form.parent_id!r} is not a message of the new chat.")
@@ -248,7 +249,8 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
         chat_id, folder_id, title, new = body.chat_id, None, None, False
     try:
         begun = await begin_stored(turns, conn, chat_id, user, token, form,
-                                   body.system_messages(), reuse_user_message=True)
+                                   body.system_messages(), reuse_user_message=True,
+                                   owner=owner)
     except BaseException:  # refused: the chat made for it goes again
         if new:
             await _drop_chat(turns, chat_id, user.sub)
@@ -280,12 +282,12 @@ def _begin_temporary(turns: Turns, user: Claims, token: str, chat_id: str, body:
 
 
 async def _begin_continue(turns: Turns, conn: RawConnection, user: Claims, token: str,
-                          body: WebAppBody, form: TurnForm) -> WebTurn:
+                          body: WebAppBody, form: TurnForm, owner: str | None) -> WebTurn:
     """Continue an answer (`assistant_message_id`): the model is given the branch up to and
     with the answer's text, and goes on from there; the answer keeps its id, and its text
     grows (the relay stores the whole once it ends: webapp_events.py)."""
     chat_id, answer_id = body.chat_id or "", body.assistant_message_id or ""
-    await reads.require_chat(conn, chat_id, user.sub)
+    await reads.require_chat(conn, chat_id, owner or user.sub)
     branch = await reads.branch(conn, chat_id, answer_id)
     if not branch or branch[-1]["role"] != "assistant":
         raise NotInTree(f"assistant_message_id {answer_id!r} is not an answer of chat "
