@@ -6,8 +6,9 @@ import hashlib
 import secrets
 import time
 import zlib
+from collections.abc import Collection
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import case, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.config import Role
@@ -59,7 +60,9 @@ async def create_user(session: AsyncSession, *, name: str, email: str, password_
 
 
 async def list_users(session: AsyncSession, *, query: str | None, order_by: str,
-                     descending: bool, page: int, per_page: int) -> tuple[list[User], int]:
+                     descending: bool, page: int, per_page: int,
+                     first_ids: Collection[str] = ()) -> tuple[list[User], int]:
+    """A page of users; those of `first_ids` (a group's members) before the others."""
     statement = select(User)
     if query:
         pattern = f"%{query.lower()}%"
@@ -67,7 +70,8 @@ async def list_users(session: AsyncSession, *, query: str | None, order_by: str,
                                         User.email.like(pattern)))
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
     column = getattr(User, order_by)
-    statement = statement.order_by(column.desc() if descending else column, User.id)
+    order = [case((User.id.in_(list(first_ids)), 0), else_=1)] if first_ids else []
+    statement = statement.order_by(*order, column.desc() if descending else column, User.id)
     rows = await session.scalars(statement.offset((page - 1) * per_page).limit(per_page))
     return list(rows), int(total or 0)
 

@@ -63,18 +63,27 @@ async def _cut_off_tokens(request: Request, session: Session, user_id: str) -> N
 
 
 Order = Literal["created_at", "last_active_at", "updated_at", "name", "email", "role"]
+# The Users page's orders, and the group dialog's `group_id:<id>`: the group's members first
+# (its Users tab lists everyone that way, to tick or clear each).
+PAGE_ORDER = r"^(created_at|last_active_at|updated_at|name|email|role|group_id:[\w-]{1,100})$"
 
 
-async def _page(session: Session, query: str | None, order_by: Order | None,
+async def _page(session: Session, query: str | None, order_by: str | None,
                 direction: Literal["asc", "desc"] | None, page: int) -> tuple[list[User], int]:
+    first: list[str] = []
+    if order_by and order_by.startswith("group_id:"):
+        first = await groups.member_ids(session, order_by.removeprefix("group_id:"))
+        order_by = None
     return await crud.list_users(session, query=query, order_by=order_by or "created_at",
-                                 descending=direction == "desc", page=page, per_page=PAGE_SIZE)
+                                 descending=direction == "desc", page=page, per_page=PAGE_SIZE,
+                                 first_ids=first)
 
 
 @router.get("/", response_model=UserGroupIdsListResponse)
 async def list_users(
     request: Request, session: Session, _admin: AdminUser,
-    query: str | None = Query(None, max_length=200), order_by: Order | None = None,
+    query: str | None = Query(None, max_length=200),
+    order_by: str | None = Query(None, pattern=PAGE_ORDER),
     direction: Literal["asc", "desc"] | None = None,
     page: int = Query(1, ge=1, le=1_000_000),  # the offset must fit a database integer
 ) -> UserGroupIdsListResponse:
