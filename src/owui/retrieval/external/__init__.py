@@ -76,10 +76,15 @@ def normalized_source(source: dict[str, Any], provider: str) -> dict[str, Any]:
         allowed.add("vector_field")
     if provider == "pgvector":
         allowed |= {"table_name", "collection_field"}
-    config = {key: value.strip() if isinstance(value, str) else value
-              for key, value in (source.get("config") or {}).items()
-              if key in allowed and value is not None
-              and (not isinstance(value, str) or value.strip())}
+    config: dict[str, str] = {}
+    for key, value in (source.get("config") or {}).items():
+        if key not in allowed or value is None:
+            continue
+        if not isinstance(value, str):
+            raise BadRequestError(f"source.config.{key} must be a string (a field's name or "
+                                  "dotted path).")
+        if value.strip():
+            config[key] = value.strip()
     if not config.get("content_field"):
         raise BadRequestError("Content field is required (source.config.content_field).")
     if provider in ("milvus", "pgvector") and not config.get("vector_field"):

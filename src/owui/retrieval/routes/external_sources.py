@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from owui.core.auth import AdminUser, UserToken
-from owui.core.errors import BadRequestError
+from owui.core.errors import BadRequestError, not_found_response
 from owui.core.service import Session
 from owui.core.tokens import Claims
 from owui.retrieval import crud
@@ -43,6 +43,7 @@ from owui.retrieval.schemas import GrantForm
 router = APIRouter(prefix="/api/v1/knowledge/external", tags=["knowledge"])
 Count = Field(5, ge=1, le=MAX_COUNT)
 Query = Field(max_length=10_000)
+_NOT_FOUND = not_found_response("No external connection (or collection on one) of this id.")
 # retrieve-test without a source: Open WebUI's placeholder (a Qdrant-shaped payload).
 TEST_SOURCE = {"type": "collection", "name": "test", "config": {"content_field": "payload.text"}}
 
@@ -127,7 +128,7 @@ async def _made(session: Session, user: Claims, name: str, description: str,
     return await full_view(session, user, knowledge)
 
 
-@router.post("/source/test")
+@router.post("/source/test", responses=_NOT_FOUND)
 async def test_source(form: SourceTestForm, user: AdminUser, token: UserToken,
                       rt: RuntimeDep) -> dict[str, Any]:
     """A source searched before it is saved: with a new connection, or a stored one changed
@@ -140,7 +141,7 @@ async def test_source(form: SourceTestForm, user: AdminUser, token: UserToken,
                         form.count)
 
 
-@router.post("/connections/{connection_id}/retrieve-test")
+@router.post("/connections/{connection_id}/retrieve-test", responses=_NOT_FOUND)
 async def retrieve_test(connection_id: str, form: RetrieveTestForm, user: AdminUser,
                         token: UserToken, rt: RuntimeDep) -> dict[str, Any]:
     connection = one(rt, connection_id)[1]
@@ -150,7 +151,7 @@ async def retrieve_test(connection_id: str, form: RetrieveTestForm, user: AdminU
                         form.query, form.count)
 
 
-@router.post("/knowledge/create")
+@router.post("/knowledge/create", responses=_NOT_FOUND)
 async def create_on_connection(form: KnowledgeOnConnectionForm, user: AdminUser,
                                session: Session, rt: RuntimeDep) -> dict[str, Any]:
     """A collection on a stored connection (no test query: Open WebUI makes none here)."""
@@ -178,7 +179,7 @@ async def create_source(form: SourceWithConnectionForm, user: AdminUser, token: 
         raise
 
 
-@router.patch("/source/{knowledge_id}")
+@router.patch("/source/{knowledge_id}", responses=_NOT_FOUND)
 async def update_source(knowledge_id: str, form: SourceWithConnectionForm, user: AdminUser,
                         token: UserToken, session: Session, rt: RuntimeDep) -> dict[str, Any]:
     """The collection and its connection changed together, once a test query finds
