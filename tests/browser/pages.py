@@ -75,11 +75,24 @@ def onboard(page: Page, name: str, email: str, password: str) -> None:
     submit_and_connect(page, "Create Admin Account")
 
 
-def sign_in(page: Page, email: str, password: str) -> None:
+def _fill_sign_in(page: Page, email: str, password: str) -> None:
     page.goto("/auth")
     page.get_by_placeholder("Enter Your Email").fill(email)
     page.get_by_placeholder("Enter Your Password").fill(password)
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    """Signed in, the chat page ready and the app's socket connected: for a chat turn."""
+    _fill_sign_in(page, email, password)
     submit_and_connect(page, "Sign in")
+
+
+def sign_in_without_socket(page: Page, email: str, password: str) -> None:
+    """Signed in and the chat page ready, without waiting for the socket (up to ~5 s more,
+    see submit_and_connect): for pages that send no message (settings, workspace, admin)."""
+    _fill_sign_in(page, email, password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    wait_for_chat_page(page)
 
 
 def sign_up(page: Page, name: str, email: str, password: str) -> None:

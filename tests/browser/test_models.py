@@ -22,11 +22,7 @@ ECHO = "gpt-fake-echo"  # the stand-in answers with the request it got, as JSON
 @pytest.fixture
 def admin(page: Page, web_stack: WebStack, step: Steps) -> Iterator[Page]:
     step("sign in as the admin")
-    page.goto("/auth")
-    page.get_by_placeholder("Enter Your Email").fill(web_stack.admin_email)
-    page.get_by_placeholder("Enter Your Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    pages.wait_for_chat_page(page)
+    pages.sign_in_without_socket(page, web_stack.admin_email, PASSWORD)
     yield page
 
 
