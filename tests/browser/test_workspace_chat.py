@@ -25,11 +25,7 @@ def signed_in(page: Page, web_stack: WebStack, step: Steps) -> Iterator[Page]:
     """Signed in as the admin (a new account may not make prompts: workspace.prompts). The
     pages here need no socket: no wait for it (pages.sign_in waits, for a chat turn)."""
     step("sign in as the admin")
-    page.goto("/auth")
-    page.get_by_placeholder("Enter Your Email").fill(web_stack.admin_email)
-    page.get_by_placeholder("Enter Your Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    pages.wait_for_chat_page(page)
+    pages.sign_in_without_socket(page, web_stack.admin_email, PASSWORD)
     yield page
 
 
