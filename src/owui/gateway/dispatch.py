@@ -169,20 +169,22 @@ class GatewayMiddleware:
 
 
 async def _retry_after(runtime: Runtime, scope: Scope, claims: Claims | None) -> int | None:
+    """Counts the request against the flood guard, then against its budget if it has one
+    (sign-ins per address, costly calls per user): the first refusal's wait, else None."""
     limiter = runtime.limiter
     client = scope.get("client")
     address = client[0] if client else "unknown"
     who = claims.sub if claims else address
-    checks = [(limiter.default, f"user:{who}" if claims else f"addr:{who}")]
+    retry_after = await limiter.retry_after(
+        limiter.default, "user:" + who if claims else "addr:" + who)
+    if retry_after is not None:
+        return retry_after
     path = scope["path"]
     if path in SIGN_IN_PATHS:
-        checks.append((limiter.signin, f"signin:{address}"))
-    elif (cost := cost_of(scope.get("method", "GET"), path)) is not None:  # no method: a socket
-        checks.append((limiter.costs[cost], f"{cost}:{who}"))
-    for item, key in checks:
-        retry_after = await limiter.retry_after(item, key)
-        if retry_after is not None:
-            return retry_after
+        return await limiter.retry_after(limiter.signin, "signin:" + address)
+    cost = cost_of(scope.get("method", "GET"), path)  # no method: a socket
+    if cost is not None:
+        return await limiter.retry_after(limiter.costs[cost], f"{cost}:{who}")
     return None
 
 

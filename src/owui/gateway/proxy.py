@@ -88,9 +88,29 @@ def is_identity_header(name: bytes) -> bool:
     return name.startswith(_IDENTITY_PREFIXES) or name in _DROP_REQUEST
 
 
+# What the proxy does with a request header, by name, decided once per name (a dict look-up is
+# half the cost of the checks above, for each of a browser's dozen headers on every request).
+_PASS, _DROP, _HOST, _FORWARDED_FOR, _EXPECT = range(5)
+_SEEN_HEADERS: dict[bytes, int] = {}
+_MAX_SEEN_HEADERS = 4096  # names are the client's choice: the memo must not grow without end
+
+
+def _header_kind(name: bytes) -> int:
+    kind = _SEEN_HEADERS.get(name)
+    if kind is None:
+        kind = {b"host": _HOST, b"x-forwarded-for": _FORWARDED_FOR, b"expect": _EXPECT}.get(
+            name, _DROP if is_identity_header(name) else _PASS)
+        if len(_SEEN_HEADERS) < _MAX_SEEN_HEADERS:
+            _SEEN_HEADERS[name] = kind
+    return kind
+
+
 class Proxy:
     def __init__(self, settings: Settings) -> None:
         self.routes = build_routes(settings)
+        self._by_prefix: dict[str, Route] = {}
+        for route in self.routes:
+            self._by_prefix.setdefault(route.prefix, route)
         self.max_body = int(settings.max_body_size)
         self.connect_timeout = settings.upstream_connect_timeout
         self.read_timeout = settings.upstream_read_timeout
@@ -99,10 +119,15 @@ class Proxy:
         self.pool = Pool(self.connect_timeout, self.read_timeout)
 
     def route(self, path: str) -> Route | None:
-        for route in self.routes:
-            prefix = route.prefix
-            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
-                return route
+        """The route of the longest prefix that is `path` itself or ends where a segment of
+        it does: one dict look-up per segment (a loop over the 37 prefixes took ~10 µs)."""
+        by_prefix = self._by_prefix
+        end = len(path)
+        while end > 0:
+            found = by_prefix.get(path[:end])
+            if found is not None:
+                return found
+            end = path.rfind("/", 0, end)
         return None
 
     async def start(self) -> None:
@@ -130,13 +155,16 @@ class Proxy:
         already, `Expect` is dropped too (the server answered it)."""
         headers: list[tuple[bytes, bytes]] = []
         host = forwarded_for = None
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host = value
-            elif name == b"x-forwarded-for":
-                forwarded_for = value
-            if not is_identity_header(name) and not (body_read and name == b"expect"):
-                headers.append((name, value))
+        for pair in scope["headers"]:
+            kind = _SEEN_HEADERS.get(pair[0])
+            if kind is None:
+                kind = _header_kind(pair[0])
+            if kind == _PASS or (kind == _EXPECT and not body_read):
+                headers.append(pair)
+            elif kind == _HOST:
+                host = pair[1]
+            elif kind == _FORWARDED_FOR:
+                forwarded_for = pair[1]
         client = scope.get("client")
         if client:
             address = client[0].encode("latin-1")

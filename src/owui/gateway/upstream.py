@@ -21,7 +21,6 @@ import httptools
 
 # Reading from a service pauses while this much of its answer waits for a slow client.
 _HIGH_WATER = 256 * 1024
-_LOW_WATER = 64 * 1024
 # Idle connections kept per service; more are closed when they come back.
 MAX_IDLE = 256
 
@@ -115,12 +114,15 @@ class Connection(asyncio.Protocol):
             await self._wait()
 
     def take(self) -> bytes | None:
-        """The next piece of the body that has arrived, if any."""
-        if not self.chunks:
+        """All of the body that has arrived and not been taken, if any: pieces that came
+        together go to the client in one write (a stream's events are not held back)."""
+        chunks = self.chunks
+        if not chunks:
             return None
-        chunk = self.chunks.popleft()
-        self.buffered -= len(chunk)
-        if self._paused and self.buffered < _LOW_WATER and self.transport is not None:
+        chunk = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self.buffered = 0
+        if self._paused and self.transport is not None:
             self._paused = False
             self.transport.resume_reading()
         return chunk
