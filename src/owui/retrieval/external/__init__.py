@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.core.errors import BadRequestError, UpstreamError
 from owui.core.extras import missing_extra
+from owui.retrieval.access import FILE_PREFIX
 from owui.retrieval.live import EXTERNAL_CONNECTIONS
 from owui.retrieval.models import Knowledge
 from owui.retrieval.vectors import Hit
@@ -110,10 +111,13 @@ def is_external(knowledge: Knowledge) -> bool:
 
 async def split(session: AsyncSession, snapshot: dict[str, Any],
                 keys: Sequence[str]) -> tuple[list[str], list[Target]]:
-    """The keys owui's own store holds, and the external collections among them."""
-    if not keys:
-        return [], []
-    found = (await session.scalars(select(Knowledge).where(Knowledge.id.in_(keys)))).all()
+    """The keys owui's own store holds, and the external collections among them. Only a
+    knowledge id can name one: files' and named collections' keys cost no query (a memory
+    lookup, a chat's attached file)."""
+    ids = [key for key in keys if ":" not in key and not key.startswith(FILE_PREFIX)]
+    if not ids:
+        return list(keys), []
+    found = (await session.scalars(select(Knowledge).where(Knowledge.id.in_(ids)))).all()
     external = {k.id: k for k in found if is_external(k)}
     targets = [target_of(k, snapshot) for k in external.values()]
     return [key for key in keys if key not in external], targets
