@@ -1,6 +1,7 @@
 """An external Qdrant collection, searched with qdrant-client: a server at an http(s):// URL
 (its async client), or, as QDRANT_URL takes it, `file:PATH` for qdrant-client's embedded
-local mode (on a worker thread). One client per search, closed after it.
+local mode (on a worker thread; for development only: it locks its folder, so two searches of
+one folder at once fail, the second with a 502). One client per search, closed after it.
 
 Each result is the point as Qdrant answers it, `{id, score, payload}`: the source's fields
 are paths into it (`payload.text`)."""
