@@ -19,7 +19,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser import pages
 from tests.browser.conftest import PASSWORD, Steps, WebStack
-from tests.support.procs import Proc, start_fake, start_service
+from tests.browser.test_models import new_provider  # noqa: F401  # a provider no connection names
+from tests.support.procs import Proc, start_service
 
 
 @pytest.fixture
@@ -240,21 +241,6 @@ def second_replica(web_stack: WebStack) -> Iterator[str]:
         inference.stop()
 
 
-@pytest.fixture
-def unnamed_provider(web_stack: WebStack) -> Iterator[Proc]:
-    """A provider no connection names yet; the OpenAI connections are put back afterwards."""
-    headers = admin_headers(web_stack)
-    before = httpx.get(f"{web_stack.url}/openai/config", headers=headers, timeout=30).json()
-    proc = start_fake("openai", "browser-replica-provider", {"FAKE_MODELS": "replica-fake-model"},
-                      web_stack.log_dir)
-    try:
-        yield proc
-    finally:
-        proc.stop()
-        httpx.post(f"{web_stack.url}/openai/config/update", headers=headers, timeout=30,
-                   json=before).raise_for_status()
-
-
 def _menu_offers(page: Page, model: str) -> None:
     """The chat's model menu lists `model` (searched for), and the menu is closed again."""
     page.get_by_role("button", name=re.compile(r"^(Select a model|Selected model: )")).first.click()
@@ -264,28 +250,28 @@ def _menu_offers(page: Page, model: str) -> None:
 
 
 def test_a_connection_added_on_one_replica_is_in_the_model_menu_of_both(
-        admin: Page, web_stack: WebStack, unnamed_provider: Proc, second_replica: str,
-        browser: Browser, step: Steps) -> None:
-    page, model = admin, "replica-fake-model"
+        admin: Page, web_stack: WebStack, new_provider: Proc,  # noqa: F811
+        second_replica: str, browser: Browser, step: Steps) -> None:
+    page, model = admin, "fresh-fake-model"  # new_provider's
+    headers = admin_headers(web_stack)
     step("replica 1: Admin > Settings > Connections: add an OpenAI connection, Save")
     page.goto("/admin/settings/connections")
     page.get_by_role("button", name="Add Connection").first.click()
-    page.locator("#url-input").fill(unnamed_provider.url + "/v1")
+    page.locator("#url-input").fill(new_provider.url + "/v1")
     with page.expect_response(lambda r: r.url.endswith("/openai/config/update")) as saved:
         page.get_by_role("button", name="Save", exact=True).last.click()
     assert saved.value.ok, saved.value.text()
     added = time.monotonic()
-    step("replica 1: its model is in the chat's model menu")
-    page.goto("/")
-    pages.wait_for_chat_page(page)
-    _menu_offers(page, model)
     step("replica 2 lists it within seconds")
-    headers = admin_headers(web_stack)
     while model not in {m["id"] for m in httpx.get(f"{second_replica}/api/models",
                                                     headers=headers, timeout=30).json()["data"]}:
         assert time.monotonic() - added < 10, "replica 2 does not list the new connection's model"
         time.sleep(0.2)
     print(f"replica 2 lists {model} {time.monotonic() - added:.1f} s after the save")
+    step("replica 1: its model is in the chat's model menu")
+    page.goto("/")
+    pages.wait_for_chat_page(page)
+    _menu_offers(page, model)
     step("replica 2 in a browser: signed in, the model is in its menu and answers")
     context = browser.new_context(base_url=second_replica, viewport=page.viewport_size)
     try:
