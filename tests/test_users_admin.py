@@ -133,6 +133,24 @@ def test_the_users_page(gateway: str, admin: dict) -> None:
     assert _ok(_signin(gateway, one["email"], "another-horse"))["name"] == "Renamed"
 
 
+def test_the_group_dialog_lists_members_first(gateway: str, admin: dict) -> None:
+    """The group dialog's Users tab asks for `order_by=group_id:<id>`: every user, the group's
+    members first (then by the order asked for); another order is a 422 naming the field."""
+    headers = bearer(admin["token"])
+    tag = uuid.uuid4().hex[:6]
+    first, second = (_add(gateway, admin, f"Member{tag}{n}") for n in "ab")
+    group = _ok(httpx.post(f"{gateway}/api/v1/groups/create", headers=headers,
+                           json={"name": f"Ordered {tag}", "description": ""}))
+    _ok(httpx.post(f"{gateway}/api/v1/groups/id/{group['id']}/users/add", headers=headers,
+                   json={"user_ids": [second["id"]]}))
+    listed = _ok(httpx.get(f"{gateway}/api/v1/users/", headers=headers, params={
+        "query": f"member{tag}", "order_by": f"group_id:{group['id']}", "direction": "asc"}))
+    assert [u["id"] for u in listed["users"]] == [second["id"], first["id"]]
+    assert listed["users"][0]["group_ids"] == [group["id"]]
+    wrong = httpx.get(f"{gateway}/api/v1/users/", headers=headers, params={"order_by": "id"})
+    assert wrong.status_code == 422 and "order_by" in wrong.text
+
+
 def test_sessions_revoked_and_a_deleted_user_is_gone(gateway: str, admin: dict) -> None:
     headers = bearer(admin["token"])
     user = _add(gateway, admin, "Leaving")
