@@ -84,6 +84,13 @@ def test_a_named_person_replies_in_the_owners_chat(stack: Stack, ada: Account,  
         assert seen[body["user_message"]["id"]]["content"] == "Shall we add a day in Porto?"
         assert seen[body["id"]]["parentId"] == body["user_message"]["id"]
         assert body["id"] in _messages(member, chat_id)  # the member reads the live chat
+        # ... as the app opens it, like their own: in Allow replies mode, its running
+        # answers to resume, and no tags (the owner's filing).
+        live = member.get(f"/api/v1/chats/{chat_id}").json()
+        assert live["chat"]["share_mode"] == "continue" and "params" not in live["chat"]
+        running = member.get(f"/api/tasks/chat/{chat_id}")
+        assert running.status_code == 200 and isinstance(running.json()["task_ids"], list)
+        assert member.get(f"/api/v1/chats/{chat_id}/tags").json() == []
         # owui's own turn route takes the member's reply too.
         own = member.post(f"/api/v1/chats/{chat_id}/completions",
                           json={"content": "And Coimbra?", "model": "gpt-fake",
@@ -123,7 +130,8 @@ def test_another_persons_link_and_a_deleted_one_are_not_found(
     with _client(stack, ada) as owner, _client(stack, bea) as member, \
             _client(stack, carl) as stranger:
         chat_id, share_id = _shared(owner, _named(bea), "continue")
-        for path in (f"/api/v1/chats/share/{share_id}", f"/api/v1/chats/{chat_id}"):
+        for path in (f"/api/v1/chats/share/{share_id}", f"/api/v1/chats/{chat_id}",
+                     f"/api/v1/chats/{chat_id}/tags", f"/api/tasks/chat/{chat_id}"):
             assert stranger.get(path).status_code == 404, path
         refused, _ = _reply(stranger, chat_id, "Let me in")
         assert refused.status_code == 404, refused.text

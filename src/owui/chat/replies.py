@@ -29,3 +29,10 @@ async def begin_in(session: AsyncSession, access: Access,
         owner = await share_rows.reply_owner(session, chat_id, access)
         await session.commit()  # the grants' read is over: its connection goes back
     return await begin(owner)
+
+
+async def require_live(session: AsyncSession, chat_id: str, access: Access) -> None:
+    """For a chat not the caller's: it is another's whose "Allow replies" link names them
+    (the app opens it like their own: its tags, its running answers), else 404."""
+    if await share_rows.live_share(session, chat_id, access) is None:
+        raise ChatNotFound(chat_id)

@@ -58,18 +58,18 @@ async def read_readable_share(session: Session, conn: Raw, request: Request,
     access = current_access(request)
     found = await share_rows.require_readable(session, share_id, access)
     if await share_rows.live_share(session, found, access) is not None:
-        live = await reads.read_chat(conn, found.chat_id, found.user_id)
-        live["chat"]["share_mode"] = found.share_mode
-        return live_view(live)
+        return live_view(await reads.read_chat(conn, found.chat_id, found.user_id))
     shared = await reads.read_share(conn, share_id)
     shared["chat"]["share_mode"] = found.share_mode
     return shared if found.user_id == access.user_id else without_owners_settings(shared)
 
 
 def live_view(chat: ChatResponse) -> ChatResponse:
-    """Another person's live chat as one of its repliers sees it: without the owner's settings
-    and filing (folder, pin, archive are the owner's)."""
+    """Another person's live chat as one of its repliers sees it: in "Allow replies" mode
+    (the app offers them the message input for it), without the owner's settings and filing
+    (folder, pin, archive are the owner's)."""
     chat.update(folder_id=None, pinned=False, archived=False)
+    chat["chat"]["share_mode"] = share_rows.CONTINUE
     return without_owners_settings(chat)
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from owui.chat import reads, writes
 from owui.chat.crud.tags import tag_id
 from owui.chat.rawdb import Raw, RawConnection
+from owui.chat.replies import require_live
 from owui.chat.responses import Json
 from owui.chat.schemas import ChatTitleIdResponse, TagFilterForm, TagForm, TagModel
+from owui.core.access import current_access
 from owui.core.auth import CurrentUser
 from owui.core.errors import BadRequestError
+from owui.core.service import Session
 
 router = APIRouter(prefix="/api/v1/chats", tags=["tags"])
 TAGGED = "c.id IN (SELECT chat_id FROM chat_tags WHERE user_id = :user_id AND tag_id = :tag)"
@@ -49,8 +52,11 @@ async def chats_by_tag(form: TagFilterForm, conn: Raw, user: CurrentUser) -> Jso
 
 
 @router.get("/{id}/tags", response_model=list[TagModel])
-async def chat_tags(id: str, conn: Raw, user: CurrentUser) -> Json:
-    await reads.require_chat(conn, id, user.sub)
+async def chat_tags(id: str, conn: Raw, session: Session, request: Request,
+                    user: CurrentUser) -> Json:
+    if await reads.find_chat(conn, id, user.sub) is None:
+        await require_live(session, id, current_access(request))
+        return Json([])  # the owner's tags are how they file the chat, not a replier's
     return Json(await reads.user_tags(conn, user.sub, id))
 
 

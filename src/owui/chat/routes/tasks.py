@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from owui.chat import reads
 from owui.chat.rawdb import Raw, RawConnection
-from owui.chat.replies import begin_in
+from owui.chat.replies import begin_in, require_live
 from owui.chat.responses import Json
 from owui.chat.runtime import Runtime, RuntimeDep, runtime_of
 from owui.chat.temporary import is_temporary
@@ -33,6 +33,7 @@ from owui.core.access import current_access, permission_denied
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.background import cancel_and_wait
 from owui.core.errors import ConflictError, DomainError, NotFoundError, error_response
+from owui.core.service import Session
 from owui.core.tokens import Claims
 
 log = logging.getLogger("owui.chat.turns")
@@ -105,11 +106,13 @@ async def all_tasks(conn: Raw, runtime: RuntimeDep, _admin: AdminUser) -> Json:
 @router.get("/api/tasks/chat/{id}", responses={
     404: error_response("No chat of that id (or not yours).")},
     summary="The chat's running turns (task ids), to resume after a reload")
-async def chat_tasks(id: str, conn: Raw, user: CurrentUser, runtime: RuntimeDep) -> Json:
+async def chat_tasks(id: str, conn: Raw, session: Session, request: Request,
+                     user: CurrentUser, runtime: RuntimeDep) -> Json:
     if is_temporary(id):  # in no table: this replica's turns of it, the caller's
         return Json({"task_ids": [t.task_id for t in runtime.webturns.of_chat(id)
                                   if t.user_id == user.sub]})
-    await reads.require_chat(conn, id, user.sub)
+    if await reads.find_chat(conn, id, user.sub) is None:  # another's they may reply in
+        await require_live(session, id, current_access(request))
     ids = [t.task_id for t in runtime.webturns.of_chat(id)]
     ids += [i for i in await _stored_task_ids(conn, id) if i not in ids]
     return Json({"task_ids": ids})
