@@ -2,9 +2,10 @@
 
 A request whose body is read (or that has none) to a service over plain http goes through the
 proxy's own HTTP/1.1 client (upstream.py: a fifth of aiohttp's CPU time a request); streamed
-request bodies, HEAD, and https services through aiohttp's client (not httpx's: measured in
-bench/gateway.py, it adds a fraction of the latency under concurrency). A client that goes away
-cancels the upstream request.
+request bodies, HEAD, https services, and everything while tracing is on (its client spans and
+`traceparent` come with aiohttp's instrumentation) through aiohttp's client (not httpx's:
+measured in bench/gateway.py, it adds a fraction of the latency under concurrency). A client
+that goes away cancels the upstream request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import aiohttp
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
+from owui.core import tracing
 from owui.core.asgi import send_error
 from owui.core.config import Settings
 from owui.core.services import SERVICES
@@ -196,7 +198,7 @@ class Proxy:
             exchange.watch_soon()
         try:
             if body is not None and route.address is not None \
-                    and method not in _AIOHTTP_METHODS:
+                    and method not in _AIOHTTP_METHODS and not tracing.enabled():
                 await self._own_exchange(exchange, scope, route.address, headers, body)
                 return
             query = scope.get("query_string", b"")

@@ -5,7 +5,8 @@ aiohttp's client cost about 200 µs of CPU a request here (its request and respo
 multidicts, a payload, a writer task, timers: bench/gateway.py with py-spy), four times the
 rest of the gateway's own work; this one writes the request head and body in one call and
 parses the answer with httptools (uvicorn's parser), about 40 µs. Everything else (streamed
-request bodies, HEAD, `Expect`, https to a service, WebSockets) still goes through aiohttp.
+request bodies, HEAD, https to a service, WebSockets, any request while tracing is on) still
+goes through aiohttp.
 
 Connections are kept alive per service and reused newest first; one that the service closed
 while idle is noticed (connection_lost) and dropped. A request that fails on a reused
