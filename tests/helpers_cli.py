@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,6 +165,19 @@ class UpStack:
                 proc.kill()
             except psutil.Error:
                 continue
+
+
+@contextmanager
+def running_stack(tmp: Path) -> Iterator[UpStack]:
+    """An `owui up` started and ready (a module's shared stack); stopped on the way out, and
+    whatever it left behind killed."""
+    up = UpStack.start(tmp)
+    try:
+        up.wait_ready()
+        yield up
+    finally:
+        up.stop()
+        up.kill_everything()
 
 
 def _running(proc: psutil.Process) -> bool:

@@ -27,6 +27,7 @@ from tests.helpers_cli import (
     port_args,
     ready,
     run_owui,
+    running_stack,
     wait_until,
 )
 
@@ -34,13 +35,8 @@ from tests.helpers_cli import (
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpStack]:
     """One `owui up` for the module; the last test stops it and checks nothing is left."""
-    up = UpStack.start(tmp_path_factory.mktemp("up"))
-    try:
-        up.wait_ready()
+    with running_stack(tmp_path_factory.mktemp("up")) as up:
         yield up
-    finally:
-        up.stop()
-        up.kill_everything()
 
 
 def test_up_starts_all_five_and_prints_where(stack: UpStack) -> None:

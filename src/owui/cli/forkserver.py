@@ -32,14 +32,21 @@ from dataclasses import dataclass, field
 PRELOAD = (
     "fastapi", "fastapi.routing", "fastapi.openapi.utils", "starlette.middleware.cors",
     "pydantic", "pydantic_settings", "sqlalchemy", "sqlalchemy.ext.asyncio",
-    "sqlalchemy.dialects.sqlite.aiosqlite", "aiosqlite", "alembic.runtime.environment",
-    "alembic.script", "alembic.op",
+    "sqlalchemy.dialects.sqlite.aiosqlite", "aiosqlite",
     "uvicorn", "uvicorn.config", "uvicorn.server", "uvicorn.lifespan.on",
     "uvicorn.protocols.http.httptools_impl", "uvicorn.loops.uvloop", "uvloop", "httpx",
     "aiohttp", "jwt", "limits", "owui.core.service", "owui.core.background", "owui.cli.serve",
-    # What FastAPI imports on its own in every service when it reads the routes' parameters.
-    "pydantic.v1",
+    # What every service imports on its own as it starts: FastAPI when it reads the routes'
+    # parameters, uvicorn its WebSocket protocol, the child the command line it runs.
+    "pydantic.v1", "fastapi.telemetry._runtime",
+    "uvicorn.protocols.websockets.websockets_sansio_impl", "owui.cli.main",
 )
+# Not Alembic: `owui up` migrates in a child of its own before the services start, and a
+# service at head checks that without it (core/migrate.py), so no service ever runs it.
+# Modules that preloaded packages import for features no service uses, blocked (None in
+# sys.modules makes their import fail, which these packages expect and handle): httpx's
+# command-line client, which loads rich and pygments (~4 MB, never called).
+UNUSED = ("httpx._main",)
 # Only where the services use PostgreSQL (2.6 MB that a SQLite profile never touches).
 POSTGRES_PRELOAD = ("sqlalchemy.dialects.postgresql.asyncpg", "asyncpg")
 _MESSAGE_SIZE = 1 << 20
@@ -59,6 +66,8 @@ def _die_with_parent() -> None:
 def _preload() -> None:
     import importlib
 
+    for module in UNUSED:
+        sys.modules.setdefault(module, None)  # type: ignore[assignment]
     postgres = os.environ.get("DATABASE_URL", "").startswith("postgresql")
     for module in PRELOAD + (POSTGRES_PRELOAD if postgres else ()):
         with contextlib.suppress(ImportError):  # an optional extra that is not installed

@@ -57,16 +57,24 @@ def migrate(
     services: Annotated[list[str] | None, typer.Argument(
         help=f"Services to migrate ({', '.join(NAMES)}); all five when none is named.",
         show_default=False)] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print only failures (as `owui up` runs it).")] = False,
 ) -> None:
     """Apply each service's database migrations (to head), then exit."""
     unknown = [name for name in services or () if name not in NAMES]
     if unknown:
         raise typer.BadParameter(f"unknown service {', '.join(unknown)}; "
                                  f"choose from {', '.join(NAMES)}", param_hint="SERVICE")
+    from owui.core.config import SettingsError
+
     for service in services or NAMES:
         try:
             shown = asyncio.run(migrate_service(service))
         except typer.BadParameter as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None
-        typer.echo(f"{service}: migrated to head ({shown})")
+        except SettingsError as exc:  # the variables at fault, named (no traceback)
+            typer.echo(f"Error: {exc.code}", err=True)
+            raise typer.Exit(1) from None
+        if not quiet:
+            typer.echo(f"{service}: migrated to head ({shown})")

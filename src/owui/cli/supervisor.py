@@ -75,9 +75,11 @@ class StartFailed(Exception):
 class Supervisor:
     def __init__(self, children: list[Child], *, ready_timeout: float, started_at: float,
                  output: TextIO | None = None, banner: str = "", footer: str = "",
-                 use_fork_server: bool = True) -> None:
+                 use_fork_server: bool = True, migrate_env: dict[str, str] | None = None,
+                 ) -> None:
         self.children = children
         self.use_fork_server = use_fork_server
+        self.migrate_env = migrate_env  # for the migrations run before the services start
         self._fork_server: ForkServer | None = None
         self.banner = banner
         self.footer = footer  # printed under the table once all are ready
@@ -106,6 +108,9 @@ class Supervisor:
         try:
             await self._prepare()
             await self._start_fork_server()
+            await self._migrate()
+            if self._stopping.is_set():
+                return 0
             for child in self.children:
                 child.first_ready = loop.create_future()
                 child.process = await self._spawn(child)
@@ -145,6 +150,34 @@ class Supervisor:
             await server.close()
             return
         self._fork_server = server
+
+    async def _migrate(self) -> None:
+        """Every service's migrations, in one short-lived child, before the services start:
+        each then finds its schema at head without Alembic, which it would otherwise import
+        and keep (several MB a service). Should this fail, each service migrates, and
+        reports what is wrong, on its own."""
+        if self.migrate_env is None:
+            return
+        step = Child(name="migrate", argv=[sys.executable, "-m", "owui", "migrate", "--quiet"],
+                     env=self.migrate_env, url="", address=("", 0))
+        try:
+            process = await self._spawn(step)
+        except OSError as exc:
+            self.say(f"cannot run the migrations first ({exc}); each service runs its own")
+            return
+        pump = asyncio.create_task(self._pump(step, process))  # only failures are printed
+        exited = asyncio.ensure_future(process.wait())
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({exited, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if process.returncode is None:
+            await terminate(process, STOP_GRACE, self._hurry)
+        await exited
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(pump, 1.0)
+        if process.returncode != 0 and not self._stopping.is_set():
+            self.say(f"migrations failed ({describe_exit(process.returncode)}); each service "
+                     "runs its own at start")
 
     async def _spawn(self, child: Child) -> ServiceProcess:
         if self._fork_server is not None and child.forkable:

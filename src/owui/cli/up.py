@@ -91,7 +91,8 @@ def up(
               f"data in {env['OWUI_DATA_DIR']}")
     gateway_url = next(c.url for c in children if c.name == "gateway")
     options = {"ready_timeout": ready_timeout, "started_at": started_at, "banner": banner,
-               "footer": webapp_line(env, gateway_url), "use_fork_server": fork_server}
+               "footer": webapp_line(env, gateway_url), "use_fork_server": fork_server,
+               "migrate_env": migrate_env(env, databases)}
     become_lean(children, **options)  # the supervisor without what `up` imported (Linux)
     code = run(children, **options)
     raise typer.Exit(code)
@@ -108,6 +109,20 @@ def webapp_line(env: dict[str, str], gateway_url: str) -> str:
     if build.ready:
         return f"Open WebUI's web app: {gateway_url}"
     return f"no web app: {build.problem}"
+
+
+def migrate_env(env: dict[str, str], databases: dict[str, dict[str, str]],
+                ) -> dict[str, str] | None:
+    """The environment of the migrations `up` runs before the services (each service's
+    database as `owui migrate` reads it); None where the services are to wait for a
+    separate `owui migrate` (OWUI_MIGRATE_ON_START=false)."""
+    if env.get("OWUI_MIGRATE_ON_START", "").strip().lower() in _FALSE:
+        return None
+    return {**env, **{f"DATABASE_URL_{name.upper()}": database["DATABASE_URL"]
+                      for name, database in databases.items()}}
+
+
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})  # as the settings read a boolean
 
 
 def child_env(profile: Profile, data_dir: Path | None, host: str,

@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from owui.core.background import cancel_and_wait, every
 from owui.core.db import Database
@@ -140,7 +139,13 @@ class LiveConfig:
                 log.exception("live config listener failed")
 
     def _upsert(self, dialect: str) -> sa.Insert:
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(self.table)
+        # The dialect's module on first write, not at import: PostgreSQL's is ~2 MB that a
+        # service on SQLite would hold for nothing (and SQLite's is loaded with aiosqlite).
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        insert = dialect_insert(self.table)
         return insert.on_conflict_do_update(
             index_elements=[self.table.c.key],
             set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at})

@@ -3,10 +3,16 @@
 Each service keeps its revisions in `owui/<service>/migrations/versions`. No env.py is needed:
 the environment is built here, around the service's own connection, under a lock that only one
 replica holds at a time (a PostgreSQL advisory lock, or a file lock beside a SQLite file).
+
+A schema already at head (every start but the first after an upgrade) is recognised without
+Alembic: the scripts' `revision` and `down_revision` lines give the heads, one SELECT the
+recorded ones. Alembic, its templates and the scripts (several MB that a running service would
+keep) are imported only when there is something to migrate.
 """
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import logging
 import zlib
@@ -16,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from owui.core.db import Database, is_sqlite
 
@@ -59,6 +66,9 @@ def _upgrade(connection: Connection, script_dir: Path, metadata: MetaData, servi
 async def run_migrations(db: Database, script_dir: Path, metadata: MetaData,
                          service: str) -> None:
     """Bring the service's schema to head; other replicas wait, then find nothing to do."""
+    heads = script_heads(script_dir)
+    if heads is not None and await _recorded_heads(db, service) == heads:
+        return  # at head: nothing for Alembic to do, and it is not imported
     lock: AbstractContextManager[None] = nullcontext()
     if is_sqlite(db.url):
         database = make_url(db.url).database
@@ -83,8 +93,59 @@ def _head_and_current(connection: Connection, script_dir: Path, service: str,
     return heads, set(context.get_current_heads())
 
 
+def script_heads(script_dir: Path) -> frozenset[str] | None:
+    """The head revisions of `script_dir/versions`, read from each script's literal `revision`
+    and `down_revision` assignments without running it; None when a script does not have
+    them in that plain form (Alembic then answers)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((script_dir / "versions").glob("*.py")):
+        try:
+            found = _literal_assignments(path.read_bytes(), ("revision", "down_revision"))
+        except (OSError, SyntaxError, ValueError):
+            return None
+        revision, down = found.get("revision"), found.get("down_revision")
+        if not isinstance(revision, str) or "down_revision" not in found:
+            return None
+        downs = (down,) if isinstance(down, str) else (() if down is None else down)
+        if not isinstance(downs, tuple | list) or not all(isinstance(d, str) for d in downs):
+            return None
+        revisions.add(revision)
+        parents.update(downs)
+    return frozenset(revisions - parents) or None
+
+
+def _literal_assignments(source: bytes, names: tuple[str, ...]) -> dict[str, object]:
+    """Top-level `name = <literal>` (or `name: type = <literal>`) of a module's source."""
+    found: dict[str, object] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            found[target.id] = ast.literal_eval(value)
+    return found
+
+
+async def _recorded_heads(db: Database, service: str) -> frozenset[str] | None:
+    """The revisions in the service's version table; None when there is no table yet."""
+    try:
+        async with db.engine.connect() as connection:
+            rows = await connection.execute(
+                text(f"SELECT version_num FROM alembic_version_{service}"))
+            return frozenset(rows.scalars())
+    except DBAPIError:
+        return None
+
+
 async def at_head(db: Database, script_dir: Path, service: str) -> bool:
     """Whether the service's version table names its migrations' head (False when absent)."""
+    heads = script_heads(script_dir)
+    if heads is not None:
+        return await _recorded_heads(db, service) == heads
     async with db.engine.connect() as connection:
         heads, current = await connection.run_sync(_head_and_current, script_dir, service)
     return current == heads
