@@ -1,12 +1,15 @@
 """Groups and permissions across every service: each route that needs a permission (found in the
 apps themselves: the dependencies `require_permission` and the gateway's `gateway_permission`
 make) refuses a user who lacks it with a 403 naming it, lets them through once a group of theirs
-grants it, and refuses again once they leave the group. The gateway's own rules beside them:
+grants it, and refuses again once they leave the group; sharing a resource needs the
+`sharing.*` permission of its kind, in every service that keeps one. The gateway's own rules
+beside them:
 looking users up needs a sharing permission, a user sees only their own groups."""
 
 from __future__ import annotations
 
 import importlib
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +20,7 @@ import pytest
 from owui.core.services import NAMES
 from tests.authz.conftest import MODEL, World
 from tests.authz.operations import Call, Operation, calls
-from tests.authz.owners import Owner, make_user_resources, ok, owner
+from tests.authz.owners import TOOL_SOURCE, Owner, make_user_resources, ok, owner
 from tests.support.routes import routes_of
 
 
@@ -183,4 +186,62 @@ def test_a_user_sees_only_their_own_groups(world: World) -> None:
         assert world.bob.client.get(f"/api/v1/groups/id/{theirs['id']}").status_code == 403
     finally:
         for group in (theirs, mine):
+            ok(admin.delete(f"/api/v1/groups/id/{group['id']}/delete"))
+
+
+def _bobs_resources(world: World) -> dict[str, tuple[str, dict[str, Any]]]:
+    """A collection, a model, a folder and a tool of Bob's, none shared; for each, the
+    permission sharing it with a user needs: (its access/update path, the body's other fields)."""
+    bob = world.bob.client
+    knowledge = ok(bob.post("/api/v1/knowledge/create", json={
+        "name": "Bob's", "description": "", "access_grants": []}))["id"]
+    preset = f"bobs-{uuid.uuid4().hex[:8]}"
+    ok(bob.post("/api/v1/models/create", json={
+        "id": preset, "base_model_id": MODEL, "name": "Bob's", "params": {}, "meta": {},
+        "access_grants": []}))
+    folder = ok(bob.post("/api/v1/folders/", json={"name": f"Bob's {preset}"}))["id"]
+    tool = f"tool_{uuid.uuid4().hex[:10]}"
+    ok(bob.post("/api/v1/tools/create", json={
+        "id": tool, "name": "Bob's", "access_grants": [], "meta": {"description": ""},
+        "content": TOOL_SOURCE.format(marker="bob")}))
+    return {"knowledge": (f"/api/v1/knowledge/{knowledge}/access/update", {}),
+            "models": ("/api/v1/models/model/access/update", {"id": preset}),
+            "folders": (f"/api/v1/folders/{folder}/access/update", {}),
+            "tools": (f"/api/v1/tools/id/{tool}/access/update", {})}
+
+
+def test_sharing_needs_the_sharing_permission_of_its_kind(world: World) -> None:
+    """As Open WebUI 0.12: an Access change the user may not make is refused (403 naming the
+    permission), in every service that keeps shared resources; a group granting
+    `sharing.<kind>` allows it, `sharing.public_<kind>` sharing with everyone; the grants a
+    resource already has pass a save unchanged once the permission is gone."""
+    admin, bob = world.admin.client, world.bob.client
+    makers = ok(admin.post("/api/v1/groups/create", json={
+        "name": "Tool makers", "description": "", "permissions": {"workspace": {"tools": True}}}))
+    sharers = ok(admin.post("/api/v1/groups/create", json={
+        "name": "Bob sharing", "description": "", "permissions": {
+            "sharing": {kind: True for kind in ("knowledge", "models", "folders", "tools")}}}))
+    to_alice = [{"principal_type": "user", "principal_id": world.alice.id, "permission": "read"}]
+    to_all = [{"principal_type": "user", "principal_id": "*", "permission": "read"}]
+    members = {"user_ids": [world.bob.id]}
+    try:
+        ok(admin.post(f"/api/v1/groups/id/{makers['id']}/users/add", json=members))
+        resources = _bobs_resources(world)
+        for kind, (path, body) in resources.items():
+            refused = bob.post(path, json={**body, "access_grants": to_alice})
+            assert refused.status_code == 403, (kind, refused.text)
+            assert f"'sharing.{kind}'" in refused.json()["detail"]
+        ok(admin.post(f"/api/v1/groups/id/{sharers['id']}/users/add", json=members))
+        for kind, (path, body) in resources.items():
+            ok(bob.post(path, json={**body, "access_grants": to_alice}))
+            if kind != "folders":  # a folder has no public form
+                public = bob.post(path, json={**body, "access_grants": to_all})
+                assert public.status_code == 403, (kind, public.text)
+                assert f"'sharing.public_{kind}'" in public.json()["detail"]
+        ok(admin.post(f"/api/v1/groups/id/{sharers['id']}/users/remove", json=members))
+        for path, body in resources.values():
+            ok(bob.post(path, json={**body, "access_grants": to_alice}))  # unchanged: saved
+            ok(bob.post(path, json={**body, "access_grants": []}))  # sharing less: always
+    finally:
+        for group in (makers, sharers):
             ok(admin.delete(f"/api/v1/groups/id/{group['id']}/delete"))

@@ -9,6 +9,7 @@ import time
 import httpx
 
 from tests.chat.conftest import Backend, create, ok, sample_chat
+from tests.support.permissions import grant_by_default
 
 
 def _history(chat: dict) -> dict:
@@ -156,9 +157,13 @@ def test_a_shared_folder_shows_its_chats_read_only(backend: Backend, alice: http
     ok(bob.get(f"/api/v1/folders/{folder['id']}"), 404)
     ok(bob.get(f"/api/v1/chats/{made['id']}"), 404)
     assert folder["id"] not in {f["id"] for f in ok(bob.get("/api/v1/folders/shared"))}
-    updated = ok(alice.post(f"/api/v1/folders/{folder['id']}/access/update", json={
-        "access_grants": [{"principal_type": "user", "principal_id": backend.bob.id,
-                           "permission": "read"}]}))
+    to_bob = {"access_grants": [{"principal_type": "user", "principal_id": backend.bob.id,
+                                 "permission": "read"}]}
+    refused = alice.post(f"/api/v1/folders/{folder['id']}/access/update", json=to_bob)
+    assert refused.status_code == 403 and "'sharing.folders'" in refused.json()["detail"]
+    with backend.admin.client() as admin:
+        grant_by_default(admin, "sharing.folders")
+    updated = ok(alice.post(f"/api/v1/folders/{folder['id']}/access/update", json=to_bob))
     assert updated["access_grants"][0]["principal_id"] == backend.bob.id
     shared = {f["id"]: f for f in ok(bob.get("/api/v1/folders/shared"))}
     assert shared[folder["id"]]["permission"] == "read"

@@ -51,7 +51,8 @@ def _client(gateway: str) -> httpx.Client:
 @pytest.fixture(scope="module")
 def admin(gateway: str) -> Iterator[httpx.Client]:
     with _client(gateway) as client:  # the first account is the admin
-        grant_by_default(client, "workspace.knowledge")  # the users here make collections
+        # the users here make collections and share them
+        grant_by_default(client, "workspace.knowledge", "sharing.knowledge")
         yield client
 
 

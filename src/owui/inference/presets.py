@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from owui.core import access
-from owui.core.errors import ForbiddenError
+from owui.core import access, sharing
 from owui.core.tokens import Claims
 from owui.inference.models import Preset
 
@@ -78,20 +77,10 @@ def can_write(preset: PresetView | Preset, who: Claims | access.Access) -> bool:
     return access.can_write(preset.access_grants, as_access(who), owner_id=preset.user_id)
 
 
-def check_sharing(grants: list[Any] | None, who: access.Access) -> None:
-    """A preset shared as Open WebUI allows it: with everyone (`*`) only under
-    `sharing.public_models`, and writable by everyone only by an admin; with users or groups
-    only under `sharing.models`."""
-    if not grants or who.is_admin:
-        return
-    public = [g for g in grants if g.principal_type == "user" and g.principal_id == access.ANYONE]
-    if any(g.permission == "write" for g in public):
-        raise ForbiddenError("access_grants: only admins may let everyone change a model.")
-    for key, needed in (("sharing.public_models", bool(public)),
-                        ("sharing.models", len(public) < len(grants))):
-        if needed and not who.allows(key):
-            raise ForbiddenError(f"access_grants: sharing a model this way needs the '{key}' "
-                                 "permission; ask an admin to grant it.")
+def check_sharing(grants: list[Any] | None, who: access.Access,
+                  current: list[Any] | None = None) -> None:
+    """A preset shared as Open WebUI allows it (core.sharing); `current`: its grants before."""
+    sharing.check_sharing(grants, who, "models", current=current)
 
 
 def view(row: Preset) -> PresetView:

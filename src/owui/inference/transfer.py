@@ -53,7 +53,7 @@ def _allowed(index: int, form: ModelForm, existing: Preset | None, who: Access) 
     if not who.is_admin and not form.base_model_id:
         raise BadRequestError(f"models[{index}] ({form.id!r}) has no base model: only admins "
                               "keep records of the providers' own models.")
-    check_sharing(form.access_grants, who)
+    check_sharing(form.access_grants, who, existing.access_grants if existing else None)
 
 
 async def import_presets(session: AsyncSession, items: list[dict[str, Any]],

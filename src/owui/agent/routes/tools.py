@@ -32,6 +32,7 @@ from owui.agent.tools.registry import load_tool, tool_functions
 from owui.core.access import Access, permission_denied, require_permission
 from owui.core.auth import AdminUser, CurrentUser
 from owui.core.service import Session
+from owui.core.sharing import check_sharing
 from owui.core.tokens import Claims
 
 router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
@@ -90,6 +91,7 @@ async def create_tool(form: ToolForm, user: CurrentUser, access: ToolsPermission
     if await session.get(Tool, form.id) is not None:
         raise HTTPException(409, f"A tool with the id '{form.id}' already exists.")
     loaded, specs = _checked(form)
+    check_sharing(form.access_grants, access, "tools")
     tool = Tool(id=form.id, user_id=user.sub, name=form.name, content=form.content,
                 specs=specs, meta=meta_of(form.meta, form.content, loaded), valves={},
                 access_grants=grants(form.id, form.access_grants))
@@ -131,6 +133,7 @@ async def _save(session: AsyncSession, runtime: Runtime, user: Claims, tool: Too
 async def update_tool(tool_id: str, form: ToolForm, user: CurrentUser, access: AccessDep,
                       session: Session, runtime: RuntimeDep) -> dict[str, Any]:
     tool = await writable(session, access, tool_id)
+    check_sharing(form.access_grants, access, "tools", current=tool.access_grants)
     return await _save(session, runtime, user, tool, form)
 
 
@@ -144,6 +147,7 @@ async def _restore(session: AsyncSession, runtime: Runtime, user: Claims, tool: 
 async def update_access(tool_id: str, form: AccessGrantsForm, access: AccessDep,
                         session: Session, runtime: RuntimeDep) -> dict[str, Any]:
     tool = await writable(session, access, tool_id)
+    check_sharing(form.access_grants, access, "tools", current=tool.access_grants)
     tool.access_grants = grants(tool_id, form.access_grants)
     await session.commit()
     runtime.model_tools.invalidate()

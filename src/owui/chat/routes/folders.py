@@ -32,6 +32,7 @@ from owui.core.access import current_access, permission_denied
 from owui.core.auth import CurrentUser
 from owui.core.errors import error_response, not_found_response
 from owui.core.service import Session
+from owui.core.sharing import check_sharing
 
 # Open WebUI's folders feature permission, on every folder route (gates.py).
 router = APIRouter(prefix="/api/v1/folders", tags=["folders"], dependencies=[FOLDERS])
@@ -73,11 +74,13 @@ async def get_folder(id: str, session: Session, request: Request, _user: Current
 
 @router.post("/{id}/access/update", response_model=FolderModel)
 async def update_folder_access(id: str, form: FolderAccessGrantsForm, session: Session,
-                               user: CurrentUser) -> Json:
+                               user: CurrentUser, request: Request) -> Json:
     """Who else may open the folder's chats (owner only; an empty list: nobody). Checked whole
-    before anything is stored."""
+    (sharing more needs `sharing.folders`) before anything is stored."""
     folder = await folder_rows.require(session, id, user.sub)
     grants = grant_rows.parse(form.access_grants)
+    check_sharing(grants, current_access(request), "folders",
+                  current=await grant_rows.grants_of(session, grant_rows.FOLDER, id))
     await grant_rows.set_grants(session, grant_rows.FOLDER, id, grants)
     if "share_mode" in form.model_fields_set:
         folder.data = {**(folder.data or {}), "share_mode": form.share_mode}

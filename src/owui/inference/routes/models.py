@@ -165,7 +165,7 @@ async def get_preset(session: Session, user: CurrentUser,
 async def update_preset(form: ModelForm, request: Request, session: Session,
                         runtime: RuntimeDep, user: CurrentUser) -> ModelModel:
     row = await writable(session, form.id, user)
-    check_sharing(form.access_grants, current_access(request))
+    check_sharing(form.access_grants, current_access(request), row.access_grants)
     if form.base_model_id != row.base_model_id:
         if row.base_model_id and not form.base_model_id and not user.is_admin:
             raise HTTPException(status.HTTP_400_BAD_REQUEST,
@@ -181,7 +181,7 @@ async def update_preset(form: ModelForm, request: Request, session: Session,
 async def update_preset_access(form: ModelAccessGrantsForm, request: Request, session: Session,
                                user: CurrentUser) -> ModelModel:
     row = await writable(session, form.id, user)
-    check_sharing(form.access_grants, current_access(request))
+    check_sharing(form.access_grants, current_access(request), row.access_grants)
     row.access_grants = crud.grants(row.id, form.access_grants)
     await session.commit()
     await changed(request)

@@ -20,10 +20,11 @@ from owui.core.access import require_permission
 from owui.core.auth import AdminUser, CurrentUser, UserToken
 from owui.core.errors import InvalidError
 from owui.core.service import Session
+from owui.core.sharing import check_sharing
 from owui.core.tokens import Claims
 from owui.retrieval import crud, knowledge_index, library
 from owui.retrieval.access import can_write, knowledge_for
-from owui.retrieval.groups import GROUPS, caller_groups
+from owui.retrieval.groups import GROUPS, caller_access, caller_groups
 from owui.retrieval.models import File, Knowledge, KnowledgeDirectory, KnowledgeFile
 from owui.retrieval.routes.common import Page, delete_file, full_view
 from owui.retrieval.runtime import RuntimeDep
@@ -45,6 +46,16 @@ def _grants(user: Claims, grants: list[GrantForm] | None) -> list[dict[str, str]
             raise InvalidError(f"access_grants: group '{grant.principal_id}' is not one of "
                                "your groups.")
     return [g.model_dump() for g in unique.values()]
+
+
+async def _set_grants(session: AsyncSession, user: Claims, knowledge_id: str,
+                      given: list[GrantForm] | None) -> None:
+    """The collection's grants replaced, once the caller may share it that way (a grant it
+    already had passes: core.sharing)."""
+    grants = _grants(user, given)
+    current = (await crud.grants_for(session, "knowledge", [knowledge_id]))[knowledge_id]
+    check_sharing(grants, caller_access(), "knowledge", current=current)
+    await crud.replace_grants(session, "knowledge", knowledge_id, grants)
 
 
 async def _listed(session: AsyncSession, user: Claims, found: list[Knowledge],
@@ -88,7 +99,7 @@ async def create_knowledge(form: KnowledgeForm, user: CurrentUser,
     knowledge = Knowledge(user_id=user.sub, name=form.name, description=form.description)
     session.add(knowledge)
     await session.flush()
-    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(user, form.access_grants))
+    await _set_grants(session, user, knowledge.id, form.access_grants)
     await session.commit()
     return await full_view(session, user, knowledge)
 
@@ -126,8 +137,7 @@ async def update_knowledge(knowledge_id: str, form: KnowledgeForm, user: Current
     knowledge.name, knowledge.description = form.name, form.description
     if form.access_grants is not None:
         _owner_or_admin(user, knowledge)
-        await crud.replace_grants(session, "knowledge", knowledge.id,
-                                  _grants(user, form.access_grants))
+        await _set_grants(session, user, knowledge.id, form.access_grants)
     await session.commit()
     return await full_view(session, user, knowledge)
 
@@ -142,7 +152,7 @@ async def update_access(knowledge_id: str, form: AccessGrantsForm, user: Current
                         session: Session) -> dict[str, Any]:
     knowledge = await knowledge_for(session, user, knowledge_id, write=True, content=False)
     _owner_or_admin(user, knowledge)
-    await crud.replace_grants(session, "knowledge", knowledge.id, _grants(user, form.access_grants))
+    await _set_grants(session, user, knowledge.id, form.access_grants)
     await crud.touch_knowledge(session, knowledge.id)
     await session.commit()
     await session.refresh(knowledge)
