@@ -1,7 +1,8 @@
 """The proxy's own HTTP/1.1 client (gateway/upstream.py) against a real socket server that
 misbehaves on purpose: kept-alive connections reused, one closed by the service as it is
-reused (sent again on a new one), a chunked stream relayed as it comes, an answer that is
-not HTTP (502), a service that says nothing (504), a service that is not there (503)."""
+reused (sent again on a new one), a chunked stream relayed as it comes, a body that ends with
+the close, an answer that is not HTTP (502), a service that says nothing (504), a service that
+is not there (503)."""
 
 from __future__ import annotations
 
@@ -166,6 +167,21 @@ async def test_chunked_stream_is_relayed_as_it_comes(serve) -> None:
     assert answers(sent) == [(200, b"".join(events))] * 2
     assert sent[-1] == {"type": "http.response.body", "body": b""}
     assert service.connections == 1
+
+
+async def test_a_body_that_ends_with_the_close_is_whole(serve) -> None:
+    async def handler(reader, writer, _index) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nhello, ")
+        await writer.drain()
+        writer.write(b"world")
+
+    service = await serve(handler)
+    sent = await forward(service.port)
+    assert answers(sent) == [(200, b"hello, world")] * 2
+    ends = [m for m in sent if m["type"] == "http.response.body" and not m.get("more_body")]
+    assert len(ends) == 2  # each answer ended, not broken off
+    assert service.connections == 2
 
 
 async def test_an_answer_that_is_not_http_is_a_502(serve) -> None:

@@ -77,8 +77,17 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if not self.complete:
-            self._fail(UpstreamBroken("closed the connection") if exc is None else exc)
+        if self.complete:
+            return
+        if exc is None and self.head_done and self._until_close():
+            self.complete = True  # a body with neither length nor chunks ends with the close
+            self._wake()
+            return
+        self._fail(UpstreamBroken("closed the connection") if exc is None else exc)
+
+    def _until_close(self) -> bool:
+        return not any(name in (b"content-length", b"transfer-encoding")
+                       for name, _ in self.headers)
 
     # ------------------------------------------------------------ httptools callbacks
 
