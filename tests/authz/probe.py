@@ -25,6 +25,10 @@ BY_DESIGN: dict[tuple[str, str, str], tuple[frozenset[int], str]] = {
     ("POST", "/api/v1/chats/{id}/completions", "preset"):
         (frozenset({200, 404}), "a turn that searched first reports the model's 404 in the "
                                 "stream, having shown what it searched"),
+    ("POST", "/api/v1/chats/{id}/compact", "preset"):
+        (frozenset({200, 404, 409}), "the model is passed on with the caller's token when the "
+         "summary is made (404 then); before that, compaction switched off (200 'disabled') "
+         "or an answer being written in the chat (409) says nothing of the model"),
     ("POST", "/api/v1/models/create", "preset"):
         (frozenset({409}), "preset ids are one namespace: a taken id is a conflict"),
 }

@@ -1,9 +1,10 @@
 """Share links in Open WebUI's "Allow replies" mode (`share_mode: "continue"`), through the
 gateway with all five services and the fake provider: a person the link names opens the live
 chat and replies in it (the web app's turn and owui's own), the owner sees the reply; in
-"Clone only" mode, or for someone the link reaches only as "every signed-in user", the chat is
-a snapshot and a reply is refused (403, saying why and what to do); someone the link does not
-reach, and everyone once the link is deleted, finds nothing (404). Going back to "Clone only"
+"Clone only" mode a person it names reads a snapshot and a reply is refused (403, saying why
+and what to do); someone the link reaches only as "every signed-in user" reads the snapshot by
+the link, and replying by the chat's id finds nothing (404), as for someone the link does not
+reach, and everyone once the link is deleted. Going back to "Clone only"
 freezes the chat as it is, replies included."""
 
 from __future__ import annotations
@@ -115,12 +116,14 @@ def test_clone_only_and_everyone_links_refuse_a_reply(stack: Stack,  # noqa: F81
         assert "read only" in refused.json()["detail"]
         assert f"/api/v1/chats/{share_id}/clone/shared" in refused.json()["detail"]
         assert member.get(f"/api/v1/chats/{chat_id}").status_code == 404
-        # Allow replies, but to every signed-in user: a visitor reads the snapshot only.
+        # Allow replies, but to every signed-in user: a visitor reads the snapshot only, and
+        # the chat's own id leads them nowhere (404: it must not reveal the link).
         everyone = [{"principal_type": "user", "principal_id": "*", "permission": "read"}]
         chat_id, share_id = _shared(owner, everyone, "continue")
         assert visitor.get(f"/api/v1/chats/share/{share_id}").json()["id"] == share_id
         refused, _ = _reply(visitor, chat_id, "Me too?")
-        assert refused.status_code == 403, refused.text
+        assert refused.status_code == 404, refused.text
+        assert share_id not in refused.text
         assert all("Can I reply" not in m["content"] and "Me too" not in m["content"]
                    for m in _messages(owner, chat_id).values())
 

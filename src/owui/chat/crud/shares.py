@@ -74,14 +74,17 @@ async def live_share(session: AsyncSession, share_or_chat: Share | str, access: 
 
 async def reply_owner(session: AsyncSession, chat_id: str, access: Access) -> str:
     """Whose chat a turn of the caller's in `chat_id` (not theirs) goes into: its owner's,
-    when its link lets the caller reply. A reader of the snapshot only is refused (403); to
-    anyone else the chat does not exist (404)."""
+    when its link lets the caller reply. A person the link names (by id or group) who may
+    only read its snapshot is refused (403, naming the link to clone); to anyone else, those
+    the link reaches only as "every signed-in user" included, the chat does not exist (404):
+    a chat id alone must not lead a stranger to its link."""
     found = await session.scalar(select(Share).where(Share.chat_id == chat_id))
     if found is None:
         raise ChatNotFound(chat_id)
     if await live_share(session, found, access) is not None:
         return found.user_id
-    await require_readable(session, found.id, access, missing=ChatNotFound(chat_id))
+    if not await grant_rows.names(session, grant_rows.SHARED_CHAT, found.chat_id, access):
+        raise ChatNotFound(chat_id)
     raise RepliesNotAllowed(chat_id, found.id)
 
 
