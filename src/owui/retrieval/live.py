@@ -62,8 +62,9 @@ STORED_ONLY: dict[str, Any] = {
     "ENABLE_WEB_SEARCH": True,
     "ENABLE_ASYNC_EMBEDDING": True,
     "RAG_EMBEDDING_CONCURRENT_REQUESTS": 0,
-    "RAG_OPENAI_API_BASE_URL": "",
-    "RAG_OLLAMA_BASE_URL": "",
+    # Open WebUI's defaults: the Documents page will not save an empty URL for these engines.
+    "RAG_OPENAI_API_BASE_URL": "https://api.openai.com/v1",
+    "RAG_OLLAMA_BASE_URL": "http://localhost:11434",
     # A language to translate captions into: owui reads the captions as they are.
     "YOUTUBE_LOADER_TRANSLATION": None,
     # The admin's external knowledge connections (routes/external.py), not a Documents field.
