@@ -49,13 +49,20 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICE)
 
 
+# The hashes' lanes (p=4): argon2 runs each lane in a thread of its own, so one hash already
+# keeps this many cores busy.
+LANES = 4
+
+
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
-    """One hash at a time per core: each takes a core and 64 MiB for a fifth of a second, so
-    more at once only multiply the memory (a burst of 200 sign-ins took the gateway from
-    100 MB to 400) and finish no sooner. The others wait in the pool's queue, off the loop."""
-    return ThreadPoolExecutor(max(1, os.cpu_count() or 1), thread_name_prefix="argon2",
-                              initializer=_lower_priority)
+    """One hash at a time per `LANES` cores (one on 2 cores): a hash's own lane threads
+    already take every core it can, so a second hash at once only competes with the first
+    (and with the event loop) and doubles the memory (64 MiB each; a burst of 200 sign-ins
+    took the gateway from 100 MB to 400) for no more sign-ins a second. The others wait in
+    the pool's queue, off the loop. The lane threads inherit the pool thread's nice value."""
+    return ThreadPoolExecutor(max(1, (os.cpu_count() or 1) // LANES),
+                              thread_name_prefix="argon2", initializer=_lower_priority)
 
 
 async def _in_pool(call: Callable[..., T], *args: str) -> T:
