@@ -117,12 +117,15 @@ def test_several_models_answer_at_once(stack: Stack, ada: Account) -> None:  # n
         body["message_ids"] = [{"model_id": "gpt-fake", "message_id": body["id"], "modelIdx": 0},
                                {"model_id": "gpt-fake-echo", "message_id": second,
                                 "modelIdx": 1}]
+        body["user_message"]["models"] = ["gpt-fake", "gpt-fake-echo"]
         started = _send(http, body)
         assert started["task_ids"] == [body["id"], second]
         chat = _done(http, started["chat_id"], body["id"], second)
     messages = chat["chat"]["history"]["messages"]
     question = messages[body["user_message"]["id"]]
     assert question["childrenIds"] == [body["id"], second]
+    # Both models on the question: the app shows the answers side by side (was ["gpt-fake"]).
+    assert question["models"] == ["gpt-fake", "gpt-fake-echo"]
     assert (messages[body["id"]]["model"], messages[body["id"]]["modelIdx"]) == ("gpt-fake", 0)
     assert (messages[second]["model"], messages[second]["modelIdx"]) == ("gpt-fake-echo", 1)
 

@@ -40,6 +40,8 @@ class TurnForm(BaseModel):
                                   validation_alias=AliasChoices("parent_id", "parentId"))
     user_message_id: str | None = ID
     message_id: str | None = ID
+    # The models the user's message asks at once (Open WebUI's `models`); None: `model` alone.
+    models: list[str] | None = Field(None, min_length=1, max_length=8)
     files: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
     collection_names: list[str] = Field(default_factory=list, max_length=100,
                                         description="Knowledge collection ids to search.")
@@ -157,7 +159,7 @@ def parse(form: TurnForm, user: Claims) -> Ask:
     user_message = None
     if not form.regenerate():
         raw = {"id": form.user_message_id or new_id(), "role": "user", "content": form.content,
-               "timestamp": stamp, "models": [form.model], **author(user)}
+               "timestamp": stamp, "models": form.models or [form.model], **author(user)}
         if form.files:
             raw["files"] = form.files
         user_message = parse_message(raw)

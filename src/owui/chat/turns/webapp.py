@@ -65,6 +65,8 @@ class UserMessage(BaseModel):
     parentId: str | None = Field(None, max_length=MAX_MESSAGE_ID_CHARS)
     content: str | list[dict[str, Any]]
     files: list[dict[str, Any]] | None = None
+    # The models asked at once: the app shows their answers side by side when it has 2+.
+    models: list[str] | None = Field(None, max_length=MAX_MODELS)
 
 
 class BackgroundTasks(BaseModel):
@@ -118,6 +120,7 @@ class WebAppBody(BaseModel):
             "parent_id": self.parent_id if "parent_id" in self.model_fields_set
             else self.user_message.parentId,
             "user_message_id": self.user_message.id, "message_id": self.id,
+            "models": self.user_message.models or None,
             "files": self.files or self.user_message.files or [],
             "tool_ids": self.tool_ids or [], "filter_ids": self.filter_ids or [],
             "features": self.features or {},
