@@ -16,11 +16,15 @@ from tests.browser.conftest import ANSWER_MS, PASSWORD, WORDS, Steps, WebStack
 from tests.browser.test_chat_flows import (
     MODEL,
     _api,
+    _chat_menu,
     _eventually,
+    _new_chat,
     _reload,
     _send_first,
+    _sidebar_after_reload,
     signed_in,
 )
+from tests.browser.test_settings import settings
 
 __all__ = ["signed_in"]  # the fixture, used here by name
 SECOND_MODEL = "gpt-fake-echo"  # answers with the request it got, as JSON
@@ -107,3 +111,157 @@ def test_a_deleted_share_link_is_not_found(signed_in: Page, web_stack: WebStack,
         theirs.goto(f"/s/{share}")
     assert asked.value.status == 404
     expect(theirs.get_by_text("Shared for a while")).to_have_count(0)
+
+
+def _search(page: Page, text: str) -> None:
+    """The sidebar's search (a dialog over the caller's chats), `text` typed in."""
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Search", exact=True).filter(visible=True).first.click()
+    box = page.get_by_placeholder("Search workspace…")
+    box.fill(text)
+
+
+def _found(page: Page, chat: str) -> None:
+    expect(page.locator(f'[href="/c/{chat}"]').filter(visible=True).first).to_be_visible()
+
+
+def test_search_and_tags(signed_in: Page, web_stack: WebStack, step: Steps) -> None:
+    page = signed_in
+    api = _api(page, web_stack)
+    step("search finds a chat by a word of its title and of its content")
+    wanted, other = _new_chat(api, "Compost heap"), _new_chat(api, "Car insurance")
+    _reload(page)
+    _search(page, "Compost")
+    _found(page, wanted)
+    expect(page.locator(f'[href="/c/{other}"]').filter(visible=True)).to_have_count(0)
+    _search(page, "insurance")  # the question is "About Car insurance"
+    _found(page, other)
+    step("a tag from the chat's menu")
+    page.keyboard.press("Escape")
+    page.goto(f"/c/{wanted}")
+    pages.wait_for_chat_page(page)
+    page.get_by_role("button", name="Chat actions").click()
+    tag_box = page.get_by_placeholder("Add a tag...")
+    tag_box.fill("soil")
+    tag_box.press("Enter")
+    _eventually(lambda: [t["name"] for t in api.get(f"/api/v1/chats/{wanted}/tags").json()])
+    step("reload: the tag is stored, and search by it finds the chat alone")
+    _reload(page)
+    page.get_by_role("button", name="Chat actions").click()
+    expect(page.get_by_role("button", name="soil")).to_be_visible()
+    _search(page, "tag:soil")
+    _found(page, wanted)
+    expect(page.locator(f'[href="/c/{other}"]').filter(visible=True)).to_have_count(0)
+    step("remove the tag: gone after a reload")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Chat actions").click()
+    page.get_by_role("button", name="soil").click()
+    _eventually(lambda: not api.get(f"/api/v1/chats/{wanted}/tags").json())
+    _reload(page)
+    page.get_by_role("button", name="Chat actions").click()
+    expect(page.get_by_placeholder("Add a tag...")).to_be_visible()
+    expect(page.get_by_role("button", name="soil")).to_have_count(0)
+
+
+def _folder_menu(page: Page, name: str, item: str) -> None:
+    row = page.get_by_role("button", name=re.compile(rf"^(Collapse|Expand) {name}$")).first
+    row.hover()
+    page.get_by_role("button", name="Folder options").filter(visible=True).first.click()
+    page.get_by_role("menuitem", name=item, exact=True).or_(
+        page.get_by_role("button", name=item, exact=True)).first.click()
+
+
+def _folders(api: httpx.Client) -> dict[str, dict]:
+    return {f["name"]: f for f in api.get("/api/v1/folders/").json()}
+
+
+def test_folders_renamed_nested_and_deleted(signed_in: Page, web_stack: WebStack,
+                                           step: Steps) -> None:
+    page = signed_in
+    api = _api(page, web_stack)
+    pages.open_sidebar(page)
+    step("a new folder")
+    page.get_by_role("button", name="New Folder").click()
+    page.get_by_placeholder("Enter folder name").fill("Receipts")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Receipts", exact=True).first).to_be_visible()
+    step("rename it (Edit)")
+    _folder_menu(page, "Receipts", "Edit")
+    name = page.get_by_placeholder("Enter folder name")
+    name.fill("Bills")
+    page.get_by_role("button", name="Save", exact=True).click()
+    _eventually(lambda: "Bills" in _folders(api))
+    step("a folder inside it (Create Folder from its menu)")
+    _folder_menu(page, "Bills", "Create Folder")
+    page.get_by_placeholder("Enter folder name").fill("Water")
+    page.get_by_role("button", name="Save", exact=True).click()
+    inner = _eventually(lambda: _folders(api).get("Water"))
+    assert inner["parent_id"] == _folders(api)["Bills"]["id"]
+    step("reload: renamed and nested")
+    _sidebar_after_reload(page)
+    expect(page.get_by_text("Bills", exact=True).first).to_be_visible()
+    assert "Receipts" not in _folders(api)
+    step("delete the outer folder: both gone after a reload")
+    _folder_menu(page, "Bills", "Delete")
+    page.get_by_role("button", name="Confirm").click()
+    _eventually(lambda: "Bills" not in _folders(api))
+    _sidebar_after_reload(page)
+    expect(page.get_by_text("Bills", exact=True)).to_have_count(0)
+    assert not {"Bills", "Water"} & set(_folders(api))
+
+
+def test_unread_mark_and_unarchive(signed_in: Page, web_stack: WebStack, step: Steps) -> None:
+    page = signed_in
+    api = _api(page, web_stack)
+    seen, kept = _new_chat(api, "Reading list"), _new_chat(api, "Boxed away")
+    assert api.post(f"/api/v1/chats/{kept}/archive").status_code == 200
+    page.goto(f"/c/{seen}")
+    pages.wait_for_chat_page(page)
+    page.goto("/")
+    pages.wait_for_chat_page(page)
+    pages.open_sidebar(page)
+    entry = page.locator(f'[data-sidebar-chat-id="{seen}"]').first
+    dot = entry.locator(".bg-sky-500")
+    expect(dot).to_have_count(0)
+    step("mark as unread: the mark stays after a reload")
+    _chat_menu(page, seen, "Mark as unread")
+    expect(dot).to_have_count(1)
+    _sidebar_after_reload(page)
+    expect(dot).to_have_count(1)
+    step("opening it marks it read, also after a reload")
+    entry.click()
+    expect(page).to_have_url(re.compile(f"/c/{seen}$"))
+    page.goto("/")
+    pages.wait_for_chat_page(page)
+    pages.open_sidebar(page)
+    expect(dot).to_have_count(0)
+    _sidebar_after_reload(page)
+    expect(dot).to_have_count(0)
+
+    step("Settings > Archived Chats: unarchive one")
+    dialog = settings(page, "Archived Chats")
+    expect(dialog.get_by_text("Boxed away")).to_be_visible()
+    dialog.get_by_role("button", name="Unarchive Chat").first.click()
+    _eventually(lambda: not api.get(f"/api/v1/chats/{kept}").json()["archived"])
+    _sidebar_after_reload(page)
+    expect(page.locator(f'[data-sidebar-chat-id="{kept}"]').first).to_be_visible()
+
+
+def test_delete_all_chats_in_a_fresh_account(another_person: Callable[[], Page],
+                                             web_stack: WebStack, step: Steps) -> None:
+    page = another_person()
+    step("a fresh account with two chats")
+    pages.sign_up(page, "Dee Deleter", "dee@example.com", PASSWORD)
+    api = _api(page, web_stack)
+    made = [_new_chat(api, t) for t in ("First of many", "Second of many")]
+    _sidebar_after_reload(page)
+    expect(page.locator(f'[data-sidebar-chat-id="{made[0]}"]').first).to_be_visible()
+    step("Settings > Data Controls > Delete All Chats")
+    dialog = settings(page, "Data Controls")
+    dialog.get_by_role("button", name="Delete All", exact=True).click()
+    page.get_by_role("button", name="Confirm").click()
+    _eventually(lambda: api.get("/api/v1/chats/", params={"include_pinned": True}).json() == [])
+    step("reload: the list is empty")
+    _sidebar_after_reload(page)
+    expect(page.locator('[data-sidebar-chat-id]')).to_have_count(0)
