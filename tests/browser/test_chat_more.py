@@ -178,6 +178,13 @@ def _folders(api: httpx.Client) -> dict[str, dict]:
     return {f["name"]: f for f in api.get("/api/v1/folders/").json()}
 
 
+def _folders_after_reload(page: Page) -> None:
+    """The sidebar after a reload, its Folders section (folded after a load) unfolded."""
+    _sidebar_after_reload(page)
+    page.get_by_text("Folders", exact=True).first.click()
+    expect(page.get_by_role("button", name="New Folder")).to_be_visible()
+
+
 def test_folders_renamed_nested_and_deleted(signed_in: Page, web_stack: WebStack,
                                            step: Steps) -> None:
     page = signed_in
@@ -201,15 +208,14 @@ def test_folders_renamed_nested_and_deleted(signed_in: Page, web_stack: WebStack
     inner = _eventually(lambda: _folders(api).get("Water"))
     assert inner["parent_id"] == _folders(api)["Bills"]["id"]
     step("reload: renamed and nested")
-    _sidebar_after_reload(page)
-    print(api.get("/api/v1/folders/").json())
+    _folders_after_reload(page)
     expect(page.get_by_text("Bills", exact=True).first).to_be_visible()
     assert "Receipts" not in _folders(api)
     step("delete the outer folder: both gone after a reload")
     _folder_menu(page, "Bills", "Delete")
     page.get_by_role("button", name="Confirm").click()
     _eventually(lambda: "Bills" not in _folders(api))
-    _sidebar_after_reload(page)
+    _folders_after_reload(page)
     expect(page.get_by_text("Bills", exact=True)).to_have_count(0)
     assert not {"Bills", "Water"} & set(_folders(api))
 
@@ -261,7 +267,7 @@ def test_delete_all_chats_in_a_fresh_account(page: Page, web_stack: WebStack,
     expect(page.locator(f'[data-sidebar-chat-id="{made[0]}"]').first).to_be_visible()
     step("Settings > Data Controls > Delete All Chats")
     dialog = settings(page, "Data Controls")
-    dialog.get_by_role("button", name="Delete All", exact=True).click()
+    dialog.get_by_text("Delete All", exact=True).click()
     page.get_by_role("button", name="Confirm").click()
     _eventually(lambda: api.get("/api/v1/chats/", params={"include_pinned": True}).json() == [])
     step("reload: the list is empty")
