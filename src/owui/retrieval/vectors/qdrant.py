@@ -1,6 +1,8 @@
 """Qdrant, through qdrant-client's async client: a server at QDRANT_URL (with QDRANT_API_KEY),
 or, for `file:PATH`, qdrant-client's embedded local mode (exact search in Python, on a worker
-thread; for development and tests, not for production).
+thread; for development and tests, not for production). Local mode's BM25 side is scored from
+postings kept here (qdrant_sparse.py) rather than by its loop over every point, with the same
+ranking; a server scores it itself.
 
 Like LanceDB, rows of every collection share one Qdrant collection per vector size, told apart
 by payload (keyword-indexed on a server), so a search over several collections is one query.
@@ -31,6 +33,7 @@ from owui.retrieval.vectors.base import (
     hybrid_depth,
 )
 from owui.retrieval.vectors.fusion import fuse
+from owui.retrieval.vectors.qdrant_sparse import LocalSparse
 
 PREFIX = "owui_chunks_"
 DENSE, SPARSE = "dense", "bm25"
@@ -231,6 +234,9 @@ class QdrantStore(VectorStore):
         indices, values = bm25.query_vector(query)
         hits: list[Hit] = []
         for name in await self._existing(client):
+            if isinstance(client, LocalOnThreads):
+                hits.extend(await client.sparse_search(name, indices, values, collections, k))
+                continue
             found = await client.query_points(
                 name, query=models.SparseVector(indices=indices, values=values), using=SPARSE,
                 query_filter=_within(collections), limit=k, with_payload=True)
@@ -255,6 +261,8 @@ class QdrantStore(VectorStore):
         if name not in await self._existing(client, refresh=dim not in self._dims):
             return [[], []]
         within = _within(collections)
+        if isinstance(client, LocalOnThreads):
+            return await client.search(name, vector, query, collections, k)
         requests = [models.QueryRequest(query=vector.astype(np.float32).tolist(), using=DENSE,
                                         filter=within, limit=k, with_payload=True)]
         if query:
@@ -266,14 +274,21 @@ class QdrantStore(VectorStore):
         return [[_hit(point) for point in response.points] for response in responses]
 
 
+# Client calls that change points: the BM25 postings of local mode are built again after them.
+_WRITES = frozenset({"upsert", "delete", "create_collection", "delete_collection",
+                     "update_vectors", "delete_vectors", "set_payload", "overwrite_payload"})
+
+
 class LocalOnThreads:
     """qdrant-client's local mode computes in the caller's thread (its async client too, which
     would stall the event loop for a whole scan): the same calls, awaited, on a worker thread,
-    one at a time since local mode is not thread-safe."""
+    one at a time since local mode is not thread-safe. BM25 queries are answered from postings
+    instead of local mode's loop over every point (qdrant_sparse.py), with the same ranking."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
         self._lock = threading.Lock()
+        self._sparse = LocalSparse()
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
@@ -285,7 +300,37 @@ class LocalOnThreads:
 
     def _locked(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         with self._lock:
-            return method(*args, **kwargs)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                if getattr(method, "__name__", "") in _WRITES:
+                    self._sparse.changed()
+
+    async def sparse_search(self, name: str, indices: list[int], values: list[float],
+                            collections: Sequence[str], k: int) -> list[Hit]:
+        found = await asyncio.to_thread(self._locked, self._sparse.search,
+                                        (self._client, name, SPARSE, indices, values,
+                                         collections, k), {})
+        return [_hit_of(payload, score) for payload, score in found]
+
+    async def search(self, name: str, vector: np.ndarray, query: str,
+                     collections: Sequence[str], k: int) -> list[list[Hit]]:
+        """The vector query, and the BM25 one when `query` is given, in one trip to the
+        worker thread."""
+        return await asyncio.to_thread(self._locked, self._both,
+                                       (name, vector, query, collections, k), {})
+
+    def _both(self, name: str, vector: np.ndarray, query: str, collections: Sequence[str],
+              k: int) -> list[list[Hit]]:
+        found = self._client.query_points(name, query=vector.astype(np.float32).tolist(),
+                                          using=DENSE, query_filter=_within(collections),
+                                          limit=k, with_payload=True)
+        lists = [[_hit(point) for point in found.points]]
+        if query:
+            indices, values = bm25.query_vector(query)
+            lists.append([_hit_of(payload, score) for payload, score in self._sparse.search(
+                self._client, name, SPARSE, indices, values, collections, k)])
+        return lists
 
 
 def _point(record: Record) -> Any:
@@ -321,7 +366,11 @@ async def _delete_ids(client: Any, name: str, ids: list[str]) -> None:
 
 
 def _hit(point: Any) -> Hit:
-    payload = point.payload or {}
+    return _hit_of(point.payload or {}, float(point.score))
+
+
+def _hit_of(payload: dict[str, Any], score: float) -> Hit:
     meta = payload.get("meta")
+    # A copy: local mode hands out its stored payloads as they are.
     return Hit(payload["id"], payload["collection"], payload["file_id"], payload["text"],
-               float(point.score), meta if isinstance(meta, dict) else {})
+               score, dict(meta) if isinstance(meta, dict) else {})
