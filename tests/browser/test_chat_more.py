@@ -15,6 +15,7 @@ from tests.browser import pages
 from tests.browser.conftest import ANSWER_MS, PASSWORD, WORDS, Steps, WebStack
 from tests.browser.test_chat_flows import (
     MODEL,
+    _answer_box,
     _api,
     _chat_menu,
     _eventually,
@@ -22,6 +23,7 @@ from tests.browser.test_chat_flows import (
     _reload,
     _send_first,
     _sidebar_after_reload,
+    _toolbar,
     signed_in,
 )
 from tests.browser.test_settings import settings
@@ -89,8 +91,13 @@ def test_a_deleted_share_link_is_not_found(signed_in: Page, web_stack: WebStack,
                                            step: Steps) -> None:
     page = signed_in
     step("share a chat")
-    chat = _send_first(page, "Shared for a while")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    chat = _send_first(page, "Shared for a while")
+    step("Copy puts the answer on the clipboard")
+    _toolbar(_answer_box(page), "Copy").click()
+    copied = _eventually(lambda: page.evaluate("() => navigator.clipboard.readText()"))
+    assert " ".join(copied.split()) == pages.answer_text(page)
+    step("share the chat")
     page.get_by_role("button", name="Chat actions").click()
     page.locator("#chat-share-button").click()
     page.get_by_role("button", name=re.compile("Copy Link")).click()
