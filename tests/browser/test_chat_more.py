@@ -79,6 +79,7 @@ def test_a_generated_title_and_two_models_at_once(signed_in: Page, web_stack: We
     step("a generated title, not New Chat")
     title = _eventually(lambda: (t := api.get(f"/api/v1/chats/{chat}").json()["title"])
                         != "New Chat" and t)
+    assert title.startswith("word0")  # the stand-in model's answer to the title task
     step("reload: both answers and the title are stored")
     _reload(page)
     expect(page.locator(".chat-assistant #response-content-container")).to_have_count(2)
@@ -227,6 +228,12 @@ def test_folders_renamed_nested_and_deleted(signed_in: Page, web_stack: WebStack
     assert not {"Bills", "Water"} & set(_folders(api))
 
 
+def _read_mark(api: httpx.Client, chat: str) -> int | None:
+    """The chat's read mark in the sidebar's list (0: marked unread, None: read)."""
+    listed = api.get("/api/v1/chats/", params={"page": 1}).json()
+    return next(c for c in listed if c["id"] == chat)["last_read_at"]
+
+
 def test_unread_mark_and_unarchive(signed_in: Page, web_stack: WebStack, step: Steps) -> None:
     page = signed_in
     api = _api(page, web_stack)
@@ -243,11 +250,15 @@ def test_unread_mark_and_unarchive(signed_in: Page, web_stack: WebStack, step: S
     step("mark as unread: the mark stays after a reload")
     _chat_menu(page, seen, "Mark as unread")
     expect(dot).to_have_count(1)
+    _eventually(lambda: _read_mark(api, seen) == 0)  # owui's "marked unread"
     _sidebar_after_reload(page)
     expect(dot).to_have_count(1)
     step("opening it marks it read, also after a reload")
     entry.click()
     expect(page).to_have_url(re.compile(f"/c/{seen}$"))
+    pages.wait_for_chat_page(page)
+    # The app says so over its socket as the page loads: stored before the page is left.
+    _eventually(lambda: _read_mark(api, seen) != 0)
     page.goto("/")
     pages.wait_for_chat_page(page)
     pages.open_sidebar(page)
