@@ -133,13 +133,14 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         users = {who: signup(gateway.url, name=who.title(),
                              email=f"{who}-{uuid.uuid4().hex[:6]}@x.io")
                  for who in ("admin", "alice", "bob")}
-        # Alice and Bob make collections: a group gives them `workspace.knowledge` (Open
-        # WebUI's defaults do not); anyone else signed up here is a plain user without it.
+        # Alice and Bob make and share collections: a group gives them `workspace.knowledge`
+        # and `sharing.knowledge` (Open WebUI's defaults do not); anyone else signed up here
+        # is a plain user without them.
         with httpx.Client(base_url=gateway.url, headers=bearer(users["admin"]["token"]),
                           timeout=60) as admin:
             grant_to_group(admin, "Collection makers",
                            [str(users[who]["id"]) for who in ("alice", "bob")],
-                           "workspace.knowledge")
+                           "workspace.knowledge", "sharing.knowledge")
         yield Deployment(backend, gateway.url, retrieval, users)
     finally:
         gateway.stop()
