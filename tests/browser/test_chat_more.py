@@ -174,9 +174,12 @@ def test_search_and_tags(signed_in: Page, web_stack: WebStack, step: Steps) -> N
     expect(page.get_by_role("button", name="soil")).to_have_count(0)
 
 
+def _folder_row(page: Page, name: str) -> Locator:
+    return page.get_by_role("button", name=re.compile(rf"^(Collapse|Expand) {name}$")).first
+
+
 def _folder_menu(page: Page, name: str, item: str) -> None:
-    row = page.get_by_role("button", name=re.compile(rf"^(Collapse|Expand) {name}$")).first
-    row.hover()
+    _folder_row(page, name).hover()
     page.get_by_role("button", name="Folder options").filter(visible=True).first.click()
     page.get_by_role("menuitem", name=item, exact=True).or_(
         page.get_by_role("button", name=item, exact=True)).first.click()
@@ -215,6 +218,12 @@ def test_folders_renamed_nested_and_deleted(signed_in: Page, web_stack: WebStack
     page.get_by_role("button", name="Save", exact=True).click()
     inner = _eventually(lambda: _folders(api).get("Water"))
     assert inner["parent_id"] == _folders(api)["Bills"]["id"]
+    step("another folder dragged into it")
+    page.get_by_role("button", name="New Folder").click()
+    page.get_by_placeholder("Enter folder name").fill("Taxes")
+    page.get_by_role("button", name="Save", exact=True).click()
+    _folder_row(page, "Taxes").drag_to(_folder_row(page, "Bills"))
+    _eventually(lambda: _folders(api)["Taxes"]["parent_id"] == _folders(api)["Bills"]["id"])
     step("reload: renamed and nested")
     _folders_after_reload(page)
     expect(page.get_by_text("Bills", exact=True).first).to_be_visible()
@@ -225,7 +234,7 @@ def test_folders_renamed_nested_and_deleted(signed_in: Page, web_stack: WebStack
     _eventually(lambda: "Bills" not in _folders(api))
     _folders_after_reload(page)
     expect(page.get_by_text("Bills", exact=True)).to_have_count(0)
-    assert not {"Bills", "Water"} & set(_folders(api))
+    assert not {"Bills", "Water", "Taxes"} & set(_folders(api))
 
 
 def _read_mark(api: httpx.Client, chat: str) -> int | None:
