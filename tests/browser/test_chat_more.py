@@ -1,7 +1,10 @@
 """More of what a person does with chats in Open WebUI's own web app on owui (issue 16), each
-change shown to be stored by a reload: stop a streaming answer, ask two models at once, a
-generated title, a share link deleted, search and tags, folders renamed, nested and deleted,
-unread marks, unarchive, delete all chats."""
+change shown to be stored by a reload: stop a streaming answer (the partial answer kept), ask
+two models at once (side by side), a generated title, copy an answer, a share link deleted
+(the second person's link then not found), search by words and by tag, tags added and removed,
+folders renamed, nested (from the menu and by dragging) and deleted, an unread mark, unarchive
+from Settings, and Delete All Chats in a fresh account. Follow-up suggestions are not here:
+the stand-in provider answers the follow-up task with words, not the JSON list it asks for."""
 
 from __future__ import annotations
 
