@@ -8,6 +8,7 @@ the stand-in provider answers the follow-up task with words, not the JSON list i
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -33,6 +34,9 @@ from tests.browser.test_settings import settings
 
 __all__ = ["signed_in"]  # the fixture, used here by name
 SECOND_MODEL = "gpt-fake-echo"  # answers with the request it got, as JSON
+# Answers what a message's `reply:` line says: asked for follow-ups, the JSON carrying them.
+AGENT_MODEL = "gpt-fake-agent"
+FOLLOW_UPS = ["What about the tides tomorrow?", "Which harbour is closest?"]
 
 
 def _messages(api: httpx.Client, chat: str) -> list[dict]:
@@ -303,3 +307,25 @@ def test_delete_all_chats_in_a_fresh_account(page: Page, web_stack: WebStack,
     step("reload: the list is empty")
     _sidebar_after_reload(page)
     expect(page.locator('[data-sidebar-chat-id]')).to_have_count(0)
+
+
+def test_follow_up_suggestions_are_shown_kept_and_asked(signed_in: Page, web_stack: WebStack,
+                                                        step: Steps) -> None:
+    page = signed_in
+    api = _api(page, web_stack)
+    step(f"{AGENT_MODEL}: an answer whose follow-up task finds suggestions")
+    pages.pick_model(page, AGENT_MODEL)
+    pages.send(page, "reply: " + json.dumps({"title": "Tides", "follow_ups": FOLLOW_UPS}))
+    chat = pages.chat_id(page)
+    first = page.get_by_text(FOLLOW_UPS[0], exact=True)
+    expect(first).to_be_visible(timeout=ANSWER_MS)
+    expect(page.get_by_text(FOLLOW_UPS[1], exact=True)).to_be_visible()
+    step("reload: stored with the answer, shown again")
+    _eventually(lambda: any(m.get("followUps") == FOLLOW_UPS for m in _messages(api, chat)))
+    _reload(page)
+    expect(page.get_by_text(FOLLOW_UPS[0], exact=True)).to_be_visible(timeout=ANSWER_MS)
+    step("click a suggestion: it is asked in the chat")
+    page.get_by_text(FOLLOW_UPS[0], exact=True).click()
+    asked = _eventually(lambda: [m for m in _messages(api, chat)
+                                 if m["role"] == "user" and m["content"] == FOLLOW_UPS[0]])
+    assert len(asked) == 1
