@@ -329,3 +329,24 @@ def test_follow_up_suggestions_are_shown_kept_and_asked(signed_in: Page, web_sta
     asked = _eventually(lambda: [m for m in _messages(api, chat)
                                  if m["role"] == "user" and m["content"] == FOLLOW_UPS[0]])
     assert len(asked) == 1
+
+
+def test_fork_the_branch_into_a_new_chat(signed_in: Page, web_stack: WebStack,
+                                         step: Steps) -> None:
+    page = signed_in
+    api = _api(page, web_stack)
+    step("a chat with an answer, then /fork in the message input")
+    chat = _send_first(page, "Fork me")
+    pages.chat_input(page).fill("/fork")
+    page.get_by_text("Fork", exact=True).first.click()
+    step("a new chat holds the branch; the first is unchanged")
+    expect(page).not_to_have_url(re.compile(rf"/c/{chat}$"), timeout=ANSWER_MS)
+    forked = pages.chat_id(page)
+    assert forked != chat
+    questions = _eventually(lambda: [m["content"] for m in _messages(api, forked)
+                                     if m["role"] == "user"])
+    assert questions == ["Fork me"]
+    assert len(_messages(api, chat)) == 2
+    step("reload: the fork is stored and listed")
+    _sidebar_after_reload(page)
+    expect(page.locator(f'[data-sidebar-chat-id="{forked}"]').first).to_be_visible()
