@@ -3,8 +3,9 @@ change shown to be stored by a reload: stop a streaming answer (the partial answ
 two models at once (side by side), a generated title, copy an answer, a share link deleted
 (the second person's link then not found), search by words and by tag, tags added and removed,
 folders renamed, nested (from the menu and by dragging) and deleted, an unread mark, unarchive
-from Settings, and Delete All Chats in a fresh account. Follow-up suggestions are not here:
-the stand-in provider answers the follow-up task with words, not the JSON list it asks for."""
+from Settings, Delete All Chats in a fresh account, `/fork` of a branch into a new chat, and
+follow-up suggestions shown, kept and asked (the stand-in's agent model answers the follow-up
+task with the JSON its message sets)."""
 
 from __future__ import annotations
 
