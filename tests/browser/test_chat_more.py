@@ -310,19 +310,23 @@ def test_delete_all_chats_in_a_fresh_account(page: Page, web_stack: WebStack,
     expect(page.locator('[data-sidebar-chat-id]')).to_have_count(0)
 
 
-def test_follow_up_suggestions_are_shown_kept_and_asked(signed_in: Page, web_stack: WebStack,
-                                                        step: Steps) -> None:
+def test_generated_title_tags_and_follow_ups(signed_in: Page, web_stack: WebStack,
+                                            step: Steps) -> None:
     page = signed_in
     api = _api(page, web_stack)
-    step(f"{AGENT_MODEL}: an answer whose follow-up task finds suggestions")
+    step(f"{AGENT_MODEL}: an answer whose title, tags and follow-up tasks find their JSON")
     pages.pick_model(page, AGENT_MODEL)
-    pages.send(page, "reply: " + json.dumps({"title": "Tides", "follow_ups": FOLLOW_UPS}))
+    pages.send(page, "reply: " + json.dumps({"title": "Tides", "tags": ["harbour-tides"],
+                                             "follow_ups": FOLLOW_UPS}))
     chat = pages.chat_id(page)
     first = page.get_by_text(FOLLOW_UPS[0], exact=True)
     expect(first).to_be_visible(timeout=ANSWER_MS)
     expect(page.get_by_text(FOLLOW_UPS[1], exact=True)).to_be_visible()
-    step("reload: stored with the answer, shown again")
+    step("reload: stored with the answer, shown again; the generated title and tags kept")
     _eventually(lambda: any(m.get("followUps") == FOLLOW_UPS for m in _messages(api, chat)))
+    _eventually(lambda: api.get(f"/api/v1/chats/{chat}").json()["title"] == "Tides")
+    tags = _eventually(lambda: [t["name"] for t in api.get(f"/api/v1/chats/{chat}/tags").json()])
+    assert tags == ["harbour-tides"]
     _reload(page)
     expect(page.get_by_text(FOLLOW_UPS[0], exact=True)).to_be_visible(timeout=ANSWER_MS)
     step("click a suggestion: it is asked in the chat")
