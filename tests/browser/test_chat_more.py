@@ -187,8 +187,11 @@ def _folder_row(page: Page, name: str) -> Locator:
 
 
 def _folder_menu(page: Page, name: str, item: str) -> None:
-    _folder_row(page, name).hover()
-    page.get_by_role("button", name="Folder options").filter(visible=True).first.click()
+    """The folder's own menu: its options button sits beside its row's button (other tests'
+    folders in the sidebar have theirs, hidden until hovered but still in the page)."""
+    row = _folder_row(page, name)
+    row.hover()
+    row.locator("xpath=..").get_by_role("button", name="Folder options").click()
     page.get_by_role("menuitem", name=item, exact=True).or_(
         page.get_by_role("button", name=item, exact=True)).first.click()
 
