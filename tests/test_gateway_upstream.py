@@ -211,3 +211,24 @@ async def test_a_service_that_is_not_there_is_a_503() -> None:
     await server.wait_closed()
     status, body = answers(await forward(port))[0]
     assert status == 503 and b"unreachable" in body
+
+
+async def test_an_answer_past_the_high_water_mark_is_read_whole(serve) -> None:
+    """A 600 KB answer of known length (under the proxy's 1 MB buffer limit, past the 256 KB
+    at which a stream's reading pauses for a slow client) is read to its end and sent in one
+    piece: the reading paused once and nothing resumed it (the gateway answered nothing
+    until the client gave up: tests/malformed met it on 422s echoing a 100 KB string)."""
+    big = b"x" * 600_000
+
+    async def handler(reader, writer, _index) -> None:
+        while True:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 422 Unprocessable Entity\r\ncontent-type: text/plain\r\n"
+                         b"content-length: %d\r\n\r\n" % len(big))
+            for start in range(0, len(big), 50_000):  # in pieces, as a service writes
+                writer.write(big[start:start + 50_000])
+                await writer.drain()
+
+    service = await serve(handler)
+    sent = await asyncio.wait_for(forward(service.port, method="POST", body=b"{}"), 20)
+    assert answers(sent) == [(422, big), (422, big)]

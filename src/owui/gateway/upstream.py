@@ -132,10 +132,13 @@ class Connection(asyncio.Protocol):
         chunk = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
         self.buffered = 0
+        self._resume()
+        return chunk
+
+    def _resume(self) -> None:
         if self._paused and self.transport is not None:
             self._paused = False
             self.transport.resume_reading()
-        return chunk
 
     async def arrival(self) -> None:
         """Wait until more of the body has arrived, or all of it."""
@@ -143,8 +146,13 @@ class Connection(asyncio.Protocol):
             await self._wait()
 
     async def whole_body(self) -> bytes:
+        """The whole body (its length known and bounded by the caller): reading goes on past
+        _HIGH_WATER, which only holds back a stream for a slow client (paused here, nothing
+        would ever take the chunks and resume it)."""
         while not self.complete:
+            self._resume()
             await self._wait()
+        self._resume()  # the last piece may have paused it: the connection is reused
         body = b"".join(self.chunks)
         self.chunks.clear()
         self.buffered = 0
