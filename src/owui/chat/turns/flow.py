@@ -19,7 +19,7 @@ Open WebUI's call without a chat (`begin_unstored`) runs on the messages sent; n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from owui.chat.rawdb import RawConnection
@@ -42,10 +42,14 @@ Messages = list[dict[str, Any]]
 
 async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Claims,
                        token: str, form: TurnForm, system: Sequence[dict[str, Any]] = (),
-                       reuse_user_message: bool = False, owner: str | None = None) -> Begun:
+                       reuse_user_message: bool = False, owner: str | None = None,
+                       extra: Callable[[str], dict[str, Any]] | None = None,
+                       titled: bool = True) -> Begun:
     """A turn in a chat, begun. `system`: system messages before the form's own prompt;
     `reuse_user_message`: see placing.place; `owner`: the chat's, when it is not the
-    caller's (a reply through a share link: crud/shares.reply_owner)."""
+    caller's (a reply through a share link: crud/shares.reply_owner); `extra`: fields the
+    answer (given its id) is stored with, set before its run starts (a fast run may end
+    before this returns); `titled`: False when the caller titles the chat itself."""
     ask = parse(form, user)
     system = [*system, *await memory_messages(turns.settings, conn, user, token, form)]
     owner = owner or user.sub
@@ -57,8 +61,9 @@ async def begin_stored(turns: Turns, conn: RawConnection, chat_id: str, user: Cl
                        ask.max_tokens)
         answer = placed.answer
         turn = Turn(chat_id, answer.id, user.sub, token, ask.run_body(messages, chat_id),
-                    dict(answer.extra or {}), ask.model, parent_id=answer.parent_id,
-                    after=titler(turns, chat_id, user.sub) if placed.first else None)
+                    {**(answer.extra or {}), **(extra(answer.id) if extra else {})}, ask.model,
+                    parent_id=answer.parent_id,
+                    after=titler(turns, chat_id, user.sub) if placed.first and titled else None)
         listening = turn.listen()  # before the run starts: no event is missed
         turns.launch(turn)
         await turns.first_write(turn, conn, lambda writer: store.begin(

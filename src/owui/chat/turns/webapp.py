@@ -138,6 +138,16 @@ class WebAppBody(BaseModel):
         return [self.model_copy(update={"model": a.model_id, "id": a.message_id})
                 for a in (self.message_ids or [])[1:] if a.message_id != self.id]
 
+    def answer_extra(self, answer_id: str) -> dict[str, Any]:
+        """What the answer is stored with from its start: its task id and, among several
+        models, its column (kept for the reload). The title and tags are this turn's work
+        after the answer (webapp_events.py), in the order the app hears them: the turn is
+        begun without the pipeline's own titler."""
+        extra: dict[str, Any] = {"meta": {"task_id": answer_id}}
+        if (column := self.column()) is not None:
+            extra["modelIdx"] = column
+        return extra
+
     def column(self) -> int | None:
         """The answer's column among several models (Open WebUI's `modelIdx`)."""
         for answer in self.message_ids or ():
@@ -253,18 +263,11 @@ async def begin_webapp(turns: Turns, conn: RawConnection, user: Claims, token: s
     try:
         begun = await begin_stored(turns, conn, chat_id, user, token, form,
                                    body.system_messages(), reuse_user_message=True,
-                                   owner=owner)
+                                   owner=owner, extra=body.answer_extra, titled=False)
     except BaseException:  # refused: the chat made for it goes again
         if new:
             await _drop_chat(turns, chat_id, user.sub)
         raise
-    # The title and tags are this turn's work after the answer (webapp_events.py), in the
-    # order the app hears them: not the pipeline's own titler as well. Set before the turn
-    # can end: there was no await since its first write.
-    begun.turn.after = None
-    begun.turn.extra["meta"] = {"task_id": begun.turn.message_id}  # stored with the answer
-    if (column := body.column()) is not None:
-        begun.turn.extra["modelIdx"] = column  # its column, kept for the reload
     tasks = body.background_tasks or BackgroundTasks()
     return WebTurn(begun.turn.message_id, chat_id, user.sub, token, body.user_message.id,
                    folder_id, title, new, tasks, begun, session_id=body.session_id)
