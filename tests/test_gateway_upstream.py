@@ -14,6 +14,7 @@ import pytest
 
 from owui.core.config import Settings
 from owui.gateway.proxy import Proxy, Route, address_of
+from owui.gateway.upstream import Pool, UpstreamBroken
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
@@ -232,3 +233,25 @@ async def test_an_answer_past_the_high_water_mark_is_read_whole(serve) -> None:
     service = await serve(handler)
     sent = await asyncio.wait_for(forward(service.port, method="POST", body=b"{}"), 20)
     assert answers(sent) == [(422, big), (422, big)]
+
+
+async def test_a_connection_closing_under_us_is_not_written_to(serve) -> None:
+    """A service killed while its connection sat in the pool: the transport is closed a loop
+    turn before connection_lost runs, and uvloop's write then raises RuntimeError (a 500 to
+    every waiting client in tests/faults/test_chat_kill). The connection says it is not usable,
+    and a send is the UpstreamBroken the proxy sends again on a new connection."""
+    async def handler(reader, writer, _index) -> None:
+        while True:
+            await read_request(reader)
+            writer.write(OK)
+
+    service = await serve(handler)
+    pool = Pool(connect_timeout=5, read_timeout=5)
+    connection = await pool.acquire("127.0.0.1", service.port)
+    assert connection.usable
+    assert connection.transport is not None
+    connection.transport.close()  # what the loop does first when the service goes away
+    assert not connection.closed and not connection.usable
+    with pytest.raises(UpstreamBroken):
+        connection.send(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    pool.close()

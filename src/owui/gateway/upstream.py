@@ -114,7 +114,16 @@ class Connection(asyncio.Protocol):
 
     # ------------------------------------------------------------ for the proxy
 
+    @property
+    def usable(self) -> bool:
+        """Open for a request: uvloop closes the transport (the service went away) a loop
+        turn before it calls connection_lost, and a write then raises RuntimeError."""
+        return not self.closed and self.transport is not None \
+            and not self.transport.is_closing()
+
     def send(self, data: bytes) -> None:
+        if not self.usable:
+            raise UpstreamBroken("closed the connection")
         assert self.transport is not None
         self.transport.write(data)
 
@@ -203,7 +212,7 @@ class Pool:
         idle = self._idle.get((host, port))
         while idle:
             connection = idle.pop()
-            if not connection.closed:
+            if connection.usable:
                 connection.reused = True
                 return connection
         return await self.connect(host, port)
