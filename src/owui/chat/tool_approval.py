@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from owui.chat.errors import MessageNotFound
 from owui.chat.limits import MAX_MESSAGE_ID_CHARS
-from owui.chat.rawdb import RawConnection, encode_json
+from owui.chat.rawdb import RawConnection
+from owui.chat.turns.store import change_extra
 from owui.core.errors import BadRequestError, ConflictError, NotFoundError
 
 WAITING = frozenset({"pending", "queued", "requires_approval"})
@@ -113,20 +114,18 @@ async def resolve(conn: RawConnection, chat_id: str, message_id: str,
                   form: ResolveToolCallForm) -> tuple[list[Any], bool]:
     """A write job: the decision stored on the message; (its output, whether a call still
     waits). The chat is the caller's, checked by the route."""
-    params = {"chat_id": chat_id, "id": message_id}
-    rows = await conn.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id AND id = :id",
-                            params)
-    if not rows:
+    decided: dict[str, Any] = {}
+
+    def change(extra: dict[str, Any]) -> None:
+        output = extra.get("output")
+        if output is None:
+            output = []
+        if not isinstance(output, list):
+            raise BadRequestError(f"Message {message_id!r} has no resolvable output.")
+        decide(output, message_id, form)
+        decided.update(output=output, paused=still_waiting(output))
+        extra.update(output=output, done=not decided["paused"])
+
+    if not await change_extra(conn, chat_id, message_id, change):
         raise MessageNotFound(chat_id, message_id)
-    extra = conn.decode_json(rows[0][0]) or {}
-    output = extra.get("output")
-    if output is None:
-        output = []
-    if not isinstance(output, list):
-        raise BadRequestError(f"Message {message_id!r} has no resolvable output.")
-    decide(output, message_id, form)
-    paused = still_waiting(output)
-    extra.update(output=output, done=not paused)
-    await conn.execute("UPDATE messages SET extra = :extra WHERE chat_id = :chat_id"
-                       " AND id = :id", {**params, "extra": encode_json(extra)})
-    return output, paused
+    return decided["output"], decided["paused"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from owui.chat.errors import ChatNotFound
@@ -60,19 +61,27 @@ async def finish(conn: RawConnection, chat_id: str, message_id: str, content: st
     await conn.execute("DELETE FROM turns WHERE chat_id = :chat_id AND message_id = :id", params)
 
 
-async def merge_extra(conn: RawConnection, chat_id: str, message_id: str,
-                      fields: dict[str, Any]) -> bool:
-    """A write job: fields added to a stored message (beside its others, in `extra`); False
-    when the message is gone."""
+async def change_extra(conn: RawConnection, chat_id: str, message_id: str,
+                       change: Callable[[dict[str, Any]], None]) -> bool:
+    """A write job: a stored message's `extra` read, changed in place by `change` (which may
+    raise to refuse: nothing is written) and written back; False when the message is gone."""
     params = {"chat_id": chat_id, "id": message_id}
     rows = await conn.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id AND id = :id",
                             params)
     if not rows:
         return False
-    extra = {**(conn.decode_json(rows[0][0]) or {}), **fields}
+    extra = conn.decode_json(rows[0][0]) or {}
+    change(extra)
     await conn.execute("UPDATE messages SET extra = :extra WHERE chat_id = :chat_id AND id = :id",
                        {**params, "extra": encode_json(extra)})
     return True
+
+
+async def merge_extra(conn: RawConnection, chat_id: str, message_id: str,
+                      fields: dict[str, Any]) -> bool:
+    """A write job: fields added to a stored message (beside its others, in `extra`); False
+    when the message is gone."""
+    return await change_extra(conn, chat_id, message_id, lambda extra: extra.update(fields))
 
 
 async def interrupt_dead(conn: RawConnection, running: set[tuple[str, str]]) -> int:
