@@ -171,3 +171,24 @@ def chat_id(page: Page) -> str:
     found = CHAT_URL.search(page.url)
     assert found is not None
     return found[1]
+
+
+def attach_collection(page: Page, query: str, name: str) -> None:
+    """`#query` in the message input, then the collection `name` from the picker; shown
+    attached above the input."""
+    chat_input(page).press_sequentially(f"#{query}")  # a space would end the query
+    option = page.locator("button[data-selected]").filter(has_text=name).first
+    expect(option).to_be_visible()
+    option.click()
+    expect(page.get_by_text(name).first).to_be_visible()
+
+
+def open_sources(page: Page, source: str) -> Locator:
+    """The newest answer's sources unfolded; the first source whose button names `source`
+    (a regular expression)."""
+    toggle = page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).last
+    expect(toggle).to_be_visible()
+    toggle.click()
+    first = page.get_by_role("button", name=re.compile(rf"^View source: 1 .*{source}")).first
+    expect(first).to_be_visible()
+    return first

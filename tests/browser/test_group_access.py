@@ -105,14 +105,6 @@ def _grant_read(page: Page, group: str, route: str) -> None:
     page.keyboard.press("Escape")
 
 
-def _pick_collection(page: Page, shared: Shared) -> None:
-    pages.chat_input(page).press_sequentially(f"#{shared.tag}")  # a space would end the query
-    option = page.locator("button[data-selected]").filter(has_text=shared.knowledge_name).first
-    expect(option).to_be_visible()
-    option.click()
-    expect(page.get_by_text(shared.knowledge_name).first).to_be_visible()
-
-
 def _visible_to(page: Page, shared: Shared) -> tuple[bool, bool]:
     """(model, collection): what the user's own session is given by the API."""
     models = page.request.get("/api/models").json()["data"]
@@ -150,15 +142,11 @@ def test_a_group_uses_what_it_may_read_until_its_member_leaves(
     pages.sign_in(reader, email, PASSWORD)
     step("the model is in their menu; with the collection picked by #, it answers")
     pages.pick_model(reader, shared.model_name)
-    _pick_collection(reader, shared)
+    pages.attach_collection(reader, shared.tag, shared.knowledge_name)
     pages.send(reader, "When does the first ferry leave?")
     pages.wait_for_word(reader, f"word{WORDS - 1}", ANSWER_MS)
     step("the answer shows the collection's file as its source")
-    sources = reader.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).last
-    expect(sources).to_be_visible()
-    sources.click()
-    expect(reader.get_by_role("button", name=re.compile(
-        rf"^View source: 1 .*{re.escape(shared.file_name)}")).first).to_be_visible()
+    pages.open_sources(reader, re.escape(shared.file_name))
 
     step("the collection is read only for them; the server refuses a change")
     reader.goto(f"/workspace/knowledge/{shared.knowledge_id}")

@@ -79,19 +79,10 @@ def test_collection_files_and_sources_in_chat(page: Page, web_stack: WebStack,
     page.goto("/")
     pages.wait_for_chat_page(page)
     pages.pick_model(page, MODEL)
-    pages.chat_input(page).press_sequentially(f"#{tag}")  # a space would end the query
-    option = page.locator("button[data-selected]").filter(has_text=name).first
-    expect(option).to_be_visible()
-    option.click()
-    expect(page.get_by_text(name).first).to_be_visible()  # the attached collection
+    pages.attach_collection(page, tag, name)
     step("ask about the files")
     pages.send(page, "How many herons were counted?")
     pages.wait_for_word(page, f"word{WORDS - 1}", ANSWER_MS)
     step("the answer shows its sources, and one opens")
-    sources = page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).last
-    expect(sources).to_be_visible()
-    sources.click()
-    first = page.get_by_role("button", name=re.compile(rf"^View source: 1 .*{tag}")).first
-    expect(first).to_be_visible()
-    first.click()
+    pages.open_sources(page, tag).click()
     expect(page.get_by_text(re.compile(r"heron", re.I)).first).to_be_visible()
