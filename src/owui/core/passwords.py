@@ -54,6 +54,19 @@ def _lower_priority() -> None:
 LANES = 4
 
 
+def hashing_threads() -> int:
+    return max(1, (os.cpu_count() or 1) // LANES)
+
+
+def admission() -> asyncio.Semaphore:
+    """What a burst of sign-ins waits on before its first database read: as many as the
+    hashing pool takes, and one more whose read overlaps the running hash. Let in all at
+    once, 50 sign-ins' reads and commits took the event loop for ~100 ms, in front of every
+    other request (bench/load.py --signin-burst 50); waiting here costs nothing. One per
+    event loop: the service's runtime makes it."""
+    return asyncio.Semaphore(hashing_threads() + 1)
+
+
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
     """One hash at a time per `LANES` cores (one on 2 cores): a hash's own lane threads
@@ -61,8 +74,8 @@ def _pool() -> ThreadPoolExecutor:
     (and with the event loop) and doubles the memory (64 MiB each; a burst of 200 sign-ins
     took the gateway from 100 MB to 400) for no more sign-ins a second. The others wait in
     the pool's queue, off the loop. The lane threads inherit the pool thread's nice value."""
-    return ThreadPoolExecutor(max(1, (os.cpu_count() or 1) // LANES),
-                              thread_name_prefix="argon2", initializer=_lower_priority)
+    return ThreadPoolExecutor(hashing_threads(), thread_name_prefix="argon2",
+                              initializer=_lower_priority)
 
 
 async def _in_pool(call: Callable[..., T], *args: str) -> T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from owui.core.config import Settings
+from owui.core.passwords import admission
 from owui.core.tokens import Claims, InvalidToken, TokenVerifier
 from owui.gateway import crud
 from owui.gateway.administration import Administration
@@ -61,6 +63,8 @@ class Runtime:
     api_document: ApiDocument
     # Live settings, groups and permissions (the access header the proxy adds).
     admin: Administration
+    # Sign-ins waiting for the password hasher (core/passwords.py).
+    sign_ins: asyncio.Semaphore
 
     @classmethod
     def create(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession],
@@ -79,7 +83,7 @@ class Runtime:
             log.warning("%s", webapp.build.problem)
         return cls(settings, revocations, api_keys, RateLimiter(settings), proxy,
                    TokenVerifier(settings.jwt_secret), sockets, webapp, Accounts(sessions),
-                   api_document(proxy), admin)
+                   api_document(proxy), admin, admission())
 
     async def start(self) -> None:
         await self.admin.start()

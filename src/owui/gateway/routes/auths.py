@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from functools import cache
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from owui.core.auth import CurrentUser
 from owui.core.errors import not_found_response
-from owui.core.passwords import hash_in_thread, hash_password, verify_in_thread
+from owui.core.passwords import hash_in_thread, verify_in_thread
 from owui.core.service import Session
 from owui.core.tokens import issue_token
 from owui.gateway import crud
@@ -43,11 +42,16 @@ router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
 _BAD_CREDENTIALS = "The email or password is incorrect."
 
 
-@cache
-def _dummy_hash() -> str:
+_dummy: list[str] = []
+
+
+async def _dummy_hash() -> str:
     """Checked against when the email is unknown, so a miss takes as long as a wrong password.
-    Made on first use: hashing costs 64 MiB and a tenth of a second, not for every start."""
-    return hash_password("owui-timing-equaliser")
+    Made on first use (hashing costs 64 MiB and a tenth of a second, not for every start), in
+    the hashing pool: on the event loop it stalled every request for that tenth."""
+    if not _dummy:
+        _dummy.append(await hash_in_thread("owui-timing-equaliser"))
+    return _dummy[0]
 
 
 def _sign_in(request: Request, response: Response, user: User) -> SessionUserResponse:
@@ -94,16 +98,17 @@ async def signup(form: SignupForm, request: Request, response: Response,
 @router.post("/signin", response_model=SessionUserResponse)
 async def signin(form: SigninForm, request: Request, response: Response,
                  session: Session) -> SessionUserResponse:
-    user = await crud.get_user_by_email(session, form.email)
-    await session.commit()  # the read is over: its connection goes back while the hash is checked
-    matches, new_hash = await verify_in_thread(
-        form.password, user.password_hash if user else _dummy_hash())
-    if user is None or not matches:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, _BAD_CREDENTIALS)
-    if new_hash:
-        user.password_hash = new_hash
-    user.last_active_at = int(time.time())
-    await session.commit()
+    async with runtime_of(request).sign_ins:
+        user = await crud.get_user_by_email(session, form.email)
+        await session.commit()  # the read is over: its connection goes back during the hash
+        matches, new_hash = await verify_in_thread(
+            form.password, user.password_hash if user else await _dummy_hash())
+        if user is None or not matches:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, _BAD_CREDENTIALS)
+        if new_hash:
+            user.password_hash = new_hash
+        user.last_active_at = int(time.time())
+        await session.commit()
     return _sign_in(request, response, user)
 
 
