@@ -72,9 +72,16 @@ class MilvusStore(ThreadedStore):
         return MilvusClient(uri=self.uri, token=self.token or "")
 
     async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await asyncio.to_thread(client.close)
+        if self._client is None:
+            return
+        client, self._client = self._client, None
+        await asyncio.to_thread(client.close)
+        if self.uri.endswith(".db"):
+            # Milvus Lite's server for the file runs in this process until its exit (atexit,
+            # which logs to streams that may be gone by then): stopped with the store instead.
+            from milvus_lite.server_manager import server_manager_instance
+
+            await asyncio.to_thread(server_manager_instance.release_server, self.uri)
 
     # collections
 
