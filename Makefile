@@ -17,7 +17,7 @@ up: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
