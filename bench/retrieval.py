@@ -104,7 +104,7 @@ def queries(count: int, seed: int = 11) -> list[str]:
 def load_model(threads: int | None = None):
     from owui.retrieval.embeddings import load_model as load
 
-    return load(threads)
+    return load(threads=threads)
 
 
 def encode(model, texts: list[str], batch: int = 32) -> np.ndarray:
