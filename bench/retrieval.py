@@ -10,14 +10,14 @@
    (written with the service's own store class, then its upkeep: LanceDB builds its HNSW and
    full-text indexes, Milvus Lite seals its memtable), and query latency measured by a client
    over HTTP, so the query's embedding is included: p50 and p99 for vector, full-text (BM25)
-   and hybrid (RRF). The corpus is synthetic sentences from a fixed vocabulary and seed; its
-   vectors come from the same bundled all-MiniLM-L6-v2 and are cached in
-   ~/.cache/owui/bench-retrieval (OWUI_BENCH_CACHE), so only the first run pays for embedding
-   100,000 texts. Chroma is a `chroma run` started here. Qdrant and Milvus are servers given by
-   --qdrant-url / --milvus-uri; without them, what runs here: Milvus Lite (a `.db` path), and
-   qdrant-client's local mode, which commits each point to SQLite on its own and scans in
-   Python, so it gets the first --qdrant-local-corpus chunks only and fewer queries, as Milvus
-   Lite does (--embedded-queries): development engines, not the servers.
+   and hybrid (both fused: retrieval/vectors/fusion.py). The corpus is synthetic sentences from
+   a fixed vocabulary and seed; its vectors come from the same bundled all-MiniLM-L6-v2 and are
+   cached in ~/.cache/owui/bench-retrieval (OWUI_BENCH_CACHE), so only the first run pays for
+   embedding 100,000 texts. Chroma is a `chroma run` started here. Qdrant and Milvus are
+   servers given by --qdrant-url / --milvus-uri; without them, what runs here: Milvus Lite (a
+   `.db` path), and qdrant-client's local mode, which commits each point to SQLite on its own
+   and scans in Python, so it gets the first --qdrant-local-corpus chunks only and fewer
+   queries, as Milvus Lite does (--embedded-queries): development engines, not the servers.
 3. The service's resident memory (LanceDB): at start, once the model is loaded, and after the
    queries.
 4. The 0.12 web app's upload path (--upload-files 100): files into one collection through the
@@ -108,8 +108,9 @@ def load_model(threads: int | None = None):
 
 
 def encode(model, texts: list[str], batch: int = 32) -> np.ndarray:
-    return model.encode(texts, batch_size=batch, normalize_embeddings=True,
-                        convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+    """The service's own model object (ONNX Runtime, or sentence-transformers for another
+    model): normalised float32 vectors."""
+    return model.encode(texts, batch)
 
 
 def vectors_path(size: int) -> Path:
@@ -172,8 +173,8 @@ def bench_ingestion(procs: Processes, docs: int, size: int, secret: str) -> dict
     chunker = Chunker(size, overlap)  # as the service is told below
     chunks = [c.text for t in texts for c in chunker.split([Section(t)])]
     plain = {}
-    for threads in (1, torch_default_threads()):
-        progress(f"plain model.encode on {len(chunks)} chunks, {threads} torch thread(s)")
+    for threads in (1, default_threads()):
+        progress(f"plain model.encode on {len(chunks)} chunks, {threads} thread(s)")
         model = load_model(threads)
         encode(model, chunks[:64])
         started = time.monotonic()
@@ -204,10 +205,8 @@ def bench_ingestion(procs: Processes, docs: int, size: int, secret: str) -> dict
     return {"chunks": total, "plain": plain, "service": service}
 
 
-def torch_default_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
+def default_threads() -> int:
+    return os.cpu_count() or 1
 
 
 STORES = ("lancedb", "chroma", "qdrant", "milvus")
@@ -373,7 +372,7 @@ def print_queries(found: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"vector stores on the same corpus ({args.corpus} chunks unless said), k=5, queries "
           "over HTTP with the query's embedding; latency p50 / p99 in ms:")
     print(f"  {'store':27s} {'chunks':>7s} {'write/s':>8s} {'upkeep':>7s} {'queries':>7s}  "
-          f"{'vector':>15s}  {'text (BM25)':>15s}  {'hybrid (RRF)':>15s}")
+          f"{'vector':>15s}  {'text (BM25)':>15s}  {'hybrid':>15s}")
     for store, row in found.items():
         cells = "  ".join(f"{row[mode][0]:7.1f} /{row[mode][1]:7.1f}"
                           for mode in ("vector", "text", "hybrid"))
@@ -428,7 +427,7 @@ def main() -> None:
     if ingest is not None:
         print(f"ingestion, {ingest['chunks']} chunks ({args.chunk_size}-token chunks, batch 32):")
         for threads, rate in ingest["plain"].items():
-            print(f"  plain model.encode, {threads} torch thread(s) {rate:8.1f} chunks/s")
+            print(f"  plain model.encode, {threads} thread(s) {rate:8.1f} chunks/s")
         best = max(ingest["plain"].values())
         from owui.core.config import Settings
 
