@@ -287,7 +287,8 @@ def start_stack(procs: Processes, tmp: Path) -> tuple[Target, Target]:
     fake.wait_ready("/healthz")
     inference.wait_ready()
     gateway = procs.serve("gateway", {**env, "INFERENCE_SERVICE_URL": inference.url,
-                                      "RATE_LIMIT": "100000000/minute"})
+                                      "RATE_LIMIT": "100000000/minute",
+                                      "MODEL_RATE_LIMIT": "100000000/minute"})
     gateway.wait_ready()
     signed = httpx.post(f"{gateway.url}/api/v1/auths/signup", timeout=30, json={
         "name": "Bench", "email": "bench@example.com", "password": "bench-password"})
