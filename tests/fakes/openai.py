@@ -225,8 +225,11 @@ async def chat(request: Request) -> Response:
 
 
 def vector(text: str, size: int = 8) -> list[float]:
-    """A deterministic embedding of a text."""
+    """A deterministic embedding of a text; never all zeros (a text whose bytes sum to a
+    multiple of 97 gave one: no direction, so no search ever found it)."""
     seed = sum(text.encode()) or 1
+    if seed % 97 == 0:
+        seed += 1
     return [((seed * (i + 7)) % 97) / 97.0 for i in range(size)]
 
 
