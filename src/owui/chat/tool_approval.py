@@ -114,8 +114,6 @@ async def resolve(conn: RawConnection, chat_id: str, message_id: str,
                   form: ResolveToolCallForm) -> tuple[list[Any], bool]:
     """A write job: the decision stored on the message; (its output, whether a call still
     waits). The chat is the caller's, checked by the route."""
-    decided: dict[str, Any] = {}
-
     def change(extra: dict[str, Any]) -> None:
         output = extra.get("output")
         if output is None:
@@ -123,9 +121,9 @@ async def resolve(conn: RawConnection, chat_id: str, message_id: str,
         if not isinstance(output, list):
             raise BadRequestError(f"Message {message_id!r} has no resolvable output.")
         decide(output, message_id, form)
-        decided.update(output=output, paused=still_waiting(output))
-        extra.update(output=output, done=not decided["paused"])
+        extra.update(output=output, done=not still_waiting(output))
 
-    if not await change_extra(conn, chat_id, message_id, change):
+    extra = await change_extra(conn, chat_id, message_id, change)
+    if extra is None:
         raise MessageNotFound(chat_id, message_id)
-    return decided["output"], decided["paused"]
+    return extra["output"], not extra["done"]

@@ -62,26 +62,28 @@ async def finish(conn: RawConnection, chat_id: str, message_id: str, content: st
 
 
 async def change_extra(conn: RawConnection, chat_id: str, message_id: str,
-                       change: Callable[[dict[str, Any]], None]) -> bool:
+                       change: Callable[[dict[str, Any]], None]) -> dict[str, Any] | None:
     """A write job: a stored message's `extra` read, changed in place by `change` (which may
-    raise to refuse: nothing is written) and written back; False when the message is gone."""
+    raise to refuse: nothing is written) and written back; the `extra` written, or None when
+    the message is gone."""
     params = {"chat_id": chat_id, "id": message_id}
     rows = await conn.fetch("SELECT extra FROM messages WHERE chat_id = :chat_id AND id = :id",
                             params)
     if not rows:
-        return False
+        return None
     extra = conn.decode_json(rows[0][0]) or {}
     change(extra)
     await conn.execute("UPDATE messages SET extra = :extra WHERE chat_id = :chat_id AND id = :id",
                        {**params, "extra": encode_json(extra)})
-    return True
+    return extra
 
 
 async def merge_extra(conn: RawConnection, chat_id: str, message_id: str,
                       fields: dict[str, Any]) -> bool:
     """A write job: fields added to a stored message (beside its others, in `extra`); False
     when the message is gone."""
-    return await change_extra(conn, chat_id, message_id, lambda extra: extra.update(fields))
+    return await change_extra(conn, chat_id, message_id,
+                              lambda extra: extra.update(fields)) is not None
 
 
 async def interrupt_dead(conn: RawConnection, running: set[tuple[str, str]]) -> int:
