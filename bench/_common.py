@@ -216,6 +216,16 @@ class Processes:
             proc.wait_stopped()
 
 
+def lifted_limits(rate: str = "100000000/minute") -> dict[str, str]:
+    """Every rate limit of the gateway (Settings' `*_rate_limit` fields) set out of reach: a
+    bench measures the path, not refusals. Read from Settings, so that a limit added later is
+    lifted too (one added without the benches knowing made three of them fail with 429s)."""
+    from owui.core.config import Settings
+
+    return {name.upper(): rate for name in Settings.model_fields
+            if name == "rate_limit" or name.endswith("_rate_limit")}
+
+
 def bench_env(data_dir: Path, secret: str | None = None) -> dict[str, str]:
     """What every service of a benchmark shares: the signing key and a data dir."""
     return {"JWT_SECRET_KEY": secret or secrets.token_urlsafe(32), "OWUI_DATA_DIR": str(data_dir)}

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from _common import Processes, bench_env, progress
+from _common import Processes, bench_env, lifted_limits, progress
 
 
 def _texts(count: int) -> list[str]:
@@ -64,7 +64,7 @@ def bench_upload(procs: Processes, files: int, rounds: int, secret: str,
     retrieval.wait_ready(timeout=120)
     gateway = procs.serve("gateway", {**env, "OWUI_DATA_DIR": str(data_dir / "gateway"),
                                       "RETRIEVAL_SERVICE_URL": retrieval.url,
-                                      "RATE_LIMIT": "1000000/minute"})
+                                      **lifted_limits()})
     gateway.wait_ready(timeout=60)
     account = httpx.post(f"{gateway.url}/api/v1/auths/signup", json={
         "name": "Bench", "email": "bench@example.com", "password": "correct-horse"})

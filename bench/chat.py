@@ -42,6 +42,7 @@ from _common import (
     WrkResult,
     _wrk_once,
     bench_env,
+    lifted_limits,
     load_average,
     mint_token,
     progress,
@@ -237,7 +238,7 @@ def run_one(procs: Processes, database: str, env: dict[str, str], args: argparse
     chat.wait_ready(timeout=120)
     gateway = procs.serve("gateway", {
         "JWT_SECRET_KEY": env["JWT_SECRET_KEY"], "OWUI_DATA_DIR": env["OWUI_DATA_DIR"] + "-gw",
-        "CHAT_SERVICE_URL": chat.url, "RATE_LIMIT": "100000000/minute",
+        "CHAT_SERVICE_URL": chat.url, **lifted_limits(),
         "OWUI_ACCESS_LOG": env.get("OWUI_ACCESS_LOG", "true")})
     gateway.wait_ready(timeout=120)
     progress(f"{database}: seeding")

@@ -62,6 +62,7 @@ from _common import (
     http_get,
     http_status,
     kill_if_same,
+    lifted_limits,
     load_average,
     median,
     median_result,
@@ -148,7 +149,7 @@ def start_stack(procs: Processes, tmp: Path, baseline_src: Path | None) -> Stack
     unused = f"http://{HOST}:{free_port()}"
     gateway_env = {**env, "CHAT_SERVICE_URL": chat.url, "AGENT_SERVICE_URL": upstream.url,
                    "INFERENCE_SERVICE_URL": unused, "RETRIEVAL_SERVICE_URL": unused,
-                   "RATE_LIMIT": "100000000/minute"}
+                   **lifted_limits()}
     gateway = procs.serve("gateway", gateway_env)
     gateway.wait_ready()
     baseline = None
@@ -535,7 +536,7 @@ def start_observed_gateways(procs: Processes, tmp: Path) -> tuple[Variants, str]
     unused = f"http://{HOST}:{free_port()}"
     base = {**env, "CHAT_SERVICE_URL": chat.url, "AGENT_SERVICE_URL": unused,
             "INFERENCE_SERVICE_URL": unused, "RETRIEVAL_SERVICE_URL": unused,
-            "RATE_LIMIT": "100000000/minute", "OWUI_ACCESS_LOG": "false"}
+            **lifted_limits(), "OWUI_ACCESS_LOG": "false"}
     variants = {
         "metrics on": procs.serve("gateway", {**base, "OWUI_METRICS_PORT": str(free_port())}),
         "metrics off": procs.serve("gateway", {**base, "OWUI_METRICS": "false"}),

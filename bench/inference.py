@@ -45,6 +45,7 @@ from _common import (
     Processes,
     bench_env,
     free_port,
+    lifted_limits,
     load_average,
     median,
     progress,
@@ -287,8 +288,7 @@ def start_stack(procs: Processes, tmp: Path) -> tuple[Target, Target]:
     fake.wait_ready("/healthz")
     inference.wait_ready()
     gateway = procs.serve("gateway", {**env, "INFERENCE_SERVICE_URL": inference.url,
-                                      "RATE_LIMIT": "100000000/minute",
-                                      "MODEL_RATE_LIMIT": "100000000/minute"})
+                                      **lifted_limits()})
     gateway.wait_ready()
     signed = httpx.post(f"{gateway.url}/api/v1/auths/signup", timeout=30, json={
         "name": "Bench", "email": "bench@example.com", "password": "bench-password"})

@@ -60,6 +60,7 @@ from _common import (
     free_port,
     free_port_block,
     http_status,
+    lifted_limits,
     load_average,
     mint_token,
     progress,
@@ -248,8 +249,7 @@ def start_stack(procs: Processes, data_dir: Path, provider: str,
     env = {**bench_env(data_dir), "OWUI_LOG_FORMAT": "text", "OWUI_ACCESS_LOG": "false",
            "OWUI_LOG_LEVEL": "WARNING", "ENABLE_OLLAMA_API": "false",
            "RAG_EMBEDDING_MODEL_PRELOAD": "true" if embeddings else "false",
-           "OPENAI_API_BASE_URLS": f"{provider}/v1", "RATE_LIMIT": "10000000/minute",
-           "SIGNIN_RATE_LIMIT": "10000000/minute"}
+           "OPENAI_API_BASE_URLS": f"{provider}/v1", **lifted_limits()}
     up = procs.start("owui-up", [PYTHON, "-m", "owui", "up", "--host", HOST, "--data-dir",
                                  str(data_dir), "--base-port", str(base)], env)
     deadline = time.monotonic() + 180

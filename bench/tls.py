@@ -43,6 +43,7 @@ from _common import (
     _wrk_once,
     bench_env,
     http_get,
+    lifted_limits,
     load_average,
     median_result,
     mint_token,
@@ -91,7 +92,7 @@ def start(procs: Processes, tmp: Path) -> tuple[dict[str, str], str, CertSet]:
     certs = CertSet(tmp / "tls")
     make_set(certs)
     env = bench_env(tmp / "data")
-    common = {"RATE_LIMIT": "100000000/minute", "OWUI_ACCESS_LOG": "false",
+    common = {**lifted_limits(), "OWUI_ACCESS_LOG": "false",
               "OWUI_METRICS": "false"}
     chat = procs.serve("chat", {**env, **common})
     everywhere_https = {f"{name.upper()}_SERVICE_URL": f"https://{HOST}:1"

@@ -40,6 +40,7 @@ from _common import (
     bench_env,
     cpu_seconds,
     free_port,
+    lifted_limits,
     load_average,
     progress,
     stop_on_sigterm,
@@ -134,8 +135,7 @@ def start_services(procs: Processes, env: dict[str, str], provider: str
     env = {**env, **{f"{n.upper()}_SERVICE_URL": f"http://127.0.0.1:{p}"
                      for n, p in ports.items() if n != "gateway"},
            "ENABLE_OLLAMA_API": "false", "OPENAI_API_BASE_URLS": f"{provider}/v1",
-           "RAG_EMBEDDING_MODEL_PRELOAD": "true", "RATE_LIMIT": "1000000/minute",
-           "MODEL_RATE_LIMIT": "1000000/minute"}
+           "RAG_EMBEDDING_MODEL_PRELOAD": "true", **lifted_limits()}
     started = [procs.serve(name, env, port) for name, port in ports.items()]
     for proc in started:
         proc.wait_ready(timeout=120)

@@ -39,6 +39,7 @@ from _common import (
     Processes,
     bench_env,
     free_port,
+    lifted_limits,
     load_average,
     progress,
     pss_bytes,
@@ -77,8 +78,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
                "OWUI_ACCESS_LOG": "false", "OWUI_LOG_LEVEL": "WARNING",
                "ENABLE_OLLAMA_API": "false", "OPENAI_API_BASE_URLS": f"{fake.url}/v1",
                "EMBEDDING_ENGINE": "openai", "EMBEDDING_MODEL": "text-embedding-fake",
-               "RATE_LIMIT": "1000000/minute", "SIGNIN_RATE_LIMIT": "1000000/minute",
-               "MODEL_RATE_LIMIT": "1000000/minute",
+               **lifted_limits(),
                **{f"{n.upper()}_SERVICE_URL": f"http://127.0.0.1:{p}"
                   for n, p in ports.items() if n != "gateway"}}
         started = [procs.serve(name, env, port) for name, port in ports.items()]
